@@ -1,0 +1,24 @@
+// Capabilities: what one backend can guarantee on this host, each "no" with its reason.
+#pragma once
+
+#include <string>
+
+namespace cgspawn {
+
+struct Capability {
+  bool available = false;
+  std::string reason;  // why not (or, when available, how)
+};
+
+struct Capabilities {
+  std::string backend;
+  Capability usable;                 // can this backend run tasks here at all?
+  Capability kill_all;               // kills every descendant, including ones that left the session
+  Capability verify;                 // verifies that nothing is left
+  Capability survives_caller_crash;  // the task is still found and cleaned after the caller dies
+  Capability memory_max;
+  Capability pids_max;
+  Capability cpu_max;
+};
+
+}  // namespace cgspawn

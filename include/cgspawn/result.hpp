@@ -1,0 +1,49 @@
+// Result: how a task ended, what it used, and its CleanupReport.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cgspawn/cleanup_report.hpp"
+
+namespace cgspawn {
+
+enum class ExitReason {
+  exited,     // the main process exited by itself
+  signaled,   // the main process died of a signal nobody from cgspawn sent
+  timed_out,  // the timeout fired and cgspawn destroyed the task
+  destroyed,  // destroyed on request while the main process still ran
+};
+
+std::string_view to_string(ExitReason reason);
+
+struct ExitStatus {
+  std::optional<int> code;    // set when the main process exited
+  std::optional<int> signal;  // set when it died of a signal
+  ExitReason reason = ExitReason::exited;
+};
+
+struct Usage {
+  double wall_seconds = 0;
+  double cpu_user_seconds = 0;
+  double cpu_system_seconds = 0;
+  std::optional<std::uint64_t> memory_peak_bytes;  // where the memory controller is on
+  std::optional<std::uint64_t> oom_kills;          // likewise
+};
+
+struct Result {
+  static constexpr int schema = 1;
+  std::string id;
+  std::string backend;
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> labels;
+  ExitStatus exit;
+  Usage usage;
+  CleanupReport cleanup;
+};
+
+}  // namespace cgspawn

@@ -1,0 +1,40 @@
+// TaskSpec: everything cgspawn needs to know to start one task.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cgspawn {
+
+using Duration = std::chrono::nanoseconds;
+
+// Resource limits, enforced through the task cgroup's controllers. A limit the host cannot
+// enforce makes spawn() fail; it is never silently dropped.
+struct Limits {
+  std::optional<std::uint64_t> memory_max_bytes;  // memory.max (and memory.swap.max = 0)
+  std::optional<std::uint64_t> pids_max;          // pids.max
+  std::optional<std::uint32_t> cpu_max_percent;   // cpu.max; 100 = one whole CPU
+
+  bool empty() const { return !memory_max_bytes && !pids_max && !cpu_max_percent; }
+};
+
+struct TaskSpec {
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH when it has no '/'
+  std::vector<std::string> env;   // NAME=VALUE, added to (or replacing in) the environment
+  bool inherit_env = true;        // start from the caller's environment
+  std::string cwd;                // empty: the caller's working directory
+  int stdin_fd = -1;              // -1: the caller's own stdin/stdout/stderr
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  Limits limits;
+  std::optional<Duration> timeout;                  // Task::wait() destroys the task after it
+  Duration grace = std::chrono::seconds(5);         // SIGTERM -> SIGKILL delay on destroy
+  std::map<std::string, std::string> labels;        // stored with the task, shown in the Result
+  std::string id;                                   // empty: cgspawn makes one up
+};
+
+}  // namespace cgspawn

@@ -1,0 +1,16 @@
+// Short human-readable forms of the public types (what the CLI prints to stderr).
+#pragma once
+
+#include <string>
+
+#include "cgspawn/capabilities.hpp"
+#include "cgspawn/result.hpp"
+
+namespace cgspawn {
+
+std::string describe(const ExitStatus& exit);
+std::string describe(const CleanupReport& report);
+std::string describe(const Result& result);
+std::string describe(const Capabilities& capabilities);
+
+}  // namespace cgspawn

@@ -1,0 +1,206 @@
+// The process backend's Spawner: task cgroups under one parent cgroup.
+#include "cgspawn/process_spawner.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cstdlib>
+#include <mutex>
+
+#include "backends/process/process_task.hpp"
+#include "cgroup/hierarchy.hpp"
+#include "cgroup/limits.hpp"
+#include "cgroup/parent.hpp"
+#include "launch/launcher.hpp"
+#include "cgspawn/parse.hpp"
+#include "util/sys_error.hpp"
+
+namespace cgspawn {
+namespace {
+
+constexpr const char* kTaskPrefix = "cgspawn-";
+
+bool kernel_has_cgroup_kill() {
+  utsname u{};
+  if (::uname(&u) != 0) return false;
+  int major = 0, minor = 0;
+  std::sscanf(u.release, "%d.%d", &major, &minor);
+  return major > 5 || (major == 5 && minor >= 14);
+}
+
+void check_parent(const std::string& parent, const Hierarchy& hierarchy) {
+  if (hierarchy.layout == CgroupLayout::none) return;
+  const std::string& mount = hierarchy.mount;
+  if (parent.size() <= mount.size() + 1 || parent.rfind(mount + "/", 0) != 0 ||
+      parent.find("/..") != std::string::npos || parent.find("//") != std::string::npos)
+    throw Error(ErrorKind::invalid_argument,
+                "parent cgroup " + parent + " is not a cgroup below the cgroup2 mount " + mount);
+}
+
+// mkdir -p for the parent. Returns the directories it created, deepest first.
+std::vector<std::string> make_parent(const std::string& parent, const std::string& mount) {
+  std::vector<std::string> created;
+  for (size_t pos = mount.size() + 1; pos <= parent.size(); ++pos) {
+    if (pos != parent.size() && parent[pos] != '/') continue;
+    std::string dir = parent.substr(0, pos);
+    if (::mkdir(dir.c_str(), 0755) == 0) created.insert(created.begin(), dir);
+    else if (errno != EEXIST) throw_sys("create parent cgroup " + dir, errno);
+  }
+  return created;
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+void validate(const TaskSpec& spec) {
+  if (spec.argv.empty()) throw Error(ErrorKind::invalid_argument, "no program given");
+  if (!valid_task_id(spec.id))
+    throw Error(ErrorKind::invalid_argument,
+                "invalid task id \"" + spec.id + "\": use [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  for (const auto& assignment : spec.env)
+    if (assignment.find('=') == std::string::npos || assignment[0] == '=')
+      throw Error(ErrorKind::invalid_argument, "invalid environment entry \"" + assignment + "\": use NAME=VALUE");
+}
+
+std::string path_of(const TaskSpec& spec) {
+  for (auto it = spec.env.rbegin(); it != spec.env.rend(); ++it)
+    if (it->rfind("PATH=", 0) == 0) return it->substr(5);
+  const char* path = spec.inherit_env ? std::getenv("PATH") : nullptr;
+  return path ? path : "";
+}
+
+class ProcessSpawner final : public Spawner {
+ public:
+  explicit ProcessSpawner(const ProcessSpawnerOptions& options)
+      : hierarchy_(discover_hierarchy()),
+        parent_(options.parent.empty() ? default_parent() : options.parent) {
+    check_parent(parent_, hierarchy_);
+    if (options.parent.empty() && !parent_.empty()) prune_dirs_ = {parent_};
+  }
+
+  Capabilities capabilities() const override;
+  std::unique_ptr<Task> spawn(const TaskSpec& spec) override;
+
+ private:
+  std::optional<Cgroup> make_task_cgroup(const TaskSpec& spec);
+  LaunchRequest launch_request(const TaskSpec& spec, const std::string& program) const;
+  std::vector<std::string> prune_dirs();
+  void note_created(const std::vector<std::string>& created);
+
+  Hierarchy hierarchy_;
+  std::string parent_;
+  // Parent cgroups this spawner made (and the default parent, cgspawn's own): removed again,
+  // deepest first, when a task ends and they are empty.
+  std::mutex mutex_;
+  std::vector<std::string> prune_dirs_;
+};
+
+std::vector<std::string> ProcessSpawner::prune_dirs() {
+  std::lock_guard lock(mutex_);
+  return prune_dirs_;
+}
+
+void ProcessSpawner::note_created(const std::vector<std::string>& created) {
+  std::lock_guard lock(mutex_);
+  for (const auto& dir : created)
+    if (std::find(prune_dirs_.begin(), prune_dirs_.end(), dir) == prune_dirs_.end()) prune_dirs_.push_back(dir);
+  std::sort(prune_dirs_.begin(), prune_dirs_.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
+}
+
+Capabilities ProcessSpawner::capabilities() const {
+  Capabilities caps;
+  caps.backend = "process";
+  caps.usable = {true, hierarchy_.layout == CgroupLayout::none
+                           ? "no cgroup2: tasks run as process groups"
+                           : "task cgroups under " + parent_};
+  if (hierarchy_.layout == CgroupLayout::none) {
+    caps.kill_all = {false, "no cgroup2 on this host: only the task's process group is signalled; "
+                            "processes that call setsid() escape"};
+    caps.verify = {false, "no cgroup2 on this host: nothing can prove every descendant is gone"};
+  } else {
+    caps.kill_all = {true, kernel_has_cgroup_kill() ? "cgroup.kill on the task cgroup"
+                                                    : "freeze the task cgroup, SIGKILL each process, thaw"};
+    caps.verify = {true, "waits for \"populated 0\" in the task cgroup's cgroup.events, then removes it"};
+  }
+  caps.survives_caller_crash = {false, "the task keeps running in its cgroup when the caller dies, "
+                                       "but the process backend keeps no record to find it by"};
+  caps.memory_max = controller_capability("memory", parent_, hierarchy_);
+  caps.pids_max = controller_capability("pids", parent_, hierarchy_);
+  caps.cpu_max = controller_capability("cpu", parent_, hierarchy_);
+  return caps;
+}
+
+std::optional<Cgroup> ProcessSpawner::make_task_cgroup(const TaskSpec& spec) {
+  if (hierarchy_.layout == CgroupLayout::none) {
+    if (!spec.limits.empty())
+      throw Error(ErrorKind::unsupported, "cannot enforce limits: no cgroup2 on this host");
+    return std::nullopt;
+  }
+  check_limits_available(spec.limits, parent_, hierarchy_);  // before anything is made
+  // A concurrent task's end may remove the parent between our mkdir and the task's: then
+  // make it again.
+  for (int attempt = 0;; ++attempt) {
+    note_created(make_parent(parent_, hierarchy_.mount));
+    prepare_controllers(spec.limits, parent_, hierarchy_);
+    try {
+      return Cgroup::create(parent_, kTaskPrefix + spec.id);
+    } catch (const Error&) {
+      if (exists(parent_) || attempt == 3) throw;
+    }
+  }
+}
+
+LaunchRequest ProcessSpawner::launch_request(const TaskSpec& spec, const std::string& program) const {
+  LaunchRequest request;
+  request.program = program;
+  request.argv = spec.argv;
+  request.envp = build_environment(spec);
+  request.cwd = spec.cwd;
+  request.stdio[0] = spec.stdin_fd;
+  request.stdio[1] = spec.stdout_fd;
+  request.stdio[2] = spec.stderr_fd;
+  request.new_process_group = hierarchy_.layout == CgroupLayout::none;
+  return request;
+}
+
+std::unique_ptr<Task> ProcessSpawner::spawn(const TaskSpec& input) {
+  TaskSpec spec = input;
+  if (spec.id.empty()) spec.id = make_task_id();
+  validate(spec);
+  std::string program = resolve_program(spec.argv[0], path_of(spec));
+  LaunchRequest request = launch_request(spec, program);
+  std::optional<Cgroup> cgroup;
+  try {
+    cgroup = make_task_cgroup(spec);
+    if (cgroup) apply_limits(*cgroup, spec.limits);
+    if (cgroup) request.cgroup_fd = cgroup->dirfd();
+    Launched launched = launch(request);
+    spdlog::debug("task {}: pid {} in {}", spec.id, launched.pid, cgroup ? cgroup->path() : "its process group");
+    return std::make_unique<ProcessTask>(std::move(spec), std::move(cgroup), std::move(launched),
+                                         prune_dirs());
+  } catch (...) {
+    if (cgroup) cgroup->remove_tree(Clock::now() + std::chrono::seconds(1));
+    remove_empty(prune_dirs());
+    throw;
+  }
+}
+
+}  // namespace
+
+std::string default_parent() {
+  if (const char* env = std::getenv("CGSPAWN_PARENT"); env && *env) return env;
+  Hierarchy h = discover_hierarchy();
+  if (h.layout == CgroupLayout::none) return "";
+  if (::geteuid() == 0) return h.mount + "/cgspawn";
+  std::string own = h.own_cgroup == "/" ? "" : h.own_cgroup;
+  return h.mount + own + "/cgspawn";
+}
+
+std::unique_ptr<Spawner> make_process_spawner(const ProcessSpawnerOptions& options) {
+  return std::make_unique<ProcessSpawner>(options);
+}
+
+}  // namespace cgspawn

@@ -1,0 +1,110 @@
+#include "backends/process/process_task.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backends/process/process_group.hpp"
+#include "cgroup/destroy.hpp"
+#include "cgroup/parent.hpp"
+#include "cgroup/usage.hpp"
+#include "cgspawn/error.hpp"
+
+namespace cgspawn {
+namespace {
+
+ExitStatus status_from(const siginfo_t& info) {
+  ExitStatus status;
+  if (info.si_code == CLD_EXITED) {
+    status.code = info.si_status;
+    status.reason = ExitReason::exited;
+  } else {
+    status.signal = info.si_status;
+    status.reason = ExitReason::signaled;
+  }
+  return status;
+}
+
+}  // namespace
+
+ProcessTask::ProcessTask(TaskSpec spec, std::optional<Cgroup> cgroup, Launched launched,
+                         std::vector<std::string> prune_dirs)
+    : spec_(std::move(spec)),
+      cgroup_(std::move(cgroup)),
+      main_(std::move(launched)),
+      prune_dirs_(std::move(prune_dirs)),
+      started_(main_.started) {}
+
+ProcessTask::~ProcessTask() {
+  if (finished_) return;
+  try {
+    DestroyOptions now;
+    now.grace = Duration::zero();
+    finish(now, ExitReason::destroyed);
+  } catch (const std::exception& e) {
+    spdlog::error("task {}: destroy on drop failed: {}", spec_.id, e.what());
+  }
+}
+
+// The main process stays a zombie (WNOWAIT) until finish(), so its pid, and with no cgroup2
+// its process group id, cannot be reused while destroy may still signal them.
+std::optional<ExitStatus> ProcessTask::peek_exit(bool block) {
+  if (exit_) return exit_;
+  siginfo_t info{};
+  int flags = WEXITED | WNOWAIT | (block ? 0 : WNOHANG);
+  if (::waitid(P_PIDFD, static_cast<id_t>(main_.pidfd.get()), &info, flags) != 0 || info.si_pid == 0)
+    return std::nullopt;
+  exit_ = status_from(info);
+  ended_ = Clock::now();
+  return exit_;
+}
+
+std::optional<ExitStatus> ProcessTask::try_wait() { return peek_exit(false); }
+
+Result ProcessTask::wait() {
+  auto deadline = spec_.timeout ? started_ + *spec_.timeout : Clock::time_point::max();
+  WaitResult r = wait_readable(main_.pidfd.get(), deadline);
+  DestroyOptions options;
+  options.grace = spec_.grace;
+  return finish(options, r == WaitResult::ready ? ExitReason::destroyed : ExitReason::timed_out);
+}
+
+ResourceOutcome ProcessTask::destroy_boundary(const DestroyOptions& options, Usage& usage) {
+  if (!cgroup_) return destroy_process_group(main_.pid, options);
+  auto read = [&usage](const Cgroup& cg) { usage = read_usage(cg); };
+  return destroy_cgroup(*cgroup_, options, read).row;
+}
+
+void ProcessTask::reap_main(ExitReason reason_if_running, bool was_running) {
+  // After destroy the main process is dead (or listed as a survivor): wait briefly, then reap.
+  wait_readable(main_.pidfd.get(), Clock::now() + std::chrono::seconds(1));
+  siginfo_t info{};
+  if (::waitid(P_PIDFD, static_cast<id_t>(main_.pidfd.get()), &info, WEXITED | WNOHANG) == 0 &&
+      info.si_pid != 0 && !exit_) {
+    exit_ = status_from(info);
+  }
+  if (!ended_) ended_ = Clock::now();
+  if (!exit_) exit_ = ExitStatus{};  // survived even SIGKILL: no status to give
+  if (was_running) exit_->reason = reason_if_running;
+}
+
+Result ProcessTask::finish(const DestroyOptions& options, ExitReason reason_if_running) {
+  if (finished_) throw Error(ErrorKind::invalid_argument, "task " + spec_.id + " is already finished");
+  finished_ = true;
+  bool was_running = !peek_exit(false).has_value();
+  Result result;
+  ResourceOutcome row = destroy_boundary(options, result.usage);
+  reap_main(reason_if_running, was_running);
+  remove_empty(prune_dirs_);
+  result.id = spec_.id;
+  result.backend = backend_;
+  result.argv = spec_.argv;
+  result.labels = spec_.labels;
+  result.exit = *exit_;
+  result.usage.wall_seconds = seconds_between(started_, *ended_);
+  spdlog::debug("task {}: {} {} in {:.3f}s", spec_.id, row.resource.id, to_string(row.outcome), row.seconds);
+  result.cleanup.resources.push_back(std::move(row));
+  return result;
+}
+
+}  // namespace cgspawn

@@ -1,0 +1,115 @@
+#include "cgroup/limits.hpp"
+
+#include <sys/stat.h>
+
+#include <sstream>
+
+#include "util/file_io.hpp"
+#include "util/sys_error.hpp"
+
+namespace cgspawn {
+namespace {
+
+bool has_word(const std::string& text, const std::string& word) {
+  std::istringstream in(text);
+  std::string w;
+  while (in >> w)
+    if (w == word) return true;
+  return false;
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// The controllers a new child of `parent` could get: the parent's own cgroup.controllers, or,
+// while the parent does not exist yet, what its nearest existing ancestor hands down.
+std::string controllers_for_children_of(const std::string& parent, const std::string& mount) {
+  if (exists(parent)) return read_file(parent + "/cgroup.controllers").value_or("");
+  std::string dir = parent;
+  while (dir.size() > mount.size()) {
+    dir = dir.substr(0, dir.rfind('/'));
+    if (exists(dir)) return read_file(dir + "/cgroup.subtree_control").value_or("");
+  }
+  return "";
+}
+
+std::vector<std::string> controllers_needed(const Limits& limits) {
+  std::vector<std::string> out;
+  if (limits.memory_max_bytes) out.push_back("memory");
+  if (limits.pids_max) out.push_back("pids");
+  if (limits.cpu_max_percent) out.push_back("cpu");
+  return out;
+}
+
+void write_and_check(const Cgroup& cgroup, const std::string& file, const std::string& value,
+                     const std::string& expect) {
+  if (int err = cgroup.write(file, value))
+    throw Error(ErrorKind::unsupported, sys_message("write " + value + " to " + cgroup.path() + "/" + file, err));
+  std::string got = cgroup.read(file).value_or("");
+  while (!got.empty() && got.back() == '\n') got.pop_back();
+  if (got != expect)
+    throw Error(ErrorKind::unsupported, cgroup.path() + "/" + file + " reads \"" + got +
+                                            "\" after writing \"" + value + "\"");
+}
+
+std::string cpu_max_value(std::uint32_t percent) {
+  const std::uint64_t period = 100000;  // systemd's default period for CPUQuota=
+  return std::to_string(period * percent / 100) + " " + std::to_string(period);
+}
+
+}  // namespace
+
+Capability controller_capability(const std::string& controller, const std::string& parent,
+                                 const Hierarchy& hierarchy) {
+  if (hierarchy.layout == CgroupLayout::none)
+    return {false, "no cgroup2 on this host"};
+  if (has_word(controllers_for_children_of(parent, hierarchy.mount), controller))
+    return {true, "the " + controller + " controller of cgroup2 at " + parent};
+  auto v1 = hierarchy.v1_controllers.find(controller);
+  if (v1 != hierarchy.v1_controllers.end())
+    return {false, "the " + controller + " controller is bound to the cgroup v1 hierarchy at " +
+                       v1->second + ", so cgroup2 (" + hierarchy.mount + ") cannot use it"};
+  return {false, "the " + controller + " controller is not delegated to " + parent +
+                     " (not in the cgroup.controllers it can use)"};
+}
+
+void check_limits_available(const Limits& limits, const std::string& parent, const Hierarchy& hierarchy) {
+  for (const auto& controller : controllers_needed(limits)) {
+    Capability cap = controller_capability(controller, parent, hierarchy);
+    if (!cap.available)
+      throw Error(ErrorKind::unsupported, "cannot enforce the " + controller + " limit: " + cap.reason);
+  }
+}
+
+void prepare_controllers(const Limits& limits, const std::string& parent, const Hierarchy& hierarchy) {
+  check_limits_available(limits, parent, hierarchy);
+  for (const auto& controller : controllers_needed(limits)) {
+    std::string subtree = read_file(parent + "/cgroup.subtree_control").value_or("");
+    if (has_word(subtree, controller)) continue;
+    if (int err = write_file(parent + "/cgroup.subtree_control", "+" + controller))
+      throw Error(ErrorKind::unsupported,
+                  "cannot enforce the " + controller + " limit: " +
+                      sys_message("enable +" + controller + " in " + parent + "/cgroup.subtree_control", err) +
+                      (err == EBUSY ? " (the parent cgroup has processes of its own)" : ""));
+  }
+}
+
+void apply_limits(const Cgroup& cgroup, const Limits& limits) {
+  if (limits.memory_max_bytes) {
+    std::string bytes = std::to_string(*limits.memory_max_bytes / 4096 * 4096);  // the kernel rounds to pages
+    write_and_check(cgroup, "memory.max", bytes, bytes);
+    if (cgroup.read("memory.swap.max")) write_and_check(cgroup, "memory.swap.max", "0", "0");
+  }
+  if (limits.pids_max) {
+    std::string n = std::to_string(*limits.pids_max);
+    write_and_check(cgroup, "pids.max", n, n);
+  }
+  if (limits.cpu_max_percent) {
+    std::string value = cpu_max_value(*limits.cpu_max_percent);
+    write_and_check(cgroup, "cpu.max", value, value);
+  }
+}
+
+}  // namespace cgspawn

@@ -1,0 +1,74 @@
+// Human-readable summaries. The data is in the Result; this only lays it out.
+#include "cgspawn/text.hpp"
+
+#include <sstream>
+
+#include "cgspawn/parse.hpp"
+
+namespace cgspawn {
+namespace {
+
+constexpr size_t kShownProcesses = 8;
+
+std::string process_list(const std::vector<ProcessRef>& processes, size_t total) {
+  std::ostringstream out;
+  for (size_t i = 0; i < processes.size() && i < kShownProcesses; ++i)
+    out << (i ? " " : "") << processes[i].comm << "[" << processes[i].pid << "]"
+        << (processes[i].state.empty() ? "" : "(" + processes[i].state + ")");
+  if (total > kShownProcesses) out << " ... (" << total << " in all)";
+  return out.str();
+}
+
+std::string yes_no(const Capability& c) { return (c.available ? "yes  " : "no   ") + c.reason; }
+
+}  // namespace
+
+std::string describe(const ExitStatus& exit) {
+  std::string how = exit.code ? "exit code " + std::to_string(*exit.code)
+                  : exit.signal ? "signal " + std::to_string(*exit.signal)
+                                : "no exit status";
+  switch (exit.reason) {
+    case ExitReason::exited: return "exited with " + how;
+    case ExitReason::signaled: return "died of " + how;
+    case ExitReason::timed_out: return "timed out and was destroyed (" + how + ")";
+    case ExitReason::destroyed: return "was destroyed on request (" + how + ")";
+  }
+  return how;
+}
+
+std::string describe(const CleanupReport& report) {
+  std::ostringstream out;
+  out << "cleanup " << (report.complete() ? "complete" : "NOT complete") << ":\n";
+  for (const auto& row : report.resources) {
+    out << "  " << row.resource.kind << " " << row.resource.id << ": " << to_string(row.outcome) << " in "
+        << format_seconds(row.seconds);
+    if (!row.detail.empty()) out << " (" << row.detail << ")";
+    out << "\n";
+    if (row.killed_total) out << "    killed " << process_list(row.killed, row.killed_total) << "\n";
+    if (!row.survivors.empty())
+      out << "    SURVIVORS " << process_list(row.survivors, row.survivors.size()) << "\n";
+  }
+  return out.str();
+}
+
+std::string describe(const Result& result) {
+  std::ostringstream out;
+  out << "cgspawn: task " << result.id << " (" << result.backend << ") " << describe(result.exit)
+      << " after " << format_seconds(result.usage.wall_seconds) << "\n"
+      << describe(result.cleanup);
+  return out.str();
+}
+
+std::string describe(const Capabilities& c) {
+  std::ostringstream out;
+  out << c.backend << ": " << (c.usable.available ? "usable" : "NOT usable") << " (" << c.usable.reason << ")\n"
+      << "  kill all descendants   " << yes_no(c.kill_all) << "\n"
+      << "  verify they are gone   " << yes_no(c.verify) << "\n"
+      << "  survives caller crash  " << yes_no(c.survives_caller_crash) << "\n"
+      << "  limit memory           " << yes_no(c.memory_max) << "\n"
+      << "  limit pids             " << yes_no(c.pids_max) << "\n"
+      << "  limit cpu              " << yes_no(c.cpu_max) << "\n";
+  return out.str();
+}
+
+}  // namespace cgspawn

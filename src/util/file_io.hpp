@@ -1,0 +1,20 @@
+// Small whole-file reads and writes, as cgroupfs and procfs want them.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace cgspawn {
+
+// The file's contents, or nullopt (errno set) when it cannot be read.
+std::optional<std::string> read_file(const std::string& path);
+std::optional<std::string> read_file_at(int dirfd, const std::string& name);
+
+// Writes `content` in one write(2). Returns 0 or the errno of the failure.
+int write_file_at(int dirfd, const std::string& name, const std::string& content);
+int write_file(const std::string& path, const std::string& content);
+
+// The value of "key value" lines (cgroup.events, cpu.stat, memory.events), if present.
+std::optional<unsigned long long> keyed_value(const std::string& text, const std::string& key);
+
+}  // namespace cgspawn

@@ -1,0 +1,73 @@
+#include "cmd_run.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include "cgspawn/cgspawn.hpp"
+#include "exit_codes.hpp"
+#include "output.hpp"
+#include "signals.hpp"
+#include "task_options.hpp"
+#include "util/deadline.hpp"
+
+namespace cgspawn::cli {
+namespace {
+
+struct RunOptions {
+  TaskOptions task;
+  std::string result_file;
+  bool quiet = false;
+};
+
+enum class Event { exited, timed_out, signalled };
+
+// Waits for the first of: the main process exits, the timeout, a termination signal.
+Event wait_for_event(Task& task, const TaskSpec& spec, const TerminationSignals& signals, int& signal) {
+  auto deadline = spec.timeout ? Clock::now() + *spec.timeout : Clock::time_point::max();
+  WaitResult r = wait_readable(task.poll_fd(), deadline, signals.fd());
+  if (r == WaitResult::ready) return Event::exited;
+  if (r == WaitResult::timed_out) return Event::timed_out;
+  signal = signals.take();
+  return Event::signalled;
+}
+
+int run(const RunOptions& options) {
+  TaskSpec spec = to_task_spec(options.task);
+  ResultFile result_file(options.result_file);  // opened first: a bad path starts nothing
+  TerminationSignals signals;
+  auto spawner = make_process_spawner({options.task.parent});
+  std::unique_ptr<Task> task;
+  try {
+    task = spawner->spawn(spec);
+  } catch (const Error& e) {
+    print_error(e.what());
+    result_file.discard();
+    return exit_code_for(e);
+  }
+  int signal = 0;
+  Event event = wait_for_event(*task, spec, signals, signal);
+  DestroyOptions destroy;
+  destroy.grace = spec.grace;
+  destroy.interrupt_fd = signals.fd();  // a (second) signal during the grace skips the rest of it
+  Result result = task->finish(destroy, event == Event::timed_out ? ExitReason::timed_out : ExitReason::destroyed);
+  result_file.write(to_json(result) + "\n");
+  if (!options.quiet) std::cerr << describe(result);
+  return exit_code_for(result, signal);
+}
+
+}  // namespace
+
+Verb add_run_command(CLI::App& app) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* run_cmd = app.add_subcommand("run", "Run PROGRAM in a cgroup of its own; destroy and verify on exit");
+  add_task_options(*run_cmd, options->task);
+  run_cmd->add_option("--result", options->result_file, "Write the Result as JSON to FILE");
+  run_cmd->add_flag("-q,--quiet", options->quiet, "No summary on stderr");
+  return {run_cmd, [options] { return run(*options); }};
+}
+
+}  // namespace cgspawn::cli

@@ -1,0 +1,24 @@
+// The CLI's own signals: SIGINT, SIGTERM and SIGHUP are blocked and read from a signalfd, so
+// the event loop sees them as data (the task's child resets its signal mask before exec).
+#pragma once
+
+#include <signal.h>
+
+#include "util/unique_fd.hpp"
+
+namespace cgspawn::cli {
+
+class TerminationSignals {
+ public:
+  TerminationSignals();   // blocks them and opens the signalfd
+  ~TerminationSignals();  // restores the old mask
+  int fd() const { return fd_.get(); }
+  // The next pending signal's number, or 0 if none is pending.
+  int take() const;
+
+ private:
+  UniqueFd fd_;
+  sigset_t old_mask_;
+};
+
+}  // namespace cgspawn::cli

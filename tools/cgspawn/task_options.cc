@@ -1,0 +1,79 @@
+#include "task_options.hpp"
+
+#include "cgspawn/parse.hpp"
+
+namespace cgspawn::cli {
+namespace {
+
+[[noreturn]] void bad_value(const std::string& option, const std::string& value, const std::string& expected) {
+  throw CLI::ValidationError(option, "invalid value \"" + value + "\" (" + expected + ")");
+}
+
+std::pair<std::string, std::string> key_value(const std::string& option, const std::string& text) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) bad_value(option, text, "expected KEY=VALUE");
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+Limits parse_limits(const TaskOptions& o) {
+  Limits limits;
+  if (!o.memory_max.empty()) {
+    limits.memory_max_bytes = parse_size(o.memory_max);
+    if (!limits.memory_max_bytes) bad_value("--memory-max", o.memory_max, "a size such as 512M or 2G");
+  }
+  if (!o.pids_max.empty()) {
+    auto n = parse_size(o.pids_max);
+    if (!n || o.pids_max.find_first_not_of("0123456789") != std::string::npos)
+      bad_value("--pids-max", o.pids_max, "a whole number of processes, at least 1");
+    limits.pids_max = n;
+  }
+  if (!o.cpu_max.empty()) {
+    limits.cpu_max_percent = parse_percent(o.cpu_max);
+    if (!limits.cpu_max_percent) bad_value("--cpu-max", o.cpu_max, "a percentage of one CPU, 1 to 100000");
+  }
+  return limits;
+}
+
+}  // namespace
+
+Duration parse_duration_option(const std::string& option, const std::string& value) {
+  auto d = parse_duration(value);
+  if (!d) bad_value(option, value, "a duration such as 500ms, 30s or 1.5m");
+  return *d;
+}
+
+void add_task_options(CLI::App& app, TaskOptions& o) {
+  app.add_option("--timeout", o.timeout, "Destroy the task after DURATION (500ms, 30s, 1.5m)");
+  app.add_option("--grace", o.grace, "SIGTERM to SIGKILL delay on destroy (default 5s)");
+  app.add_option("--memory-max", o.memory_max, "memory.max of the task cgroup (K/M/G: powers of 1024)");
+  app.add_option("--pids-max", o.pids_max, "pids.max of the task cgroup");
+  app.add_option("--cpu-max", o.cpu_max, "CPU quota in percent of one CPU (150 = 1.5 CPUs)");
+  app.add_option("--env", o.env, "Set NAME=VALUE in the task's environment (repeatable)");
+  app.add_option("--chdir", o.chdir, "Working directory of the task");
+  app.add_option("--label", o.labels, "KEY=VALUE stored with the task and shown in the Result");
+  app.add_option("--parent", o.parent, "cgroup2 directory under which the task cgroup is made");
+  app.add_option("--id", o.id, "Task id ([A-Za-z0-9][A-Za-z0-9._-]{0,63}); default: random");
+  app.add_option("command", o.command, "PROGRAM [ARGS...] (after --)")->required();
+}
+
+TaskSpec to_task_spec(const TaskOptions& o) {
+  TaskSpec spec;
+  spec.argv = o.command;
+  spec.cwd = o.chdir;
+  spec.id = o.id;
+  if (!o.id.empty() && !valid_task_id(o.id)) bad_value("--id", o.id, "use [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  for (const auto& e : o.env) {
+    key_value("--env", e);
+    spec.env.push_back(e);
+  }
+  for (const auto& l : o.labels) spec.labels.insert(key_value("--label", l));
+  if (!o.timeout.empty()) {
+    spec.timeout = parse_duration_option("--timeout", o.timeout);
+    if (spec.timeout->count() == 0) bad_value("--timeout", o.timeout, "must be longer than 0");
+  }
+  spec.grace = parse_duration_option("--grace", o.grace);
+  spec.limits = parse_limits(o);
+  return spec;
+}
+
+}  // namespace cgspawn::cli
