@@ -27,7 +27,14 @@ TerminationSignals::TerminationSignals() {
   if (!fd_.valid()) throw_sys("signalfd", errno);
 }
 
-TerminationSignals::~TerminationSignals() { sigprocmask(SIG_SETMASK, &old_mask_, nullptr); }
+TerminationSignals::~TerminationSignals() {
+  // A second signal that cut the grace short is still pending here; unblocking it would kill
+  // cgspawn by that signal after all, instead of the exit status 128+N of the first. Read
+  // what is pending first.
+  while (take() != 0) {
+  }
+  sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+}
 
 int TerminationSignals::take() const {
   signalfd_siginfo info{};
