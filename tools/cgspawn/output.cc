@@ -1,6 +1,7 @@
 #include "output.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +21,11 @@ void print_error(const std::string& message) {
 
 ResultFile::ResultFile(std::string path) : path_(std::move(path)) {
   if (path_.empty()) return;
+  // The temporary file is made next to FILE, so a FILE that is a directory passed this check
+  // and the task ran, and only the final rename failed (EISDIR): the Result was lost.
+  struct stat st;
+  if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw Error(ErrorKind::invalid_argument, sys_message("--result: cannot write " + path_, EISDIR));
   temp_path_ = path_ + ".tmp." + std::to_string(::getpid());
   fd_.reset(::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd_.valid())
