@@ -42,22 +42,32 @@ Duration parse_duration_option(const std::string& option, const std::string& val
   return *d;
 }
 
+const CLI::Validator& non_empty() {
+  static const CLI::Validator v(
+      [](const std::string& value) { return value.empty() ? std::string("an empty value is not allowed") : std::string(); },
+      "NON-EMPTY");
+  return v;
+}
+
 void add_task_options(CLI::App& app, TaskOptions& o) {
-  app.add_option("--timeout", o.timeout, "Destroy the task after DURATION (500ms, 30s, 1.5m)");
-  app.add_option("--grace", o.grace, "SIGTERM to SIGKILL delay on destroy (default 5s)");
-  app.add_option("--memory-max", o.memory_max, "memory.max of the task cgroup (K/M/G: powers of 1024)");
-  app.add_option("--pids-max", o.pids_max, "pids.max of the task cgroup");
-  app.add_option("--cpu-max", o.cpu_max, "CPU quota in percent of one CPU (150 = 1.5 CPUs)");
+  // Every value option is non_empty(): the empty string stands for "not given" below, so
+  // "--timeout ''" or "--memory-max ''" used to be silently ignored (a limit dropped).
+  app.add_option("--timeout", o.timeout, "Destroy the task after DURATION (500ms, 30s, 1.5m)")->check(non_empty());
+  app.add_option("--grace", o.grace, "SIGTERM to SIGKILL delay on destroy (default 5s)")->check(non_empty());
+  app.add_option("--memory-max", o.memory_max, "memory.max of the task cgroup (K/M/G: powers of 1024)")
+      ->check(non_empty());
+  app.add_option("--pids-max", o.pids_max, "pids.max of the task cgroup")->check(non_empty());
+  app.add_option("--cpu-max", o.cpu_max, "CPU quota in percent of one CPU (150 = 1.5 CPUs)")->check(non_empty());
   // One value per occurrence (allow_extra_args(false)): as an unlimited vector, CLI11 would
   // eat the "--" after the last --env/--label as the end of their list, and then parse the
   // program's own options ("-- sh -c ...") as cgspawn's ("unknown option -c").
   app.add_option("--env", o.env, "Set NAME=VALUE in the task's environment (repeatable)")
       ->allow_extra_args(false);
-  app.add_option("--chdir", o.chdir, "Working directory of the task");
+  app.add_option("--chdir", o.chdir, "Working directory of the task")->check(non_empty());
   app.add_option("--label", o.labels, "KEY=VALUE stored with the task and shown in the Result")
       ->allow_extra_args(false);
-  app.add_option("--parent", o.parent, "cgroup2 directory under which the task cgroup is made");
-  app.add_option("--id", o.id, "Task id ([A-Za-z0-9][A-Za-z0-9._-]{0,63}); default: random");
+  app.add_option("--parent", o.parent, "cgroup2 directory under which the task cgroup is made")->check(non_empty());
+  app.add_option("--id", o.id, "Task id ([A-Za-z0-9][A-Za-z0-9._-]{0,63}); default: random")->check(non_empty());
   app.add_option("command", o.command, "PROGRAM [ARGS...] (after --)")->required();
 }
 

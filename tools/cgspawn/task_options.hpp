@@ -26,6 +26,9 @@ struct TaskOptions {
 
 void add_task_options(CLI::App& app, TaskOptions& options);
 
+// Refuses an empty value ("--timeout ''"): for options where "" would mean "not given".
+const CLI::Validator& non_empty();
+
 // Throws CLI::ValidationError naming the option when a value is malformed.
 TaskSpec to_task_spec(const TaskOptions& options);
 
