@@ -142,7 +142,12 @@ Launched launch(const LaunchRequest& request) {
   int pidfd = -1;
   launched.pid = clone_into_cgroup(plan, request.cgroup_fd, &pidfd);
   launched.via_clone3 = launched.pid >= 0;
+  // Whether the failure below is fork's (after clone3 was refused) or clone3's own: via_clone3
+  // is false in both cases, so it cannot tell them apart (it named every failure "start the
+  // task", hiding e.g. clone3's EPERM).
+  bool fell_back = false;
   if (launched.pid < 0 && clone3_unsupported(errno)) {
+    fell_back = true;
     UniqueFd join;
     if (request.cgroup_fd >= 0) {
       join.reset(::openat(request.cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC));
@@ -151,7 +156,7 @@ Launched launch(const LaunchRequest& request) {
     plan.join_fd = join.get();
     launched.pid = fork_and_join(plan, &pidfd);
   }
-  if (launched.pid < 0) throw_sys(launched.via_clone3 ? "clone3" : "start the task", errno);
+  if (launched.pid < 0) throw_sys(fell_back ? "start the task (fork)" : "start the task (clone3)", errno);
   launched.pidfd.reset(pidfd);
   write_end.reset();
   await_exec(read_end.get(), launched, request);
