@@ -1,0 +1,74 @@
+// Run last and alone: the suite left no cgroup, no process and no temporary directory behind,
+// whatever passed or failed.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "host.hpp"
+
+using namespace cgtest;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> named_ours(const std::string& root, int depth) {
+  std::vector<std::string> out;
+  if (root.empty()) return out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root, ec)) {
+    if (!e.is_directory(ec) || e.is_symlink(ec)) continue;
+    if (e.path().filename().string().rfind(kPrefix, 0) == 0) out.push_back(e.path().string());
+    else if (depth > 1) {
+      auto sub = named_ours(e.path().string(), depth - 1);
+      out.insert(out.end(), sub.begin(), sub.end());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("no cgspawn-test-* cgroup is left, in cgroup2 or the v1 freezer") {
+  std::string mount = cgroup2_mount();
+  REQUIRE_MESSAGE(!mount.empty(), "no cgroup2 mounted: the host suite cannot have run");
+  auto left = named_ours(mount, 3);
+  auto frozen = named_ours(v1_mount("freezer"), 1);
+  left.insert(left.end(), frozen.begin(), frozen.end());
+  for (const auto& path : left) MESSAGE("left behind: " << path);
+  CHECK(left.empty());
+}
+
+TEST_CASE("no process of the suite is left") {
+  std::vector<std::string> found;
+  DIR* proc = ::opendir("/proc");
+  REQUIRE(proc);
+  while (dirent* e = ::readdir(proc)) {
+    pid_t pid = std::atoi(e->d_name);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat").value_or("");
+    if (stat.empty() || stat.find(") Z ") != std::string::npos) continue;  // gone, or dead
+    std::string cgroups = read_text("/proc/" + std::to_string(pid) + "/cgroup").value_or("");
+    std::string comm = read_text("/proc/" + std::to_string(pid) + "/comm").value_or("");
+    if (cgroups.find(std::string("/") + kPrefix) != std::string::npos || comm.rfind("cgspawn-test-", 0) == 0 ||
+        comm.rfind("cgspawn-host-", 0) == 0)
+      found.push_back(std::to_string(pid) + " " + comm);
+  }
+  ::closedir(proc);
+  for (const auto& p : found) MESSAGE("left behind: process " << p);
+  CHECK(found.empty());
+}
+
+TEST_CASE("no temporary directory of the suite is left") {
+  std::vector<std::string> left;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/tmp", ec))
+    if (e.path().filename().string().rfind(kPrefix, 0) == 0) left.push_back(e.path().string());
+  for (const auto& path : left) MESSAGE("left behind: " << path);
+  CHECK(left.empty());
+}

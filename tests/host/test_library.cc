@@ -1,0 +1,343 @@
+// The library surface on real tasks: exit code, death by signal, timeout, destroy on request,
+// usage, the pollable fd, labels/env/cwd/stdio, exec failures, limits this host cannot enforce.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "cgspawn/parse.hpp"
+#include "cli.hpp"
+#include "host.hpp"
+#include "task.hpp"
+
+using namespace cgtest;
+using namespace cgspawn;
+
+namespace {
+
+const ResourceOutcome& only_row(const Result& r) {
+  REQUIRE(r.cleanup.resources.size() == 1);
+  return r.cleanup.resources[0];
+}
+
+void check_clean(const Result& r, const TestParent& parent, const std::string& id) {
+  const ResourceOutcome& row = only_row(r);
+  CHECK(row.resource.kind == "cgroup");
+  CHECK(row.resource.id == parent.task_path(id));
+  CHECK(row.outcome == Outcome::destroyed);
+  CHECK(row.survivors.empty());
+  CHECK(row.seconds >= 0);
+  CHECK(r.cleanup.complete());
+  CHECK_FALSE(exists(parent.task_path(id)));
+  CHECK(parent.children().empty());
+}
+
+// Spawning `spec` fails with `kind`, and leaves no cgroup (and did not run the program).
+void check_refused(const TestParent& parent, const TaskSpec& spec, ErrorKind kind, const std::string& words) {
+  try {
+    spawner_under(parent)->spawn(spec);
+    FAIL("spawn did not fail");
+  } catch (const Error& e) {
+    CHECK(e.kind() == kind);
+    CAPTURE(e.what());
+    CHECK(std::string(e.what()).find(words) != std::string::npos);
+  }
+  CHECK(parent.children().empty());
+}
+
+int open_write(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  REQUIRE(fd >= 0);
+  return fd;
+}
+
+}  // namespace
+
+TEST_CASE("exit code, id, backend, argv and labels reach the Result") {
+  TestParent parent;
+  auto spec = shell("exit7", "exit 7");
+  spec.labels = {{"suite", "host"}, {"case", "exit"}};
+  auto task = spawner_under(parent)->spawn(spec);
+  CHECK(task->id() == "exit7");
+  CHECK(task->backend() == "process");
+  Result r = task->wait();
+  CHECK(r.exit.reason == ExitReason::exited);
+  CHECK(r.exit.code == 7);
+  CHECK_FALSE(r.exit.signal.has_value());
+  CHECK(r.id == "exit7");
+  CHECK(r.backend == "process");
+  CHECK(r.argv == spec.argv);
+  CHECK(r.labels == spec.labels);
+  CHECK(r.usage.wall_seconds > 0);
+  CHECK(r.usage.wall_seconds < 30);
+  CHECK(only_row(r).killed.empty());
+  CHECK(only_row(r).killed_total == 0);
+  check_clean(r, parent, "exit7");
+}
+
+TEST_CASE("death by a signal nobody from cgspawn sent") {
+  TestParent parent;
+  auto task = spawner_under(parent)->spawn(shell("sig", "kill -USR1 $$"));
+  Result r = task->wait();
+  CHECK(r.exit.reason == ExitReason::signaled);
+  CHECK(r.exit.signal == SIGUSR1);
+  CHECK_FALSE(r.exit.code.has_value());
+  check_clean(r, parent, "sig");
+}
+
+TEST_CASE("timeout: SIGTERM to all, the Result says timed-out") {
+  TestParent parent;
+  TaskSpec spec;
+  spec.id = "timeout";
+  spec.argv = {"sleep", "1000"};  // looked up in PATH
+  spec.timeout = std::chrono::milliseconds(300);
+  spec.grace = std::chrono::seconds(5);
+  auto start = Clock::now();
+  auto task = spawner_under(parent)->spawn(spec);
+  Result r = task->wait();
+  double took = seconds_since(start);
+  CHECK(r.exit.reason == ExitReason::timed_out);
+  CHECK(r.exit.signal == SIGTERM);
+  CHECK_FALSE(r.exit.code.has_value());
+  CHECK(r.usage.wall_seconds >= 0.29);
+  CHECK(took >= 0.29);
+  CHECK(took < 4);  // sleep acts on SIGTERM: the 5 s grace is not waited out
+  const auto& row = only_row(r);
+  REQUIRE(row.killed.size() == 1);
+  CHECK(row.killed[0].comm == "sleep");
+  check_clean(r, parent, "timeout");
+}
+
+TEST_CASE("finish() while the task runs: destroyed, or timed-out when the caller says so") {
+  TestParent parent;
+  ExitReason reason = ExitReason::destroyed;
+  SUBCASE("destroyed") {}
+  SUBCASE("timed out, as a caller-driven timeout") { reason = ExitReason::timed_out; }
+  TaskSpec spec;
+  spec.id = "finish";
+  spec.argv = {"/bin/sleep", "1000"};
+  auto task = spawner_under(parent)->spawn(spec);
+  CHECK_FALSE(task->try_wait().has_value());
+  Result r = task->finish(destroy_options(std::chrono::seconds(5)), reason);
+  CHECK(r.exit.reason == reason);
+  CHECK(r.exit.signal == SIGTERM);
+  const auto& row = only_row(r);
+  REQUIRE(row.killed.size() == 1);
+  CHECK(row.killed[0].comm == "sleep");
+  CHECK(row.killed_total == 1);
+  check_clean(r, parent, "finish");
+  CHECK_THROWS_AS(task->finish(destroy_options(std::chrono::seconds(0))), Error);  // only once
+}
+
+TEST_CASE("a busy task has CPU time; memory figures only where the memory controller is on") {
+  TestParent parent;
+  TaskSpec spec;
+  spec.id = "busy";
+  spec.argv = {helper_bin(), "busy", "0.5"};
+  Result r = spawner_under(parent)->spawn(spec)->wait();
+  CHECK(r.exit.code == 0);
+  CHECK(r.usage.cpu_user_seconds + r.usage.cpu_system_seconds > 0.05);
+  CHECK(r.usage.cpu_user_seconds + r.usage.cpu_system_seconds < r.usage.wall_seconds * 2 + 1);
+  CHECK(r.usage.wall_seconds >= 0.45);
+  // The test's parent enables no controller for its children: no memory.peak to read.
+  CHECK_FALSE(r.usage.memory_peak_bytes.has_value());
+  CHECK_FALSE(r.usage.oom_kills.has_value());
+  check_clean(r, parent, "busy");
+}
+
+TEST_CASE("poll_fd becomes readable when the main process exits; try_wait never blocks") {
+  TestParent parent;
+  auto task = spawner_under(parent)->spawn(shell("poll", "sleep 0.2; exit 3"));
+  CHECK_FALSE(task->try_wait().has_value());
+  pollfd p{task->poll_fd(), POLLIN, 0};
+  REQUIRE(::poll(&p, 1, 10000) == 1);
+  auto status = task->try_wait();
+  REQUIRE(status.has_value());
+  CHECK(status->code == 3);
+  CHECK(status->reason == ExitReason::exited);
+  Result r = task->wait();
+  CHECK(r.exit.code == 3);
+  check_clean(r, parent, "poll");
+}
+
+TEST_CASE("a Task dropped without finish() is destroyed") {
+  TestParent parent;
+  TempDir tmp;
+  std::string file = tmp.file("pids");
+  {
+    auto task = spawner_under(parent)->spawn(shell("dropped", R"(sleep 1000 & echo $! > "$1"; wait)", {file}));
+    REQUIRE(wait_for_lines(file, 1));
+  }
+  auto ids = identify(read_pids(file));
+  CHECK(still_alive(ids).empty());
+  CHECK_FALSE(exists(parent.task_path("dropped")));
+  CHECK(parent.children().empty());
+}
+
+TEST_CASE("env, inherit_env, cwd and stdio are the task's") {
+  TestParent parent;
+  TempDir tmp;
+  std::string out = tmp.file("out");
+  auto spec = shell("env", R"(echo "$FOO|$(pwd)|${HOME-unset}"; echo err >&2)");
+  spec.env = {"FOO=bar baz"};
+  spec.inherit_env = false;
+  spec.cwd = tmp.path();
+  spec.stdout_fd = open_write(out);
+  spec.stderr_fd = spec.stdout_fd;
+  Result r = spawner_under(parent)->spawn(spec)->wait();
+  ::close(spec.stdout_fd);
+  CHECK(r.exit.code == 0);
+  CHECK(read_text(out) == "bar baz|" + tmp.path() + "|unset\nerr\n");
+  check_clean(r, parent, "env");
+}
+
+TEST_CASE("a task id is made up when none is given, and the task cgroup is named after it") {
+  TestParent parent;
+  TaskSpec spec;
+  spec.argv = {"/bin/true"};
+  auto task = spawner_under(parent)->spawn(spec);
+  std::string id = task->id();
+  CHECK(valid_task_id(id));
+  Result r = task->wait();
+  CHECK(r.id == id);
+  CHECK(only_row(r).resource.id == parent.task_path(id));
+  check_clean(r, parent, id);
+}
+
+TEST_CASE("exec failures and a bad cwd leave no cgroup and start nothing") {
+  TestParent parent;
+  TempDir tmp;
+  std::string marker = tmp.file("ran");
+  auto run = [&](std::vector<std::string> argv) {
+    TaskSpec spec;
+    spec.id = "fail";
+    spec.argv = std::move(argv);
+    return spec;
+  };
+  SUBCASE("not found, by path") { check_refused(parent, run({"/nonexistent/prog"}), ErrorKind::not_found, "/nonexistent/prog"); }
+  SUBCASE("not found, in PATH") {
+    check_refused(parent, run({"cgspawn-no-such-program"}), ErrorKind::not_found, "cgspawn-no-such-program");
+  }
+  SUBCASE("not executable") {
+    write_text(tmp.file("plain"), "#!/bin/sh\ntouch " + marker + "\n", 0644);
+    check_refused(parent, run({tmp.file("plain")}), ErrorKind::not_executable, "plain");
+  }
+  SUBCASE("a directory") { check_refused(parent, run({tmp.path()}), ErrorKind::not_executable, tmp.path()); }
+  SUBCASE("execve fails in the child: ENOEXEC, reported through the exec pipe") {
+    write_text(tmp.file("garbage"), std::string("\x7f" "ELFnot really\n"), 0755);
+    check_refused(parent, run({tmp.file("garbage")}), ErrorKind::not_executable, "garbage");
+  }
+  SUBCASE("execve fails in the child: a missing interpreter is ENOENT") {
+    write_text(tmp.file("script"), "#!/nonexistent/interpreter\n", 0755);
+    check_refused(parent, run({tmp.file("script")}), ErrorKind::not_found, "script");
+  }
+  SUBCASE("chdir fails in the child") {
+    auto spec = shell("fail", "touch " + marker);
+    spec.cwd = tmp.file("no-such-dir");
+    check_refused(parent, spec, ErrorKind::invalid_argument, "no-such-dir");
+  }
+  SUBCASE("malformed spec") {
+    check_refused(parent, run({}), ErrorKind::invalid_argument, "no program");
+    auto bad_id = shell("../x", "touch " + marker);
+    check_refused(parent, bad_id, ErrorKind::invalid_argument, "../x");
+    auto bad_env = shell("fail", "touch " + marker);
+    bad_env.env = {"NOEQUALS"};
+    check_refused(parent, bad_env, ErrorKind::invalid_argument, "NOEQUALS");
+  }
+  CHECK_FALSE(exists(marker));
+}
+
+TEST_CASE("a task id already in use is refused, and the running task is untouched") {
+  TestParent parent;
+  auto spawner = spawner_under(parent);
+  auto first = spawner->spawn(shell("same", "sleep 1000"));
+  CHECK_THROWS_AS(spawner->spawn(shell("same", "true")), Error);
+  CHECK(exists(parent.task_path("same")));
+  CHECK_FALSE(first->try_wait().has_value());
+  Result r = first->finish(destroy_options(std::chrono::seconds(2)));
+  check_clean(r, parent, "same");
+}
+
+TEST_CASE("a bad parent cgroup is refused") {
+  ProcessSpawnerOptions options;
+  options.parent = "/tmp/not-a-cgroup";
+  CHECK_THROWS_AS(make_process_spawner(options), Error);
+  options.parent = cgroup2_mount() + "/../x";
+  CHECK_THROWS_AS(make_process_spawner(options), Error);
+  options.parent = cgroup2_mount();  // the root itself: tasks would be siblings of everything
+  CHECK_THROWS_AS(make_process_spawner(options), Error);
+}
+
+TEST_CASE("a parent cgroup that does not exist is made, and removed again after the task") {
+  TestParent parent;
+  ProcessSpawnerOptions options;
+  options.parent = parent.path() + "/a/b";
+  auto spawner = make_process_spawner(options);
+  Result r = spawner->spawn(shell("nested", "exit 0"))->wait();
+  CHECK(r.exit.code == 0);
+  CHECK(r.cleanup.complete());
+  CHECK(parent.children().empty());
+}
+
+TEST_CASE("capabilities on this host") {
+  TestParent parent;
+  Capabilities c = spawner_under(parent)->capabilities();
+  CHECK(c.backend == "process");
+  CHECK(c.usable.available);
+  CHECK(c.kill_all.available);
+  CHECK(c.verify.available);
+  CHECK_FALSE(c.usable.reason.empty());
+  CHECK_FALSE(c.survives_caller_crash.reason.empty());
+  for (auto [name, cap] : {std::pair{"memory", c.memory_max}, {"pids", c.pids_max}, {"cpu", c.cpu_max}}) {
+    CAPTURE(name);
+    CAPTURE(cap.reason);
+    CHECK_FALSE(cap.reason.empty());
+    bool in_v1 = !v1_mount(name).empty();
+    if (in_v1 && !cap.available) CHECK(cap.reason.find("cgroup v1") != std::string::npos);
+  }
+}
+
+TEST_CASE("a limit this host cannot enforce is refused before anything starts") {
+  TestParent parent;
+  TempDir tmp;
+  std::string marker = tmp.file("ran");
+  std::string controllers = read_text(parent.path() + "/cgroup.controllers").value_or("");
+  struct Case {
+    std::string controller;
+    Limits limits;
+  };
+  std::vector<Case> cases(3);
+  cases[0].controller = "memory";
+  cases[0].limits.memory_max_bytes = 64 << 20;
+  cases[1].controller = "pids";
+  cases[1].limits.pids_max = 100;
+  cases[2].controller = "cpu";
+  cases[2].limits.cpu_max_percent = 50;
+  int refused = 0;
+  for (const auto& c : cases) {
+    CAPTURE(c.controller);
+    bool delegated = (" " + controllers + " ").find(" " + c.controller) != std::string::npos;
+    if (delegated) continue;  // a pure-v2 host that hands this controller down: nothing to refuse
+    ProcessSpawnerOptions options;
+    options.parent = parent.path() + "/not-made";  // not even the parent may be created
+    auto spec = shell("limited", "touch " + marker);
+    spec.limits = c.limits;
+    try {
+      make_process_spawner(options)->spawn(spec);
+      FAIL("the limit was not refused");
+    } catch (const Error& e) {
+      ++refused;
+      std::string what = e.what();
+      CAPTURE(what);
+      CHECK(e.kind() == ErrorKind::unsupported);
+      CHECK(what.find(c.controller) != std::string::npos);
+      if (!v1_mount(c.controller).empty()) CHECK(what.find("cgroup v1") != std::string::npos);
+    }
+    CHECK_FALSE(exists(options.parent));
+    CHECK(parent.children().empty());
+  }
+  CHECK_FALSE(exists(marker));
+  if (cgroup2_mount() == "/sys/fs/cgroup/unified") CHECK(refused == 3);  // a hybrid host: v1 has them all
+}

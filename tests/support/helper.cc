@@ -1,0 +1,82 @@
+// cgspawn-test-helper: the workloads that sh cannot make.
+//   threads N FILE   start N threads, write every thread id (the pid first) to FILE, sleep
+//   tree N FILE      become a tree of N processes (fan-out 10), each writes its pid, sleep
+//   busy SECONDS     burn CPU for SECONDS, then exit 0
+// Every line is written with one write(2) to a file opened O_APPEND, so lines never mix.
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+[[noreturn]] void sleep_forever() {
+  for (;;) ::pause();
+}
+
+int open_append(const char* path) {
+  int fd = ::open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    std::perror(path);
+    std::exit(2);
+  }
+  return fd;
+}
+
+void write_all(int fd, const std::string& text) {
+  if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) std::perror("write");
+}
+
+int threads(int n, const char* file) {
+  std::vector<std::thread> pool;
+  for (int i = 0; i < n; ++i) pool.emplace_back([] { sleep_forever(); });
+  std::string text = std::to_string(::getpid()) + "\n";
+  DIR* dir = ::opendir("/proc/self/task");
+  while (dirent* e = dir ? ::readdir(dir) : nullptr) {
+    int tid = std::atoi(e->d_name);
+    if (tid > 0 && tid != ::getpid()) text += std::to_string(tid) + "\n";
+  }
+  if (dir) ::closedir(dir);
+  write_all(open_append(file), text);
+  sleep_forever();
+}
+
+// This process and `count - 1` descendants below it.
+[[noreturn]] void grow(int count, int fd) {
+  write_all(fd, std::to_string(::getpid()) + "\n");
+  int rest = count - 1;
+  int children = rest < 10 ? rest : 10;
+  for (int i = 0; i < children; ++i) {
+    int share = rest / children + (i < rest % children ? 1 : 0);
+    pid_t pid = ::fork();
+    if (pid == 0) grow(share, fd);
+    if (pid < 0) std::perror("fork");
+  }
+  sleep_forever();
+}
+
+int busy(double seconds) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  volatile unsigned long x = 0;
+  while (std::chrono::steady_clock::now() < end)
+    for (int i = 0; i < 100000; ++i) x = x + static_cast<unsigned long>(i);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "threads" && argc == 4) return threads(std::atoi(argv[2]), argv[3]);
+  if (mode == "tree" && argc == 4) grow(std::atoi(argv[2]), open_append(argv[3]));
+  if (mode == "busy" && argc == 3) return busy(std::atof(argv[2]));
+  std::fprintf(stderr, "usage: %s threads N FILE | tree N FILE | busy SECONDS\n", argv[0]);
+  return 2;
+}
