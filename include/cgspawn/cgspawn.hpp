@@ -5,6 +5,7 @@
 #include "cgspawn/cleanup_report.hpp"
 #include "cgspawn/error.hpp"
 #include "cgspawn/json.hpp"
+#include "cgspawn/ledger.hpp"
 #include "cgspawn/process_spawner.hpp"
 #include "cgspawn/result.hpp"
 #include "cgspawn/spawner.hpp"

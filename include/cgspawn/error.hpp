@@ -10,7 +10,8 @@ namespace cgspawn {
 enum class ErrorKind {
   invalid_argument,  // the caller asked for something malformed
   unsupported,       // the host cannot do what was asked (e.g. a limit without its controller)
-  not_found,         // the program, or a task id, does not exist
+  not_found,         // the program does not exist
+  unknown_task,      // no task of that id in the ledger
   not_executable,    // the program exists but cannot be executed
   system,            // an operating-system call failed
 };

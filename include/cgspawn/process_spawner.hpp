@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "cgspawn/ledger.hpp"
 #include "cgspawn/spawner.hpp"
 
 namespace cgspawn {
@@ -12,6 +13,11 @@ struct ProcessSpawnerOptions {
   // The cgroup under which task cgroups are created, as an absolute path in the cgroup2
   // filesystem (/sys/fs/cgroup/... or /sys/fs/cgroup/unified/...). Empty: default_parent().
   std::string parent;
+  // When set, every task is recorded there before its cgroup is made (see cgspawn/ledger.hpp),
+  // so `list` and `reap` find it if this process dies.
+  std::shared_ptr<const Ledger> ledger;
+  std::string owner_kind = "library";  // how the record names this process: library, run, supervisor
+  bool keep_record = false;  // keep the record, with its Result, after finish (for the supervisor)
 };
 
 // The parent cgroup used when none is given (see docs/backends.md): $CGSPAWN_PARENT if set;

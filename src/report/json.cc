@@ -1,7 +1,7 @@
 // JSON of the public types, schema 1 (docs/cli.md).
 #include "cgspawn/json.hpp"
 
-#include <nlohmann/json.hpp>
+#include "report/json_codec.hpp"
 
 namespace cgspawn {
 namespace {
@@ -13,10 +13,23 @@ json optional_json(const std::optional<T>& value) {
   return value ? json(*value) : json(nullptr);
 }
 
+template <typename T>
+std::optional<T> optional_from(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  return j.get<T>();
+}
+
 json process_json(const ProcessRef& p, bool with_state) {
   json j = {{"pid", p.pid}, {"comm", p.comm}};
   if (with_state) j["state"] = p.state;
   return j;
+}
+
+std::vector<ProcessRef> processes_from(const json& list) {
+  std::vector<ProcessRef> out;
+  for (const auto& p : list) out.push_back({p.at("pid").get<int>(), p.at("comm").get<std::string>(),
+                                            p.value("state", std::string())});
+  return out;
 }
 
 json row_json(const ResourceOutcome& row) {
@@ -29,48 +42,96 @@ json row_json(const ResourceOutcome& row) {
           {"survivors", survivors}};
 }
 
-json report_json(const CleanupReport& report) {
+Outcome outcome_from(const std::string& name) {
+  for (Outcome o : {Outcome::destroyed, Outcome::already_gone, Outcome::kept, Outcome::not_guaranteed})
+    if (to_string(o) == name) return o;
+  return Outcome::failed;
+}
+
+ExitReason reason_from(const std::string& name) {
+  for (ExitReason r : {ExitReason::signaled, ExitReason::timed_out, ExitReason::destroyed})
+    if (to_string(r) == name) return r;
+  return ExitReason::exited;
+}
+
+ResourceOutcome row_from(const json& j) {
+  ResourceOutcome row;
+  row.resource = {j.at("kind").get<std::string>(), j.at("id").get<std::string>()};
+  row.outcome = outcome_from(j.at("outcome").get<std::string>());
+  row.detail = j.at("detail").get<std::string>();
+  row.seconds = j.at("seconds").get<double>();
+  row.killed = processes_from(j.at("killed"));
+  row.killed_total = j.value("killed_total", row.killed.size());
+  row.survivors = processes_from(j.at("survivors"));
+  return row;
+}
+
+json capability_json(const Capability& c) { return {{"available", c.available}, {"reason", c.reason}}; }
+
+}  // namespace
+
+std::string dump_json(const json& j, int indent) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+json report_to_json(const CleanupReport& report) {
   json rows = json::array();
   for (const auto& row : report.resources) rows.push_back(row_json(row));
   return {{"complete", report.complete()}, {"resources", rows}};
 }
 
-json capability_json(const Capability& c) { return {{"available", c.available}, {"reason", c.reason}}; }
-
-std::string dump(const json& j, int indent) {
-  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+CleanupReport report_from_json(const json& j) {
+  CleanupReport report;
+  for (const auto& row : j.at("resources")) report.resources.push_back(row_from(row));
+  return report;
 }
 
-}  // namespace
-
-std::string to_json(const Result& r, int indent) {
-  json j = {{"schema", Result::schema},
-            {"id", r.id},
-            {"backend", r.backend},
-            {"argv", r.argv},
-            {"labels", r.labels},
-            {"exit", {{"code", optional_json(r.exit.code)}, {"signal", optional_json(r.exit.signal)},
-                      {"reason", std::string(to_string(r.exit.reason))}}},
-            {"usage", {{"wall_seconds", r.usage.wall_seconds}, {"cpu_user_seconds", r.usage.cpu_user_seconds},
-                       {"cpu_system_seconds", r.usage.cpu_system_seconds},
-                       {"memory_peak_bytes", optional_json(r.usage.memory_peak_bytes)},
-                       {"oom_kills", optional_json(r.usage.oom_kills)}}},
-            {"cleanup", report_json(r.cleanup)}};
-  return dump(j, indent);
+json result_to_json(const Result& r) {
+  return {{"schema", Result::schema},
+          {"id", r.id},
+          {"backend", r.backend},
+          {"argv", r.argv},
+          {"labels", r.labels},
+          {"exit", {{"code", optional_json(r.exit.code)}, {"signal", optional_json(r.exit.signal)},
+                    {"reason", std::string(to_string(r.exit.reason))}}},
+          {"usage", {{"wall_seconds", r.usage.wall_seconds}, {"cpu_user_seconds", r.usage.cpu_user_seconds},
+                     {"cpu_system_seconds", r.usage.cpu_system_seconds},
+                     {"memory_peak_bytes", optional_json(r.usage.memory_peak_bytes)},
+                     {"oom_kills", optional_json(r.usage.oom_kills)}}},
+          {"cleanup", report_to_json(r.cleanup)}};
 }
 
-std::string to_json(const CleanupReport& report, int indent) { return dump(report_json(report), indent); }
-
-std::string to_json(const Capabilities& c, int indent) {
-  json j = {{"backend", c.backend},
-            {"usable", capability_json(c.usable)},
-            {"kill_all", capability_json(c.kill_all)},
-            {"verify", capability_json(c.verify)},
-            {"survives_caller_crash", capability_json(c.survives_caller_crash)},
-            {"limits", {{"memory_max", capability_json(c.memory_max)},
-                        {"pids_max", capability_json(c.pids_max)},
-                        {"cpu_max", capability_json(c.cpu_max)}}}};
-  return dump(j, indent);
+Result result_from_json(const json& j) {
+  Result r;
+  r.id = j.at("id").get<std::string>();
+  r.backend = j.at("backend").get<std::string>();
+  r.argv = j.at("argv").get<std::vector<std::string>>();
+  r.labels = j.at("labels").get<std::map<std::string, std::string>>();
+  const json& exit = j.at("exit");
+  r.exit = {optional_from<int>(exit.at("code")), optional_from<int>(exit.at("signal")),
+            reason_from(exit.at("reason").get<std::string>())};
+  const json& usage = j.at("usage");
+  r.usage = {usage.at("wall_seconds").get<double>(), usage.at("cpu_user_seconds").get<double>(),
+             usage.at("cpu_system_seconds").get<double>(),
+             optional_from<std::uint64_t>(usage.at("memory_peak_bytes")),
+             optional_from<std::uint64_t>(usage.at("oom_kills"))};
+  r.cleanup = report_from_json(j.at("cleanup"));
+  return r;
 }
+
+json capabilities_to_json(const Capabilities& c) {
+  return {{"backend", c.backend},
+          {"usable", capability_json(c.usable)},
+          {"kill_all", capability_json(c.kill_all)},
+          {"verify", capability_json(c.verify)},
+          {"survives_caller_crash", capability_json(c.survives_caller_crash)},
+          {"limits", {{"memory_max", capability_json(c.memory_max)},
+                      {"pids_max", capability_json(c.pids_max)},
+                      {"cpu_max", capability_json(c.cpu_max)}}}};
+}
+
+std::string to_json(const Result& result, int indent) { return dump_json(result_to_json(result), indent); }
+std::string to_json(const CleanupReport& report, int indent) { return dump_json(report_to_json(report), indent); }
+std::string to_json(const Capabilities& c, int indent) { return dump_json(capabilities_to_json(c), indent); }
 
 }  // namespace cgspawn

@@ -9,6 +9,7 @@
 
 #include "cgspawn/cgspawn.hpp"
 #include "exit_codes.hpp"
+#include "ledger_options.hpp"
 #include "output.hpp"
 #include "signals.hpp"
 #include "task_options.hpp"
@@ -20,6 +21,7 @@ namespace {
 struct RunOptions {
   TaskOptions task;
   std::string result_file;
+  std::string state_dir;
   bool quiet = false;
 };
 
@@ -39,7 +41,8 @@ int run(const RunOptions& options) {
   TaskSpec spec = to_task_spec(options.task);
   ResultFile result_file(options.result_file);  // opened first: a bad path starts nothing
   TerminationSignals signals;
-  auto spawner = make_process_spawner({options.task.parent});
+  // Recorded in the ledger, owned by this process: if it is killed, `cgspawn reap` finds the task.
+  auto spawner = make_process_spawner({options.task.parent, open_ledger(options.state_dir), "run", false});
   std::unique_ptr<Task> task;
   try {
     task = spawner->spawn(spec);
@@ -67,6 +70,7 @@ Verb add_run_command(CLI::App& app) {
   add_task_options(*run_cmd, options->task);
   run_cmd->add_option("--result", options->result_file, "Write the Result as JSON to FILE");
   run_cmd->add_flag("-q,--quiet", options->quiet, "No summary on stderr");
+  add_state_dir_option(*run_cmd, options->state_dir);
   return {run_cmd, [options] { return run(*options); }};
 }
 

@@ -10,7 +10,13 @@
 
 #include "cgspawn/cgspawn.hpp"
 #include "cmd_backends.hpp"
+#include "cmd_destroy.hpp"
+#include "cmd_list.hpp"
+#include "cmd_reap.hpp"
 #include "cmd_run.hpp"
+#include "cmd_start.hpp"
+#include "cmd_status.hpp"
+#include "cmd_wait.hpp"
 #include "exit_codes.hpp"
 #include "output.hpp"
 
@@ -53,7 +59,9 @@ int main(int argc, char** argv) {
   const char* env_level = std::getenv("CGSPAWN_LOG");
   std::string log_level = env_level ? env_level : "warn";
   app.add_option("--log-level", log_level, "trace, debug, info, warn (default), error; or $CGSPAWN_LOG");
-  std::vector<Verb> verbs = {add_run_command(app), add_backends_command(app)};
+  std::vector<Verb> verbs = {add_run_command(app),     add_start_command(app),   add_status_command(app),
+                             add_wait_command(app),    add_destroy_command(app), add_list_command(app),
+                             add_reap_command(app),    add_backends_command(app)};
   try {
     app.parse(argc, argv);
     set_log_level(log_level);

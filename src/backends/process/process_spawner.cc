@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -17,12 +18,18 @@
 #include "cgroup/parent.hpp"
 #include "launch/launcher.hpp"
 #include "cgspawn/parse.hpp"
+#include "util/crash_point.hpp"
 #include "util/sys_error.hpp"
 
 namespace cgspawn {
 namespace {
 
 constexpr const char* kTaskPrefix = "cgspawn-";
+constexpr const char* kLedgerXattr = "user.cgspawn.ledger";
+
+double wall_clock_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 bool kernel_has_cgroup_kill() {
   utsname u{};
@@ -76,7 +83,8 @@ class ProcessSpawner final : public Spawner {
  public:
   explicit ProcessSpawner(const ProcessSpawnerOptions& options)
       : hierarchy_(discover_hierarchy()),
-        parent_(options.parent.empty() ? default_parent() : options.parent) {
+        parent_(options.parent.empty() ? default_parent() : options.parent),
+        options_(options) {
     check_parent(parent_, hierarchy_);
     if (options.parent.empty() && !parent_.empty()) prune_dirs_ = {parent_};
   }
@@ -90,8 +98,12 @@ class ProcessSpawner final : public Spawner {
   std::vector<std::string> prune_dirs();
   void note_created(const std::vector<std::string>& created);
 
+  TaskRecord intent_record(const TaskSpec& spec) const;
+  void record_cgroup(TaskRecord& record, const Cgroup& cgroup) const;
+
   Hierarchy hierarchy_;
   std::string parent_;
+  ProcessSpawnerOptions options_;
   // Parent cgroups this spawner made (and the default parent, cgspawn's own): removed again,
   // deepest first, when a task ends and they are empty.
   std::mutex mutex_;
@@ -166,24 +178,66 @@ LaunchRequest ProcessSpawner::launch_request(const TaskSpec& spec, const std::st
   return request;
 }
 
+TaskRecord ProcessSpawner::intent_record(const TaskSpec& spec) const {
+  TaskRecord record;
+  record.id = spec.id;
+  record.backend = "process";
+  record.argv = spec.argv;
+  record.labels = spec.labels;
+  record.owner = self_owner(options_.owner_kind);
+  record.created_unix = wall_clock_seconds();
+  if (hierarchy_.layout != CgroupLayout::none)
+    record.resources.push_back({std::string(kind::cgroup), parent_ + "/" + kTaskPrefix + spec.id, "intended"});
+  return record;
+}
+
+// Marks the cgroup as this ledger's (so `reap --orphans` may destroy it if the record is ever
+// lost), and records that it exists.
+void ProcessSpawner::record_cgroup(TaskRecord& record, const Cgroup& cgroup) const {
+  const std::string& dir = options_.ledger->dir();
+  if (::setxattr(cgroup.path().c_str(), kLedgerXattr, dir.data(), dir.size(), 0) != 0)
+    spdlog::debug("task {}: setxattr {} on {}: {}", record.id, kLedgerXattr, cgroup.path(), errno_text(errno));
+  record.resources.back().state = "created";
+  options_.ledger->update(record);
+}
+
 std::unique_ptr<Task> ProcessSpawner::spawn(const TaskSpec& input) {
   TaskSpec spec = input;
   if (spec.id.empty()) spec.id = make_task_id();
   validate(spec);
   std::string program = resolve_program(spec.argv[0], path_of(spec));
   LaunchRequest request = launch_request(spec, program);
+  const Ledger* ledger = options_.ledger.get();
+  std::optional<TaskRecord> record;
+  if (ledger) {
+    record = intent_record(spec);
+    ledger->create(*record);  // before the cgroup exists: a crash from here on is found by reap
+    if (hierarchy_.layout != CgroupLayout::none) ledger->note_parent(parent_);
+    crash_point("spawn-after-intent");
+  }
   std::optional<Cgroup> cgroup;
   try {
     cgroup = make_task_cgroup(spec);
+    if (cgroup && record) record_cgroup(*record, *cgroup);
+    crash_point("spawn-after-cgroup");
     if (cgroup) apply_limits(*cgroup, spec.limits);
     if (cgroup) request.cgroup_fd = cgroup->dirfd();
     Launched launched = launch(request);
     spdlog::debug("task {}: pid {} in {}", spec.id, launched.pid, cgroup ? cgroup->path() : "its process group");
-    return std::make_unique<ProcessTask>(std::move(spec), std::move(cgroup), std::move(launched),
-                                         prune_dirs());
+    if (record) {
+      record->state = TaskState::running;
+      record->main_pid = launched.pid;
+      ledger->update(*record);
+      crash_point("spawn-after-launch");
+    }
+    auto task = std::make_unique<ProcessTask>(std::move(spec), std::move(cgroup), std::move(launched),
+                                              prune_dirs());
+    if (record) task->attach_record(options_.ledger, std::move(*record), options_.keep_record);
+    return task;
   } catch (...) {
     if (cgroup) cgroup->remove_tree(Clock::now() + std::chrono::seconds(1));
     remove_empty(prune_dirs());
+    if (record) ledger->remove(record->id);
     throw;
   }
 }

@@ -9,6 +9,7 @@
 #include "cgroup/parent.hpp"
 #include "cgroup/usage.hpp"
 #include "cgspawn/error.hpp"
+#include "util/crash_point.hpp"
 
 namespace cgspawn {
 namespace {
@@ -88,12 +89,40 @@ void ProcessTask::reap_main(ExitReason reason_if_running, bool was_running) {
   if (was_running) exit_->reason = reason_if_running;
 }
 
+void ProcessTask::attach_record(std::shared_ptr<const Ledger> ledger, TaskRecord record, bool keep) {
+  ledger_ = std::move(ledger);
+  record_ = std::move(record);
+  keep_record_ = keep;
+}
+
+// A complete cleanup leaves nothing for the ledger to track, unless the record is kept to
+// carry the Result (until `cgspawn destroy` collects it). Otherwise the record says what is left.
+void ProcessTask::record_result(const Result& result) {
+  if (!ledger_) return;
+  crash_point("finish-before-record");
+  bool complete = result.cleanup.complete();
+  try {
+    if (complete && !keep_record_) {
+      ledger_->remove(record_.id);
+      return;
+    }
+    record_.state = TaskState::exited;
+    record_.result = result;
+    for (auto& res : record_.resources) res.state = complete ? "destroyed" : "failed";
+    ledger_->update(record_);
+  } catch (const Error& e) {
+    spdlog::error("task {}: cannot update its ledger record: {}", record_.id, e.what());
+  }
+}
+
 Result ProcessTask::finish(const DestroyOptions& options, ExitReason reason_if_running) {
   if (finished_) throw Error(ErrorKind::invalid_argument, "task " + spec_.id + " is already finished");
   finished_ = true;
   bool was_running = !peek_exit(false).has_value();
   Result result;
+  crash_point("finish-before-destroy");
   ResourceOutcome row = destroy_boundary(options, result.usage);
+  crash_point("finish-after-destroy");
   reap_main(reason_if_running, was_running);
   remove_empty(prune_dirs_);
   result.id = spec_.id;
@@ -104,6 +133,7 @@ Result ProcessTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   result.usage.wall_seconds = seconds_between(started_, *ended_);
   spdlog::debug("task {}: {} {} in {:.3f}s", spec_.id, row.resource.id, to_string(row.outcome), row.seconds);
   result.cleanup.resources.push_back(std::move(row));
+  record_result(result);
   return result;
 }
 

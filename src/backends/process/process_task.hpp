@@ -2,11 +2,13 @@
 // cgroup it was born in.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cgroup/cgroup.hpp"
+#include "cgspawn/ledger.hpp"
 #include "cgspawn/spawner.hpp"
 #include "launch/launcher.hpp"
 #include "util/deadline.hpp"
@@ -28,10 +30,15 @@ class ProcessTask final : public Task {
   Result wait() override;
   Result finish(const DestroyOptions& options, ExitReason reason_if_running) override;
 
+  // Keeps the ledger's record of this task up to date; with `keep`, the record stays after
+  // finish() with the Result (for `cgspawn start`), else it goes once cleanup is complete.
+  void attach_record(std::shared_ptr<const Ledger> ledger, TaskRecord record, bool keep);
+
  private:
   std::optional<ExitStatus> peek_exit(bool block);
   ResourceOutcome destroy_boundary(const DestroyOptions& options, Usage& usage);
   void reap_main(ExitReason reason_if_running, bool was_running);
+  void record_result(const Result& result);
 
   TaskSpec spec_;
   std::string backend_ = "process";
@@ -42,6 +49,9 @@ class ProcessTask final : public Task {
   std::optional<Clock::time_point> ended_;
   std::optional<ExitStatus> exit_;
   bool finished_ = false;
+  std::shared_ptr<const Ledger> ledger_;
+  TaskRecord record_;
+  bool keep_record_ = false;
 };
 
 }  // namespace cgspawn

@@ -1,0 +1,195 @@
+#include "cgspawn/ledger.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "cgspawn/parse.hpp"
+#include "ledger/record_json.hpp"
+#include "report/json_codec.hpp"
+#include "util/file_io.hpp"
+#include "util/sys_error.hpp"
+#include "util/unique_fd.hpp"
+
+namespace cgspawn {
+namespace {
+
+constexpr const char* kRecord = "record.json";
+
+// The directory must be ours and closed to everyone else: records name cgroups to destroy.
+void check_private(const std::string& dir) {
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0) throw_sys("state directory " + dir, errno);
+  if (!S_ISDIR(st.st_mode))
+    throw Error(ErrorKind::invalid_argument, "state directory " + dir + " is not a directory");
+  if (st.st_uid != ::geteuid())
+    throw Error(ErrorKind::invalid_argument, "state directory " + dir + " is owned by uid " +
+                                                 std::to_string(st.st_uid) + ", not by you (uid " +
+                                                 std::to_string(::geteuid()) + ")");
+  if (st.st_mode & 077) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+    throw Error(ErrorKind::invalid_argument,
+                "state directory " + dir + " has mode " + mode + ": it must be 0700 (only you)");
+  }
+}
+
+void make_private_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::path p(dir);
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw_sys("create state directory " + dir, errno);
+}
+
+// Write a temporary file, then rename it over the target: a reader, or a crash at any point,
+// sees the old record or the new one, never half of one.
+void write_atomically(const std::string& path, const std::string& text, bool durable) {
+  std::string temp = path + ".tmp." + std::to_string(::getpid());
+  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd.valid()) throw_sys("write " + temp, errno);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    int err = errno;
+    ::unlink(temp.c_str());
+    throw_sys("write " + temp, err);
+  }
+  if (durable) ::fsync(fd.get());
+  fd.reset();
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(temp.c_str());
+    throw_sys("rename " + temp + " to " + path, err);
+  }
+  if (durable) {
+    UniqueFd dir(::open(std::filesystem::path(path).parent_path().c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+    if (dir.valid()) ::fsync(dir.get());
+  }
+}
+
+TaskRecord parse_record(const std::string& path, const std::string& text) {
+  try {
+    return record_from_json(nlohmann::json::parse(text));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::system, path + ": corrupt record (" + e.what() + ")");
+  }
+}
+
+}  // namespace
+
+std::string Ledger::default_dir() {
+  if (const char* env = std::getenv("CGSPAWN_STATE_DIR"); env && *env) return env;
+  if (::geteuid() == 0) return "/run/cgspawn";
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  if (!runtime || !*runtime)
+    throw Error(ErrorKind::invalid_argument,
+                "no state directory: XDG_RUNTIME_DIR is not set (use --state-dir or $CGSPAWN_STATE_DIR)");
+  return std::string(runtime) + "/cgspawn";
+}
+
+Ledger::Ledger(std::string dir) : dir_(std::move(dir)) {
+  if (dir_.empty() || dir_[0] != '/')
+    throw Error(ErrorKind::invalid_argument, "state directory \"" + dir_ + "\" is not an absolute path");
+  make_private_dir(dir_);
+  check_private(dir_);
+}
+
+std::string Ledger::task_dir(const std::string& id) const {
+  if (!valid_task_id(id))
+    throw Error(ErrorKind::invalid_argument,
+                "invalid task id \"" + id + "\": use [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  return dir_ + "/" + id;
+}
+
+void Ledger::reserve(const std::string& id) const {
+  std::string dir = task_dir(id);
+  if (::mkdir(dir.c_str(), 0700) == 0) return;
+  if (errno == EEXIST) throw Error(ErrorKind::invalid_argument, "task id \"" + id + "\" is already in use in " + dir_);
+  throw_sys("create " + dir, errno);
+}
+
+void Ledger::create(const TaskRecord& record) const {
+  std::string dir = task_dir(record.id);
+  if (::access(dir.c_str(), F_OK) != 0) reserve(record.id);
+  else if (::access((dir + "/" + kRecord).c_str(), F_OK) == 0)
+    throw Error(ErrorKind::invalid_argument, "task id \"" + record.id + "\" is already in use in " + dir_);
+  update(record);
+}
+
+void Ledger::update(const TaskRecord& record, bool durable) const {
+  write_atomically(task_dir(record.id) + "/" + kRecord, dump_json(record_to_json(record), 1) + "\n", durable);
+}
+
+std::optional<TaskRecord> Ledger::read(const std::string& id) const {
+  std::string path = task_dir(id) + "/" + kRecord;
+  auto text = read_file(path);
+  if (!text) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_sys("read " + path, errno);
+  }
+  return parse_record(path, *text);
+}
+
+void Ledger::remove(const std::string& id) const {
+  std::error_code ec;
+  std::filesystem::remove_all(task_dir(id), ec);
+  if (ec) throw Error(ErrorKind::system, "remove " + task_dir(id) + ": " + ec.message());
+}
+
+Ledger::Listing Ledger::list() const {
+  Listing listing;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    std::string id = entry.path().filename().string();
+    if (!entry.is_directory(ec) || !valid_task_id(id)) continue;
+    try {
+      if (auto record = read(id)) listing.tasks.push_back(std::move(*record));
+    } catch (const Error& e) {
+      listing.corrupt.push_back(e.what());
+    }
+  }
+  std::sort(listing.tasks.begin(), listing.tasks.end(),
+            [](const TaskRecord& a, const TaskRecord& b) { return a.created_unix < b.created_unix; });
+  return listing;
+}
+
+Ledger::Lock Ledger::lock(const std::string& id) const {
+  std::string dir = task_dir(id);
+  int fd = ::open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) throw Error(ErrorKind::unknown_task, "no task \"" + id + "\" in " + dir_);
+    throw_sys("open " + dir, errno);
+  }
+  while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {
+  }
+  return Lock(fd);
+}
+
+Ledger::Lock::~Lock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+void Ledger::note_parent(const std::string& parent) const {
+  auto known = parents();
+  if (std::find(known.begin(), known.end(), parent) != known.end()) return;
+  known.push_back(parent);
+  std::string text;
+  for (const auto& p : known) text += p + "\n";
+  write_atomically(dir_ + "/parents", text, false);
+}
+
+std::vector<std::string> Ledger::parents() const {
+  std::vector<std::string> out;
+  std::istringstream in(read_file(dir_ + "/parents").value_or(""));
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+}  // namespace cgspawn

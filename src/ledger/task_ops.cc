@@ -1,0 +1,201 @@
+// Operations on recorded tasks: destroy by id, find orphans, reap.
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "cgroup/cgroup.hpp"
+#include "cgroup/destroy.hpp"
+#include "cgroup/parent.hpp"
+#include "cgspawn/error.hpp"
+#include "cgspawn/ledger.hpp"
+#include "cgspawn/process_spawner.hpp"
+#include "util/crash_point.hpp"
+#include "util/deadline.hpp"
+#include "util/unique_fd.hpp"
+
+namespace cgspawn {
+namespace {
+
+constexpr const char* kTaskPrefix = "cgspawn-";
+constexpr const char* kLedgerXattr = "user.cgspawn.ledger";
+
+ResourceOutcome gone_row(const ResourceRecord& res, const std::string& detail) {
+  ResourceOutcome row;
+  row.resource = {res.kind, res.id};
+  row.outcome = Outcome::already_gone;
+  row.detail = detail;
+  return row;
+}
+
+ResourceOutcome destroy_recorded_cgroup(const ResourceRecord& res, const DestroyOptions& options) {
+  if (::access(res.id.c_str(), F_OK) != 0)
+    return gone_row(res, res.state == "intended" ? "never created" : "removed before cgspawn acted");
+  try {
+    return destroy_cgroup(Cgroup::open(res.id), options).row;
+  } catch (const Error& e) {
+    ResourceOutcome row;
+    row.resource = {res.kind, res.id};
+    row.outcome = Outcome::failed;
+    row.detail = e.what();
+    return row;
+  }
+}
+
+// Destroys what the record names, ourselves (the owner is gone, or never finished the job).
+CleanupReport destroy_recorded(const TaskRecord& record, const DestroyOptions& options) {
+  CleanupReport report;
+  for (const auto& res : record.resources) {
+    if (res.kind == kind::cgroup) report.resources.push_back(destroy_recorded_cgroup(res, options));
+  }
+  return report;
+}
+
+// The supervisor destroys its task on SIGTERM; the signal's value carries the grace in ms.
+// Returns false if it did not exit in time (then the caller acts itself).
+bool ask_supervisor(const OwnerRef& owner, const DestroyOptions& options) {
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, owner.pid, 0)));
+  if (!pidfd.valid() || !owner_alive(owner)) return true;  // already gone
+  sigval value{};
+  value.sival_int = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(options.grace).count());
+  if (::sigqueue(owner.pid, SIGTERM, value) != 0) return errno == ESRCH;
+  auto deadline = Clock::now() + options.grace + options.verify_timeout + std::chrono::seconds(5);
+  return wait_readable(pidfd.get(), deadline) == WaitResult::ready;
+}
+
+bool matches(const TaskRecord& record, const std::map<std::string, std::string>& labels) {
+  for (const auto& [k, v] : labels) {
+    auto it = record.labels.find(k);
+    if (it == record.labels.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+std::string ledger_mark(const std::string& path) {
+  char buf[4096];
+  ssize_t n = ::getxattr(path.c_str(), kLedgerXattr, buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// The parent cgspawn makes by default (<cgroup2>/cgspawn) is its own: removed when empty.
+void remove_own_parent(const std::string& cgroup_path) {
+  std::filesystem::path parent = std::filesystem::path(cgroup_path).parent_path();
+  if (parent.filename() == "cgspawn") remove_empty({parent.string()});
+}
+
+void settle(const Ledger& ledger, TaskRecord& record, TaskReport& report) {
+  if (report.cleanup.complete()) {
+    crash_point("destroy-before-remove");
+    ledger.remove(record.id);
+    for (const auto& res : record.resources)
+      if (res.kind == kind::cgroup) remove_own_parent(res.id);
+    return;
+  }
+  for (size_t i = 0; i < record.resources.size() && i < report.cleanup.resources.size(); ++i) {
+    Outcome o = report.cleanup.resources[i].outcome;
+    record.resources[i].state = (o == Outcome::destroyed || o == Outcome::already_gone) ? "destroyed" : "failed";
+  }
+  ledger.update(record);
+}
+
+}  // namespace
+
+TaskReport destroy_task(const Ledger& ledger, const std::string& id, const DestroyOptions& options) {
+  TaskReport report{id, {}, std::nullopt, ""};
+  std::optional<TaskRecord> before = ledger.read(id);
+  Ledger::Lock lock = ledger.lock(id);  // two destroys never both act
+  std::optional<TaskRecord> record = ledger.read(id);
+  if (!record) {
+    if (before) {
+      for (const auto& res : before->resources)
+        report.cleanup.resources.push_back(gone_row(res, "destroyed by a concurrent caller"));
+      report.note = "destroyed by a concurrent caller";
+    } else {
+      ledger.remove(id);  // a crash between mkdir and the first record: nothing was made
+      report.note = "no record: the task never got as far as making a resource";
+    }
+    return report;
+  }
+  bool supervised = record->owner.kind == "supervisor" && owner_alive(record->owner);
+  if (supervised && record->state != TaskState::exited) {
+    if (!ask_supervisor(record->owner, options)) report.note = "the supervisor did not finish in time: destroyed directly";
+    record = ledger.read(id);
+    if (!record) return report;
+  }
+  if (record->state == TaskState::exited && record->result) {
+    report.result = record->result;
+    report.cleanup = record->result->cleanup;
+  }
+  if (!report.cleanup.complete() || !record->result) {
+    crash_point("destroy-before-kill");
+    report.cleanup = destroy_recorded(*record, options);
+  }
+  settle(ledger, *record, report);
+  return report;
+}
+
+std::vector<OrphanCgroup> find_orphans(const Ledger& ledger) {
+  std::vector<std::string> parents = ledger.parents();
+  if (std::string d = default_parent(); !d.empty()) parents.push_back(d);
+  std::vector<OrphanCgroup> orphans;
+  std::error_code ec;
+  for (const auto& parent : parents) {
+    for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+      std::string name = entry.path().filename().string();
+      if (!entry.is_directory(ec) || name.rfind(kTaskPrefix, 0) != 0) continue;
+      std::string id = name.substr(std::string(kTaskPrefix).size());
+      try {
+        if (ledger.read(id)) continue;
+      } catch (const Error&) {
+        continue;  // corrupt or odd record: listed as corrupt, not as an orphan
+      }
+      std::string mark = ledger_mark(entry.path().string());
+      if (!mark.empty() && mark != ledger.dir()) continue;  // another ledger's task
+      bool duplicate = false;
+      for (const auto& o : orphans) duplicate = duplicate || o.path == entry.path().string();
+      if (!duplicate) orphans.push_back({entry.path().string(), mark == ledger.dir()});
+    }
+  }
+  return orphans;
+}
+
+bool ReapReport::complete() const {
+  for (const auto& t : tasks)
+    if (!t.cleanup.complete()) return false;
+  return orphans.complete();
+}
+
+ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& labels, bool orphans,
+                const DestroyOptions& options) {
+  ReapReport report;
+  auto listing = ledger.list();
+  for (const auto& record : listing.tasks) {
+    if (!matches(record, labels) || owner_alive(record.owner)) continue;
+    try {
+      report.tasks.push_back(destroy_task(ledger, record.id, options));
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::unknown_task) throw;  // collected by a concurrent reap
+    }
+  }
+  if (!labels.empty()) return report;  // orphans carry no labels
+  for (const auto& orphan : find_orphans(ledger)) {
+    ResourceRecord res{std::string(kind::cgroup), orphan.path, "created"};
+    if (orphans && orphan.ours) {
+      report.orphans.resources.push_back(destroy_recorded_cgroup(res, options));
+      continue;
+    }
+    ResourceOutcome row;
+    row.resource = {res.kind, res.id};
+    row.outcome = Outcome::not_guaranteed;
+    row.detail = orphans ? "a cgspawn task cgroup with no record and no mark of this ledger: left alone"
+                         : "a task cgroup with no record: destroy it with reap --orphans";
+    report.orphans.resources.push_back(row);
+  }
+  for (const auto& row : report.orphans.resources) remove_own_parent(row.resource.id);
+  return report;
+}
+
+}  // namespace cgspawn

@@ -1,0 +1,14 @@
+// Fault injection for the crash-safety tests: in builds with -Dcrash_points=true,
+// crash_point("name") SIGKILLs the calling process when $CGSPAWN_CRASH_AT is "name".
+// In other builds it compiles to nothing.
+#pragma once
+
+namespace cgspawn {
+
+#ifdef CGSPAWN_CRASH_POINTS
+void crash_point(const char* name);
+#else
+inline void crash_point(const char*) {}
+#endif
+
+}  // namespace cgspawn

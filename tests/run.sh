@@ -1,0 +1,23 @@
+#!/bin/bash
+# The README's second command: installs what the tests need, builds, and runs the whole suite
+# (host tests on real cgroups, then the tiers that need real components). Exit 0 only if all
+# of it passed and nothing was left behind.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${CGSPAWN_TEST_BUILD:-$top/build-tests}
+
+"$top/tools/install-deps.sh" --tests
+[ -d "$build" ] || meson setup "$build" "$top" -Dcrash_points=true
+ninja -C "$build"
+
+status=0
+run_tier() {  # name, command...
+  local name=$1; shift
+  echo "=== $name"
+  if "$@"; then echo "=== $name: passed"; else echo "=== $name: FAILED"; status=1; fi
+}
+
+run_tier "unit and host tests" meson test -C "$build" --suite unit --suite host --print-errorlogs
+run_tier "leftovers" "$top/tests/check-leftovers.sh"
+[ $status = 0 ] && echo "cgspawn test suite: all tiers passed" || echo "cgspawn test suite: FAILED"
+exit $status

@@ -1,0 +1,16 @@
+#!/bin/sh
+# The README's first command: install, build, install cgspawn, and show it destroying a task
+# that escaped its parent (a double-forked daemon that ignores SIGTERM).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/tools/install-deps.sh"
+[ -d "$top/build-release" ] || meson setup "$top/build-release" "$top" --buildtype=release -Dtests=false
+ninja -C "$top/build-release"
+ninja -C "$top/build-release" install >/dev/null
+ldconfig
+echo
+echo '$ cgspawn run --grace 1s -- sh -c "setsid sh -c '"'"'trap \"\" TERM; exec sleep 1000'"'"' & echo main exits; exit 0"'
+cgspawn run --grace 1s -- sh -c "setsid sh -c 'trap \"\" TERM; exec sleep 1000' </dev/null >/dev/null 2>&1 & echo main exits; exit 0"
+echo
+echo "No 'sleep 1000' is left:"
+pgrep -fa '^sleep 1000$' || echo "  (none)"
