@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cgspawn/cgspawn.hpp"
+#include "ledger_options.hpp"
 
 namespace cgspawn::cli {
 namespace {
@@ -12,10 +13,18 @@ namespace {
 struct BackendsOptions {
   bool json = false;
   std::string parent;
+  std::string state_dir;
 };
 
+// As `run` and `start` use them: with the ledger, when there is one.
 std::vector<Capabilities> all_capabilities(const BackendsOptions& options) {
-  return {make_process_spawner({options.parent})->capabilities()};
+  std::shared_ptr<const Ledger> ledger;
+  try {
+    ledger = open_ledger(options.state_dir);
+  } catch (const Error&) {
+    // no usable state directory: the capabilities then say what is lost without one
+  }
+  return {make_process_spawner({options.parent, ledger})->capabilities()};
 }
 
 int backends(const BackendsOptions& options) {
@@ -37,6 +46,7 @@ Verb add_backends_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("backends", "Print what each backend can guarantee on this host");
   cmd->add_flag("--json", options->json, "Machine-readable output");
   cmd->add_option("--parent", options->parent, "Parent cgroup the process backend would use");
+  add_state_dir_option(*cmd, options->state_dir);
   return {cmd, [options] { return backends(*options); }};
 }
 

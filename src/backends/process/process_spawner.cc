@@ -137,8 +137,12 @@ Capabilities ProcessSpawner::capabilities() const {
                                                     : "freeze the task cgroup, SIGKILL each process, thaw"};
     caps.verify = {true, "waits for \"populated 0\" in the task cgroup's cgroup.events, then removes it"};
   }
-  caps.survives_caller_crash = {false, "the task keeps running in its cgroup when the caller dies, "
-                                       "but the process backend keeps no record to find it by"};
+  if (options_.ledger)
+    caps.survives_caller_crash = {true, "recorded in the ledger " + options_.ledger->dir() +
+                                            " before its cgroup exists: `cgspawn reap` finds and destroys it"};
+  else
+    caps.survives_caller_crash = {false, "no ledger given: a task whose caller dies keeps running in its "
+                                         "cgroup and nothing records where"};
   caps.memory_max = controller_capability("memory", parent_, hierarchy_);
   caps.pids_max = controller_capability("pids", parent_, hierarchy_);
   caps.cpu_max = controller_capability("cpu", parent_, hierarchy_);
