@@ -173,7 +173,7 @@ std::vector<std::string> TestParent::children() const {
 }
 
 TempDir::TempDir() {
-  std::string templ = "/tmp/cgspawn-test-XXXXXX";
+  std::string templ = "/tmp/" + std::string(kPrefix) + std::to_string(::getpid()) + "-XXXXXX";
   if (!::mkdtemp(templ.data())) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
   path_ = templ;
 }

@@ -57,7 +57,7 @@ class TestParent {
   std::string path_;
 };
 
-// A temporary directory, removed with everything in it.
+// A temporary directory, /tmp/cgspawn-test-<pid>-XXXXXX, removed with everything in it.
 class TempDir {
  public:
   TempDir();
