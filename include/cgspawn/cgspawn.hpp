@@ -1,6 +1,7 @@
 // The whole public C++ API of cgspawn.
 #pragma once
 
+#include "cgspawn/backends.hpp"
 #include "cgspawn/capabilities.hpp"
 #include "cgspawn/cleanup_report.hpp"
 #include "cgspawn/error.hpp"

@@ -33,7 +33,10 @@ std::string_view to_string(TaskState state);
 struct ResourceRecord {
   std::string kind;
   std::string id;
-  std::string state;  // "intended" (about to be made), "created", "failed" (destroy left it)
+  std::string state;  // "intended" (about to be made), "created", "destroyed", "failed"
+  // What a backend needs to find and verify it later: a conmon's pid and start time, the
+  // host and ssh config of a remote unit, the bus of a systemd unit, ...
+  std::map<std::string, std::string> attributes;
 };
 
 struct TaskRecord {

@@ -26,7 +26,8 @@ std::string_view to_string(TaskState state) {
 
 json record_to_json(const TaskRecord& r) {
   json resources = json::array();
-  for (const auto& res : r.resources) resources.push_back({{"kind", res.kind}, {"id", res.id}, {"state", res.state}});
+  for (const auto& res : r.resources)
+    resources.push_back({{"kind", res.kind}, {"id", res.id}, {"state", res.state}, {"attributes", res.attributes}});
   json j = {{"schema", 1},
             {"id", r.id},
             {"backend", r.backend},
@@ -55,7 +56,8 @@ TaskRecord record_from_json(const json& j) {
              owner.at("kind").get<std::string>()};
   for (const auto& res : j.at("resources"))
     r.resources.push_back({res.at("kind").get<std::string>(), res.at("id").get<std::string>(),
-                           res.at("state").get<std::string>()});
+                           res.at("state").get<std::string>(),
+                           res.value("attributes", std::map<std::string, std::string>())});
   r.main_pid = j.value("main_pid", 0);
   r.stdout_path = j.value("stdout", std::string());
   r.stderr_path = j.value("stderr", std::string());

@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "backends/process/process_backend.hpp"
+#include "backends/registry.hpp"
+#include "report/rows.hpp"
 #include "cgroup/cgroup.hpp"
 #include "cgroup/destroy.hpp"
 #include "cgroup/parent.hpp"
@@ -23,33 +26,17 @@ namespace {
 constexpr const char* kTaskPrefix = "cgspawn-";
 constexpr const char* kLedgerXattr = "user.cgspawn.ledger";
 
-ResourceOutcome gone_row(const ResourceRecord& res, const std::string& detail) {
-  ResourceOutcome row;
-  row.resource = {res.kind, res.id};
-  row.outcome = Outcome::already_gone;
-  row.detail = detail;
-  return row;
-}
-
-ResourceOutcome destroy_recorded_cgroup(const ResourceRecord& res, const DestroyOptions& options) {
-  if (::access(res.id.c_str(), F_OK) != 0)
-    return gone_row(res, res.state == "intended" ? "never created" : "removed before cgspawn acted");
-  try {
-    return destroy_cgroup(Cgroup::open(res.id), options).row;
-  } catch (const Error& e) {
-    ResourceOutcome row;
-    row.resource = {res.kind, res.id};
-    row.outcome = Outcome::failed;
-    row.detail = e.what();
-    return row;
-  }
-}
 
 // Destroys what the record names, ourselves (the owner is gone, or never finished the job).
 CleanupReport destroy_recorded(const TaskRecord& record, const DestroyOptions& options) {
   CleanupReport report;
   for (const auto& res : record.resources) {
-    if (res.kind == kind::cgroup) report.resources.push_back(destroy_recorded_cgroup(res, options));
+    if (ResourceDestroyer destroy = destroyer_for(res.kind)) {
+      report.resources.push_back(destroy(res, options));
+      continue;
+    }
+    report.resources.push_back(make_row({res.kind, res.id}, Outcome::not_guaranteed,
+                                        "this build cannot destroy a \"" + res.kind + "\" from its record"));
   }
   return report;
 }
@@ -111,7 +98,7 @@ TaskReport destroy_task(const Ledger& ledger, const std::string& id, const Destr
   if (!record) {
     if (before) {
       for (const auto& res : before->resources)
-        report.cleanup.resources.push_back(gone_row(res, "destroyed by a concurrent caller"));
+        report.cleanup.resources.push_back(make_row({res.kind, res.id}, Outcome::already_gone, "destroyed by a concurrent caller"));
       report.note = "destroyed by a concurrent caller";
     } else {
       ledger.remove(id);  // a crash between mkdir and the first record: nothing was made

@@ -14,6 +14,9 @@ struct BackendsOptions {
   bool json = false;
   std::string parent;
   std::string state_dir;
+  std::string host;
+  std::string ssh_config;
+  bool user_manager = false;
 };
 
 // As `run` and `start` use them: with the ledger, when there is one.
@@ -24,7 +27,18 @@ std::vector<Capabilities> all_capabilities(const BackendsOptions& options) {
   } catch (const Error&) {
     // no usable state directory: the capabilities then say what is lost without one
   }
-  return {make_process_spawner({options.parent, ledger})->capabilities()};
+  std::vector<Capabilities> out;
+  for (const auto& name : backend_names()) {
+    BackendOptions backend;
+    backend.backend = name;
+    backend.ledger = ledger;
+    backend.parent = options.parent;
+    backend.host = options.host;
+    backend.ssh_config = options.ssh_config;
+    backend.user_manager = options.user_manager;
+    out.push_back(backend_capabilities(backend));
+  }
+  return out;
 }
 
 int backends(const BackendsOptions& options) {
@@ -47,6 +61,9 @@ Verb add_backends_command(CLI::App& app) {
   cmd->add_flag("--json", options->json, "Machine-readable output");
   cmd->add_option("--parent", options->parent, "Parent cgroup the process backend would use");
   add_state_dir_option(*cmd, options->state_dir);
+  cmd->add_option("--host", options->host, "remote: the host to ask about");
+  cmd->add_option("--ssh-config", options->ssh_config, "remote: ssh client configuration file");
+  cmd->add_flag("--user", options->user_manager, "systemd: the calling user's manager");
   return {cmd, [options] { return backends(*options); }};
 }
 

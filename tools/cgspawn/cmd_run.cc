@@ -42,7 +42,10 @@ int run(const RunOptions& options) {
   ResultFile result_file(options.result_file);  // opened first: a bad path starts nothing
   TerminationSignals signals;
   // Recorded in the ledger, owned by this process: if it is killed, `cgspawn reap` finds the task.
-  auto spawner = make_process_spawner({options.task.parent, open_ledger(options.state_dir), "run", false});
+  BackendOptions backend = to_backend_options(options.task);
+  backend.ledger = open_ledger(options.state_dir);
+  backend.owner_kind = "run";
+  auto spawner = make_spawner(backend);
   std::unique_ptr<Task> task;
   try {
     task = spawner->spawn(spec);

@@ -97,7 +97,8 @@ int start(const StartOptions& options) {
   if (request.spec.id.empty()) request.spec.id = make_task_id();
   request.spec.cwd = absolute(request.spec.cwd.empty() ? "." : request.spec.cwd);
   request.state_dir = open_ledger(options.state_dir)->dir();  // checked here, before anything
-  request.parent = options.task.parent;
+  request.backend = to_backend_options(options.task);
+  make_spawner(request.backend);  // an unknown or unusable backend fails here, before any fork
   request.stdout_path = absolute(options.stdout_path);
   request.stderr_path = absolute(options.stderr_path);
   Pipe requests = make_pipe(), reports = make_pipe();

@@ -68,7 +68,49 @@ void add_task_options(CLI::App& app, TaskOptions& o) {
       ->allow_extra_args(false);
   app.add_option("--parent", o.parent, "cgroup2 directory under which the task cgroup is made")->check(non_empty());
   app.add_option("--id", o.id, "Task id ([A-Za-z0-9][A-Za-z0-9._-]{0,63}); default: random")->check(non_empty());
+  app.add_option("--backend", o.backend, "process (default), systemd, podman, remote");
+  app.add_flag("--user", o.user_manager, "systemd: the calling user's manager (as systemd-run --user)");
+  app.add_option("--unit-type", o.unit_type, "systemd: scope (default) or service");
+  app.add_option("--image", o.image, "podman: the image to run");
+  app.add_option("--rootfs", o.rootfs, "podman: a root filesystem directory instead of an image");
+  app.add_flag("--keep-container", o.keep_container, "podman: stop the container but keep it");
+  app.add_option("--host", o.host, "remote: [USER@]HOST[:PORT]");
+  app.add_option("--ssh-config", o.ssh_config, "remote: ssh client configuration file");
+  app.add_option("--lease", o.lease, "remote: kill the task when the connection is silent this long (default 30s; none)");
   app.add_option("command", o.command, "PROGRAM [ARGS...] (after --)")->required();
+}
+
+// An option of another backend is a mistake, not something to ignore.
+void check_backend_options(const TaskOptions& o) {
+  struct Given {
+    const char* option;
+    bool given;
+    const char* backend;
+  };
+  const Given given[] = {{"--user", o.user_manager, "systemd"}, {"--unit-type", o.unit_type != "scope", "systemd"},
+                         {"--image", !o.image.empty(), "podman"}, {"--rootfs", !o.rootfs.empty(), "podman"},
+                         {"--keep-container", o.keep_container, "podman"}, {"--host", !o.host.empty(), "remote"},
+                         {"--ssh-config", !o.ssh_config.empty(), "remote"}, {"--lease", o.lease != "30s", "remote"}};
+  for (const auto& g : given)
+    if (g.given && o.backend != g.backend)
+      throw CLI::ValidationError(g.option, std::string("is an option of the ") + g.backend + " backend, not of " + o.backend);
+}
+
+BackendOptions to_backend_options(const TaskOptions& o) {
+  check_backend_options(o);
+  BackendOptions b;
+  b.backend = o.backend;
+  b.parent = o.parent;
+  b.user_manager = o.user_manager;
+  b.unit_type = o.unit_type;
+  b.image = o.image;
+  b.rootfs = o.rootfs;
+  b.keep_container = o.keep_container;
+  b.host = o.host;
+  b.ssh_config = o.ssh_config;
+  if (o.lease == "none") b.lease.reset();
+  else b.lease = parse_duration_option("--lease", o.lease);
+  return b;
 }
 
 TaskSpec to_task_spec(const TaskOptions& o) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cgspawn/backends.hpp"
 #include "cgspawn/task_spec.hpp"
 
 namespace cgspawn::cli {
@@ -22,6 +23,16 @@ struct TaskOptions {
   std::string cpu_max;
   std::string parent;
   std::string id;
+  // Which backend, and its own options.
+  std::string backend = "process";
+  bool user_manager = false;
+  std::string unit_type = "scope";
+  std::string image;
+  std::string rootfs;
+  bool keep_container = false;
+  std::string host;
+  std::string ssh_config;
+  std::string lease = "30s";
 };
 
 void add_task_options(CLI::App& app, TaskOptions& options);
@@ -33,5 +44,8 @@ const CLI::Validator& non_empty();
 TaskSpec to_task_spec(const TaskOptions& options);
 
 Duration parse_duration_option(const std::string& option, const std::string& value);
+
+// The backend options (the ledger and owner are the verb's to set).
+BackendOptions to_backend_options(const TaskOptions& options);
 
 }  // namespace cgspawn::cli

@@ -25,6 +25,10 @@ namespace {
 constexpr int kReportFd = 3;
 
 void report(const std::string& line) {
+  // `start` may be gone (killed) by now: the write then fails with EPIPE, and the supervisor
+  // must not die of SIGPIPE, or its task runs on unsupervised (no timeout, no Result). Set
+  // only here, after the task is launched, so the task does not inherit SIG_IGN.
+  ::signal(SIGPIPE, SIG_IGN);
   std::string text = line + "\n";
   ssize_t ignored = ::write(kReportFd, text.data(), text.size());
   (void)ignored;
@@ -82,8 +86,11 @@ int run() {
     spec.stdin_fd = null_in.get();
     spec.stdout_fd = out.get();
     spec.stderr_fd = err.get();
-    ProcessSpawnerOptions options{request.parent, ledger, "supervisor", true};
-    task = make_process_spawner(options)->spawn(spec);
+    BackendOptions options = request.backend;
+    options.ledger = ledger;
+    options.owner_kind = "supervisor";
+    options.keep_record = true;
+    task = make_spawner(options)->spawn(spec);
   } catch (...) {
     ledger->remove(spec.id);  // reserved, never recorded: nothing else was made
     throw;

@@ -9,6 +9,29 @@ using nlohmann::json;
 
 long long nanoseconds(Duration d) { return static_cast<long long>(d.count()); }
 
+json backend_json(const BackendOptions& b) {
+  return {{"name", b.backend}, {"parent", b.parent}, {"user_manager", b.user_manager},
+          {"unit_type", b.unit_type}, {"image", b.image}, {"rootfs", b.rootfs},
+          {"keep_container", b.keep_container}, {"host", b.host}, {"ssh_config", b.ssh_config},
+          {"lease_ns", b.lease ? json(nanoseconds(*b.lease)) : json(nullptr)}};
+}
+
+BackendOptions backend_from(const json& j) {
+  BackendOptions b;
+  b.backend = j.at("name").get<std::string>();
+  b.parent = j.at("parent").get<std::string>();
+  b.user_manager = j.at("user_manager").get<bool>();
+  b.unit_type = j.at("unit_type").get<std::string>();
+  b.image = j.at("image").get<std::string>();
+  b.rootfs = j.at("rootfs").get<std::string>();
+  b.keep_container = j.at("keep_container").get<bool>();
+  b.host = j.at("host").get<std::string>();
+  b.ssh_config = j.at("ssh_config").get<std::string>();
+  if (j.at("lease_ns").is_null()) b.lease.reset();
+  else b.lease = Duration(j.at("lease_ns").get<long long>());
+  return b;
+}
+
 }  // namespace
 
 std::string to_json(const StartRequest& r) {
@@ -19,8 +42,8 @@ std::string to_json(const StartRequest& r) {
   json j = {{"argv", s.argv}, {"env", s.env}, {"cwd", s.cwd}, {"limits", limits},
             {"timeout_ns", s.timeout ? json(nanoseconds(*s.timeout)) : json(nullptr)},
             {"grace_ns", nanoseconds(s.grace)}, {"labels", s.labels}, {"id", s.id},
-            {"state_dir", r.state_dir}, {"parent", r.parent}, {"stdout", r.stdout_path},
-            {"stderr", r.stderr_path}};
+            {"state_dir", r.state_dir}, {"stdout", r.stdout_path}, {"stderr", r.stderr_path},
+            {"backend", backend_json(r.backend)}};
   return j.dump();
 }
 
@@ -40,7 +63,7 @@ StartRequest start_request_from_json(const std::string& text) {
   s.labels = j.at("labels").get<std::map<std::string, std::string>>();
   s.id = j.at("id").get<std::string>();
   r.state_dir = j.at("state_dir").get<std::string>();
-  r.parent = j.at("parent").get<std::string>();
+  r.backend = backend_from(j.at("backend"));
   r.stdout_path = j.at("stdout").get<std::string>();
   r.stderr_path = j.at("stderr").get<std::string>();
   return r;

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "cgspawn/backends.hpp"
 #include "cgspawn/task_spec.hpp"
 
 namespace cgspawn::supervisor {
@@ -10,7 +11,7 @@ namespace cgspawn::supervisor {
 struct StartRequest {
   TaskSpec spec;
   std::string state_dir;
-  std::string parent;       // "" = the default parent
+  BackendOptions backend;   // ledger/owner set by the supervisor
   std::string stdout_path;  // "" = <state dir>/<id>/stdout
   std::string stderr_path;  // "" = <state dir>/<id>/stderr
 };

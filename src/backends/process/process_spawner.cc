@@ -12,7 +12,9 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "backends/process/process_backend.hpp"
 #include "backends/process/process_task.hpp"
+#include "cgroup/destroy.hpp"
 #include "cgroup/hierarchy.hpp"
 #include "cgroup/limits.hpp"
 #include "cgroup/parent.hpp"
@@ -259,6 +261,21 @@ std::string default_parent() {
 
 std::unique_ptr<Spawner> make_process_spawner(const ProcessSpawnerOptions& options) {
   return std::make_unique<ProcessSpawner>(options);
+}
+
+std::unique_ptr<Spawner> make_process_backend(const BackendOptions& o) {
+  return make_process_spawner({o.parent, o.ledger, o.owner_kind, o.keep_record});
+}
+
+Capabilities process_backend_capabilities(const BackendOptions& o) {
+  try {
+    return make_process_backend(o)->capabilities();
+  } catch (const Error& e) {
+    Capabilities caps;
+    caps.backend = "process";
+    caps.usable = {false, e.what()};
+    return caps;
+  }
 }
 
 }  // namespace cgspawn

@@ -1,0 +1,51 @@
+#include "backends/registry.hpp"
+
+#include "backends/process/process_backend.hpp"
+#include "cgspawn/error.hpp"
+
+namespace cgspawn {
+
+const std::vector<BackendEntry>& backend_table() {
+  static const std::vector<BackendEntry> table = {
+      {"process", make_process_backend, process_backend_capabilities},
+  };
+  return table;
+}
+
+ResourceDestroyer destroyer_for(const std::string& kind) {
+  struct Row {
+    const char* kind;
+    ResourceDestroyer destroy;
+  };
+  static const Row rows[] = {
+      {"cgroup", destroy_recorded_cgroup},
+  };
+  for (const auto& row : rows)
+    if (kind == row.kind) return row.destroy;
+  return nullptr;
+}
+
+std::vector<std::string> backend_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : backend_table()) names.push_back(entry.name);
+  return names;
+}
+
+std::unique_ptr<Spawner> make_spawner(const BackendOptions& options) {
+  for (const auto& entry : backend_table())
+    if (options.backend == entry.name) return entry.make(options);
+  std::string known;
+  for (const auto& name : backend_names()) known += (known.empty() ? "" : ", ") + name;
+  throw Error(ErrorKind::invalid_argument, "unknown backend \"" + options.backend + "\" (this build has: " + known + ")");
+}
+
+Capabilities backend_capabilities(const BackendOptions& options) {
+  for (const auto& entry : backend_table())
+    if (options.backend == entry.name) return entry.capabilities(options);
+  Capabilities caps;
+  caps.backend = options.backend;
+  caps.usable = {false, "not a backend of this build"};
+  return caps;
+}
+
+}  // namespace cgspawn
