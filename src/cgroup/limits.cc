@@ -1,6 +1,7 @@
 #include "cgroup/limits.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sstream>
 
@@ -83,17 +84,57 @@ void check_limits_available(const Limits& limits, const std::string& parent, con
   }
 }
 
-void prepare_controllers(const Limits& limits, const std::string& parent, const Hierarchy& hierarchy) {
-  check_limits_available(limits, parent, hierarchy);
-  for (const auto& controller : controllers_needed(limits)) {
-    std::string subtree = read_file(parent + "/cgroup.subtree_control").value_or("");
-    if (has_word(subtree, controller)) continue;
-    if (int err = write_file(parent + "/cgroup.subtree_control", "+" + controller))
-      throw Error(ErrorKind::unsupported,
-                  "cannot enforce the " + controller + " limit: " +
-                      sys_message("enable +" + controller + " in " + parent + "/cgroup.subtree_control", err) +
-                      (err == EBUSY ? " (the parent cgroup has processes of its own)" : ""));
+namespace {
+
+void enable_in_subtree(const std::string& dir, const std::string& controller) {
+  if (has_word(read_file(dir + "/cgroup.subtree_control").value_or(""), controller)) return;
+  if (int err = write_file(dir + "/cgroup.subtree_control", "+" + controller))
+    throw Error(ErrorKind::unsupported,
+                "cannot enforce the " + controller + " limit: " +
+                    sys_message("enable +" + controller + " in " + dir + "/cgroup.subtree_control", err) +
+                    (err == EBUSY ? " (the cgroup has processes of its own)" : ""));
+}
+
+// The strict ancestors of `parent` that must enable `controller` in their subtree_control for
+// the parent to get it, deepest first: each one up to (not including) the first ancestor that
+// already hands it down.
+std::vector<std::string> ancestors_to_enable(const std::string& parent, const std::string& controller,
+                                             const std::string& mount) {
+  std::vector<std::string> out;
+  std::string dir = parent;
+  while (dir.size() > mount.size()) {
+    std::string up = dir.substr(0, dir.rfind('/'));
+    if (up.size() < mount.size() ||
+        has_word(read_file(up + "/cgroup.subtree_control").value_or(""), controller))
+      break;
+    out.push_back(up);
+    dir = up;
   }
+  return out;
+}
+
+}  // namespace
+
+void prepare_controllers(const Limits& limits, const std::string& parent, const Hierarchy& hierarchy) {
+  // A parent that did not exist, several levels below the nearest existing ancestor (e.g.
+  // <delegated>/a/b), was just made by make_parent(): check_limits_available() accepted it
+  // because that ancestor hands the controller down, but the new intermediate cgroups (a) hand
+  // nothing down yet, so the parent (b) lacked it and the limit was refused after all (found by
+  // the guest tier, tests/guest/test_guest_limits.cc). Enable it top-down in those cgroups.
+  // The caller ran check_limits_available() before making the parent, so the cgroups between
+  // the parent and the nearest one that hands the controller down are the ones cgspawn has just
+  // made (a pre-existing parent without the controller was refused there).
+  if (hierarchy.layout != CgroupLayout::none && parent.rfind(hierarchy.mount + "/", 0) == 0 &&
+      ::access(parent.c_str(), F_OK) == 0) {
+    for (const auto& controller : controllers_needed(limits)) {
+      if (has_word(read_file(parent + "/cgroup.controllers").value_or(""), controller)) continue;
+      auto chain = ancestors_to_enable(parent, controller, hierarchy.mount);
+      if (chain.empty() || chain.back().size() <= hierarchy.mount.size()) continue;  // never the root
+      for (auto it = chain.rbegin(); it != chain.rend(); ++it) enable_in_subtree(*it, controller);
+    }
+  }
+  check_limits_available(limits, parent, hierarchy);
+  for (const auto& controller : controllers_needed(limits)) enable_in_subtree(parent, controller);
 }
 
 void apply_limits(const Cgroup& cgroup, const Limits& limits) {

@@ -21,7 +21,9 @@ Capability controller_capability(const std::string& controller, const std::strin
 void check_limits_available(const Limits& limits, const std::string& parent, const Hierarchy& hierarchy);
 
 // Makes the controllers the limits need available to children of `parent` (our own cgroup),
-// enabling them in its cgroup.subtree_control. Throws Error(unsupported) naming the controller
+// enabling them in its cgroup.subtree_control (and in the cgroups between it and the nearest
+// ancestor that hands them down, which must be ones the caller has just made: call
+// check_limits_available() before making the parent). Throws Error(unsupported) naming the controller
 // and the reason when the host cannot; nothing is started then.
 void prepare_controllers(const Limits& limits, const std::string& parent, const Hierarchy& hierarchy);
 

@@ -1,0 +1,74 @@
+#!/bin/bash
+# run-guest-suite.sh [BUILD_DIR] [-- TEST_ARGS...]
+#
+# The guest tier: builds the guest image if needed (build-image.sh), boots it once
+# (run-in-guest.sh) and runs meson's test suite 'guest' there (tests/guest/test_*.cc: limits
+# and escapes on real systemd with pure cgroup v2). The guest has no meson, so the test's
+# command and environment are taken from `meson introspect --tests` on the host and run
+# directly, as `meson test --suite guest` would. TEST_ARGS go to the doctest binary
+# (e.g. -tc='pids*').
+#
+# BUILD_DIR (default $CGSPAWN_TEST_BUILD, else <top>/build-tests) must be built and lie
+# inside the git top-level, which the guest shares at the same path.
+# Env: CGSPAWN_GUEST_TIMEOUT_SCALE (multiplies the tests' timeouts, default 1),
+#      CGSPAWN_GUEST_SUITE_TIMEOUT (seconds for the whole VM, boot included, default 900),
+#      and those of build-image.sh / run-in-guest.sh.
+# Exit: the suite's status; non-zero (never a skip) when the image cannot be built, the
+# guest does not boot or report, or the build dir is unusable.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build=${CGSPAWN_TEST_BUILD:-$top/build-tests}
+if [ $# -gt 0 ] && [ "$1" != -- ]; then build=$1; shift; fi
+[ "${1:-}" = -- ] && shift
+fail() { echo "*** GUEST TIER FAILED: $*" >&2; exit 1; }
+
+[ -d "$build" ] || fail "no build directory $build"
+build=$(realpath "$build")
+case $build/ in "$top"/*) ;; *) fail "$build is not inside $top, which is what the guest shares" ;; esac
+
+start=$(date +%s)
+"$here/build-image.sh" >/dev/null || fail "could not build the guest image (tests/guest/build-image.sh)"
+t_image=$(date +%s)
+
+# The suite's tests as meson would run them: one script, environment and command; and the
+# programs they need (their command and the built programs named in their environment).
+script=$build/tests/guest-suite.sh
+ninja -C "$build" build.ninja >/dev/null || fail "meson could not regenerate $build"
+meson introspect --tests "$build" | python3 -c '
+import json, os, shlex, sys
+build = sys.argv[1]
+tests = [t for t in json.load(sys.stdin)
+         if any(s == "guest" or s.endswith(":guest") for s in t["suite"])]
+if not tests:
+    sys.exit("no test in the suite guest")
+targets = {os.path.relpath(p, build) for t in tests for p in [t["cmd"][0], *t["env"].values()]
+           if p.startswith(build + "/") and ":" not in p and not os.path.isdir(p)}
+with open(sys.argv[2], "w") as f:
+    f.write("\n".join(sorted(targets)) + "\n")
+print("#!/bin/bash\nstatus=0")
+for t in tests:
+    env = " ".join(shlex.quote(k + "=" + v) for k, v in sorted(t["env"].items()))
+    cmd = " ".join(shlex.quote(c) for c in t["cmd"])
+    print("echo %s" % shlex.quote("=== guest test " + t["name"]))
+    print("env %s %s \"$@\" || status=1" % (env, cmd))
+print("exit $status")
+' "$build" "$script.targets" > "$script.tmp" || fail "meson introspect --tests $build found no suite 'guest'"
+mv "$script.tmp" "$script"
+mapfile -t targets < "$script.targets"
+rm -f "$script.targets"
+ninja -C "$build" "${targets[@]}" >/dev/null || fail "ninja -C $build ${targets[*]} failed"
+t_built=$(date +%s)
+
+envs=()
+[ -n "${CGSPAWN_GUEST_TIMEOUT_SCALE:-}" ] && envs+=(-e "CGSPAWN_GUEST_TIMEOUT_SCALE=$CGSPAWN_GUEST_TIMEOUT_SCALE")
+rc=0
+(cd "$build" && "$here/run-in-guest.sh" "${envs[@]}" -t "${CGSPAWN_GUEST_SUITE_TIMEOUT:-900}" \
+  -- bash "$script" "$@") || rc=$?
+now=$(date +%s)
+echo "guest tier: exit $rc after $((now - start)) s (image $((t_image - start)) s, build $((t_built - t_image)) s, guest $((now - t_built)) s)"
+case $rc in
+  0) ;;
+  125) fail "the guest did not boot or report a status (see the QEMU log and console above)" ;;
+  *) fail "the suite failed in the guest (exit $rc)" ;;
+esac
