@@ -5,6 +5,7 @@
 
 #include "cgroup/events.hpp"
 #include "cgroup/kill.hpp"
+#include "util/file_io.hpp"
 #include "cgspawn/parse.hpp"
 #include "util/proc_info.hpp"
 #include "util/sys_error.hpp"
@@ -76,21 +77,26 @@ CgroupDestroyResult destroy_cgroup(const Cgroup& cgroup, const DestroyOptions& o
   ResourceOutcome& row = result.row;
   row.resource = Resource{std::string(kind::cgroup), cgroup.path()};
   KilledList killed;
-  if (!cgroup.read("cgroup.events")) {
+  auto events = cgroup.read("cgroup.events");
+  if (!events) {
     row.outcome = Outcome::already_gone;
     row.detail = "the cgroup was removed before cgspawn acted";
     return result;
   }
-  if (cgroup.populated() && options.grace.count() > 0)
+  // The common case, a task whose processes all exited, costs this one read and the rmdir.
+  bool populated = keyed_value(*events, "populated").value_or(0) != 0;
+  if (populated && options.grace.count() > 0) {
     result.interrupted = terminate_gracefully(cgroup, options, killed);
+    populated = cgroup.populated();
+  }
   auto verify_deadline = Clock::now() + options.verify_timeout;
-  if (cgroup.populated()) {
+  if (populated) {
     KillAll kill = kill_all(cgroup, verify_deadline);
     killed.add(kill.killed);
     if (kill.error) row.detail = sys_message(kill.method + " on " + cgroup.path(), kill.error);
-    wait_until_empty(cgroup, verify_deadline);
+    populated = wait_until_empty(cgroup, verify_deadline) != WaitResult::ready;
   }
-  if (cgroup.populated()) {
+  if (populated) {
     row.outcome = Outcome::failed;
     row.survivors = survivors_of(cgroup);
     if (!row.detail.empty()) row.detail += "; ";

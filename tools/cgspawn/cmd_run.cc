@@ -71,7 +71,7 @@ Verb add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   CLI::App* run_cmd = app.add_subcommand("run", "Run PROGRAM in a cgroup of its own; destroy and verify on exit");
   add_task_options(*run_cmd, options->task);
-  run_cmd->add_option("--result", options->result_file, "Write the Result as JSON to FILE");
+  run_cmd->add_option("--result", options->result_file, "Write the Result as JSON to FILE")->check(non_empty());
   run_cmd->add_flag("-q,--quiet", options->quiet, "No summary on stderr");
   add_state_dir_option(*run_cmd, options->state_dir);
   return {run_cmd, [options] { return run(*options); }};

@@ -81,7 +81,7 @@ Verb add_wait_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("wait", "Wait until a started task has ended; exit as `run` would");
   cmd->add_option("id", options->id, "Task id")->required();
   cmd->add_option("--timeout", options->timeout, "Give up after DURATION (exit 123)");
-  cmd->add_option("--result", options->result_file, "Write the Result as JSON to FILE");
+  cmd->add_option("--result", options->result_file, "Write the Result as JSON to FILE")->check(non_empty());
   cmd->add_flag("-q,--quiet", options->quiet, "No summary on stderr");
   add_state_dir_option(*cmd, options->state_dir);
   return {cmd, [options] { return wait_command(*options); }};

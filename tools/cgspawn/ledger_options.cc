@@ -1,10 +1,13 @@
 #include "ledger_options.hpp"
 
+#include "task_options.hpp"
+
 namespace cgspawn::cli {
 
 void add_state_dir_option(CLI::App& app, std::string& state_dir) {
   app.add_option("--state-dir", state_dir,
-                 "Ledger directory (default /run/cgspawn as root, $XDG_RUNTIME_DIR/cgspawn otherwise)");
+                 "Ledger directory (default /run/cgspawn as root, $XDG_RUNTIME_DIR/cgspawn otherwise)")
+      ->check(non_empty());
 }
 
 std::shared_ptr<const Ledger> open_ledger(const std::string& state_dir) {

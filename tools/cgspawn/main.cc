@@ -71,6 +71,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ExtrasError& e) {
     print_error(unexpected_arguments(e));
     return kCgspawnError;
+  } catch (const CLI::RequiredError& e) {
+    std::string what = e.what();
+    print_error(what.find("command") != std::string::npos ? "no program given: put PROGRAM [ARGS...] after --" : what);
+    return kCgspawnError;
   } catch (const CLI::ParseError& e) {
     print_error(e.what());
     return kCgspawnError;

@@ -37,6 +37,9 @@ struct TaskOptions {
 
 void add_task_options(CLI::App& app, TaskOptions& options);
 
+// Refuses "": for every option, the empty string stands for "not given".
+const CLI::Validator& non_empty();
+
 // Refuses an empty value ("--timeout ''"): for options where "" would mean "not given".
 const CLI::Validator& non_empty();
 

@@ -197,14 +197,14 @@ TaskRecord ProcessSpawner::intent_record(const TaskSpec& spec) const {
   return record;
 }
 
-// Marks the cgroup as this ledger's (so `reap --orphans` may destroy it if the record is ever
-// lost), and records that it exists.
+// Marks the cgroup as this ledger's, so `reap --orphans` may destroy it if the record is ever
+// lost. The record says "created" with the update after launch: until then it says
+// "intended", and a destroy from the record opens the cgroup if it exists either way.
 void ProcessSpawner::record_cgroup(TaskRecord& record, const Cgroup& cgroup) const {
   const std::string& dir = options_.ledger->dir();
   if (::setxattr(cgroup.path().c_str(), kLedgerXattr, dir.data(), dir.size(), 0) != 0)
     spdlog::debug("task {}: setxattr {} on {}: {}", record.id, kLedgerXattr, cgroup.path(), errno_text(errno));
   record.resources.back().state = "created";
-  options_.ledger->update(record);
 }
 
 std::unique_ptr<Task> ProcessSpawner::spawn(const TaskSpec& input) {
