@@ -129,6 +129,7 @@ std::vector<OrphanCgroup> find_orphans(const Ledger& ledger);
 struct ReapReport {
   std::vector<TaskReport> tasks;
   CleanupReport orphans;
+  std::vector<std::string> corrupt;  // "<file>: <why>": records reap could not read (not complete)
   bool complete() const;
 };
 

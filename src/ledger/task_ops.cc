@@ -100,6 +100,11 @@ TaskReport destroy_task(const Ledger& ledger, const std::string& id, const Destr
       for (const auto& res : before->resources)
         report.cleanup.resources.push_back(make_row({res.kind, res.id}, Outcome::already_gone, "destroyed by a concurrent caller"));
       report.note = "destroyed by a concurrent caller";
+    } else if (::access(ledger.task_dir(id).c_str(), F_OK) != 0) {
+      // There was no record when we looked and the directory is gone now: a concurrent destroy
+      // removed the task before we found it. Saying "never got as far as making a resource"
+      // (exit 0) was untrue: the other caller destroyed what it made. For us it is unknown.
+      throw Error(ErrorKind::unknown_task, "no task \"" + id + "\" in " + ledger.dir());
     } else {
       ledger.remove(id);  // a crash between mkdir and the first record: nothing was made
       report.note = "no record: the task never got as far as making a resource";
@@ -150,6 +155,7 @@ std::vector<OrphanCgroup> find_orphans(const Ledger& ledger) {
 }
 
 bool ReapReport::complete() const {
+  if (!corrupt.empty()) return false;  // what those records name may still be there
   for (const auto& t : tasks)
     if (!t.cleanup.complete()) return false;
   return orphans.complete();
@@ -159,6 +165,8 @@ ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& 
                 const DestroyOptions& options) {
   ReapReport report;
   auto listing = ledger.list();
+  // A record reap cannot read may name resources that stay: say so (by file), do not hide it.
+  report.corrupt = listing.corrupt;
   for (const auto& record : listing.tasks) {
     if (!matches(record, labels) || owner_alive(record.owner)) continue;
     try {

@@ -4,6 +4,7 @@
 
 #include "cgspawn/cgspawn.hpp"
 #include "ledger_options.hpp"
+#include "output.hpp"
 #include "report/json_codec.hpp"
 #include "task_options.hpp"
 #include "task_views.hpp"
@@ -20,16 +21,18 @@ struct ReapOptions {
 };
 
 void print(const ReapReport& report, bool json) {
+  for (const auto& c : report.corrupt) print_error(c);  // as `list` does: by file, on stderr
   if (json) {
     nlohmann::json tasks = nlohmann::json::array();
     for (const auto& t : report.tasks) tasks.push_back(task_report_json(t));
     std::cout << nlohmann::json{{"schema", 1}, {"complete", report.complete()}, {"tasks", tasks},
-                                {"orphans", report_to_json(report.orphans)}}.dump(2) << "\n";
+                                {"orphans", report_to_json(report.orphans)}, {"corrupt", report.corrupt}}.dump(2) << "\n";
     return;
   }
   for (const auto& t : report.tasks) std::cout << task_report_text(t);
   if (!report.orphans.resources.empty()) std::cout << "orphans: " << describe(report.orphans);
-  if (report.tasks.empty() && report.orphans.resources.empty()) std::cout << "nothing to reap\n";
+  if (report.tasks.empty() && report.orphans.resources.empty() && report.corrupt.empty())
+    std::cout << "nothing to reap\n";
 }
 
 int reap_command(const ReapOptions& options) {

@@ -1,0 +1,76 @@
+#!/bin/bash
+# Ledger benchmarks (issue 3), as whole processes of the built CLI:
+#   [1] `start` + `destroy` of /bin/sleep 100, against `run -- /bin/true`
+#   [2] the supervisor's peak RSS (VmHWM) while a task runs        (target <= 3 MiB)
+#   [3] `list` over 1,000 records                                   (target < 50 ms)
+# Usage (root, cgroup2): bash bench/bench_ledger.sh [BUILD_DIR] [ROUNDS]
+# Everything it makes (a state directory, a parent cgroup) is its own and removed on exit.
+set -euo pipefail
+build=${1:-$(dirname "$0")/../build}
+rounds=${2:-50}
+cgspawn=$(realpath "$build/tools/cgspawn")
+[ -x "$cgspawn" ] || { echo "bench_ledger: no $build/tools/cgspawn (build first)" >&2; exit 2; }
+mount=/sys/fs/cgroup/unified; [ -f $mount/cgroup.procs ] || mount=/sys/fs/cgroup
+state=$(mktemp -d /tmp/cgspawn-bench-ledger-XXXXXX)
+parent=$mount/cgspawn-bench-ledger-$$
+mkdir "$parent"
+cleanup() {
+  CGSPAWN_STATE_DIR=$state CGSPAWN_PARENT=$parent "$cgspawn" reap --orphans --grace 0 >/dev/null 2>&1 || true
+  [ -e "$parent/cgroup.kill" ] && echo 1 > "$parent/cgroup.kill" 2>/dev/null || true
+  for d in "$parent"/*/; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done; rmdir "$parent" 2>/dev/null || true
+  rm -rf "$state"
+}
+trap cleanup EXIT
+export CGSPAWN_STATE_DIR=$state CGSPAWN_PARENT=$parent
+now() { date +%s%N; }
+ms() { awk -v ns="$1" -v n="$2" 'BEGIN { printf "%.2f", ns / n / 1e6 }'; }
+
+# [1]
+t0=$(now)
+for i in $(seq "$rounds"); do "$cgspawn" run -q --parent "$parent" -- /bin/true; done
+t_run=$(( $(now) - t0 ))
+t0=$(now)
+for i in $(seq "$rounds"); do
+  "$cgspawn" start --parent "$parent" --id "b$i" -- /bin/sleep 100 >/dev/null
+  "$cgspawn" destroy "b$i" --grace 1s >/dev/null
+done
+t_sd=$(( $(now) - t0 ))
+echo "[1] run -- /bin/true:                 $(ms $t_run "$rounds") ms per task ($rounds rounds)"
+echo "    start + destroy of /bin/sleep 100: $(ms $t_sd "$rounds") ms per task"
+awk -v a="$t_sd" -v b="$t_run" 'BEGIN { printf "    ratio (start+destroy) / run:       %.2f\n", a / b }'
+
+# [2]
+"$cgspawn" start --parent "$parent" --id rss -- /bin/sleep 100 >/dev/null
+sup=$("$cgspawn" status rss --json | sed -n 's/.*"pid": \([0-9]*\).*/\1/p' | head -1)
+sleep 0.2
+hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$sup/status")
+rss=$(awk '/VmRSS/ { print $2 }' "/proc/$sup/status")
+echo "[2] $(cat /proc/$sup/comm) (pid $sup): VmHWM ${hwm} kB ($(awk -v k="$hwm" 'BEGIN { printf "%.2f", k / 1024 }') MiB), VmRSS ${rss} kB; target <= 3 MiB: $([ "$hwm" -le 3072 ] && echo met || echo MISSED)"
+"$cgspawn" destroy rss --grace 1s >/dev/null
+
+# [3] 1,000 records: copies of a real record with new ids, owned by a dead process, naming
+# cgroups that do not exist (as a crashed runner leaves them).
+"$cgspawn" start --parent "$parent" --id model -- /bin/true >/dev/null
+for _ in $(seq 100); do [ -n "$("$cgspawn" status model --json | grep '"exited"')" ] && break; sleep 0.02; done
+model=$(cat "$state/model/record.json")
+"$cgspawn" destroy model >/dev/null
+dead=$(sh -c 'echo $$')  # a pid that has exited
+python3 - "$state" "$dead" <<PY
+import json, os, sys
+state, dead = sys.argv[1], int(sys.argv[2])
+model = json.loads('''$model''')
+for i in range(1000):
+    r = dict(model); r["id"] = f"rec{i:04d}"
+    r["owner"] = dict(model["owner"], pid=dead, start_time=1)
+    r["resources"] = [dict(res, id=res["id"].replace("cgspawn-model", f"cgspawn-rec{i:04d}")) for res in model["resources"]]
+    d = os.path.join(state, r["id"]); os.mkdir(d, 0o700)
+    with open(os.path.join(d, "record.json"), "w") as f: json.dump(r, f, indent=1)
+PY
+best=999999999; total=0; n=20
+for i in $(seq $n); do
+  t0=$(now); "$cgspawn" list >/dev/null; t=$(( $(now) - t0 ))
+  total=$(( total + t )); [ $t -lt $best ] && best=$t
+done
+count=$("$cgspawn" list --json | grep -c '"id": "rec' || true)
+t0=$(now); "$cgspawn" list --json >/dev/null; tj=$(( $(now) - t0 ))
+echo "[3] list over $count records: $(ms $total $n) ms mean, $(ms $best 1) ms best ($n runs); list --json $(ms $tj 1) ms; target < 50 ms: $(awk -v t="$total" -v n=$n 'BEGIN { print (t / n < 50e6) ? "met" : "MISSED" }')"

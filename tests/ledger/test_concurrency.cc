@@ -1,0 +1,112 @@
+// Concurrency (issue 3): 50 parallel `start`, then 100 `destroy` (two per id at once, all at
+// the same time, with `list` running alongside): no record is ever corrupt, each task is
+// destroyed exactly once, and both reports for an id are true.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <map>
+#include <set>
+
+#include "ledger_support.hpp"
+
+using namespace ltest;
+
+TEST_CASE("concurrency: 50 parallel starts, then two parallel destroys per id") {
+  constexpr int kTasks = 50;
+  TestParent parent;
+  StateDir state;
+  Cg cg(parent, state);
+  TempDir work;
+  auto id = [](int i) { return "t" + std::to_string(i); };
+  auto pidfile = [&](int i) { return work.file("pids-" + std::to_string(i)); };
+
+  std::vector<std::unique_ptr<Child>> starts;
+  for (int i = 0; i < kTasks; ++i) starts.push_back(cg.spawn(cg.start_args(id(i), workload(pidfile(i), "wait"))));
+  for (int i = 0; i < kTasks; ++i) {
+    RunResult r = starts[i]->wait();
+    INFO(id(i) << ": " << describe_run(r));
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == id(i) + "\n");
+  }
+  starts.clear();
+  for (int i = 0; i < kTasks; ++i) REQUIRE(wait_for_lines(pidfile(i), 2));
+
+  json listed = cg.list_json();
+  CHECK(listed.at("corrupt").empty());
+  REQUIRE(listed.at("tasks").size() == kTasks);
+  std::set<std::string> ids;
+  for (const auto& t : listed.at("tasks")) {
+    ids.insert(t.at("id").get<std::string>());
+    CHECK(t.at("state") == "running");
+    CHECK(t.at("owner").at("alive") == true);
+    CHECK(t.at("owner").at("kind") == "supervisor");
+  }
+  CHECK(ids.size() == kTasks);
+  CHECK(parent.children().size() == kTasks);
+
+  // All 100 destroys at once, and `list` readers in between: a reader sees whole records.
+  std::vector<std::unique_ptr<Child>> destroys, lists;
+  for (int i = 0; i < kTasks; ++i)
+    for (int k = 0; k < 2; ++k) destroys.push_back(cg.spawn({"destroy", id(i), "--grace", "1s", "--json"}));
+  for (int k = 0; k < 5; ++k) lists.push_back(cg.spawn({"list", "--json"}));
+  for (auto& l : lists) {
+    RunResult r = l->wait();
+    INFO("concurrent list: " << describe_run(r));
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.empty());
+    if (r.exit_code == 0) CHECK(json::parse(r.out).at("corrupt").empty());
+  }
+  int acted = 0, concurrent = 0, unknown = 0;
+  for (int i = 0; i < kTasks; ++i) {
+    CAPTURE(id(i));
+    int killed_reports = 0;
+    for (int k = 0; k < 2; ++k) {
+      RunResult r = destroys[2 * i + k]->wait();
+      INFO("destroy " << k << ": " << describe_run(r));
+      if (r.exit_code == 125) {
+        // The other destroy removed the task before this one found it: unknown id, named.
+        CHECK(r.err.find("\"" + id(i) + "\"") != std::string::npos);
+        ++unknown;
+        continue;
+      }
+      REQUIRE(r.exit_code == 0);
+      json report = json::parse(r.out);
+      CHECK(report.at("schema") == 1);
+      CHECK(report.at("id") == id(i));
+      CHECK(report.at("cleanup").at("complete") == true);
+      const json& rows = report.at("cleanup").at("resources");
+      REQUIRE(rows.size() == 1);
+      CHECK(rows[0].at("id") == parent.task_path(id(i)));
+      if (rows[0].at("outcome") == "destroyed") {
+        // The one that acted: its report lists the task's processes as killed.
+        std::set<pid_t> killed;
+        for (const auto& p : rows[0].at("killed")) killed.insert(p.at("pid").get<pid_t>());
+        for (pid_t pid : read_pids(pidfile(i))) CHECK(killed.count(pid) == 1);  // sh and its sleep
+        CHECK(report.at("result").at("exit").at("reason") == "destroyed");
+        ++killed_reports;
+        ++acted;
+      } else {
+        // The other one: told the truth, it found the task already destroyed by the first.
+        CHECK(rows[0].at("outcome") == "already-gone");
+        CHECK(rows[0].at("killed").empty());
+        CHECK(report.at("note") == "destroyed by a concurrent caller");
+        ++concurrent;
+      }
+    }
+    CHECK(killed_reports == 1);
+    CHECK_FALSE(exists(parent.task_path(id(i))));
+    CHECK_FALSE(exists(state.file(id(i))));
+  }
+  MESSAGE(acted << " destroys acted, " << concurrent << " found it destroyed by a concurrent caller, " << unknown
+                << " found no such task (125)");
+  CHECK(acted == kTasks);
+  CHECK(acted + concurrent + unknown == 2 * kTasks);
+
+  json after = cg.list_json();
+  CHECK(after.at("tasks").empty());
+  CHECK(after.at("orphans").empty());
+  CHECK(after.at("corrupt").empty());
+  CHECK(parent.children().empty());
+  CHECK(processes_below(parent.relative()).empty());
+  CHECK(supervisors_gone());
+}
