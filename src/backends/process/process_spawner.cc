@@ -88,7 +88,9 @@ class ProcessSpawner final : public Spawner {
         parent_(options.parent.empty() ? default_parent() : options.parent),
         options_(options) {
     check_parent(parent_, hierarchy_);
-    if (options.parent.empty() && !parent_.empty()) prune_dirs_ = {parent_};
+    // cgspawn's own default parent goes when empty; one named by $CGSPAWN_PARENT is the user's.
+    const char* env_parent = std::getenv("CGSPAWN_PARENT");
+    if (options.parent.empty() && !parent_.empty() && !(env_parent && *env_parent)) prune_dirs_ = {parent_};
   }
 
   Capabilities capabilities() const override;
