@@ -262,7 +262,7 @@ TEST_CASE("every bad option: one stderr line naming it, exit 125, nothing left b
       {{"--result", tmp.path()}, "--result"},
       {{"--chdir", tmp.file("no-such-dir")}, "chdir"},
       {{}, "PROGRAM", false},                      // no program at all
-      {{"--"}, "command", false},                  // "--" and nothing after it
+      {{"--"}, "PROGRAM", false},                  // "--" and nothing after it
       {{"--timeout"}, "--timeout", false},         // an option without its value
       {{"--log-level", "loud"}, "--log-level"},
   };
