@@ -1,6 +1,7 @@
 #include "backends/registry.hpp"
 
 #include "backends/process/process_backend.hpp"
+#include "backends/systemd/systemd_backend.hpp"
 #include "cgspawn/error.hpp"
 
 namespace cgspawn {
@@ -8,6 +9,7 @@ namespace cgspawn {
 const std::vector<BackendEntry>& backend_table() {
   static const std::vector<BackendEntry> table = {
       {"process", make_process_backend, process_backend_capabilities},
+      {"systemd", make_systemd_backend, systemd_backend_capabilities},
   };
   return table;
 }
@@ -19,6 +21,8 @@ ResourceDestroyer destroyer_for(const std::string& kind) {
   };
   static const Row rows[] = {
       {"cgroup", destroy_recorded_cgroup},
+      {"scope", destroy_recorded_systemd_unit},
+      {"service", destroy_recorded_systemd_unit},
   };
   for (const auto& row : rows)
     if (kind == row.kind) return row.destroy;

@@ -63,7 +63,8 @@ t_built=$(date +%s)
 envs=()
 [ -n "${CGSPAWN_GUEST_TIMEOUT_SCALE:-}" ] && envs+=(-e "CGSPAWN_GUEST_TIMEOUT_SCALE=$CGSPAWN_GUEST_TIMEOUT_SCALE")
 rc=0
-(cd "$build" && "$here/run-in-guest.sh" "${envs[@]}" -t "${CGSPAWN_GUEST_SUITE_TIMEOUT:-900}" \
+# --multi-user: the systemd tests use cgtest's user manager (logind, lingering).
+(cd "$build" && "$here/run-in-guest.sh" --multi-user "${envs[@]}" -t "${CGSPAWN_GUEST_SUITE_TIMEOUT:-900}" \
   -- bash "$script" "$@") || rc=$?
 now=$(date +%s)
 echo "guest tier: exit $rc after $((now - start)) s (image $((t_image - start)) s, build $((t_built - t_image)) s, guest $((now - t_built)) s)"

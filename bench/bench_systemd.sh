@@ -1,0 +1,45 @@
+#!/bin/bash
+# bench_systemd.sh [BUILD_DIR] [N]
+#
+# The systemd backend in the guest VM (real systemd 252, pure cgroup v2, TCG emulation): one
+# scope spawn + verified destroy of /bin/true (`cgspawn run --backend systemd -- /bin/true`)
+# against `systemd-run --scope /bin/true` (the same D-Bus work without cgspawn's verification).
+# Target: ratio <= 1.0. Run on the host: boots the guest once (tests/guest/run-in-guest.sh) and
+# runs itself there. BUILD_DIR must be built and inside the git top-level the guest shares.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/.." && pwd)
+build=$(realpath "${1:-$top/build}")
+n=${2:-20}
+
+if [ "$(cat /proc/1/comm)" != systemd ]; then
+  "$top/tests/guest/build-image.sh" >/dev/null
+  cd "$top" && exec "$top/tests/guest/run-in-guest.sh" -t 1200 -- "$here/bench_systemd.sh" "$build" "$n"
+fi
+
+cgspawn=$build/tools/cgspawn/cgspawn
+[ -x "$cgspawn" ] || cgspawn=$build/tools/cgspawn
+export CGSPAWN_STATE_DIR=$(mktemp -d /run/cgsd-bench.XXXXXX)
+trap 'rm -rf "$CGSPAWN_STATE_DIR"' EXIT
+
+now() { date +%s%N; }
+# Seconds per iteration of "$@", after one warm-up run.
+per_run() {
+  "$@" >/dev/null
+  local start end i
+  start=$(now)
+  for ((i = 0; i < n; i++)); do "$@" >/dev/null; done
+  end=$(now)
+  echo "scale=4; ($end - $start) / $n / 1000000000" | bc 2>/dev/null || awk "BEGIN { printf \"%.4f\", ($end - $start) / $n / 1e9 }"
+}
+
+echo "systemd $(systemctl --version | head -1 | cut -d' ' -f2), kernel $(uname -r), $n runs each, TCG guest"
+sd=$(per_run systemd-run --quiet --scope /bin/true)
+cg=$(per_run "$cgspawn" run -q --backend systemd -- /bin/true)
+left=$(systemctl list-units 'cgspawn-*' --all --plain --no-legend | wc -l)
+awk -v sd="$sd" -v cg="$cg" -v left="$left" 'BEGIN {
+  printf "systemd-run --scope /bin/true                      %8.1f ms\n", sd * 1000
+  printf "cgspawn run --backend systemd /bin/true (verified) %8.1f ms\n", cg * 1000
+  printf "ratio cgspawn / systemd-run                        %8.2fx (target <= 1.0x)\n", cg / sd
+  printf "cgspawn-* units left afterwards                    %8d\n", left
+}'

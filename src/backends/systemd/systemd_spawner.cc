@@ -1,0 +1,260 @@
+// The systemd backend's Spawner: each task in a transient scope cgspawn-<id>.scope, started
+// the way systemd-run --scope and Slurm start one (see spawn() below).
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+
+#include "backends/systemd/bus.hpp"
+#include "backends/systemd/held_child.hpp"
+#include "backends/systemd/manager.hpp"
+#include "backends/systemd/scope_verify.hpp"
+#include "backends/systemd/systemd_backend.hpp"
+#include "backends/systemd/systemd_task.hpp"
+#include "backends/systemd/unit_destroy.hpp"
+#include "backends/systemd/unit_properties.hpp"
+#include "cgroup/hierarchy.hpp"
+#include "cgspawn/error.hpp"
+#include "cgspawn/parse.hpp"
+#include "launch/launcher.hpp"
+#include "util/crash_point.hpp"
+
+namespace cgspawn {
+namespace {
+
+using namespace systemd;
+
+constexpr unsigned kAnchors = 1;  // cgspawn's own process in every scope (see held_child.hpp)
+constexpr auto kJobTimeout = std::chrono::seconds(120);  // a start job in a slow TCG guest
+
+double wall_clock_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void validate(const TaskSpec& spec) {
+  if (spec.argv.empty()) throw Error(ErrorKind::invalid_argument, "no program given");
+  if (!valid_task_id(spec.id))
+    throw Error(ErrorKind::invalid_argument,
+                "invalid task id \"" + spec.id + "\": use [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  for (const auto& assignment : spec.env)
+    if (assignment.find('=') == std::string::npos || assignment[0] == '=')
+      throw Error(ErrorKind::invalid_argument, "invalid environment entry \"" + assignment + "\": use NAME=VALUE");
+}
+
+std::string path_of(const TaskSpec& spec) {
+  for (auto it = spec.env.rbegin(); it != spec.env.rend(); ++it)
+    if (it->rfind("PATH=", 0) == 0) return it->substr(5);
+  const char* path = spec.inherit_env ? std::getenv("PATH") : nullptr;
+  return path ? path : "";
+}
+
+LaunchRequest launch_request(const TaskSpec& spec) {
+  LaunchRequest request;
+  request.program = resolve_program(spec.argv[0], path_of(spec));  // a missing program makes nothing
+  request.argv = spec.argv;
+  request.envp = build_environment(spec);
+  request.cwd = spec.cwd;
+  request.stdio[0] = spec.stdin_fd;
+  request.stdio[1] = spec.stdout_fd;
+  request.stdio[2] = spec.stderr_fd;
+  return request;
+}
+
+bool unknown_pidfds(const sdbus::Error& e) { return e.getMessage().find("PIDFDs") != std::string::npos; }
+
+// StartTransientUnit in mode "fail". PIDFDs (systemd >= 255) falls back to PIDs where the
+// manager does not know it; an existing unit of the name (a failed one, from an earlier task
+// of this id) is reset once and the start retried. Returns the start job.
+sdbus::ObjectPath start_scope(Manager& manager, const std::string& name, const TaskSpec& spec,
+                              ScopeProcesses processes) {
+  bool reset_tried = false;
+  for (;;) {
+    std::vector<Property> properties = common_properties(spec, kAnchors);
+    add_scope_processes(properties, processes);
+    try {
+      return manager.start_transient(name, properties);
+    } catch (const sdbus::Error& e) {
+      if (processes.handover == PidHandover::pidfds && unknown_pidfds(e)) {
+        spdlog::debug("{}: the manager does not know PIDFDs ({}): using PIDs", name, describe(e));
+        processes.handover = PidHandover::pids;
+        continue;
+      }
+      if (e.getName() == kUnitExists && !reset_tried) {
+        reset_tried = true;
+        try {
+          manager.reset_failed(name);
+        } catch (const sdbus::Error& reset) {
+          spdlog::debug("{}: ResetFailedUnit: {}", name, describe(reset));
+        }
+        continue;
+      }
+      throw Error(e.getName() == kUnitExists ? ErrorKind::invalid_argument : ErrorKind::system,
+                  "systemd refused to start " + name + ": " + describe(e));
+    }
+  }
+}
+
+class SystemdSpawner final : public Spawner {
+ public:
+  SystemdSpawner(const BackendOptions& options, BusTarget bus) : options_(options), bus_(std::move(bus)) {}
+
+  Capabilities capabilities() const override { return systemd_backend_capabilities(options_); }
+  std::unique_ptr<Task> spawn(const TaskSpec& spec) override;
+
+ private:
+  TaskRecord intent_record(const TaskSpec& spec, const std::string& unit) const;
+
+  BackendOptions options_;
+  BusTarget bus_;
+};
+
+TaskRecord SystemdSpawner::intent_record(const TaskSpec& spec, const std::string& unit) const {
+  TaskRecord record;
+  record.id = spec.id;
+  record.backend = "systemd";
+  record.argv = spec.argv;
+  record.labels = spec.labels;
+  record.owner = self_owner(options_.owner_kind);
+  record.created_unix = wall_clock_seconds();
+  ResourceRecord res{std::string(kind::scope), unit, "intended", {}};
+  res.attributes["bus"] = bus_.user ? "user" : "system";
+  res.attributes["uid"] = std::to_string(bus_.uid);
+  record.resources.push_back(res);
+  return record;
+}
+
+// Fork a child that waits; match JobRemoved, StartTransientUnit (mode fail) with the child's
+// pidfd or pid; require the job's result "done"; verify the scope is active and the child in
+// its cgroup; read the limits back; only then let the child exec. Recorded in the ledger first.
+std::unique_ptr<Task> SystemdSpawner::spawn(const TaskSpec& input) {
+  TaskSpec spec = input;
+  if (spec.id.empty()) spec.id = make_task_id();
+  validate(spec);
+  LaunchRequest request = launch_request(spec);
+  std::string name = unit_name(spec.id, "scope");
+  auto manager = std::make_unique<Manager>(bus_);  // JobRemoved is matched from here on
+  std::shared_ptr<const Ledger> ledger = options_.ledger;
+  std::optional<TaskRecord> record;
+  if (ledger) {
+    record = intent_record(spec, name);
+    ledger->create(*record);  // before the unit exists: a crash from here on is found by reap
+    crash_point("spawn-after-intent");
+  }
+  UnitRef unit{std::string(kind::scope), name, ""};
+  bool started = false;
+  try {
+    auto anchor = std::make_unique<Anchor>();
+    HeldChild child(request);
+    ScopeProcesses processes{{child.pid(), anchor->pid()}, {child.pidfd(), anchor->pidfd()}, PidHandover::pidfds};
+    sdbus::ObjectPath job = start_scope(*manager, name, spec, processes);
+    started = true;
+    spdlog::debug("task {}: StartTransientUnit queued {}", spec.id, std::string(job));
+    std::string result = manager->jobs().wait(job, Clock::now() + kJobTimeout);
+    spdlog::debug("task {}: start job {}", spec.id, result);
+    if (result != "done") throw Error(ErrorKind::system, "the start job of " + name + " ended with \"" + result + "\"");
+    unit.cgroup = verify_active(*manager, name);
+    if (record) {
+      record->resources[0].state = "created";
+      record->resources[0].attributes["cgroup"] = unit.cgroup;
+      ledger->update(*record);
+      crash_point("spawn-after-cgroup");
+    }
+    verify_members(unit.cgroup, {child.pid(), anchor->pid()});
+    verify_limits(unit.cgroup, spec.limits, kAnchors, bus_.user);
+    Launched launched = child.release();
+    spdlog::debug("task {}: pid {} in {} ({})", spec.id, launched.pid, name, unit.cgroup);
+    if (record) {
+      record->state = TaskState::running;
+      record->main_pid = launched.pid;
+      ledger->update(*record);
+      crash_point("spawn-after-launch");
+    }
+    TaskRecordRef ref{ledger, record ? std::move(*record) : TaskRecord{}, options_.keep_record};
+    return std::make_unique<SystemdTask>(std::move(spec), std::move(manager), std::move(unit), std::move(launched),
+                                         std::move(anchor), std::move(ref));
+  } catch (...) {
+    // The held child and the anchor are gone by now (their destructors); the unit, if this
+    // spawn made it, is destroyed and verified before the error goes up.
+    if (started) {
+      DestroyOptions now;
+      now.grace = Duration::zero();
+      ResourceOutcome row = destroy_unit(*manager, unit, now);
+      if (row.outcome == Outcome::failed) spdlog::error("task {}: {} left: {}", spec.id, name, row.detail);
+    }
+    if (record) ledger->remove(record->id);
+    throw;
+  }
+}
+
+BusLookup usable_bus(const BackendOptions& o) {
+  if (o.unit_type != "scope" && o.unit_type != "service")
+    throw Error(ErrorKind::invalid_argument, "unknown --unit-type \"" + o.unit_type + "\": use scope or service");
+  BusLookup lookup = find_bus(o.user_manager);
+  if (!lookup.unavailable.empty()) throw Error(ErrorKind::unsupported, lookup.unavailable);
+  if (o.unit_type == "service")
+    throw Error(ErrorKind::unsupported, "--unit-type service is not implemented yet: use scope");
+  return lookup;
+}
+
+// A limit's controller must be in the cgroup the manager puts units under: for the system
+// manager the root's controllers, for a user manager what was delegated to user@UID.service.
+Capability limit_capability(const std::string& controller, const BusTarget& bus) {
+  std::string mount = discover_hierarchy().mount;
+  std::string base = bus.user ? mount + "/user.slice/user-" + std::to_string(bus.uid) + ".slice/user@" +
+                                    std::to_string(bus.uid) + ".service"
+                              : mount;
+  std::ifstream in(base + "/cgroup.controllers");
+  for (std::string word; in >> word;)
+    if (word == controller) return {true, "set as a unit property, read back from " + controller + ".* at spawn"};
+  return {false, "the " + controller + " controller is not available in " + base +
+                     (bus.user ? " (not delegated to the user manager)" : "")};
+}
+
+}  // namespace
+
+std::unique_ptr<Spawner> make_systemd_backend(const BackendOptions& options) {
+  return std::make_unique<SystemdSpawner>(options, usable_bus(options).target);
+}
+
+Capabilities systemd_backend_capabilities(const BackendOptions& o) {
+  Capabilities caps;
+  caps.backend = "systemd";
+  BusTarget bus;
+  try {
+    bus = usable_bus(o).target;
+    Manager manager(bus);
+    std::string where = bus.user ? "the user manager of uid " + std::to_string(bus.uid) + " at " + bus.address
+                                 : "the system manager";
+    caps.usable = {true, "systemd " + manager.version() + ": transient " + o.unit_type + " units of " + where};
+  } catch (const Error& e) {
+    caps.usable = {false, e.what()};
+  } catch (const sdbus::Error& e) {
+    caps.usable = {false, describe(e)};
+  }
+  if (!caps.usable.available) {
+    for (Capability* c : {&caps.kill_all, &caps.verify, &caps.survives_caller_crash, &caps.memory_max,
+                          &caps.pids_max, &caps.cpu_max})
+      *c = {false, caps.usable.reason};
+    return caps;
+  }
+  caps.kill_all = {true, "KillUnit SIGTERM to all of the unit, then cgroup.kill on its cgroup"};
+  caps.verify = {true, "waits for the unit's cgroup to be empty, stops the unit, verifies it is unloaded "
+                       "and its cgroup removed"};
+  if (o.ledger)
+    caps.survives_caller_crash = {true, "recorded in the ledger " + o.ledger->dir() +
+                                            " before the unit exists: `cgspawn reap` finds and destroys it"};
+  else
+    caps.survives_caller_crash = {false, "no ledger given: the unit outlives its caller unrecorded"};
+  caps.memory_max = limit_capability("memory", bus);
+  caps.pids_max = limit_capability("pids", bus);
+  caps.cpu_max = limit_capability("cpu", bus);
+  return caps;
+}
+
+ResourceOutcome destroy_recorded_systemd_unit(const ResourceRecord& resource, const DestroyOptions& options) {
+  return destroy_recorded_unit(resource, options);
+}
+
+}  // namespace cgspawn

@@ -1,0 +1,121 @@
+#include "backends/systemd/systemd_task.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+
+#include "cgroup/usage.hpp"
+#include "util/crash_point.hpp"
+
+namespace cgspawn::systemd {
+namespace {
+
+ExitStatus status_from(const siginfo_t& info) {
+  ExitStatus status;
+  if (info.si_code == CLD_EXITED) {
+    status.code = info.si_status;
+  } else {
+    status.signal = info.si_status;
+    status.reason = ExitReason::signaled;
+  }
+  return status;
+}
+
+}  // namespace
+
+SystemdTask::SystemdTask(TaskSpec spec, std::unique_ptr<Manager> manager, UnitRef unit, Launched main,
+                         std::unique_ptr<Anchor> anchor, TaskRecordRef record)
+    : spec_(std::move(spec)),
+      manager_(std::move(manager)),
+      unit_(std::move(unit)),
+      main_(std::move(main)),
+      anchor_(std::move(anchor)),
+      record_(std::move(record)) {}
+
+SystemdTask::~SystemdTask() {
+  if (finished_) return;
+  try {
+    DestroyOptions now;
+    now.grace = Duration::zero();
+    finish(now, ExitReason::destroyed);
+  } catch (const std::exception& e) {
+    spdlog::error("task {}: destroy on drop failed: {}", spec_.id, e.what());
+  }
+}
+
+// The main process stays a zombie (WNOWAIT) until finish(), so its pid is not reused while
+// destroy may still look for it.
+std::optional<ExitStatus> SystemdTask::peek_exit(bool block) {
+  if (exit_) return exit_;
+  siginfo_t info{};
+  int flags = WEXITED | WNOWAIT | (block ? 0 : WNOHANG);
+  if (::waitid(P_PIDFD, static_cast<id_t>(main_.pidfd.get()), &info, flags) != 0 || info.si_pid == 0)
+    return std::nullopt;
+  exit_ = status_from(info);
+  ended_ = Clock::now();
+  return exit_;
+}
+
+std::optional<ExitStatus> SystemdTask::try_wait() { return peek_exit(false); }
+
+Result SystemdTask::wait() {
+  auto deadline = spec_.timeout ? main_.started + *spec_.timeout : Clock::time_point::max();
+  WaitResult r = wait_readable(main_.pidfd.get(), deadline);
+  DestroyOptions options;
+  options.grace = spec_.grace;
+  return finish(options, r == WaitResult::ready ? ExitReason::destroyed : ExitReason::timed_out);
+}
+
+void SystemdTask::reap_main(ExitReason reason_if_running, bool was_running) {
+  wait_readable(main_.pidfd.get(), Clock::now() + std::chrono::seconds(1));
+  siginfo_t info{};
+  if (::waitid(P_PIDFD, static_cast<id_t>(main_.pidfd.get()), &info, WEXITED | WNOHANG) == 0 &&
+      info.si_pid != 0 && !exit_)
+    exit_ = status_from(info);
+  if (!ended_) ended_ = Clock::now();
+  if (!exit_) exit_ = ExitStatus{};
+  if (was_running) exit_->reason = reason_if_running;
+}
+
+void SystemdTask::record_result(const Result& result) {
+  if (!record_.ledger) return;
+  crash_point("finish-before-record");
+  bool complete = result.cleanup.complete();
+  try {
+    if (complete && !record_.keep) {
+      record_.ledger->remove(record_.record.id);
+      return;
+    }
+    record_.record.state = TaskState::exited;
+    record_.record.result = result;
+    for (auto& res : record_.record.resources) res.state = complete ? "destroyed" : "failed";
+    record_.ledger->update(record_.record);
+  } catch (const Error& e) {
+    spdlog::error("task {}: cannot update its ledger record: {}", spec_.id, e.what());
+  }
+}
+
+Result SystemdTask::finish(const DestroyOptions& options, ExitReason reason_if_running) {
+  if (finished_) throw Error(ErrorKind::invalid_argument, "task " + spec_.id + " is already finished");
+  finished_ = true;
+  bool was_running = !peek_exit(false).has_value();
+  Result result;
+  UnitDestroyHooks hooks;
+  hooks.spare_pid = anchor_ ? anchor_->pid() : 0;
+  hooks.before_kill = [&result](const Cgroup& cg) { result.usage = read_usage(cg); };
+  crash_point("finish-before-destroy");
+  ResourceOutcome row = destroy_unit(*manager_, unit_, options, hooks);
+  if (anchor_) anchor_->end();
+  reap_main(reason_if_running, was_running);
+  result.id = spec_.id;
+  result.backend = backend_;
+  result.argv = spec_.argv;
+  result.labels = spec_.labels;
+  result.exit = *exit_;
+  result.usage.wall_seconds = seconds_between(main_.started, *ended_);
+  spdlog::debug("task {}: {} {} in {:.3f}s", spec_.id, row.resource.id, to_string(row.outcome), row.seconds);
+  result.cleanup.resources.push_back(std::move(row));
+  record_result(result);
+  return result;
+}
+
+}  // namespace cgspawn::systemd

@@ -1,0 +1,183 @@
+#include "backends/systemd/unit_destroy.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <thread>
+
+#include "cgroup/destroy.hpp"
+#include "cgroup/events.hpp"
+#include "cgspawn/parse.hpp"
+#include "report/rows.hpp"
+#include "util/deadline.hpp"
+#include "util/proc_info.hpp"
+
+namespace cgspawn::systemd {
+namespace {
+
+constexpr std::size_t kMaxListed = 100;
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+void append(std::string& detail, const std::string& more) {
+  if (!more.empty()) detail += (detail.empty() ? "" : "; ") + more;
+}
+
+std::optional<Cgroup> open_cgroup(const std::string& path) {
+  if (path.empty() || !exists(path)) return std::nullopt;
+  try {
+    return Cgroup::open(path);
+  } catch (const Error&) {
+    return std::nullopt;  // removed between the check and the open
+  }
+}
+
+// The processes SIGTERM is about to reach, for the row's `killed` list.
+void note_processes(const Cgroup& cgroup, pid_t spare, ResourceOutcome& row) {
+  for (pid_t pid : cgroup.procs_recursive()) {
+    if (pid == spare) continue;
+    ++row.killed_total;
+    if (row.killed.size() < kMaxListed) row.killed.push_back(describe_process(pid));
+  }
+  for (auto& p : row.killed) p.state.clear();
+}
+
+// KillUnit(all, SIGTERM) + SIGCONT, then the grace (ended early when the cgroup empties or the
+// interrupt fd fires). The anchor dies here too; usage was read before.
+void terminate(Manager& manager, const UnitRef& unit, const Cgroup& cgroup, const DestroyOptions& options,
+               ResourceOutcome& row) {
+  try {
+    manager.kill_unit(unit.name, "all", SIGTERM);
+    manager.kill_unit(unit.name, "all", SIGCONT);
+  } catch (const sdbus::Error& e) {
+    if (e.getName() != kNoSuchUnit) append(row.detail, "KillUnit SIGTERM: " + describe(e));
+  }
+  wait_until_empty(cgroup, Clock::now() + options.grace, options.interrupt_fd);
+}
+
+// SIGKILL to all through the cgroup (cgroup.kill), and the wait for empty: destroy_cgroup's
+// own path, with the grace already spent and the cgroup left for systemd to remove.
+bool kill_rest(const Cgroup& cgroup, const DestroyOptions& options, pid_t spare, ResourceOutcome& row) {
+  DestroyOptions now = options;
+  now.grace = Duration::zero();
+  ResourceOutcome killed = destroy_cgroup(cgroup, now, {}, false).row;
+  for (const auto& p : killed.killed) {
+    bool seen = false;
+    for (const auto& q : row.killed) seen = seen || q.pid == p.pid;
+    if (seen || p.pid == spare) continue;
+    ++row.killed_total;
+    if (row.killed.size() < kMaxListed) row.killed.push_back(p);
+  }
+  append(row.detail, killed.detail);
+  if (killed.outcome != Outcome::failed) return true;
+  row.survivors = killed.survivors;
+  return false;
+}
+
+// StopUnit and its job; a unit already unloaded (it emptied and was collected) is fine.
+void stop(Manager& manager, const UnitRef& unit, Clock::time_point deadline, ResourceOutcome& row) {
+  try {
+    sdbus::ObjectPath job = manager.stop_unit(unit.name);
+    std::string result = manager.jobs().wait(job, deadline);
+    if (result != "done") append(row.detail, "stop job: " + result);
+  } catch (const sdbus::Error& e) {
+    if (e.getName() != kNoSuchUnit) append(row.detail, "StopUnit: " + describe(e));
+  } catch (const Error& e) {
+    append(row.detail, e.what());
+  }
+}
+
+// Reset a failed unit so CollectMode unloads it (a failed unit would otherwise block the name).
+void reset_if_failed(Manager& manager, const UnitRef& unit, ResourceOutcome& row) {
+  try {
+    auto path = manager.get_unit(unit.name);
+    if (path && manager.unit_string(*path, "ActiveState") == "failed") manager.reset_failed(unit.name);
+  } catch (const sdbus::Error& e) {
+    if (e.getName() != kNoSuchUnit) append(row.detail, "ResetFailedUnit: " + describe(e));
+  }
+}
+
+// Unloading is asynchronous in systemd (its GC queue): poll GetUnit with a short back-off.
+std::string verify_gone(Manager& manager, const UnitRef& unit, Clock::time_point deadline) {
+  auto pause = std::chrono::milliseconds(2);
+  for (;;) {
+    std::string state;
+    try {
+      auto path = manager.get_unit(unit.name);
+      if (path) state = manager.unit_string(*path, "ActiveState");
+    } catch (const sdbus::Error& e) {
+      if (e.getName() != kNoSuchUnit) return "GetUnit: " + describe(e);
+    }
+    bool cgroup_left = !unit.cgroup.empty() && exists(unit.cgroup);
+    if (state.empty() && !cgroup_left) return "";
+    if (Clock::now() >= deadline) {
+      if (!state.empty()) return "the unit is still loaded (ActiveState=" + state + ")";
+      return "systemd did not remove the unit's cgroup " + unit.cgroup;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace
+
+ResourceOutcome destroy_unit(Manager& manager, const UnitRef& unit, const DestroyOptions& options,
+                             const UnitDestroyHooks& hooks) {
+  auto start = Clock::now();
+  ResourceOutcome row = make_row({unit.kind, unit.name}, Outcome::failed, "");
+  std::optional<sdbus::ObjectPath> loaded;
+  try {
+    loaded = manager.get_unit(unit.name);
+  } catch (const sdbus::Error& e) {
+    append(row.detail, "GetUnit: " + describe(e));
+  }
+  std::optional<Cgroup> cgroup = open_cgroup(unit.cgroup);
+  if (!loaded && !cgroup && row.detail.empty()) {
+    row.outcome = Outcome::already_gone;
+    row.detail = "the unit was unloaded before cgspawn acted";
+    return row;
+  }
+  bool empty = true;
+  if (cgroup) {
+    if (hooks.before_kill) hooks.before_kill(*cgroup);
+    note_processes(*cgroup, hooks.spare_pid, row);
+    // Only the anchor left: nothing of the task's to give a grace to.
+    if (row.killed_total > 0 && options.grace.count() > 0) terminate(manager, unit, *cgroup, options, row);
+    empty = kill_rest(*cgroup, options, hooks.spare_pid, row);
+  }
+  auto deadline = Clock::now() + options.verify_timeout;
+  spdlog::debug("{}: empty after {:.3f}s", unit.name, seconds_between(start, Clock::now()));
+  if (empty) {
+    stop(manager, unit, deadline, row);
+    reset_if_failed(manager, unit, row);
+    spdlog::debug("{}: stopped after {:.3f}s", unit.name, seconds_between(start, Clock::now()));
+    std::string left = verify_gone(manager, unit, deadline);
+    if (left.empty()) row.outcome = Outcome::destroyed;
+    append(row.detail, left);
+  }
+  row.seconds = seconds_between(start, Clock::now());
+  return row;
+}
+
+ResourceOutcome destroy_recorded_unit(const ResourceRecord& res, const DestroyOptions& options) {
+  auto attr = [&res](const char* key) {
+    auto it = res.attributes.find(key);
+    return it == res.attributes.end() ? std::string() : it->second;
+  };
+  UnitRef unit{res.kind, res.id, attr("cgroup")};
+  bool user = attr("bus") == "user";
+  uid_t uid = static_cast<uid_t>(std::strtoul(attr("uid").c_str(), nullptr, 10));
+  try {
+    Manager manager(recorded_bus(user, uid));
+    ResourceOutcome row = destroy_unit(manager, unit, options);
+    if (row.outcome == Outcome::already_gone && res.state == "intended") row.detail = "never created";
+    return row;
+  } catch (const Error& e) {
+    return make_row({res.kind, res.id}, Outcome::failed, e.what());
+  } catch (const sdbus::Error& e) {
+    return make_row({res.kind, res.id}, Outcome::failed, describe(e));
+  }
+}
+
+}  // namespace cgspawn::systemd

@@ -1,0 +1,40 @@
+// Destroying a task's unit and verifying it is gone: SIGTERM to all of the unit, the grace,
+// SIGKILL to all (cgroup.kill on its cgroup), wait until empty, stop, reset if failed, then
+// verify that systemd unloaded the unit and removed its cgroup.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+
+#include "backends/systemd/manager.hpp"
+#include "cgroup/cgroup.hpp"
+#include "cgspawn/cleanup_report.hpp"
+#include "cgspawn/ledger.hpp"
+#include "cgspawn/spawner.hpp"
+
+namespace cgspawn::systemd {
+
+struct UnitRef {
+  std::string kind;    // kind::scope or kind::service
+  std::string name;    // cgspawn-<id>.scope
+  std::string cgroup;  // its cgroup, absolute (/sys/fs/cgroup/...)
+};
+
+struct UnitDestroyHooks {
+  pid_t spare_pid = 0;  // cgspawn's own anchor: not listed as killed
+  // Runs while the cgroup still exists, before anything is signalled (usage is read here: the
+  // anchor keeps the cgroup, which systemd removes as soon as it is empty).
+  std::function<void(const Cgroup&)> before_kill;
+};
+
+// Never throws: failures are the row's outcome and detail (D-Bus errors with their names).
+ResourceOutcome destroy_unit(Manager& manager, const UnitRef& unit, const DestroyOptions& options,
+                             const UnitDestroyHooks& hooks = {});
+
+// The registry's destroyer for kinds scope and service (the owner is gone): connects to the
+// recorded bus (attributes bus=system|user, uid, cgroup) and destroys the unit.
+ResourceOutcome destroy_recorded_unit(const ResourceRecord& resource, const DestroyOptions& options);
+
+}  // namespace cgspawn::systemd

@@ -1,0 +1,77 @@
+#include "backends/systemd/unit_properties.hpp"
+
+#include <chrono>
+
+namespace cgspawn::systemd {
+namespace {
+
+template <typename T>
+Property prop(const std::string& name, T value) {
+  return Property{name, sdbus::Variant(std::move(value))};
+}
+
+std::string description(const TaskSpec& spec) {
+  std::string text = "cgspawn task " + spec.id + ":";
+  for (const auto& arg : spec.argv) {
+    if (text.size() > 200) return text + " ...";
+    text += " " + arg;
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string unit_name(const std::string& id, const std::string& unit_type) {
+  return kUnitPrefix + id + "." + unit_type;
+}
+
+std::vector<Property> common_properties(const TaskSpec& spec, unsigned extra_tasks) {
+  using std::chrono::duration_cast;
+  using std::chrono::microseconds;
+  std::vector<Property> p;
+  p.push_back(prop("Description", description(spec)));
+  // Unloaded as soon as it is inactive, failed or not: nothing of the task lingers in systemd.
+  p.push_back(prop("CollectMode", std::string("inactive-or-failed")));
+  const Limits& l = spec.limits;
+  if (l.memory_max_bytes) {
+    p.push_back(prop("MemoryMax", std::uint64_t{*l.memory_max_bytes}));
+    p.push_back(prop("MemorySwapMax", std::uint64_t{0}));  // else the limit leaks into swap
+  }
+  if (l.pids_max) p.push_back(prop("TasksMax", tasks_max_for(*l.pids_max, extra_tasks)));
+  if (l.cpu_max_percent) p.push_back(prop("CPUQuotaPerSecUSec", cpu_quota_usec(*l.cpu_max_percent)));
+  // systemd's own stop (daemon shutdown, a user's systemctl stop) keeps cgspawn's grace.
+  auto grace = static_cast<std::uint64_t>(duration_cast<microseconds>(spec.grace).count());
+  p.push_back(prop("TimeoutStopUSec", grace));
+  p.push_back(prop("SendSIGKILL", true));
+  // The kernel's OOM kill takes the one process and shows in the Result (oom_kills); systemd's
+  // default for scopes (stop the whole unit) would decide the task's fate instead of cgspawn.
+  p.push_back(prop("OOMPolicy", std::string("continue")));
+  return p;
+}
+
+void add_scope_processes(std::vector<Property>& properties, const ScopeProcesses& processes) {
+  if (processes.handover == PidHandover::pidfds) {
+    std::vector<sdbus::UnixFd> fds;
+    for (int fd : processes.pidfds) fds.emplace_back(fd);  // dups: the caller keeps its own
+    properties.push_back(prop("PIDFDs", std::move(fds)));
+    return;
+  }
+  std::vector<std::uint32_t> pids(processes.pids.begin(), processes.pids.end());
+  properties.push_back(prop("PIDs", std::move(pids)));
+}
+
+void add_service_exec(std::vector<Property>& properties, const ServiceExec& exec) {
+  using Command = sdbus::Struct<std::string, std::vector<std::string>, bool>;
+  properties.push_back(prop("ExecStart", std::vector<Command>{Command{exec.program, exec.argv, false}}));
+  // exec: the start job fails when the program cannot be executed, as spawn must.
+  properties.push_back(prop("Type", std::string("exec")));
+  // The unit stays (active, exited) after its main process ends, so ExecMain* can be read.
+  properties.push_back(prop("RemainAfterExit", true));
+  properties.push_back(prop("Environment", exec.environment));
+  properties.push_back(prop("WorkingDirectory", exec.cwd));
+  properties.push_back(prop("StandardInputFileDescriptor", sdbus::UnixFd(exec.stdio[0])));
+  properties.push_back(prop("StandardOutputFileDescriptor", sdbus::UnixFd(exec.stdio[1])));
+  properties.push_back(prop("StandardErrorFileDescriptor", sdbus::UnixFd(exec.stdio[2])));
+}
+
+}  // namespace cgspawn::systemd

@@ -1,0 +1,242 @@
+// The systemd backend on the system bus, as root, in the guest (systemd 252: the PIDs path):
+// the escape scenarios, UnitExists recovery, daemon-reload, limits read back, OOM in the
+// Result, a bad property refused with systemd's own words, reap after the caller's SIGKILL.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+
+#include "cli.hpp"
+#include "host.hpp"
+#include "systemd_support.hpp"
+#include "task.hpp"
+
+using namespace cgsd;
+using namespace cgspawn;
+using cgtest::Child;
+using cgtest::RunResult;
+using cgtest::TempDir;
+
+namespace {
+
+const ResourceOutcome& scope_row(const Result& r, const std::string& id) {
+  REQUIRE(r.cleanup.resources.size() == 1);
+  const ResourceOutcome& row = r.cleanup.resources[0];
+  CHECK(row.resource.kind == "scope");
+  CHECK(row.resource.id == "cgspawn-" + id + ".scope");
+  CAPTURE(row.detail);
+  CHECK(to_string(row.outcome) == "destroyed");
+  CHECK(row.survivors.empty());
+  CHECK(r.cleanup.complete());
+  return row;
+}
+
+void check_gone(const std::vector<cgtest::ProcessId>& processes, const std::string& id, const std::string& cgroup) {
+  CHECK(cgtest::still_alive(processes, scaled(10s)).empty());
+  CHECK(unit_gone("cgspawn-" + id + ".scope"));
+  CHECK_FALSE(cgtest::exists(cgroup));
+}
+
+std::string relative(const std::string& cgroup) { return cgroup.substr(std::string("/sys/fs/cgroup").size()); }
+
+}  // namespace
+
+TEST_CASE("systemd scope: a double-forked setsid daemon is destroyed; unit gone, cgroup removed") {
+  TempDir tmp;
+  std::string file = tmp.file("pids");
+  auto spec = shell_task("sd-daemon", R"sh(: > "$1"
+( setsid /bin/sh -c 'echo $$ >> "$1"; sleep 1000 & echo $! >> "$1"; wait' sh "$1" & )
+while [ "$(wc -l < "$1")" -lt 2 ]; do sleep 0.05; done)sh", {file});
+  spec.grace = std::chrono::seconds(3);
+  auto task = system_spawner()->spawn(spec);
+  std::string cgroup = unit_cgroup("cgspawn-sd-daemon.scope");
+  CHECK(unit_property("cgspawn-sd-daemon.scope", "ActiveState") == "active");
+  CHECK(unit_property("cgspawn-sd-daemon.scope", "CollectMode") == "inactive-or-failed");
+  REQUIRE(cgtest::wait_for_lines(file, 2, scaled(60s)));
+  auto pids = cgtest::read_pids(file);
+  auto ids = cgtest::identify(pids);
+  CHECK(cgtest::session_of(pids[0]) == pids[0]);
+  CHECK(cgtest::cgroup_of(pids[0]) == relative(cgroup));
+  Result r = task->wait();
+  CHECK(r.backend == "systemd");
+  CHECK(r.exit.reason == ExitReason::exited);
+  CHECK(r.exit.code == 0);
+  const auto& row = scope_row(r, "sd-daemon");
+  CHECK(cgtest::killed_has(row, pids[0]));
+  CHECK(cgtest::killed_has(row, pids[1]));
+  CHECK(row.killed_total == 2);
+  check_gone(ids, "sd-daemon", cgroup);
+}
+
+TEST_CASE("systemd scope: a child that ignores SIGTERM is killed after the grace") {
+  TempDir tmp;
+  std::string file = tmp.file("pids");
+  auto spec = shell_task("sd-ignorer", R"sh(trap '' TERM; sleep 1000 & echo $! > "$1"; echo $$ >> "$1"; wait)sh", {file});
+  auto task = system_spawner()->spawn(spec);
+  std::string cgroup = unit_cgroup("cgspawn-sd-ignorer.scope");
+  REQUIRE(cgtest::wait_for_lines(file, 2, scaled(60s)));
+  auto ids = cgtest::identify(cgtest::read_pids(file));
+  auto start = cgtest::Clock::now();
+  Result r = task->finish(cgtest::destroy_options(1s, scaled(30s)));
+  CHECK(cgtest::seconds_since(start) >= 1.0);  // the grace was given
+  CHECK(r.exit.reason == ExitReason::destroyed);
+  CHECK(r.exit.signal == SIGKILL);
+  const auto& row = scope_row(r, "sd-ignorer");
+  CHECK(row.killed_total == 2);
+  check_gone(ids, "sd-ignorer", cgroup);
+}
+
+TEST_CASE("systemd scope: a tree of 100 processes is destroyed") {
+  TempDir tmp;
+  std::string file = tmp.file("pids");
+  auto spec = shell_task("sd-tree", R"sh(: > "$1"; i=0
+while [ $i -lt 99 ]; do sleep 1000 & echo $! >> "$1"; i=$((i+1)); done
+echo $$ >> "$1"; wait)sh", {file});
+  spec.limits.pids_max = 200;
+  auto task = system_spawner()->spawn(spec);
+  std::string cgroup = unit_cgroup("cgspawn-sd-tree.scope");
+  REQUIRE(cgtest::wait_for_lines(file, 100, scaled(180s)));
+  auto ids = cgtest::identify(cgtest::read_pids(file));
+  Result r = task->finish(cgtest::destroy_options(2s, scaled(60s)));
+  const auto& row = scope_row(r, "sd-tree");
+  CHECK(row.killed_total == 100);
+  check_gone(ids, "sd-tree", cgroup);
+}
+
+TEST_CASE("systemd scope: UnitExists from a failed unit of the same name is reset once and the start retried") {
+  // A failed cgspawn-sd-exists.scope: its runtime limit ran out.
+  Shell made = sh("systemd-run --quiet --unit=cgspawn-sd-exists --scope -p RuntimeMaxSec=1 /bin/sleep 60");
+  CAPTURE(made.out);
+  REQUIRE(unit_property("cgspawn-sd-exists.scope", "ActiveState") == "failed");
+  auto task = system_spawner()->spawn(shell_task("sd-exists", "exit 7"));
+  Result r = task->wait();
+  CHECK(r.exit.code == 7);
+  scope_row(r, "sd-exists");
+  CHECK(unit_gone("cgspawn-sd-exists.scope"));
+}
+
+TEST_CASE("systemd scope: an active unit of the same name is refused, named, and left alone") {
+  Child other({"/usr/bin/systemd-run", "--quiet", "--unit=cgspawn-sd-busy", "--scope", "/bin/sleep", "1000"});
+  REQUIRE(cgtest::eventually([] { return unit_property("cgspawn-sd-busy.scope", "ActiveState") == "active"; }, scaled(60s)));
+  try {
+    system_spawner()->spawn(shell_task("sd-busy", "exit 0"));
+    FAIL("spawn did not refuse");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("org.freedesktop.systemd1.UnitExists") != std::string::npos);
+  }
+  CHECK(unit_property("cgspawn-sd-busy.scope", "ActiveState") == "active");
+  sh("systemctl stop cgspawn-sd-busy.scope");
+  other.wait(scaled(30s));
+  CHECK(cgtest::eventually([] { return unit_gone("cgspawn-sd-busy.scope"); }, scaled(30s)));
+}
+
+TEST_CASE("systemd scope: systemctl daemon-reload while the task runs does not lose it") {
+  auto task = system_spawner()->spawn(shell_task("sd-reload", "exec sleep 1000"));
+  std::string cgroup = unit_cgroup("cgspawn-sd-reload.scope");
+  Shell reload = sh("systemctl daemon-reload");
+  CHECK(reload.status == 0);
+  CHECK(unit_property("cgspawn-sd-reload.scope", "ActiveState") == "active");
+  CHECK(unit_cgroup("cgspawn-sd-reload.scope") == cgroup);
+  CHECK_FALSE(task->try_wait().has_value());
+  Result r = task->finish(cgtest::destroy_options(2s, scaled(30s)));
+  CHECK(r.exit.signal == SIGTERM);
+  const auto& row = scope_row(r, "sd-reload");
+  CHECK(row.killed_total == 1);
+  CHECK(unit_gone("cgspawn-sd-reload.scope"));
+}
+
+TEST_CASE("systemd scope: limits are unit properties, read back from cgroupfs") {
+  TempDir tmp;
+  std::string marker = tmp.file("forked");
+  auto spec = shell_task("sd-limits", R"sh(( i=0; while [ $i -lt 30 ]; do sleep 1000 & i=$((i+1)); done; wait ) 2>/dev/null &
+while [ "$(cat /sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)/pids.events)" = "max 0" ]; do sleep 0.1; done
+echo done > "$1"; while :; do :; done)sh", {marker});
+  spec.limits.memory_max_bytes = 64ull << 20;
+  spec.limits.pids_max = 10;
+  spec.limits.cpu_max_percent = 20;
+  auto task = system_spawner()->spawn(spec);
+  std::string cg = unit_cgroup("cgspawn-sd-limits.scope");
+  CHECK(cgtest::read_text(cg + "/memory.max").value_or("") == std::to_string(64ull << 20) + "\n");
+  CHECK(cgtest::read_text(cg + "/memory.swap.max").value_or("") == "0\n");
+  CHECK(cgtest::read_text(cg + "/pids.max").value_or("") == "11\n");  // 10 + cgspawn's anchor
+  CHECK(cgtest::read_text(cg + "/cpu.max").value_or("") == "20000 100000\n");
+  CHECK(unit_property("cgspawn-sd-limits.scope", "TasksMax") == "11");
+  REQUIRE(cgtest::eventually([&] { return cgtest::exists(marker); }, scaled(120s)));
+  std::string events = cgtest::read_text(cg + "/pids.events").value_or("");
+  CHECK(events.find("max 0") == std::string::npos);  // forks were refused
+  CHECK(std::stoul(cgtest::read_text(cg + "/pids.current").value_or("0")) <= 11);
+  CHECK(cgtest::eventually([&] {
+    std::string stat = cgtest::read_text(cg + "/cpu.stat").value_or("");
+    auto at = stat.find("nr_throttled ");
+    return at != std::string::npos && std::stoul(stat.substr(at + 13)) > 0;
+  }, scaled(60s)));
+  Result r = task->finish(cgtest::destroy_options(1s, scaled(30s)));
+  scope_row(r, "sd-limits");
+  CHECK(r.usage.cpu_user_seconds + r.usage.cpu_system_seconds > 0);
+}
+
+TEST_CASE("systemd scope: MemoryMax exceeded: the Result shows the OOM kill and the task's fate") {
+  auto spec = shell_task("sd-oom", "exec dd if=/dev/zero of=/dev/null bs=64M count=1");
+  spec.limits.memory_max_bytes = 16ull << 20;
+  auto task = system_spawner()->spawn(spec);
+  Result r = task->wait();
+  CHECK(r.exit.reason == ExitReason::signaled);
+  CHECK(r.exit.signal == SIGKILL);
+  REQUIRE(r.usage.oom_kills.has_value());
+  CHECK(*r.usage.oom_kills >= 1);
+  scope_row(r, "sd-oom");
+}
+
+TEST_CASE("systemd scope: a bad property value is refused with systemd's own error, no unit left") {
+  TempDir tmp;
+  std::string marker = tmp.file("ran");
+  cgspawn::BackendOptions options;
+  options.backend = "systemd";
+  options.ledger = std::make_shared<Ledger>(tmp.file("ledger"));
+  auto spec = shell_task("sd-bad", "touch \"$1\"", {marker});
+  spec.limits.cpu_max_percent = 0;  // CPUQuotaPerSecUSec=0: systemd refuses it
+  try {
+    make_spawner(options)->spawn(spec);
+    FAIL("spawn did not refuse");
+  } catch (const Error& e) {
+    std::string what = e.what();
+    CAPTURE(what);
+    CHECK(what.find("org.freedesktop.DBus.Error.InvalidArgs") != std::string::npos);
+    CHECK(what.find("CPUQuotaPerSecUSec") != std::string::npos);
+  }
+  CHECK(unit_gone("cgspawn-sd-bad.scope"));
+  CHECK(options.ledger->list().tasks.empty());
+  usleep(200000);
+  CHECK_FALSE(cgtest::exists(marker));
+}
+
+TEST_CASE("systemd scope: cgspawn run --backend systemd; reap after the caller is killed with SIGKILL") {
+  TempDir tmp;
+  std::string state = tmp.file("state"), result = tmp.file("result.json");
+  RunResult ok = cgtest::run_cgspawn({"run", "-q", "--backend", "systemd", "--id", "sd-cli", "--result", result,
+                                      "--", "/bin/sh", "-c", "exit 3"}, scaled(120s));
+  CAPTURE(ok.err);
+  CHECK(ok.exit_code == 3);
+  std::string json = cgtest::read_text(result).value_or("");
+  CHECK(json.find("\"kind\": \"scope\"") != std::string::npos);
+  CHECK(json.find("cgspawn-sd-cli.scope") != std::string::npos);
+  CHECK(unit_gone("cgspawn-sd-cli.scope"));
+
+  std::string pids = tmp.file("pids");
+  Child run({cgtest::built_program("CGSPAWN_BIN"), "run", "--backend", "systemd", "--id", "sd-orphan", "--",
+             "/bin/sh", "-c", "sleep 1000 & echo $! > \"$1\"; wait", "sh", pids},
+            {"CGSPAWN_STATE_DIR=" + state});
+  REQUIRE(cgtest::wait_for_lines(pids, 1, scaled(120s)));
+  auto ids = cgtest::identify(cgtest::read_pids(pids));
+  std::string cgroup = unit_cgroup("cgspawn-sd-orphan.scope");
+  run.signal(SIGKILL);
+  run.wait(scaled(30s));
+  CHECK(unit_property("cgspawn-sd-orphan.scope", "ActiveState") == "active");  // the task outlived its caller
+  Child reap({cgtest::built_program("CGSPAWN_BIN"), "reap", "--grace", "1s"}, {"CGSPAWN_STATE_DIR=" + state});
+  RunResult r = reap.wait(scaled(120s));
+  CAPTURE(r.out);
+  CAPTURE(r.err);
+  CHECK(r.exit_code == 0);
+  check_gone(ids, "sd-orphan", cgroup);
+}

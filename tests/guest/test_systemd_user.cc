@@ -1,0 +1,78 @@
+// The systemd backend on the user bus, as the real non-root user cgtest (uid 1500, lingering)
+// with its own user manager (needs the guest's multi-user boot): `cgspawn run --backend systemd
+// --user` contains a setsid daemon, and limits the user manager was delegated are read back.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include "host.hpp"
+#include "systemd_support.hpp"
+
+using namespace cgsd;
+
+namespace {
+
+// A directory cgtest owns, removed afterwards.
+class UserDir {
+ public:
+  UserDir() {
+    path_ = sh("mktemp -d /tmp/cgsd-user.XXXXXX").out;
+    path_.pop_back();
+    sh("chown cgtest: " + path_);
+  }
+  ~UserDir() { sh("rm -rf " + path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+Shell run_as_user(const UserDir& dir, const std::string& args) {
+  return sh(as_cgtest("CGSPAWN_STATE_DIR=" + dir.path() + "/state " + cgtest::built_program("CGSPAWN_BIN") +
+                      " run -q --backend systemd --user --result " + dir.path() + "/result.json " + args));
+}
+
+}  // namespace
+
+TEST_CASE("systemd user manager: cgtest's task runs in its own scope; a setsid daemon is destroyed") {
+  REQUIRE_MESSAGE(cgtest::exists("/run/user/1500/bus"),
+                  "no user bus for cgtest: the guest must boot multi-user (run-in-guest.sh --multi-user)");
+  UserDir dir;
+  std::string pids = dir.path() + "/pids";
+  Shell r = run_as_user(dir, "--id sd-user --grace 2s -- /bin/sh -c '"
+                             "( setsid /bin/sh -c \"sleep 1000 & echo \\$! > " + pids + "; wait\" & ); "
+                             "while [ ! -s " + pids + " ]; do sleep 0.05; done; "
+                             "cat /proc/self/cgroup > " + dir.path() + "/cgroup'");
+  CAPTURE(r.out);
+  CHECK(r.status == 0);
+  std::string cgroup = cgtest::read_text(dir.path() + "/cgroup").value_or("");
+  CHECK(cgroup.find("/user@1500.service/") != std::string::npos);
+  CHECK(cgroup.find("/cgspawn-sd-user.scope") != std::string::npos);
+  std::string json = cgtest::read_text(dir.path() + "/result.json").value_or("");
+  CAPTURE(json);
+  CHECK(json.find("\"outcome\": \"destroyed\"") != std::string::npos);
+  CHECK(json.find("cgspawn-sd-user.scope") != std::string::npos);
+  auto daemon = cgtest::identify(cgtest::read_pids(pids));
+  CHECK(cgtest::still_alive(daemon, scaled(10s)).empty());
+  CHECK(unit_gone("cgspawn-sd-user.scope", true));
+  CHECK(sh("test -e /sys/fs/cgroup/user.slice/user-1500.slice/user@1500.service/app.slice/cgspawn-sd-user.scope").status != 0);
+}
+
+TEST_CASE("systemd user manager: delegated limits are read back; one it was not delegated is refused") {
+  REQUIRE(cgtest::exists("/run/user/1500/bus"));
+  UserDir dir;
+  std::string delegated =
+      cgtest::read_text("/sys/fs/cgroup/user.slice/user-1500.slice/user@1500.service/cgroup.subtree_control").value_or("");
+  CAPTURE(delegated);
+  REQUIRE(delegated.find("pids") != std::string::npos);
+  Shell ok = run_as_user(dir, "--id sd-user-pids --pids-max 20 -- /bin/sh -c 'cat /sys/fs/cgroup$(sed -n s/^0:://p /proc/self/cgroup)/pids.max'");
+  CAPTURE(ok.out);
+  CHECK(ok.status == 0);
+  CHECK(ok.out.find("21") != std::string::npos);  // 20 + cgspawn's anchor
+  if (delegated.find("cpu") == std::string::npos) {
+    Shell refused = run_as_user(dir, "--id sd-user-cpu --cpu-max 50 -- /bin/true");
+    CAPTURE(refused.out);
+    CHECK(refused.status == 125);
+    CHECK(refused.out.find("did not take") != std::string::npos);
+    CHECK(unit_gone("cgspawn-sd-user-cpu.scope", true));
+  }
+}

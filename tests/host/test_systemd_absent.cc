@@ -1,0 +1,101 @@
+// The systemd backend on a host without systemd as PID 1 (these machines): capabilities say
+// why, and `--backend systemd` fails at once with that reason (exit 125), running nothing and
+// leaving nothing: no record in the ledger, no cgroup, no process.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cgspawn/cgspawn.hpp"
+#include "cli.hpp"
+#include "host.hpp"
+
+using namespace cgtest;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kNoSystemBus = "no system bus: systemd is not PID 1 here";
+
+bool systemd_is_pid1() { return exists("/run/systemd/system"); }
+
+std::size_t entries(const std::string& dir) {
+  std::error_code ec;
+  std::size_t n = 0;
+  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec))
+    if (it->path().filename() != "parents") ++n;
+  return n;
+}
+
+// `cgspawn VERB --backend systemd ... -- touch MARKER`: refused, nothing ran, nothing recorded.
+void check_refused(const std::string& verb, std::vector<std::string> backend_args, std::vector<std::string> env,
+                   const std::string& reason) {
+  TempDir tmp;
+  std::string state = tmp.file("state"), marker = tmp.file("ran");
+  std::vector<std::string> args = {built_program("CGSPAWN_BIN"), verb, "--backend", "systemd"};
+  args.insert(args.end(), backend_args.begin(), backend_args.end());
+  for (const auto& a : {std::string("--"), std::string("/usr/bin/touch"), marker}) args.push_back(a);
+  env.push_back("CGSPAWN_STATE_DIR=" + state);
+  Child child(args, env, {"DBUS_SESSION_BUS_ADDRESS"});
+  RunResult r = child.wait(30s);
+  CAPTURE(r.err);
+  CHECK(r.exit_code == 125);
+  CHECK(r.err.find(reason) != std::string::npos);
+  CHECK(r.err_lines().size() == 1);  // one line: the reason
+  CHECK(r.seconds < 5);
+  CHECK_FALSE(exists(marker));
+  CHECK(entries(state) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("systemd absent: run and start --backend systemd fail at once with the reason, exit 125") {
+  REQUIRE_FALSE(systemd_is_pid1());  // these machines: the guest tier covers the real thing
+  check_refused("run", {}, {}, kNoSystemBus);
+  check_refused("start", {}, {}, kNoSystemBus);
+}
+
+TEST_CASE("systemd absent: --user without a user bus names both places it looked") {
+  TempDir runtime;
+  check_refused("run", {"--user"}, {"XDG_RUNTIME_DIR=" + runtime.path()},
+                "no user bus: $DBUS_SESSION_BUS_ADDRESS is unset and $XDG_RUNTIME_DIR/bus (" + runtime.path() +
+                    "/bus) does not exist");
+}
+
+TEST_CASE("systemd absent: backends --json says why, for every capability") {
+  REQUIRE_FALSE(systemd_is_pid1());
+  RunResult r = run_cgspawn({"backends", "--json"});
+  REQUIRE(r.exit_code == 0);
+  const json* systemd = nullptr;
+  json j = json::parse(r.out);
+  for (const auto& b : j.at("backends"))
+    if (b.at("backend") == "systemd") systemd = &b;
+  REQUIRE(systemd != nullptr);
+  for (const char* key : {"usable", "kill_all", "verify", "survives_caller_crash"}) {
+    CAPTURE(key);
+    CHECK(systemd->at(key).at("available") == false);
+    CHECK(systemd->at(key).at("reason") == kNoSystemBus);
+  }
+  for (const char* key : {"memory_max", "pids_max", "cpu_max"}) CHECK(systemd->at("limits").at(key).at("available") == false);
+}
+
+TEST_CASE("systemd absent: the library refuses in make_spawner, before anything exists") {
+  REQUIRE_FALSE(systemd_is_pid1());
+  cgspawn::BackendOptions options;
+  options.backend = "systemd";
+  try {
+    (void)cgspawn::make_spawner(options);
+    FAIL("make_spawner did not refuse");
+  } catch (const cgspawn::Error& e) {
+    CHECK(e.kind() == cgspawn::ErrorKind::unsupported);
+    CHECK(std::string(e.what()) == kNoSystemBus);
+  }
+  cgspawn::Capabilities caps = cgspawn::backend_capabilities(options);
+  CHECK(caps.backend == "systemd");
+  CHECK_FALSE(caps.usable.available);
+  CHECK(caps.usable.reason == kNoSystemBus);
+  options.unit_type = "timer";
+  CHECK_THROWS_AS((void)cgspawn::make_spawner(options), cgspawn::Error);
+}
