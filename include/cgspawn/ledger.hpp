@@ -77,6 +77,9 @@ class Ledger {
   struct Listing {
     std::vector<TaskRecord> tasks;
     std::vector<std::string> corrupt;  // "<file>: <why>", one per unreadable record
+    // Task directories with no record yet, whose reserver is gone: a start that died before
+    // it recorded anything (it made nothing else either). reap removes them.
+    std::vector<std::string> abandoned;
   };
   Listing list() const;
 

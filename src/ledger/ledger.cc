@@ -9,12 +9,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <sstream>
 
 #include "cgspawn/parse.hpp"
 #include "ledger/record_json.hpp"
 #include "report/json_codec.hpp"
+#include "util/crash_point.hpp"
 #include "util/file_io.hpp"
 #include "util/sys_error.hpp"
 #include "util/unique_fd.hpp"
@@ -107,9 +109,34 @@ std::string Ledger::task_dir(const std::string& id) const {
   return dir_ + "/" + id;
 }
 
+namespace {
+
+// Who reserved a task directory, so that one left without a record can be told from one
+// about to get its record.
+constexpr const char* kReservedBy = "reserved-by";
+
+bool abandoned_reservation(const std::string& dir) {
+  auto text = read_file(dir + "/" + kReservedBy);
+  if (!text) {  // a crash between mkdir and this file: old enough means nobody is coming back
+    struct stat st;
+    return ::stat(dir.c_str(), &st) == 0 && ::time(nullptr) - st.st_mtime > 60;
+  }
+  OwnerRef owner{0, 0, "reserver"};
+  std::istringstream in(*text);
+  in >> owner.pid >> owner.start_time;
+  return !owner_alive(owner);
+}
+
+}  // namespace
+
 void Ledger::reserve(const std::string& id) const {
   std::string dir = task_dir(id);
-  if (::mkdir(dir.c_str(), 0700) == 0) return;
+  if (::mkdir(dir.c_str(), 0700) == 0) {
+    OwnerRef me = self_owner("reserver");
+    write_atomically(dir + "/" + kReservedBy, std::to_string(me.pid) + " " + std::to_string(me.start_time) + "\n", false);
+    crash_point("start-after-reserve");  // the id is taken, nothing is recorded or made yet
+    return;
+  }
   if (errno == EEXIST) throw Error(ErrorKind::invalid_argument, "task id \"" + id + "\" is already in use in " + dir_);
   throw_sys("create " + dir, errno);
 }
@@ -150,6 +177,7 @@ Ledger::Listing Ledger::list() const {
     if (!entry.is_directory(ec) || !valid_task_id(id)) continue;
     try {
       if (auto record = read(id)) listing.tasks.push_back(std::move(*record));
+      else if (abandoned_reservation(entry.path().string())) listing.abandoned.push_back(id);
     } catch (const Error& e) {
       listing.corrupt.push_back(e.what());
     }

@@ -167,6 +167,17 @@ ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& 
   auto listing = ledger.list();
   // A record reap cannot read may name resources that stay: say so (by file), do not hide it.
   report.corrupt = listing.corrupt;
+  for (const auto& id : listing.abandoned) {
+    try {
+      Ledger::Lock lock = ledger.lock(id);
+      if (ledger.read(id)) continue;  // recorded meanwhile: not abandoned after all
+      ledger.remove(id);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::unknown_task) throw;  // removed by a concurrent reap
+      continue;
+    }
+    report.tasks.push_back({id, {}, std::nullopt, "removed an empty task directory: its start died before recording anything"});
+  }
   for (const auto& record : listing.tasks) {
     if (!matches(record, labels) || owner_alive(record.owner)) continue;
     try {

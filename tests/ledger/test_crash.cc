@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -97,6 +98,17 @@ TEST_CASE("crash safety: SIGKILL at every crash point and at random moments, the
           CHECK(supervisors_gone());
           check_nothing_left(c.cg, c.pids, false);
         }
+      }
+      // start: the supervisor dies after taking the id, before it recorded anything; reap
+      // frees the id (the empty task directory) once the supervisor is gone.
+      {
+        Case c;
+        RunResult r = c.cg.run(c.cg.start_args(c.id, workload(c.pids, "exit 0")), {"CGSPAWN_CRASH_AT=start-after-reserve"});
+        INFO(describe_run(r));
+        CHECK(r.exit_code == 125);
+        CHECK(supervisors_gone());
+        check_nothing_left(c.cg, c.pids, false);
+        CHECK_FALSE(std::filesystem::exists(c.state.file(c.id)));
       }
       for (const auto& point : kFinishPoints) {
         // run: the main process exits, `run` dies while finishing.
