@@ -1,5 +1,6 @@
 #include "backends/registry.hpp"
 
+#include "backends/podman/podman_backend.hpp"
 #include "backends/process/process_backend.hpp"
 #include "backends/systemd/systemd_backend.hpp"
 #include "cgspawn/error.hpp"
@@ -10,6 +11,7 @@ const std::vector<BackendEntry>& backend_table() {
   static const std::vector<BackendEntry> table = {
       {"process", make_process_backend, process_backend_capabilities},
       {"systemd", make_systemd_backend, systemd_backend_capabilities},
+      {"podman", make_podman_backend, podman_backend_capabilities},
   };
   return table;
 }
@@ -23,6 +25,8 @@ ResourceDestroyer destroyer_for(const std::string& kind) {
       {"cgroup", destroy_recorded_cgroup},
       {"scope", destroy_recorded_systemd_unit},
       {"service", destroy_recorded_systemd_unit},
+      {"container", destroy_recorded_container},
+      {"conmon", destroy_recorded_conmon},
   };
   for (const auto& row : rows)
     if (kind == row.kind) return row.destroy;

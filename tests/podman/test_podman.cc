@@ -1,0 +1,270 @@
+// The podman backend against real podman (the offline lab of tests/podman/lab-up.sh): every
+// check of "gone" is made here on its own (podman, cgroup2, v1 dirs, /proc), never taken
+// from cgspawn's word.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "freezer.hpp"
+#include "host.hpp"
+#include "podman_support.hpp"
+
+using namespace cgtest;
+using namespace podtest;
+using nlohmann::json;
+
+namespace {
+
+std::vector<std::string> run_args(const PodParent& parent, const std::string& id, std::vector<std::string> extra,
+                                  std::vector<std::string> argv) {
+  std::vector<std::string> a = {"run", "--backend", "podman", "--image", lab("CGSPAWN_PODMAN_IMAGE"),
+                                "--parent", parent.path(), "--id", id};
+  a.insert(a.end(), extra.begin(), extra.end());
+  a.push_back("--");
+  a.insert(a.end(), argv.begin(), argv.end());
+  return a;
+}
+
+std::vector<std::string> cli(std::vector<std::string> args) {
+  args.insert(args.begin(), cgspawn_bin());
+  return args;
+}
+
+json rows_of(const std::string& result_file) {
+  auto text = read_text(result_file);
+  REQUIRE_MESSAGE(text, "no result file " << result_file);
+  return json::parse(*text).at("cleanup").at("resources");
+}
+
+const json* row(const json& rows, const std::string& kind) {
+  for (const auto& r : rows)
+    if (r.at("kind") == kind) return &r;
+  return nullptr;
+}
+
+// The container's processes, once /bin/workload N has started them all (N + 3).
+std::vector<pid_t> wait_for_workload(const PodParent& parent, const std::string& id, size_t n) {
+  std::vector<pid_t> pids;
+  bool ready = eventually([&] { return (pids = pids_below(parent.task(id))).size() >= n + 3; }, 30s);
+  REQUIRE_MESSAGE(ready, "workload in " << parent.task(id) << " has " << pids.size() << " processes");
+  return pids;
+}
+
+int conmon_of(const std::string& name) {
+  Shell s = sh("podman inspect --format '{{.State.ConmonPid}}' " + name);
+  return s.rc == 0 ? std::atoi(s.out.c_str()) : 0;
+}
+
+// Nothing of the task is left: processes, container, cgroup2 node, v1 dirs, conmon.
+void check_all_gone(const PodParent& parent, const std::string& id, const std::vector<ProcessId>& procs,
+                    const ProcessId& conmon) {
+  CHECK(still_alive(procs, 5s).empty());
+  CHECK_FALSE(container_exists("cgspawn-" + id));
+  CHECK_FALSE(exists(parent.task(id)));
+  for (const auto& d : parent.dirs_left()) CHECK_MESSAGE(!exists(d + "/cgspawn-" + id), d << "/cgspawn-" << id << " left");
+  CHECK(still_alive({conmon}, 5s).empty());
+}
+
+}  // namespace
+
+TEST_CASE("a messy container (daemon, TERM-ignorer, 100 sleepers) is destroyed and verified gone") {
+  PodParent parent;
+  TempDir tmp;
+  std::string id = unique_id("messy");
+  Child run(cli(run_args(parent, id, {"--timeout", "20s", "--grace", "1s", "--result", tmp.file("r.json")},
+                         {"/bin/workload", "100"})));
+  auto pids = wait_for_workload(parent, id, 100);
+  auto procs = identify(pids);
+  int conmon = conmon_of("cgspawn-" + id);
+  REQUIRE(conmon > 0);
+  ProcessId conmon_id = identify({conmon})[0];
+  run.signal(SIGTERM);  // destroy now, as a runner does on a hung test
+  RunResult r = run.wait(60s);
+  INFO(r.err);
+  json rows = rows_of(tmp.file("r.json"));
+  for (const char* kind : {"container", "conmon", "cgroup"}) {
+    const json* rw = row(rows, kind);
+    REQUIRE_MESSAGE(rw, "no " << kind << " row");
+    CHECK_MESSAGE((*rw)["outcome"] == "destroyed", kind << ": " << rw->dump());
+  }
+  check_all_gone(parent, id, procs, conmon_id);
+  CHECK(parent.dirs_left().size() <= 10);  // only the test's own parent dirs: the task's are gone
+}
+
+TEST_CASE("exit code, output passed through, --rootfs DIR is never written") {
+  PodParent parent;
+  std::string rootfs = lab("CGSPAWN_PODMAN_ROOTFS");
+  std::string id = unique_id("rootfs");
+  RunResult r = run_cgspawn({"run", "--backend", "podman", "--rootfs", rootfs, "--parent", parent.path(), "--id", id,
+                             "--", "/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.find("out") != std::string::npos);
+  CHECK(r.err.find("err") != std::string::npos);
+  CHECK_FALSE(exists(rootfs + "/etc/hostname"));
+  CHECK_FALSE(container_exists("cgspawn-" + id));
+  CHECK_FALSE(exists(parent.task(id)));
+}
+
+TEST_CASE("--keep-container: stopped and kept, said so") {
+  PodParent parent;
+  TempDir tmp;
+  std::string id = unique_id("keep");
+  RunResult r = run_cgspawn(run_args(parent, id, {"--keep-container", "--result", tmp.file("r.json")}, {"/bin/true"}));
+  CHECK(r.exit_code == 0);
+  json rows = rows_of(tmp.file("r.json"));
+  const json* c = row(rows, "container");
+  REQUIRE(c);
+  CHECK((*c)["outcome"] == "kept");
+  CHECK((*c)["detail"].get<std::string>().find("kept by request") != std::string::npos);
+  CHECK(container_exists("cgspawn-" + id));
+  CHECK(sh("podman inspect --format '{{.State.Status}}' cgspawn-" + id).out.find("exited") != std::string::npos);
+  sh("podman rm -f -t 0 cgspawn-" + id + " >/dev/null");
+}
+
+TEST_CASE("start, then destroy by id") {
+  PodParent parent;
+  TempDir state;
+  std::string id = unique_id("start");
+  std::vector<std::string> env = {"CGSPAWN_STATE_DIR=" + state.path()};
+  Child start(cli({"start", "--backend", "podman", "--image", lab("CGSPAWN_PODMAN_IMAGE"), "--parent", parent.path(),
+                   "--id", id, "--", "/bin/workload", "3"}),
+              env);
+  RunResult s = start.wait(60s);
+  REQUIRE_MESSAGE(s.exit_code == 0, s.err);
+  auto procs = identify(wait_for_workload(parent, id, 3));
+  ProcessId conmon = identify({conmon_of("cgspawn-" + id)})[0];
+  std::string out_file = state.path() + "/" + id + "/stdout";  // the task's stdout, through podman logs
+  CHECK(eventually([&] { return read_text(out_file).value_or("").find("ready") != std::string::npos; }, 10s));
+  Child destroy(cli({"destroy", id, "--grace", "1s", "--json"}), env);
+  RunResult d = destroy.wait(60s);
+  INFO(d.out << d.err);
+  CHECK(d.exit_code == 0);
+  check_all_gone(parent, id, procs, conmon);
+}
+
+TEST_CASE("a failing runtime: the report names the container and podman's error; cgroup.kill empties it") {
+  PodParent parent;
+  TempDir tmp;
+  std::string labdir = lab("CGSPAWN_PODMAN_LAB");
+  // The lab's config with runc replaced by the failure-injecting wrapper (also named runc).
+  std::string conf = *read_text(lab("CONTAINERS_CONF"));
+  conf += "\n[engine.runtimes]\nrunc = [\"" + lab("CGSPAWN_PODMAN_FAIL_RUNTIME") + "\"]\n";
+  write_text(tmp.file("containers.conf"), conf);
+  std::string id = unique_id("rtfail");
+  Child run(cli(run_args(parent, id, {"--timeout", "30s", "--grace", "0s", "--result", tmp.file("r.json")},
+                         {"/bin/workload", "3"})),
+            {"CONTAINERS_CONF=" + tmp.file("containers.conf")});
+  auto procs = identify(wait_for_workload(parent, id, 3));
+  std::string cid = sh("podman inspect --format '{{.Id}}' cgspawn-" + id).out;
+  cid = cid.substr(0, cid.find('\n'));
+  write_text(labdir + "/runtime/FAIL_kill", "");
+  write_text(labdir + "/runtime/FAIL_delete", "");
+  run.signal(SIGTERM);
+  RunResult r = run.wait(90s);
+  std::filesystem::remove(labdir + "/runtime/FAIL_kill");
+  std::filesystem::remove(labdir + "/runtime/FAIL_delete");
+  INFO(r.err);
+  json rows = rows_of(tmp.file("r.json"));
+  const json* c = row(rows, "container");
+  REQUIRE(c);
+  std::string detail = (*c)["detail"];
+  INFO(detail);
+  CHECK(detail.find("podman failed to destroy container " + cid) != std::string::npos);
+  CHECK(detail.find("simulated runtime failure") != std::string::npos);
+  CHECK(detail.find("cgroup.kill") != std::string::npos);
+  CHECK(still_alive(procs, 5s).empty());
+  CHECK_FALSE(exists(parent.task(id)));
+  sh("podman rm -f -t 0 " + cid + " >/dev/null 2>&1; runc delete --force " + cid + " >/dev/null 2>&1; rm -f /run/libpod/exits/" + cid);
+}
+
+TEST_CASE("an unkillable process: failed with the survivor listed; reap completes after the thaw") {
+  PodParent parent;
+  TempDir state, tmp;
+  V1Freezer freezer;
+  REQUIRE_MESSAGE(freezer.available(), "this host has no cgroup v1 freezer to make a process unkillable");
+  std::string id = unique_id("stuck");
+  std::vector<std::string> env = {"CGSPAWN_STATE_DIR=" + state.path()};
+  Child run(cli(run_args(parent, id, {"--timeout", "60s", "--grace", "1s", "--result", tmp.file("r.json")},
+                         {"/bin/workload", "2"})),
+            env);
+  std::vector<pid_t> pids;
+  pid_t stuck = 0;
+  // The TERM-ignoring sleeper is the workload's last child: wait for it, not for a count.
+  bool found = eventually([&] {
+    pids = pids_below(parent.task(id));
+    for (pid_t p : pids)
+      if (read_text("/proc/" + std::to_string(p) + "/cmdline").value_or("") == std::string("sleep\0" "10002\0", 12)) stuck = p;
+    return stuck > 0;
+  }, 30s);
+  REQUIRE_MESSAGE(found, "no 'sleep 10002' in " << parent.task(id));
+  pids = wait_for_workload(parent, id, 2);
+  freezer.add(stuck);
+  freezer.freeze();
+  run.signal(SIGTERM);
+  RunResult r = run.wait(120s);
+  CHECK(r.exit_code == 125);  // the cleanup is incomplete
+  json rows = rows_of(tmp.file("r.json"));
+  const json* cg = row(rows, "cgroup");
+  REQUIRE(cg);
+  CHECK((*cg)["outcome"] == "failed");
+  bool listed = false;
+  for (const auto& s : (*cg)["survivors"]) listed = listed || s.at("pid") == stuck;
+  CHECK_MESSAGE(listed, cg->dump());
+  freezer.thaw();
+  Child reap(cli({"reap", "--grace", "0s", "--json"}), env);
+  RunResult rp = reap.wait(120s);
+  INFO(rp.out << rp.err);
+  CHECK(rp.exit_code == 0);
+  CHECK(still_alive(identify(pids), 5s).empty());
+  CHECK_FALSE(container_exists("cgspawn-" + id));
+  CHECK_FALSE(exists(parent.task(id)));
+}
+
+TEST_CASE("SIGKILL of cgspawn run mid-task, then reap destroys the container") {
+  PodParent parent;
+  TempDir state;
+  std::string id = unique_id("crash");
+  std::vector<std::string> env = {"CGSPAWN_STATE_DIR=" + state.path()};
+  Child run(cli(run_args(parent, id, {}, {"/bin/workload", "3"})), env);
+  auto procs = identify(wait_for_workload(parent, id, 3));
+  ProcessId conmon = identify({conmon_of("cgspawn-" + id)})[0];
+  run.signal(SIGKILL);
+  run.wait(10s);
+  CHECK(container_exists("cgspawn-" + id));  // nothing destroyed it yet
+  Child reap(cli({"reap", "--grace", "0s"}), env);
+  RunResult rp = reap.wait(120s);
+  INFO(rp.out << rp.err);
+  CHECK(rp.exit_code == 0);
+  check_all_gone(parent, id, procs, conmon);
+}
+
+TEST_CASE("missing image, bad image name, podman not in PATH: exit 125, nothing left") {
+  PodParent parent;
+  TempDir state;
+  struct Case {
+    std::string image, path, expect;
+  };
+  const Case cases[] = {
+      {"localhost/cgspawn-no-such-image:latest", "", "image not known"},
+      {"Bad Image Name!!", "", "podman could not start container"},
+      {lab("CGSPAWN_PODMAN_IMAGE"), "PATH=/nonexistent", "podman is not installed or not in PATH"},
+  };
+  for (const auto& c : cases) {
+    std::string id = unique_id("bad");
+    std::vector<std::string> env = {"CGSPAWN_STATE_DIR=" + state.path()};
+    if (!c.path.empty()) env.push_back(c.path);
+    Child run(cli({"run", "--backend", "podman", "--image", c.image, "--parent", parent.path(), "--id", id, "--",
+                   "/bin/true"}),
+              env);
+    RunResult r = run.wait(60s);
+    INFO(c.image << ": " << r.err);
+    CHECK(r.exit_code == 125);
+    CHECK(r.err.find(c.expect) != std::string::npos);
+    CHECK_FALSE(container_exists("cgspawn-" + id));
+    CHECK_FALSE(exists(parent.task(id)));
+    CHECK_FALSE(exists(state.path() + "/" + id));
+  }
+}
