@@ -3,6 +3,7 @@
 #include "backends/podman/podman_backend.hpp"
 #include "backends/process/process_backend.hpp"
 #include "backends/systemd/systemd_backend.hpp"
+#include "backends/remote/remote_backend.hpp"
 #include "cgspawn/error.hpp"
 
 namespace cgspawn {
@@ -11,6 +12,7 @@ const std::vector<BackendEntry>& backend_table() {
   static const std::vector<BackendEntry> table = {
       {"process", make_process_backend, process_backend_capabilities},
       {"systemd", make_systemd_backend, systemd_backend_capabilities},
+      {"remote", make_remote_backend, remote_backend_capabilities},
       {"podman", make_podman_backend, podman_backend_capabilities},
   };
   return table;
@@ -25,6 +27,8 @@ ResourceDestroyer destroyer_for(const std::string& kind) {
       {"cgroup", destroy_recorded_cgroup},
       {"scope", destroy_recorded_systemd_unit},
       {"service", destroy_recorded_systemd_unit},
+      {"remote-cgroup", destroy_recorded_remote_cgroup},
+      {"ssh-master", destroy_recorded_ssh_master},
       {"container", destroy_recorded_container},
       {"conmon", destroy_recorded_conmon},
   };

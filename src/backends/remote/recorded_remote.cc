@@ -1,0 +1,72 @@
+// Destroying a remote task's resources from its ledger record, when its owner is gone (reap,
+// destroy by id): everything needed to reconnect is in the record's attributes.
+#include <optional>
+
+#include "backends/remote/remote_backend.hpp"
+#include "backends/remote/remote_kill.hpp"
+#include "backends/remote/ssh_master.hpp"
+#include "report/rows.hpp"
+
+namespace cgspawn {
+namespace {
+
+std::string attr(const ResourceRecord& res, const std::string& key) {
+  auto it = res.attributes.find(key);
+  return it == res.attributes.end() ? "" : it->second;
+}
+
+std::optional<Duration> recorded_lease(const ResourceRecord& res) {
+  long long s = std::atoll(attr(res, "lease_s").c_str());
+  if (s <= 0) return std::nullopt;
+  return std::chrono::seconds(s);
+}
+
+// Tasks of the same ledger still running on this master (their owners alive).
+std::string other_users(const ResourceRecord& res) {
+  std::string ledger_dir = attr(res, "ledger"), users;
+  if (ledger_dir.empty()) return users;
+  try {
+    Ledger ledger(ledger_dir);
+    for (const auto& t : ledger.list().tasks) {
+      if (t.state == TaskState::exited || !owner_alive(t.owner)) continue;
+      for (const auto& r : t.resources)
+        if (r.kind == kind::ssh_master && r.id == res.id) users += (users.empty() ? "task " : ", ") + t.id;
+    }
+  } catch (const std::exception&) {
+    // an unreadable ledger: no other users known
+  }
+  return users;
+}
+
+}  // namespace
+
+ResourceOutcome destroy_recorded_remote_cgroup(const ResourceRecord& res, const DestroyOptions& options) {
+  try {
+    remote::RemoteCgroupRef ref;
+    ref.target = remote::parse_target(attr(res, "host"), attr(res, "ssh_config"));
+    ref.control_path = attr(res, "control_path");
+    ref.name = attr(res, "name");
+    ref.cgroup = attr(res, "cgroup");
+    std::string cgroup = ref.cgroup.empty() ? "cgspawn-remote/" + ref.name : ref.cgroup;
+    ref.if_unreachable = recorded_lease(res)
+        ? "the remote agent kills cgroup " + cgroup + " by itself once its controlling connection is gone or has been "
+          "silent for the lease (" + attr(res, "lease_s") + "s), unless the agent itself died"
+        : remote::lease_promise(cgroup, std::nullopt, "");
+    ResourceOutcome row = remote::kill_remote_cgroup(ref, options);
+    if (res.state == "intended" && row.outcome == Outcome::already_gone) row.detail = "never created: " + row.detail;
+    return row;
+  } catch (const std::exception& e) {
+    return make_row({res.kind, res.id}, Outcome::failed, std::string("unusable record: ") + e.what());
+  }
+}
+
+ResourceOutcome destroy_recorded_ssh_master(const ResourceRecord& res, const DestroyOptions&) {
+  try {
+    auto target = remote::parse_target(attr(res, "host"), attr(res, "ssh_config"));
+    return remote::close_master(target, res.id, other_users(res));
+  } catch (const std::exception& e) {
+    return make_row({res.kind, res.id}, Outcome::failed, std::string("unusable record: ") + e.what());
+  }
+}
+
+}  // namespace cgspawn

@@ -1,0 +1,158 @@
+#include "backends/remote/remote_kill.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include "backends/remote/agent_script.hpp"
+#include "backends/remote/markers.hpp"
+#include "backends/remote/ssh_process.hpp"
+#include "cgspawn/parse.hpp"
+#include "report/rows.hpp"
+#include "util/sys_error.hpp"
+
+namespace cgspawn::remote {
+namespace {
+
+long long millis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+
+struct KillReply {
+  std::string out;
+  std::string err;
+  std::optional<int> status;
+  bool answered = false;  // the agent said HELLO
+  double seconds = 0;
+};
+
+std::string read_memfd(int fd) {
+  std::string text;
+  char buf[4096];
+  ::lseek(fd, 0, SEEK_SET);
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  return text;
+}
+
+// Runs the kill session. Its deadline starts as kAnswerBound and grows by the grace and
+// verify time once the agent has answered: a hung host costs kAnswerBound, never more.
+KillReply run_kill_session(const RemoteCgroupRef& ref, const DestroyOptions& options, const std::string& mark) {
+  std::string command = agent_command(mark, "kill", {ref.name, std::to_string(millis(options.grace)),
+                                                     std::to_string(std::max(1000LL, millis(options.verify_timeout)))});
+  Mux mux = ref.control_path.empty() ? Mux::none : Mux::client;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw_sys("pipe2", errno);
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  UniqueFd err(::memfd_create("cgspawn-ssh-err", MFD_CLOEXEC));
+  auto started = Clock::now();
+  SshProcess ssh(ssh_argv(ref.target, mux, ref.control_path, command), -1, write_end.get(), err.get());
+  write_end.reset();
+  KillReply reply;
+  auto deadline = started + kAnswerBound;
+  char buf[4096];
+  for (;;) {
+    if (wait_readable(read_end.get(), deadline) != WaitResult::ready) break;
+    ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    reply.out.append(buf, static_cast<size_t>(n));
+    if (!reply.answered && reply.out.find(mark + " HELLO") != std::string::npos) {
+      reply.answered = true;
+      deadline = Clock::now() + options.grace + options.verify_timeout + std::chrono::seconds(5);
+    }
+  }
+  reply.status = ssh.wait(std::min(deadline, Clock::now() + std::chrono::seconds(2)));
+  if (!reply.status) ssh.kill();
+  reply.seconds = seconds_between(started, Clock::now());
+  reply.err = read_memfd(err.get());
+  return reply;
+}
+
+std::vector<ProcessRef> process_refs(const std::string& list) {
+  std::vector<ProcessRef> out;
+  for (const auto& p : parse_process_list(list)) out.push_back({p.pid, p.comm, ""});
+  return out;
+}
+
+ResourceOutcome from_marker(const RemoteCgroupRef& ref, const Marker& m) {
+  Resource res{std::string(kind::remote_cgroup), ref.resource_id()};
+  std::string host = ref.target.display();
+  if (m.word == "KILLED") {
+    auto row = make_row(res, Outcome::destroyed,
+                        "killed on " + host + ", verified empty (populated 0) and removed by a second ssh session"
+                        " (PIDs are the remote's)");
+    row.killed = process_refs(m.field("killed"));
+    row.killed_total = row.killed.size();
+    return row;
+  }
+  if (m.word == "GONE") {
+    std::string agent = m.field("agent");
+    return make_row(res, Outcome::already_gone,
+                    "not on " + host + " any more" +
+                        (agent.empty() || agent == "none" ? "" : "; the remote agent's record: " + agent));
+  }
+  if (m.word == "NOT-EMPTY") {
+    auto row = make_row(res, Outcome::failed, "still populated on " + host + " after SIGKILL (PIDs are the remote's)");
+    row.survivors = process_refs(m.field("left"));
+    return row;
+  }
+  return make_row(res, Outcome::failed, "the remote agent on " + host + ": " + m.word + " " + m.text);
+}
+
+std::string why_unreachable(const KillReply& reply) {
+  std::string why = one_line(reply.err);
+  if (!reply.status) return "no answer from ssh within " + format_seconds(reply.seconds) + (why.empty() ? "" : " (" + why + ")");
+  if (why.empty() && WIFEXITED(*reply.status))
+    why = "ssh exited with status " + std::to_string(WEXITSTATUS(*reply.status)) + " and no message";
+  return why + " after " + format_seconds(reply.seconds);
+}
+
+}  // namespace
+
+std::string RemoteCgroupRef::resource_id() const {
+  return target.display() + ":" + (cgroup.empty() ? "cgspawn-remote/" + name : cgroup);
+}
+
+std::string utc_time(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
+  return buf;
+}
+
+std::string lease_promise(const std::string& cgroup, std::optional<Duration> lease, const std::string& since) {
+  if (!lease)
+    return "no lease (--lease none): the task may keep running in " + cgroup + " until `cgspawn reap` reaches the host";
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(*lease).count();
+  return "the remote agent will kill cgroup " + cgroup + " when the lease expires, at most " + std::to_string(secs) +
+         "s after " + since + " (unless the agent itself died)";
+}
+
+ResourceOutcome kill_remote_cgroup(const RemoteCgroupRef& ref, const DestroyOptions& options) {
+  auto started = Clock::now();
+  std::string mark = make_mark();
+  ResourceOutcome row;
+  try {
+    KillReply reply = run_kill_session(ref, options, mark);
+    std::optional<Marker> final;
+    for (const auto& m : find_markers(reply.out, mark))
+      if (m.word != "HELLO") final = m;
+    if (final) {
+      row = from_marker(ref, *final);
+    } else {
+      row = make_row({std::string(kind::remote_cgroup), ref.resource_id()}, Outcome::not_guaranteed,
+                     "cannot reach " + ref.target.display() + ": " + why_unreachable(reply) + "; unverified; " +
+                         ref.if_unreachable + "; the record stays: `cgspawn reap` reconnects, verifies and completes");
+    }
+  } catch (const std::exception& e) {
+    row = make_row({std::string(kind::remote_cgroup), ref.resource_id()}, Outcome::not_guaranteed,
+                   std::string("cannot run ssh: ") + e.what() + "; " + ref.if_unreachable);
+  }
+  row.seconds = seconds_between(started, Clock::now());
+  return row;
+}
+
+}  // namespace cgspawn::remote

@@ -1,0 +1,36 @@
+// Destroying a remote task cgroup from a separate ssh session: kill, verify empty, remove.
+#pragma once
+
+#include <string>
+
+#include "backends/remote/ssh_command.hpp"
+#include "cgspawn/cleanup_report.hpp"
+#include "cgspawn/spawner.hpp"
+
+namespace cgspawn::remote {
+
+// A destroy that gets no answer at all gives up after this long (ConnectTimeout + 3 s); once
+// the agent answers, it has the grace and verify_timeout on top (+ 5 s).
+inline constexpr std::chrono::seconds kAnswerBound{kConnectTimeout + 3};
+
+struct RemoteCgroupRef {
+  SshTarget target;
+  std::string control_path;  // empty: a connection of its own
+  std::string name;          // cgspawn-<origin>-<id>
+  std::string cgroup;        // the path on the remote, once known
+  std::string if_unreachable;  // what will still happen if the host cannot be reached
+
+  std::string resource_id() const;
+};
+
+// Never throws. destroyed (KILLED), already-gone (GONE), failed (NOT-EMPTY, agent error),
+// not-guaranteed (no answer: ssh's reason and `if_unreachable`).
+ResourceOutcome kill_remote_cgroup(const RemoteCgroupRef& ref, const DestroyOptions& options);
+
+// "the remote agent kills cgroup X when its lease expires, at most 30s after 12:00:03 UTC"
+std::string lease_promise(const std::string& cgroup, std::optional<Duration> lease, const std::string& since);
+
+// "12:00:03 UTC" for a wall-clock time.
+std::string utc_time(std::chrono::system_clock::time_point t);
+
+}  // namespace cgspawn::remote

@@ -1,0 +1,255 @@
+// The remote backend's Spawner: tasks on another host over ssh, each in a cgroup of its own
+// there, made and supervised by the built-in POSIX-sh agent.
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <mutex>
+
+#include "backends/remote/agent_script.hpp"
+#include "backends/remote/markers.hpp"
+#include "backends/remote/remote_backend.hpp"
+#include "backends/remote/remote_probe.hpp"
+#include "backends/remote/remote_task.hpp"
+#include "backends/remote/ssh_master.hpp"
+#include "cgspawn/error.hpp"
+#include "cgspawn/parse.hpp"
+#include "util/crash_point.hpp"
+#include "util/sys_error.hpp"
+
+namespace cgspawn {
+namespace remote {
+namespace {
+
+double wall_clock_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// 8 hex of this machine and ledger: two runners using the same remote never collide.
+std::string origin_part(const std::string& ledger_dir) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  unsigned h = 2166136261u;
+  for (unsigned char c : std::string(host) + "\n" + ledger_dir) h = (h ^ c) * 16777619u;
+  char out[9];
+  std::snprintf(out, sizeof out, "%08x", h);
+  return out;
+}
+
+void validate(const TaskSpec& spec) {
+  if (spec.argv.empty()) throw Error(ErrorKind::invalid_argument, "no program given");
+  if (!valid_task_id(spec.id))
+    throw Error(ErrorKind::invalid_argument, "invalid task id \"" + spec.id + "\": use [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  if (!spec.limits.empty())
+    throw Error(ErrorKind::unsupported, "the remote backend's built-in agent does not set limits on the remote yet");
+  for (const auto& e : spec.env)
+    if (e.find('=') == std::string::npos || e[0] == '=')
+      throw Error(ErrorKind::invalid_argument, "invalid environment entry \"" + e + "\": use NAME=VALUE");
+}
+
+long long lease_seconds(std::optional<Duration> lease) {
+  if (!lease) return 0;
+  auto s = std::chrono::ceil<std::chrono::seconds>(*lease).count();
+  return std::max<long long>(1, s);
+}
+
+struct Pipe {
+  UniqueFd read, write;
+};
+
+Pipe make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw_sys("pipe2", errno);
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+class RemoteSpawner final : public Spawner {
+ public:
+  explicit RemoteSpawner(const BackendOptions& options)
+      : options_(options), target_(parse_target(options.host, options.ssh_config)) {
+    std::string dir = options.ledger ? options.ledger->dir() : "";
+    origin_ = origin_part(dir);
+    control_path_ = control_path_for(target_, dir);
+  }
+
+  Capabilities capabilities() const override;
+  std::unique_ptr<Task> spawn(const TaskSpec& spec) override;
+
+ private:
+  std::map<std::string, std::string> attributes(const std::string& name) const;
+  TaskRecord intent_record(const TaskSpec& spec, const std::string& name) const;
+  RemoteSession start_session(const TaskSpec& spec, const std::string& name, std::vector<Marker>& reply) const;
+  void undo(const RemoteCgroupRef& ref, const std::optional<TaskRecord>& record, bool master_used) const;
+
+  BackendOptions options_;
+  SshTarget target_;
+  std::string origin_;
+  std::string control_path_;
+  mutable std::mutex probe_mutex_;
+  mutable std::optional<RemoteFacts> facts_;
+};
+
+Capabilities RemoteSpawner::capabilities() const {
+  std::lock_guard lock(probe_mutex_);
+  if (!facts_) facts_ = probe_remote(target_);
+  return capabilities_from(target_, *facts_, options_.ledger != nullptr, options_.lease.has_value());
+}
+
+// Everything reap needs to reconnect, kill and verify without the spawner.
+std::map<std::string, std::string> RemoteSpawner::attributes(const std::string& name) const {
+  std::map<std::string, std::string> a = {
+      {"host", options_.host}, {"ssh_config", options_.ssh_config}, {"name", name},
+      {"control_path", control_path_}, {"lease_s", std::to_string(lease_seconds(options_.lease))}};
+  if (options_.ledger) a["ledger"] = options_.ledger->dir();
+  return a;
+}
+
+TaskRecord RemoteSpawner::intent_record(const TaskSpec& spec, const std::string& name) const {
+  TaskRecord record;
+  record.id = spec.id;
+  record.backend = "remote";
+  record.argv = spec.argv;
+  record.labels = spec.labels;
+  record.owner = self_owner(options_.owner_kind);
+  record.created_unix = wall_clock_seconds();
+  RemoteCgroupRef ref{target_, control_path_, name, "", ""};
+  record.resources.push_back({std::string(kind::remote_cgroup), ref.resource_id(), "intended", attributes(name)});
+  record.resources.push_back({std::string(kind::ssh_master), control_path_, "intended", attributes(name)});
+  return record;
+}
+
+// Starts the agent and reads its stderr up to STARTED (or ERR, or the session's end).
+RemoteSession RemoteSpawner::start_session(const TaskSpec& spec, const std::string& name,
+                                           std::vector<Marker>& reply) const {
+  RemoteSession s;
+  s.mark = make_mark();
+  std::vector<std::string> args = {name, std::to_string(lease_seconds(options_.lease)), spec.cwd,
+                                   std::to_string(spec.env.size())};
+  args.insert(args.end(), spec.env.begin(), spec.env.end());
+  args.push_back("--");
+  args.insert(args.end(), spec.argv.begin(), spec.argv.end());
+  std::string command = agent_command(s.mark, "run", args);
+  if (command.size() > 120 * 1024)
+    throw Error(ErrorKind::invalid_argument, "the command line is too long to send over ssh (over 120 KiB)");
+  Pipe in = make_pipe(), err = make_pipe();
+  s.ssh = SshProcess(ssh_argv(target_, Mux::client, control_path_, command), in.read.get(),
+                     spec.stdout_fd >= 0 ? spec.stdout_fd : 1, err.write.get());
+  s.heartbeat = std::move(in.write);
+  s.stderr_in = std::move(err.read);
+  err.write.reset();
+  MarkerDemux demux(s.mark);
+  auto deadline = Clock::now() + std::chrono::seconds(kConnectTimeout + 20);
+  char buf[4096];
+  // A short task's own EXITED may come before the agent's STARTED: read on to STARTED or ERR.
+  auto answered = [&reply] {
+    for (const auto& m : reply)
+      if (m.word == "STARTED" || m.word == "ERR") return true;
+    return false;
+  };
+  while (!answered()) {
+    if (wait_readable(s.stderr_in.get(), deadline) != WaitResult::ready) break;
+    ssize_t n = ::read(s.stderr_in.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    s.early_stderr += demux.feed(std::string(buf, static_cast<size_t>(n)));
+    for (auto& m : demux.take_markers()) reply.push_back(std::move(m));
+  }
+  return s;
+}
+
+// A spawn that failed: make sure nothing is left on the remote, then locally.
+void RemoteSpawner::undo(const RemoteCgroupRef& ref, const std::optional<TaskRecord>& record, bool master_used) const {
+  DestroyOptions quick;
+  quick.grace = Duration::zero();
+  quick.verify_timeout = std::chrono::seconds(5);
+  bool clean = true;
+  if (master_used) {
+    ResourceOutcome row = kill_remote_cgroup(ref, quick);
+    clean = row.outcome == Outcome::destroyed || row.outcome == Outcome::already_gone;
+    if (!clean) spdlog::error("task {}: a failed start left {}: {}", record ? record->id : ref.name, row.resource.id, row.detail);
+    if (master_release(control_path_) == 0) close_master(target_, control_path_, "");
+  }
+  if (record && clean) options_.ledger->remove(record->id);  // else reap finds it
+}
+
+std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
+  TaskSpec spec = input;
+  if (spec.id.empty()) spec.id = make_task_id();
+  validate(spec);
+  std::string name = "cgspawn-" + origin_ + "-" + spec.id;
+  const Ledger* ledger = options_.ledger.get();
+  std::optional<TaskRecord> record;
+  if (ledger) {
+    record = intent_record(spec, name);
+    ledger->create(*record);  // before anything exists remotely: a crash from here is found by reap
+    crash_point("spawn-after-intent");
+  }
+  RemoteCgroupRef ref{target_, control_path_, name, "", ""};
+  bool master_used = false;
+  try {
+    int master = ensure_master(target_, control_path_);
+    master_acquire(control_path_);
+    master_used = true;
+    if (record) {
+      record->resources[1].state = "created";
+      record->resources[1].attributes["pid"] = std::to_string(master);
+      ledger->update(*record);
+    }
+    std::vector<Marker> reply;
+    RemoteSession session = start_session(spec, name, reply);
+    const Marker* started = nullptr;
+    for (const auto& m : reply)
+      if (m.word == "STARTED") started = &m;
+    if (!started) {
+      session.ssh.kill();
+      std::string why = one_line(session.early_stderr);
+      for (const auto& m : reply)
+        if (m.word == "ERR") why = "ERR " + m.text;
+      if (why.rfind("ERR ", 0) == 0) why.erase(0, 4);
+      throw Error(ErrorKind::system, "cannot start the task on " + target_.display() + ": " +
+                                         (why.empty() ? "the session ended without an answer" : why));
+    }
+    ref.cgroup = started->field("cgroup");
+    spdlog::debug("task {}: remote cgroup {} on {}, pids {}", spec.id, ref.cgroup, target_.display(), started->field("pids"));
+    if (record) {
+      auto& res = record->resources[0];
+      res.id = ref.resource_id();
+      res.state = "created";
+      res.attributes["cgroup"] = ref.cgroup;
+      res.attributes["boot_id"] = started->field("boot_id");
+      res.attributes["remote_host"] = started->field("host");
+      record->state = TaskState::running;
+      ledger->update(*record);
+      crash_point("spawn-after-launch");
+    }
+    auto task = std::make_unique<RemoteTask>(spec, ref, options_.lease, std::move(session), reply);
+    if (record) task->attach_record(options_.ledger, std::move(*record), options_.keep_record);
+    return task;
+  } catch (...) {
+    undo(ref, record, master_used);
+    throw;
+  }
+}
+
+}  // namespace
+}  // namespace remote
+
+std::unique_ptr<Spawner> make_remote_backend(const BackendOptions& options) {
+  if (options.host.empty()) throw Error(ErrorKind::invalid_argument, "the remote backend needs --host [USER@]HOST[:PORT]");
+  return std::make_unique<remote::RemoteSpawner>(options);
+}
+
+Capabilities remote_backend_capabilities(const BackendOptions& options) {
+  try {
+    return make_remote_backend(options)->capabilities();
+  } catch (const Error& e) {
+    Capabilities caps;
+    caps.backend = "remote";
+    caps.usable = {false, e.what()};
+    return caps;
+  }
+}
+
+}  // namespace cgspawn

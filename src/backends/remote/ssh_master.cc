@@ -1,0 +1,128 @@
+#include "backends/remote/ssh_master.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <mutex>
+
+#include "backends/remote/ssh_process.hpp"
+#include "cgspawn/error.hpp"
+#include "cgspawn/parse.hpp"
+#include "report/rows.hpp"
+#include "util/unique_fd.hpp"
+
+namespace cgspawn::remote {
+namespace {
+
+constexpr size_t kMaxSocketPath = 100;  // sun_path is 108; ssh appends a temporary suffix
+
+std::string hex64(const std::string& text) {
+  unsigned long long h = 1469598103934665603ULL;  // FNV-1a: stable across runs and builds
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", h);
+  return out;
+}
+
+std::string private_tmp_dir() { return "/tmp/cgspawn-ssh-" + std::to_string(::getuid()); }
+
+void make_private_dir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    throw Error(ErrorKind::system, "cannot create " + dir + " for the ssh control socket");
+  struct stat st{};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid() || (st.st_mode & 077))
+    throw Error(ErrorKind::system, dir + " is not a private directory of this user: refusing to put an ssh socket there");
+}
+
+std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
+
+std::mutex users_mutex;
+std::map<std::string, int>& users() {
+  static std::map<std::string, int> map;
+  return map;
+}
+
+bool exited_ok(const SshOutput& r) { return r.status && WIFEXITED(*r.status) && WEXITSTATUS(*r.status) == 0; }
+
+}  // namespace
+
+std::string control_path_for(const SshTarget& target, const std::string& ledger_dir) {
+  std::string name = hex64(target.display() + "\n" + target.config);
+  std::string dir = ledger_dir.empty() ? "" : ledger_dir + "/.ssh-mux";
+  if (dir.empty() || dir.size() + 1 + name.size() > kMaxSocketPath) dir = private_tmp_dir();
+  return dir + "/" + name;
+}
+
+std::optional<int> master_pid(const SshTarget& target, const std::string& control_path) {
+  if (::access(control_path.c_str(), F_OK) != 0) return std::nullopt;
+  SshOutput r = run_ssh(ssh_control_argv(target, control_path, "check"), Clock::now() + std::chrono::seconds(5));
+  if (!exited_ok(r)) return std::nullopt;
+  auto at = r.err.find("pid=");
+  return at == std::string::npos ? 0 : std::atoi(r.err.c_str() + at + 4);
+}
+
+int ensure_master(const SshTarget& target, const std::string& control_path) {
+  make_private_dir(dir_of(control_path));
+  UniqueFd lock(::open((control_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (lock.valid()) ::flock(lock.get(), LOCK_EX);  // one master per socket, however many spawns race
+  if (auto pid = master_pid(target, control_path)) return *pid;
+  auto deadline = Clock::now() + std::chrono::seconds(kConnectTimeout + 15);
+  SshOutput r = run_ssh(ssh_argv(target, Mux::master, control_path, ""), deadline);
+  if (!exited_ok(r)) {
+    std::string why = one_line(r.err);
+    if (!r.status) why = "no answer within " + format_seconds(r.seconds) + (why.empty() ? "" : ": " + why);
+    else if (why.empty()) why = "ssh exited with status " + std::to_string(WEXITSTATUS(*r.status));
+    throw Error(ErrorKind::system, "cannot connect to " + target.display() + ": " + why);
+  }
+  if (auto pid = master_pid(target, control_path)) return *pid;
+  throw Error(ErrorKind::system, "ssh to " + target.display() + " connected, but its master does not answer on " + control_path);
+}
+
+void master_acquire(const std::string& control_path) {
+  std::lock_guard lock(users_mutex);
+  ++users()[control_path];
+}
+
+int master_release(const std::string& control_path) {
+  std::lock_guard lock(users_mutex);
+  int& n = users()[control_path];
+  if (n > 0) --n;
+  int left = n;
+  if (left == 0) users().erase(control_path);
+  return left;
+}
+
+ResourceOutcome close_master(const SshTarget& target, const std::string& control_path,
+                             const std::string& users_elsewhere) {
+  auto started = Clock::now();
+  Resource res{std::string(kind::ssh_master), control_path};
+  ResourceOutcome row;
+  std::optional<int> pid;
+  if (!users_elsewhere.empty()) {  // checked first: the common case under load costs no ssh call
+    row = make_row(res, Outcome::kept, "still used by " + users_elsewhere);
+  } else if (!(pid = master_pid(target, control_path))) {
+    row = make_row(res, Outcome::already_gone, "no master answers on the control socket");
+  } else {
+    SshOutput r = run_ssh(ssh_control_argv(target, control_path, "exit"), Clock::now() + std::chrono::seconds(5));
+    bool gone = false;
+    for (int i = 0; i < 40 && !gone; ++i) {  // the master exits just after answering
+      gone = !master_pid(target, control_path);
+      if (!gone) ::usleep(50 * 1000);
+    }
+    row = gone ? make_row(res, Outcome::destroyed, "ssh master (pid " + std::to_string(*pid) + ") to " + target.display() + " closed")
+               : make_row(res, Outcome::failed, "ssh -O exit did not close the master (pid " + std::to_string(*pid) + "): " + one_line(r.err));
+  }
+  if (row.outcome != Outcome::kept && row.outcome != Outcome::failed) {
+    ::unlink((control_path + ".lock").c_str());
+    ::rmdir(dir_of(control_path).c_str());  // only when empty
+  }
+  row.seconds = seconds_between(started, Clock::now());
+  return row;
+}
+
+}  // namespace cgspawn::remote

@@ -1,0 +1,42 @@
+// The fake remotes of the remote suite (tests/remote/lab-up.sh): used as given by
+// run-remote-suite.sh ($CGSPAWN_REMOTE_LABS="N1 N2"), or brought up and torn down here.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+
+namespace rtest {
+
+struct Lab {
+  int n = 0;
+  bool dash_pidns = false;  // REMOTE_SHELL=/bin/dash REMOTE_PIDNS=1
+  std::string alias() const { return "r" + std::to_string(n); }
+  std::string config() const;
+  std::string host_cgroup() const;  // the remote's cgroup subtree, seen from this host
+  std::string task_parent() const { return host_cgroup() + "/cgspawn-remote"; }
+  void fault(const std::string& action) const;  // fault.sh N ACTION
+};
+
+const Lab& bash_lab();
+const Lab& dash_lab();
+void labs_up();    // throws (loudly) when a lab cannot start
+void labs_down();  // only the labs this process brought up
+
+// cgspawn --backend remote ... with a ledger of the test's own.
+std::vector<std::string> remote_args(const std::string& verb, const Lab& lab, const std::string& state_dir,
+                                     const std::vector<std::string>& extra, const std::vector<std::string>& argv);
+cgtest::RunResult cgspawn_in(const std::string& state_dir, const std::vector<std::string>& args,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(90));
+
+// Task cgroups of the agent on `lab` (names), and their processes (host pids).
+std::vector<std::string> remote_task_cgroups(const Lab& lab);
+std::vector<int> remote_task_pids(const Lab& lab);
+// Local ssh processes whose command line mentions `text` (e.g. the test's ledger dir).
+std::vector<int> local_ssh_processes(const std::string& text);
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+}  // namespace rtest

@@ -1,0 +1,280 @@
+// The remote backend against real private sshds (tests/remote/lab-up.sh): containment on the
+// remote, byte-exact argv, in-band exit status, honesty when the host is unreachable or hung,
+// the lease, reap, and failures at start. Bounds are generous (3x the configured value).
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "host.hpp"
+#include "remote_lab.hpp"
+
+using namespace std::chrono_literals;
+using cgtest::RunResult;
+using cgtest::TempDir;
+using rtest::Lab;
+
+namespace {
+
+// The bound of a destroy that gets no answer (ConnectTimeout 5 s + 3 s), and the lease used.
+constexpr auto kDestroyBound = 8s;
+constexpr auto kLease = 3s;
+
+std::string state_dir(const TempDir& dir) { return dir.file("state"); }
+
+std::string all_of(const RunResult& r) { return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err; }
+
+// Nothing of the test is left: no remote task cgroup, no local ssh, no record.
+void check_nothing_left(const Lab& lab, const std::string& state) {
+  CHECK_MESSAGE(rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).empty(); }, 5s),
+                "remote task cgroups left on " << lab.alias());
+  CHECK_MESSAGE(rtest::wait_until([&] { return rtest::local_ssh_processes(state).empty(); }, 5s),
+                "local ssh processes left for " << state);
+  RunResult list = rtest::cgspawn_in(state, {"list", "--state-dir", state});
+  CHECK_MESSAGE(list.out.find("remote") == std::string::npos, "records left: " << list.out);
+}
+
+std::vector<std::string> hostile_words(const std::string& canary) {
+  return {"a b", "it's", "say \"hi\"", "$(touch " + canary + ")", "`touch " + canary + "`", "line1\nline2", "-n", "",
+          "*", "back\\slash", ";", "|", "&&", "~", "!", "tab\there", "ends-with-newline\n", "\xc3\xbcn\xc3\xaf", "--",
+          "$HOME", "%s", "'", "''", "a'b'c", "\\", "-V"};
+}
+
+void check_argv_byte_exact(const Lab& lab) {
+  TempDir dir;
+  std::string canary = dir.file("PWNED");
+  auto words = hostile_words(canary);
+  std::vector<std::string> argv = {"printf", "%s\\0"};
+  argv.insert(argv.end(), words.begin(), words.end());
+  std::string expected;
+  for (const auto& w : words) expected += w + std::string(1, '\0');
+  RunResult r = rtest::cgspawn_in(state_dir(dir), rtest::remote_args("run", lab, state_dir(dir), {"-q"}, argv));
+  INFO(all_of(r));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == expected);
+  CHECK_FALSE(cgtest::exists(canary));
+  check_nothing_left(lab, state_dir(dir));
+}
+
+void check_exit_status(const Lab& lab) {
+  TempDir dir;
+  for (int code : {0, 7, 255}) {
+    RunResult r = rtest::cgspawn_in(state_dir(dir), rtest::remote_args("run", lab, state_dir(dir), {"-q"},
+                                                                     {"sh", "-c", "exit " + std::to_string(code)}));
+    INFO(all_of(r));
+    CHECK(r.exit_code == code);
+  }
+  check_nothing_left(lab, state_dir(dir));
+}
+
+// Waits for the remote task cgroup to hold at least `n` processes.
+bool populated_with(const Lab& lab, size_t n, std::chrono::milliseconds timeout = 30s) {
+  return rtest::wait_until([&] { return rtest::remote_task_pids(lab).size() >= n; }, timeout);
+}
+
+bool pid_alive(int pid) {
+  auto stat = cgtest::read_text("/proc/" + std::to_string(pid) + "/stat");
+  return stat && stat->find(") Z ") == std::string::npos;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// `cgspawn run` in the background on `lab`, with a lease, holding a remote sleep.
+struct BackgroundRun {
+  TempDir dir;
+  std::unique_ptr<cgtest::Child> child;
+  BackgroundRun(const Lab& lab, const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {cgtest::cgspawn_bin()};
+    auto args = rtest::remote_args("run", lab, state_dir(dir), extra, {"sh", "-c", "sleep 600 & exec sleep 601"});
+    argv.insert(argv.end(), args.begin(), args.end());
+    child = std::make_unique<cgtest::Child>(argv, std::vector<std::string>{"CGSPAWN_STATE_DIR=" + state_dir(dir)});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("capabilities: the probe shows what the remote has") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  RunResult r = rtest::cgspawn_in(state_dir(dir), {"backends", "--host", lab.alias(), "--ssh-config", lab.config(),
+                                                   "--state-dir", state_dir(dir)});
+  INFO(all_of(r));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("built-in POSIX-sh agent") != std::string::npos);
+  CHECK(r.out.find("systemd-run with systemd as PID 1: no") != std::string::npos);
+  CHECK(rtest::local_ssh_processes(state_dir(dir)).empty());
+}
+
+TEST_CASE("hostile argv arrives byte-exact under a bash login shell") { check_argv_byte_exact(rtest::bash_lab()); }
+TEST_CASE("hostile argv arrives byte-exact under a dash login shell") { check_argv_byte_exact(rtest::dash_lab()); }
+TEST_CASE("the task's exit status travels in-band (0, 7, and 255)") { check_exit_status(rtest::bash_lab()); }
+
+TEST_CASE("escapees on the remote (setsid daemon, SIGTERM ignorer, 100 sleepers) are destroyed and verified") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  std::string state = state_dir(dir);
+  std::string script =
+      "setsid sh -c 'sleep 900 & exit' </dev/null >/dev/null 2>&1; "
+      "sh -c 'trap \"\" TERM; while :; do sleep 1; done' & "
+      "i=0; while [ $i -lt 100 ]; do sleep 901 & i=$((i+1)); done; exec sleep 902";
+  RunResult start = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--grace", "1s"}, {"sh", "-c", script}));
+  INFO(all_of(start));
+  REQUIRE(start.exit_code == 0);
+  std::string id = start.out.substr(0, start.out.find('\n'));
+  REQUIRE(populated_with(lab, 103));
+  auto pids = rtest::remote_task_pids(lab);
+  RunResult destroy = rtest::cgspawn_in(state, {"destroy", "--state-dir", state, id});
+  INFO(all_of(destroy));
+  CHECK(destroy.exit_code == 0);
+  CHECK(destroy.out.find("destroyed") != std::string::npos);
+  CHECK(rtest::remote_task_cgroups(lab).empty());
+  size_t alive = 0;
+  for (int p : pids) alive += pid_alive(p);
+  CHECK(alive == 0);
+  check_nothing_left(lab, state);
+}
+
+TEST_CASE("a PID namespace on the remote: its PIDs differ from ours and confuse nothing") {
+  const Lab& lab = rtest::dash_lab();
+  TempDir dir;
+  std::string state = state_dir(dir), out = dir.file("out");
+  RunResult start = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--stdout", out},
+                                                               {"sh", "-c", "echo $$; exec sleep 600"}));
+  INFO(all_of(start));
+  REQUIRE(start.exit_code == 0);
+  std::string id = start.out.substr(0, start.out.find('\n'));
+  // The task's own sleep, as this host numbers it (the agent's wrapper shell is there too).
+  int host_pid = 0;
+  CHECK(rtest::wait_until([&] {
+    for (int p : rtest::remote_task_pids(lab))
+      if (cgtest::read_text("/proc/" + std::to_string(p) + "/cmdline").value_or("") == std::string("sleep\0" "600\0", 10))
+        host_pid = p;
+    return host_pid != 0 && !cgtest::read_text(out).value_or("").empty();
+  }, 20s));
+  int remote_pid = std::atoi(cgtest::read_text(out).value_or("0").c_str());
+  CHECK(remote_pid > 0);
+  CHECK(remote_pid != host_pid);
+  RunResult destroy = rtest::cgspawn_in(state, {"destroy", "--state-dir", state, id});
+  INFO(all_of(destroy));
+  CHECK(destroy.exit_code == 0);
+  CHECK(destroy.out.find("destroyed") != std::string::npos);
+  if (host_pid) CHECK_FALSE(pid_alive(host_pid));
+  check_nothing_left(lab, state);
+}
+
+TEST_CASE("partition: destroy is not-guaranteed in bounded time, the lease kills the task, reap completes") {
+  const Lab& lab = rtest::bash_lab();
+  BackgroundRun run(lab, {"--lease", "3s", "--grace", "0s"});
+  REQUIRE(populated_with(lab, 2));
+  lab.fault("drop");
+  auto dropped = std::chrono::steady_clock::now();
+  run.child->signal(SIGTERM);
+  RunResult r = run.child->wait(60s);
+  double took = seconds_since(dropped);
+  bool lease_killed = rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).empty(); }, 3 * kLease);
+  double gone_after = seconds_since(dropped);
+  lab.fault("undrop");
+  INFO(all_of(r));
+  CHECK(r.exit_code == 125);
+  CHECK(r.err.find("not-guaranteed") != std::string::npos);
+  CHECK(r.err.find("when the lease expires, at most 3s after") != std::string::npos);
+  CHECK(took < 3 * std::chrono::duration<double>(kDestroyBound).count());
+  CHECK_MESSAGE(lease_killed, "the remote task cgroup was still there " << gone_after << "s into the partition");
+  std::string state = state_dir(run.dir);
+  RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state});
+  INFO(all_of(reap));
+  CHECK(reap.exit_code == 0);
+  CHECK(reap.out.find("lease-expired") != std::string::npos);
+  check_nothing_left(lab, state);
+}
+
+TEST_CASE("hung remote (its processes stopped): destroy is not-guaranteed in bounded time; reap completes after") {
+  const Lab& lab = rtest::bash_lab();
+  BackgroundRun run(lab, {"--lease", "3s", "--grace", "0s"});
+  REQUIRE(populated_with(lab, 2));
+  lab.fault("freeze");
+  auto frozen = std::chrono::steady_clock::now();
+  run.child->signal(SIGTERM);
+  RunResult r = run.child->wait(60s);
+  double took = seconds_since(frozen);
+  lab.fault("thaw");
+  INFO(all_of(r));
+  CHECK(r.exit_code == 125);
+  CHECK(r.err.find("not-guaranteed") != std::string::npos);
+  CHECK(took < 3 * std::chrono::duration<double>(kDestroyBound).count());
+  std::string state = state_dir(run.dir);
+  RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state});
+  INFO(all_of(reap));
+  CHECK(reap.exit_code == 0);
+  check_nothing_left(lab, state);
+}
+
+TEST_CASE("the local side SIGKILLed mid-task: with a lease the remote task dies; reap confirms") {
+  const Lab& lab = rtest::bash_lab();
+  BackgroundRun run(lab, {"--lease", "3s"});
+  REQUIRE(populated_with(lab, 2));
+  auto pids = rtest::remote_task_pids(lab);
+  run.child->signal(SIGKILL);
+  run.child->wait(10s);
+  CHECK(rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).empty(); }, 3 * kLease));
+  for (int p : pids) CHECK_FALSE(pid_alive(p));
+  std::string state = state_dir(run.dir);
+  RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state});
+  INFO(all_of(reap));
+  CHECK(reap.exit_code == 0);
+  check_nothing_left(lab, state);
+}
+
+namespace {
+
+// A copy of the lab's client config with one line replaced.
+std::string config_with(const Lab& lab, const TempDir& dir, const std::string& key, const std::string& value) {
+  std::ifstream in(lab.config());
+  std::ostringstream out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("  " + key + " ") == 0) line = "  " + key + " " + value;
+    out << line << "\n";
+  }
+  std::string path = dir.file("ssh_config");
+  cgtest::write_text(path, out.str(), 0600);
+  return path;
+}
+
+void check_start_failure(const Lab& lab, const std::string& config, const std::string& reason) {
+  TempDir dir;
+  std::string state = state_dir(dir);
+  RunResult r = rtest::cgspawn_in(state, {"run", "--backend", "remote", "--host", lab.alias(), "--ssh-config", config,
+                                          "--state-dir", state, "--", "sleep", "600"});
+  INFO(all_of(r));
+  CHECK(r.exit_code == 125);
+  CHECK(r.err.find(reason) != std::string::npos);
+  check_nothing_left(lab, state);
+}
+
+}  // namespace
+
+TEST_CASE("start failures exit 125 with ssh's reason and leave nothing") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  SUBCASE("auth failure") {
+    std::string key = dir.file("other_key");
+    REQUIRE(std::system(("ssh-keygen -q -t ed25519 -N '' -f " + key).c_str()) == 0);
+    check_start_failure(lab, config_with(lab, dir, "IdentityFile", key), "Permission denied");
+  }
+  SUBCASE("unknown host key") {
+    cgtest::write_text(dir.file("known_hosts"), "");
+    check_start_failure(lab, config_with(lab, dir, "UserKnownHostsFile", dir.file("known_hosts")),
+                        "Host key verification failed");
+  }
+  SUBCASE("unreachable host") {
+    lab.fault("drop");
+    check_start_failure(lab, lab.config(), "Connection timed out");
+    lab.fault("undrop");
+  }
+}
