@@ -2,8 +2,9 @@
 # bench_systemd.sh [BUILD_DIR] [N]
 #
 # The systemd backend in the guest VM (real systemd 252, pure cgroup v2, TCG emulation): one
-# scope spawn + verified destroy of /bin/true (`cgspawn run --backend systemd -- /bin/true`)
-# against `systemd-run --scope /bin/true` (the same D-Bus work without cgspawn's verification).
+# scope spawn + verified destroy of /bin/true through the library (cgspawn-bench-systemd) and
+# through the CLI (`cgspawn run --backend systemd -- /bin/true`), against
+# `systemd-run --scope /bin/true`; and the CLI's process backend as its own start-up baseline.
 # Target: ratio <= 1.0. Run on the host: boots the guest once (tests/guest/run-in-guest.sh) and
 # runs itself there. BUILD_DIR must be built and inside the git top-level the guest shares.
 set -euo pipefail
@@ -35,11 +36,15 @@ per_run() {
 
 echo "systemd $(systemctl --version | head -1 | cut -d' ' -f2), kernel $(uname -r), $n runs each, TCG guest"
 sd=$(per_run systemd-run --quiet --scope /bin/true)
+lib=$("$build/bench/cgspawn-bench-systemd" "$n")
 cg=$(per_run "$cgspawn" run -q --backend systemd -- /bin/true)
+pr=$(per_run "$cgspawn" run -q --parent /sys/fs/cgroup/cgspawn-bench -- /bin/true)
+rmdir /sys/fs/cgroup/cgspawn-bench 2>/dev/null || true
 left=$(systemctl list-units 'cgspawn-*' --all --plain --no-legend | wc -l)
-awk -v sd="$sd" -v cg="$cg" -v left="$left" 'BEGIN {
-  printf "systemd-run --scope /bin/true                      %8.1f ms\n", sd * 1000
-  printf "cgspawn run --backend systemd /bin/true (verified) %8.1f ms\n", cg * 1000
-  printf "ratio cgspawn / systemd-run                        %8.2fx (target <= 1.0x)\n", cg / sd
-  printf "cgspawn-* units left afterwards                    %8d\n", left
+awk -v sd="$sd" -v lib="$lib" -v cg="$cg" -v pr="$pr" -v left="$left" 'BEGIN {
+  printf "systemd-run --scope /bin/true                           %8.1f ms\n", sd * 1000
+  printf "library: spawn + wait (verified destroy), systemd scope %8.1f ms   ratio %.2fx (target <= 1.0x)\n", lib, lib / (sd * 1000)
+  printf "cgspawn run --backend systemd /bin/true (CLI, ledger)   %8.1f ms   ratio %.2fx\n", cg * 1000, cg / sd
+  printf "cgspawn run --backend process /bin/true (CLI baseline)  %8.1f ms\n", pr * 1000
+  printf "cgspawn-* units left afterwards                         %8d\n", left
 }'

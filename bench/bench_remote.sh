@@ -1,0 +1,37 @@
+#!/bin/bash
+# bench_remote.sh BUILD_DIR [RUNS] - the remote backend over a multiplexed connection:
+# spawn + verified destroy (cgspawn run --backend remote -- true: connect to the running
+# master, start the agent, STARTED, EXITED, kill session KILLED) against `ssh HOST true` over
+# the same master. Target: <= 3 round trips. Brings up fake remote N (default 73) and always
+# tears it down.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+BUILD=${1:?usage: bench_remote.sh BUILD_DIR [RUNS]}
+RUNS=${2:-21}
+N=${N:-73}
+CG=$BUILD/tools/cgspawn/cgspawn
+[ -x "$CG" ] || CG=$(find "$BUILD/tools" -name cgspawn -type f -perm -u+x | head -1)
+STATE=$(mktemp -d /tmp/cgspawn-bench-remote.XXXXXX)
+trap '"$TOP/tests/remote/lab-down.sh" "$N" >/dev/null 2>&1; rm -rf "$STATE"' EXIT
+CFG=$("$TOP/tests/remote/lab-up.sh" "$N")
+H=r$N
+
+ms() { local s; s=$(date +%s%N); "$@" >/dev/null 2>&1 </dev/null; echo $(( ($(date +%s%N) - s) / 1000000 )); }
+med() { sort -n | awk '{a[NR]=$1} END {printf "median %d ms (min %d, max %d, n=%d)", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2), a[1], a[NR], NR}'; }
+
+# One master for both: cgspawn's own (a task keeps it up while the baseline runs next to it).
+CGSPAWN_STATE_DIR=$STATE "$CG" start --backend remote --host "$H" --ssh-config "$CFG" --state-dir "$STATE" --lease 30s -- sleep 3600 > "$STATE/holder"
+SOCK=$(ls "$STATE"/.ssh-mux/* | grep -v '\.lock$' | head -1)
+: > "$STATE/base"; : > "$STATE/task"
+for _ in $(seq "$RUNS"); do
+  ms ssh -F "$CFG" -o ControlMaster=no -o ControlPath="$SOCK" "$H" true >> "$STATE/base"
+  ms "$CG" run -q --backend remote --host "$H" --ssh-config "$CFG" --state-dir "$STATE" -- true >> "$STATE/task"
+done
+"$CG" destroy --state-dir "$STATE" "$(cat "$STATE/holder")" >/dev/null
+base=$(med < "$STATE/base"); task=$(med < "$STATE/task")
+b=$(sort -n "$STATE/base" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+t=$(sort -n "$STATE/task" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+echo "ssh $H true over the master:                 $base"
+echo "cgspawn run --backend remote -- true (spawn + verified destroy, whole CLI): $task"
+awk -v t="$t" -v b="$b" 'BEGIN { printf "ratio: %.1f round trips of ssh true (target <= 3)\n", t / b }'
