@@ -28,6 +28,7 @@ ResourceDestroyer destroyer_for(const std::string& kind) {
       {"scope", destroy_recorded_systemd_unit},
       {"service", destroy_recorded_systemd_unit},
       {"remote-cgroup", destroy_recorded_remote_cgroup},
+      {"remote-unit", destroy_recorded_remote_cgroup},  // the agent tells a unit from a cgroup
       {"ssh-master", destroy_recorded_ssh_master},
       {"container", destroy_recorded_container},
       {"conmon", destroy_recorded_conmon},

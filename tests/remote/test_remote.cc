@@ -106,8 +106,11 @@ TEST_CASE("capabilities: the probe shows what the remote has") {
                                                    "--state-dir", state_dir(dir)});
   INFO(all_of(r));
   CHECK(r.exit_code == 0);
-  CHECK(r.out.find("built-in POSIX-sh agent") != std::string::npos);
+  CHECK(r.out.find("a task cgroup under /sys/fs/cgroup/unified/cgspawn-remote on " + lab.alias() + ", made by the built-in agent") !=
+        std::string::npos);
   CHECK(r.out.find("systemd-run with systemd as PID 1: no") != std::string::npos);
+  // The fake remotes' cgroup2 has no controllers (a hybrid host): every limit says so.
+  CHECK(r.out.find("the memory controller is not enabled in /sys/fs/cgroup/unified on the remote") != std::string::npos);
   CHECK(rtest::local_ssh_processes(state_dir(dir)).empty());
 }
 
@@ -246,11 +249,15 @@ std::string config_with(const Lab& lab, const TempDir& dir, const std::string& k
   return path;
 }
 
-void check_start_failure(const Lab& lab, const std::string& config, const std::string& reason) {
+void check_start_failure(const Lab& lab, const std::string& config, const std::string& reason,
+                         const std::vector<std::string>& options = {}) {
   TempDir dir;
   std::string state = state_dir(dir);
-  RunResult r = rtest::cgspawn_in(state, {"run", "--backend", "remote", "--host", lab.alias(), "--ssh-config", config,
-                                          "--state-dir", state, "--", "sleep", "600"});
+  std::vector<std::string> args = {"run", "--backend", "remote", "--host", lab.alias(), "--ssh-config", config,
+                                   "--state-dir", state};
+  args.insert(args.end(), options.begin(), options.end());
+  args.insert(args.end(), {"--", "sleep", "600"});
+  RunResult r = rtest::cgspawn_in(state, args);
   INFO(all_of(r));
   CHECK(r.exit_code == 125);
   CHECK(r.err.find(reason) != std::string::npos);
@@ -259,7 +266,7 @@ void check_start_failure(const Lab& lab, const std::string& config, const std::s
 
 }  // namespace
 
-TEST_CASE("start failures exit 125 with ssh's reason and leave nothing") {
+TEST_CASE("start failures exit 125 with the reason (ssh's, or the agent's) and leave nothing") {
   const Lab& lab = rtest::bash_lab();
   TempDir dir;
   SUBCASE("auth failure") {
@@ -271,6 +278,12 @@ TEST_CASE("start failures exit 125 with ssh's reason and leave nothing") {
     cgtest::write_text(dir.file("known_hosts"), "");
     check_start_failure(lab, config_with(lab, dir, "UserKnownHostsFile", dir.file("known_hosts")),
                         "Host key verification failed");
+  }
+  SUBCASE("a limit the remote cannot enforce: refused, naming the controller and the host") {
+    check_start_failure(lab, lab.config(), "the memory controller is not available on remote", {"--memory-max", "64M"});
+  }
+  SUBCASE("a lease too short to survive a healthy connection") {
+    check_start_failure(lab, lab.config(), "is too short: use at least 3s, or none", {"--lease", "1s"});
   }
   SUBCASE("unreachable host") {
     lab.fault("drop");

@@ -95,9 +95,11 @@ int start(const StartOptions& options) {
   supervisor::StartRequest request;
   request.spec = to_task_spec(options.task);
   if (request.spec.id.empty()) request.spec.id = make_task_id();
-  request.spec.cwd = absolute(request.spec.cwd.empty() ? "." : request.spec.cwd);
   request.state_dir = open_ledger(options.state_dir)->dir();  // checked here, before anything
   request.backend = to_backend_options(options.task);
+  // --chdir is a path on the task's own host: only a local task starts in our directory.
+  bool local = request.backend.backend == "process" || request.backend.backend == "systemd";
+  if (local) request.spec.cwd = absolute(request.spec.cwd.empty() ? "." : request.spec.cwd);
   make_spawner(request.backend);  // an unknown or unusable backend fails here, before any fork
   request.stdout_path = absolute(options.stdout_path);
   request.stderr_path = absolute(options.stderr_path);

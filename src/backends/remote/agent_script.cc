@@ -1,21 +1,30 @@
 // The remote agent, sent over ssh on every call (nothing is installed on the remote).
 //
 //   sh -c SCRIPT cgspawn-agent MARK probe
-//   sh -c SCRIPT cgspawn-agent MARK run NAME LEASE_S CWD NENV [NAME=VALUE...] -- ARGV...
-//   sh -c SCRIPT cgspawn-agent MARK kill NAME GRACE_MS VERIFY_MS
+//   sh -c SCRIPT cgspawn-agent MARK run NAME LEASE_S CWD LIMITS RUNTIME_MAX_S NENV [NAME=VALUE...] -- ARGV...
+//   sh -c SCRIPT cgspawn-agent MARK kill NAME GRACE_MS VERIFY_MS [UNIT]
 //
 // Every line meant for cgspawn starts with MARK (a nonce per call): login-shell noise and the
 // task's own output are never taken for a reply. `run` writes its lines on stderr (stdout is
-// the task's), `probe` and `kill` on stdout.
+// the task's), `probe` and `kill` on stdout. LIMITS is "-" or "mem=BYTES,pids=N,cpu=PERCENT"
+// (any of them); RUNTIME_MAX_S is 0 or the outer bound a systemd unit gets (RuntimeMaxSec).
 //
-// run: makes <cgroup2>/cgspawn-remote/NAME, starts a wrapper that moves ITSELF into it before
-// anything of the task runs (so every descendant is inside, with no race), prints STARTED,
-// then supervises: EXITED rc=N when the main program ends (the in-band exit status: ssh's own
-// 255 is ambiguous), and, with a lease, kills the cgroup by itself when stdin (the controlling
-// connection) reaches EOF or stays silent LEASE_S seconds. Its last words (ENDED ...) are also
-// kept in a state file, for the `kill` of a later `reap`, since stdout may be a dead channel.
+// run: the boundary is chosen by what the remote has.
+//  - systemd as PID 1 with systemd-run, as root: a transient scope NAME.scope (systemd-run
+//    --scope --collect, limits as unit properties). The wrapper, already in the scope, reports
+//    its cgroup and waits at a gate (a FIFO) until the agent has read the limits back from
+//    cgroupfs; a limit that did not take stops the scope before anything of the task ran.
+//  - otherwise: <cgroup2>/cgspawn-remote/NAME, made by the agent, limits written to it (the
+//    controller enabled in cgspawn-remote, or refused naming it); the wrapper moves ITSELF
+//    into it before anything of the task runs (every descendant is inside, with no race).
+// Then STARTED, and supervision: EXITED rc=N when the main program ends (the in-band exit
+// status: ssh's own 255 is ambiguous), and, with a lease, the agent kills the boundary by
+// itself when stdin (the controlling connection) reaches EOF or stays silent LEASE_S seconds.
+// Its last words (ENDED ...) are also kept in a state file, for the `kill` of a later `reap`,
+// since stdout may be a dead channel.
 // kill: SIGTERM to all, GRACE_MS to leave, cgroup.kill (or freeze + SIGKILL + thaw before
-// 5.14), waits for "populated 0", removes the cgroup: KILLED, GONE, or NOT-EMPTY with the pids.
+// 5.14), waits for "populated 0", then removes the cgroup, or for a unit stops and resets it
+// and waits until systemd has unloaded it: KILLED, GONE, NOT-EMPTY (pids) or UNIT-LEFT.
 #include "backends/remote/agent_script.hpp"
 
 #include "backends/remote/ssh_command.hpp"
@@ -32,6 +41,7 @@ host() { first /proc/sys/kernel/hostname; }
 boot() { first /proc/sys/kernel/random/boot_id; }
 cg2() { while read -r _ mp ty _; do [ "$ty" = cgroup2 ] && { echo "$mp"; return; }; done < /proc/self/mounts; }
 valid() { case $1 in ''|.*|*[!A-Za-z0-9._-]*) return 1;; esac; }
+has_systemd() { [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; }
 state_dir() {
   if [ "$(id -u)" = 0 ]; then echo "/run/cgspawn-agent/$1"; else echo "${TMPDIR:-/tmp}/cgspawn-agent-$(id -u)/$1"; fi
 }
@@ -46,6 +56,7 @@ wait_empty() {
   for t in 0.005 0.01 0.02; do populated "$1" || return 0; sleep $t; done
   n=$(( $2 / 50 )); while populated "$1" && [ "$n" -gt 0 ]; do n=$((n - 1)); sleep 0.05; done; ! populated "$1"
 }
+# kill_tree CGROUP GRACE_MS VERIFY_MS rm|keep: a unit's cgroup is systemd's to remove (keep).
 kill_tree() {
   killed=$(named "$1")
   if [ "$2" -gt 0 ] && populated "$1"; then
@@ -57,17 +68,41 @@ kill_tree() {
     else echo 1 > "$1/cgroup.freeze"; for p in $(procs "$1"); do kill -KILL "$p" 2>/dev/null; done; echo 0 > "$1/cgroup.freeze"; fi
     wait_empty "$1" "$3"
   fi
-  populated "$1" || find "$1" -depth -type d -exec rmdir {} + 2>/dev/null
+  if [ "$4" = rm ] && ! populated "$1"; then find "$1" -depth -type d -exec rmdir {} + 2>/dev/null; fi
   return 0
+}
+# unit_state UNIT: sets ls (LoadState) and ucg (ControlGroup) with one systemctl call.
+unit_state() {
+  ls= ucg=
+  out=$(systemctl show -p LoadState -p ControlGroup "$1" 2>/dev/null)
+  o=$IFS; IFS='
+'
+  for kv in $out; do case $kv in LoadState=*) ls=${kv#LoadState=};; ControlGroup=*) ucg=${kv#ControlGroup=};; esac; done
+  IFS=$o
+}
+# stop_unit UNIT VERIFY_MS: stop and reset it, then wait until systemd has unloaded it.
+stop_unit() {
+  systemctl stop "$1" >/dev/null 2>&1; systemctl reset-failed "$1" >/dev/null 2>&1
+  n=$(( $2 / 100 ))
+  while :; do
+    unit_state "$1"
+    [ "$ls" = not-found ] && return 0
+    [ "$n" -le 0 ] && return 1
+    n=$((n - 1)); sleep 0.1
+  done
 }
 probe() {
   exec 3>&1
-  root=$(cg2) w=no sd=no cs=no t=no
-  if [ -n "$root" ]; then { [ -w "$root" ] || [ -w "$root/cgspawn-remote" ]; } && w=yes; fi
-  [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && sd=yes
+  root=$(cg2) w=no sd=no cs=no t=no ctl=
+  if [ -n "$root" ]; then
+    { [ -w "$root" ] || [ -w "$root/cgspawn-remote" ]; } && w=yes
+    ctl=$(first "$root/cgroup.subtree_control"); [ "$ctl" = unknown ] && ctl=
+  fi
+  has_systemd && sd=yes
   command -v cgspawn >/dev/null 2>&1 && cs=yes
   command -v timeout >/dev/null 2>&1 && command -v dd >/dev/null 2>&1 && t=yes
-  say "PROBE host=$(host) cgroup2=${root:-none} writable=$w systemd=$sd cgspawn=$cs timeout=$t uid=$(id -u) kernel=$(uname -r) boot_id=$(boot)"
+  l=; for c in $ctl; do l="$l${l:+,}$c"; done
+  say "PROBE host=$(host) cgroup2=${root:-none} writable=$w systemd=$sd cgspawn=$cs timeout=$t uid=$(id -u) controllers=${l:--} kernel=$(uname -r) boot_id=$(boot)"
 }
 make_cgroup() {
   for i in 1 2 3; do
@@ -77,37 +112,109 @@ make_cgroup() {
   done
   return 1
 }
+parse_limits() {
+  mem= pids= cpu=
+  [ "$1" = - ] && return 0
+  o=$IFS; IFS=,
+  for kv in $1; do case $kv in mem=*) mem=${kv#mem=};; pids=*) pids=${kv#pids=};; cpu=*) cpu=${kv#cpu=};; esac; done
+  IFS=$o
+}
+# The raw path's limits: the controller enabled in cgspawn-remote, then the limit written.
+need() {
+  case " $(first "$base/cgroup.controllers") " in
+    *" $1 "*) ;;
+    *) why="the $1 controller is not available on $(host): $base/cgroup.controllers is '$(first "$base/cgroup.controllers")'"; return 1;;
+  esac
+  echo "+$1" > "$base/cgroup.subtree_control" 2>/dev/null || { why="cannot enable the $1 controller in $base on $(host)"; return 1; }
+}
+put() { echo "$2" > "$cg/$1" 2>/dev/null || { why="cannot write '$2' to $cg/$1 on $(host)"; return 1; }; }
+write_limits() {
+  if [ -n "$mem" ]; then need memory && put memory.max "$mem" || return 1; { echo 0 > "$cg/memory.swap.max"; } 2>/dev/null; fi
+  if [ -n "$pids" ]; then need pids && put pids.max "$pids" || return 1; fi
+  if [ -n "$cpu" ]; then need cpu && put cpu.max "$((cpu * 1000)) 100000" || return 1; fi
+  return 0
+}
+# The unit path's limits, read back from cgroupfs: a manager may drop what it cannot enforce.
+differs() { [ -n "$2" ] && [ "$(first "$cg/$1")" != "$2" ]; }
+check_limits() {
+  for f in "memory.max:$mem:MemoryMax" "pids.max:$pids:TasksMax" "cpu.max:${cpu:+$((cpu * 1000)) 100000}:CPUQuota"; do
+    file=${f%%:*} rest=${f#*:}; want=${rest%:*} prop=${rest##*:}
+    if differs "$file" "$want"; then why="$prop did not take on $(host): $cg/$file is '$(first "$cg/$file")', not '$want'"; return 1; fi
+  done
+  return 0
+}
+fail_start() { if [ -n "$unit" ]; then stop_unit "$unit" 5000; fi; rm -rf "$st"; say "ERR $*"; exit 125; }
+# The wrapper: $1 is the cgroup to move into (raw path), or "" (unit path: it is in the scope
+# already; it reports its cgroup and waits at the gate). Then the task, its status in-band.
+WRAPPER='
+  exec 3>&-
+  if [ -n "$1" ]; then echo $$ > "$1/cgroup.procs" || { echo 125 > "$2/rc"; exit 125; }
+  else
+    exec 2>&4 4>&-
+    while IFS= read -r l; do case $l in 0::*) echo "${l#0::}" > "$2/cg";; esac; done < /proc/self/cgroup
+    read -r _ < "$2/go" || exit 125
+  fi
+  st=$2 cwd=$3 n=$4 M=$5; shift 5
+  while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done
+  shift
+  if [ -n "$cwd" ]; then cd "$cwd" || { echo 125 > "$st/rc"; printf "%s EXITED rc=125\n" "$M" >&2; exit 125; }; fi
+  "$@" </dev/null
+  rc=$?
+  echo $rc > "$st/rc.tmp" && mv "$st/rc.tmp" "$st/rc"
+  printf "%s EXITED rc=%s\n" "$M" "$rc" >&2
+'
+start_cgroup() {
+  base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
+  make_cgroup "$base" "$cg" || fail_start "cannot create cgroup $cg on $(host) (it exists, or cgroup2 is not writable)"
+  write_limits || { rmdir "$cg" 2>/dev/null; fail_start "$why"; }
+  # The wrapper reports the exit itself, at once (the agent's loop would add up to its poll).
+  setsid sh -c "$WRAPPER" cgspawn-task "$cg" "$st" "$cwd" "$nenv" "$M" "$@" </dev/null &
+  i=0
+  until populated "$cg" || [ -e "$st/rc" ] || [ $i -ge 500 ]; do i=$((i + 1)); sleep 0.01; done
+}
+start_unit() {
+  unit=$name.scope
+  props="-p SendSIGKILL=yes"
+  [ -n "$mem" ] && props="$props -p MemoryMax=$mem -p MemorySwapMax=0"
+  [ -n "$pids" ] && props="$props -p TasksMax=$pids"
+  [ -n "$cpu" ] && props="$props -p CPUQuota=$cpu%"
+  [ "$rtmax" -gt 0 ] && props="$props -p RuntimeMaxSec=$rtmax"
+  mkfifo "$st/go" || fail_start "cannot create $st/go on $(host)"
+  exec 5<>"$st/go"   # held open: the wrapper's open never blocks, and its read waits for "go"
+  echo "$unit" > "$st/unit"
+  # systemd-run's own errors go to a file; the task's stderr is fd 4, restored by the wrapper.
+  setsid systemd-run --quiet --scope --collect --unit="$unit" --description="cgspawn task $name" $props -- \
+    sh -c "$WRAPPER" cgspawn-task "" "$st" "$cwd" "$nenv" "$M" "$@" </dev/null 4>&2 2>"$st/systemd-run.err" 5>&- &
+  i=0 ucg=
+  until [ -n "$ucg" ] || [ -s "$st/systemd-run.err" ] || [ $i -ge 1000 ]; do
+    read -r ucg < "$st/cg" 2>/dev/null || { i=$((i + 1)); sleep 0.01; }
+  done
+  if [ -z "$ucg" ]; then
+    e=$(tr '\n' ' ' < "$st/systemd-run.err" 2>/dev/null)
+    fail_start "systemd-run could not start $unit on $(host): ${e:-no answer within 10s}"
+  fi
+  cg=$root$ucg
+  check_limits || { kill_tree "$cg" 0 5000 keep; fail_start "$why"; }
+  echo go >&5
+}
 run() {
   exec 3>&2
-  name=$1 lease=$2 cwd=$3 nenv=$4; shift 4
+  name=$1 lease=$2 cwd=$3 limits=$4 rtmax=$5 nenv=$6; shift 6
+  unit=
   valid "$name" || { say "ERR bad task name"; exit 125; }
   root=$(cg2)
   [ -n "$root" ] || { say "ERR no cgroup2 is mounted on $(host)"; exit 125; }
   command -v timeout >/dev/null 2>&1 || { say "ERR $(host) has no timeout(1): the agent cannot keep a lease"; exit 125; }
-  base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name st=$(state_dir "$name")
+  st=$(state_dir "$name")
   mkdir -p "$st" 2>/dev/null || { say "ERR cannot create $st on $(host)"; exit 125; }
-  rm -f "$st/rc" "$st/ended"
-  make_cgroup "$base" "$cg" || { rmdir "$st" 2>/dev/null; say "ERR cannot create cgroup $cg on $(host) (it exists, or cgroup2 is not writable)"; exit 125; }
-  # The wrapper reports the exit itself, at once (the agent's loop would add up to its poll).
-  setsid sh -c '
-    exec 3>&-
-    echo $$ > "$1/cgroup.procs" || { echo 125 > "$2/rc"; exit 125; }
-    st=$2 cwd=$3 n=$4 M=$5; shift 5
-    while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done
-    shift
-    if [ -n "$cwd" ]; then cd "$cwd" || { echo 125 > "$st/rc"; printf "%s EXITED rc=125\n" "$M" >&2; exit 125; }; fi
-    "$@" </dev/null
-    rc=$?
-    echo $rc > "$st/rc.tmp" && mv "$st/rc.tmp" "$st/rc"
-    printf "%s EXITED rc=%s\n" "$M" "$rc" >&2
-  ' cgspawn-task "$cg" "$st" "$cwd" "$nenv" "$M" "$@" </dev/null &
-  i=0
-  until populated "$cg" || [ -e "$st/rc" ] || [ $i -ge 500 ]; do i=$((i + 1)); sleep 0.01; done
+  rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err"
+  parse_limits "$limits"
+  if has_systemd && [ "$(id -u)" = 0 ]; then start_unit "$@"; else start_cgroup "$@"; fi
   trap '' PIPE HUP
-  say "STARTED cgroup=$cg pids=[$(top_procs "$cg")] host=$(host) boot_id=$(boot)"
+  say "STARTED cgroup=$cg unit=${unit:--} pids=[$(top_procs "$cg")] host=$(host) boot_id=$(boot)"
   last=$(date +%s) reason= tmo=0.05
   while :; do
-    [ -d "$cg" ] || { reason=destroyed; break; }
+    if [ ! -d "$cg" ]; then reason=destroyed; [ -n "$unit" ] && reason=unit-ended; break; fi
     b=$(timeout $tmo dd bs=1 count=1 2>/dev/null); r=$?
     case $tmo in 0.05) tmo=0.1;; 0.1) tmo=0.2;; *) tmo=0.5;; esac
     now=$(date +%s)
@@ -116,25 +223,46 @@ run() {
       last=$now
     elif [ "$lease" -gt 0 ] && [ $((now - last)) -ge "$lease" ]; then reason=lease-expired; break; fi
   done
-  if [ "$reason" != destroyed ] && [ "$lease" -gt 0 ]; then kill_tree "$cg" 0 10000; fi
+  if [ "$lease" -gt 0 ] && { [ "$reason" = stdin-eof ] || [ "$reason" = lease-expired ]; }; then
+    if [ -n "$unit" ]; then kill_tree "$cg" 0 10000 keep; stop_unit "$unit" 10000; else kill_tree "$cg" 0 10000 rm; fi
+  fi
   rc=$(cat "$st/rc" 2>/dev/null)
   msg="ENDED reason=$reason rc=${rc:-none} at=$(date -u +%Y-%m-%dT%H:%M:%SZ) cgroup_removed=$([ -d "$cg" ] && echo no || echo yes)"
   [ -d "$st" ] && echo "$msg" > "$st/ended"
   say "$msg"
 }
+kill_unit() {
+  unit_state "$unit"
+  if [ "$ls" = not-found ]; then
+    rm -rf "$st"; say "GONE unit=$unit boot_id=$(boot) agent=${ended:-none}"; exit 0
+  fi
+  cg=$root$ucg
+  if [ -n "$ucg" ] && [ -d "$cg" ]; then kill_tree "$cg" "$grace" "$verify" keep; fi
+  if [ -n "$ucg" ] && populated "$cg"; then say "NOT-EMPTY cgroup=$cg unit=$unit boot_id=$(boot) left=[$(named "$cg")]"; exit 1; fi
+  if stop_unit "$unit" "$verify" && { [ -z "$ucg" ] || [ ! -d "$cg" ]; }; then
+    rm -rf "$st"; say "KILLED cgroup=$cg unit=$unit boot_id=$(boot) killed=[${killed:-}]"; exit 0
+  fi
+  say "UNIT-LEFT unit=$unit cgroup=$cg boot_id=$(boot) load_state=$ls"; exit 1
+}
 killmode() {
   exec 3>&1
-  name=$1 grace=$2 verify=$3
+  name=$1 grace=$2 verify=$3 unit=${4:-}
   valid "$name" || { say "ERR bad task name"; exit 125; }
   say "HELLO host=$(host) boot_id=$(boot)"
   root=$(cg2) st=$(state_dir "$1")
   base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
   ended=$(cat "$st/ended" 2>/dev/null)
+  [ -z "$unit" ] && [ -r "$st/unit" ] && read -r unit < "$st/unit"
+  # A start cut off before its record named the unit: a systemd remote may still have it.
+  if [ -z "$unit" ] && [ ! -d "$cg" ] && [ "$(id -u)" = 0 ] && has_systemd; then
+    unit_state "$name.scope"; [ "$ls" = loaded ] && unit=$name.scope
+  fi
+  [ -n "$unit" ] && kill_unit
   if [ -z "$root" ] || [ ! -d "$cg" ]; then
     rm -rf "$st"; rmdir "$base" 2>/dev/null
     say "GONE cgroup=$cg boot_id=$(boot) agent=${ended:-none}"; exit 0
   fi
-  kill_tree "$cg" "$grace" "$verify"
+  kill_tree "$cg" "$grace" "$verify" rm
   if [ ! -d "$cg" ]; then
     rm -rf "$st"; rmdir "$base" 2>/dev/null
     say "KILLED cgroup=$cg boot_id=$(boot) killed=[$killed]"; exit 0

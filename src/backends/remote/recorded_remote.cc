@@ -47,6 +47,7 @@ ResourceOutcome destroy_recorded_remote_cgroup(const ResourceRecord& res, const 
     ref.control_path = attr(res, "control_path");
     ref.name = attr(res, "name");
     ref.cgroup = attr(res, "cgroup");
+    ref.unit = attr(res, "unit");
     std::string cgroup = ref.cgroup.empty() ? "cgspawn-remote/" + ref.name : ref.cgroup;
     ref.if_unreachable = recorded_lease(res)
         ? "the remote agent kills cgroup " + cgroup + " by itself once its controlling connection is gone or has been "

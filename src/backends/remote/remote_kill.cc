@@ -38,8 +38,10 @@ std::string read_memfd(int fd) {
 // Runs the kill session. Its deadline starts as kAnswerBound and grows by the grace and
 // verify time once the agent has answered: a hung host costs kAnswerBound, never more.
 KillReply run_kill_session(const RemoteCgroupRef& ref, const DestroyOptions& options, const std::string& mark) {
-  std::string command = agent_command(mark, "kill", {ref.name, std::to_string(millis(options.grace)),
-                                                     std::to_string(std::max(1000LL, millis(options.verify_timeout)))});
+  std::vector<std::string> args = {ref.name, std::to_string(millis(options.grace)),
+                                   std::to_string(std::max(1000LL, millis(options.verify_timeout)))};
+  if (!ref.unit.empty()) args.push_back(ref.unit);
+  std::string command = agent_command(mark, "kill", args);
   Mux mux = ref.control_path.empty() ? Mux::none : Mux::client;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw_sys("pipe2", errno);
@@ -76,12 +78,13 @@ std::vector<ProcessRef> process_refs(const std::string& list) {
 }
 
 ResourceOutcome from_marker(const RemoteCgroupRef& ref, const Marker& m) {
-  Resource res{std::string(kind::remote_cgroup), ref.resource_id()};
+  Resource res{ref.resource_kind(), ref.resource_id()};
   std::string host = ref.target.display();
   if (m.word == "KILLED") {
+    std::string how = ref.unit.empty() ? "verified empty (populated 0) and removed"
+                                       : "its cgroup verified empty (populated 0), the unit stopped and unloaded by systemd";
     auto row = make_row(res, Outcome::destroyed,
-                        "killed on " + host + ", verified empty (populated 0) and removed by a second ssh session"
-                        " (PIDs are the remote's)");
+                        "killed on " + host + ", " + how + ", checked by a second ssh session (PIDs are the remote's)");
     row.killed = process_refs(m.field("killed"));
     row.killed_total = row.killed.size();
     return row;
@@ -97,6 +100,9 @@ ResourceOutcome from_marker(const RemoteCgroupRef& ref, const Marker& m) {
     row.survivors = process_refs(m.field("left"));
     return row;
   }
+  if (m.word == "UNIT-LEFT")
+    return make_row(res, Outcome::failed, "its cgroup is empty, but systemd on " + host + " still has unit " +
+                                              m.field("unit") + " loaded (LoadState " + m.field("load_state") + ")");
   return make_row(res, Outcome::failed, "the remote agent on " + host + ": " + m.word + " " + m.text);
 }
 
@@ -110,7 +116,12 @@ std::string why_unreachable(const KillReply& reply) {
 
 }  // namespace
 
+std::string RemoteCgroupRef::resource_kind() const {
+  return std::string(unit.empty() ? kind::remote_cgroup : kind::remote_unit);
+}
+
 std::string RemoteCgroupRef::resource_id() const {
+  if (!unit.empty()) return target.display() + ":" + unit;
   return target.display() + ":" + (cgroup.empty() ? "cgspawn-remote/" + name : cgroup);
 }
 
@@ -143,12 +154,12 @@ ResourceOutcome kill_remote_cgroup(const RemoteCgroupRef& ref, const DestroyOpti
     if (final) {
       row = from_marker(ref, *final);
     } else {
-      row = make_row({std::string(kind::remote_cgroup), ref.resource_id()}, Outcome::not_guaranteed,
+      row = make_row({ref.resource_kind(), ref.resource_id()}, Outcome::not_guaranteed,
                      "cannot reach " + ref.target.display() + ": " + why_unreachable(reply) + "; unverified; " +
                          ref.if_unreachable + "; the record stays: `cgspawn reap` reconnects, verifies and completes");
     }
   } catch (const std::exception& e) {
-    row = make_row({std::string(kind::remote_cgroup), ref.resource_id()}, Outcome::not_guaranteed,
+    row = make_row({ref.resource_kind(), ref.resource_id()}, Outcome::not_guaranteed,
                    std::string("cannot run ssh: ") + e.what() + "; " + ref.if_unreachable);
   }
   row.seconds = seconds_between(started, Clock::now());

@@ -18,9 +18,11 @@ struct RemoteCgroupRef {
   std::string control_path;  // empty: a connection of its own
   std::string name;          // cgspawn-<origin>-<id>
   std::string cgroup;        // the path on the remote, once known
+  std::string unit;          // the transient unit on a systemd remote ("" for a raw cgroup)
   std::string if_unreachable;  // what will still happen if the host cannot be reached
 
-  std::string resource_id() const;
+  std::string resource_kind() const;  // remote-unit or remote-cgroup
+  std::string resource_id() const;    // HOST:UNIT or HOST:CGROUP
 };
 
 // Never throws. destroyed (KILLED), already-gone (GONE), failed (NOT-EMPTY, agent error),

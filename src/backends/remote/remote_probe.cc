@@ -26,6 +26,7 @@ RemoteFacts probe_remote(const SshTarget& target) {
       f.systemd = m.field("systemd") == "yes";
       f.cgspawn = m.field("cgspawn") == "yes";
       f.timeout = m.field("timeout") == "yes";
+      f.controllers = m.field("controllers");
     }
     if (!f.reached) f.error = one_line(r.err).empty() ? "no answer from the remote agent" : one_line(r.err);
   } catch (const std::exception& e) {
@@ -33,6 +34,26 @@ RemoteFacts probe_remote(const SshTarget& target) {
   }
   return f;
 }
+
+namespace {
+
+bool listed(const std::string& controllers, const std::string& name) {
+  return ("," + controllers + ",").find("," + name + ",") != std::string::npos;
+}
+
+// A limit is set through the controller enabled in the remote's root cgroup (a unit's slice
+// and cgspawn-remote alike get their controllers from there).
+Capability limit_capability(const RemoteFacts& f, const std::string& controller, const std::string& property) {
+  if (listed(f.controllers, controller))
+    return {true, f.unit_path() ? "the unit property " + property + ", read back from cgroupfs before the task runs"
+                                : controller + " enabled in " + f.cgroup2 + "/cgspawn-remote, the limit written to the task cgroup"};
+  return {false, "the " + controller + " controller is not enabled in " + f.cgroup2 + " on the remote (" + f.host +
+                     " has '" + (f.controllers == "-" ? "" : f.controllers) + "'): refused at spawn"};
+}
+
+}  // namespace
+
+bool RemoteFacts::unit_path() const { return systemd && uid == "0"; }
 
 Capabilities capabilities_from(const SshTarget& target, const RemoteFacts& f, bool ledger, bool lease) {
   Capabilities caps;
@@ -42,27 +63,31 @@ Capabilities capabilities_from(const SshTarget& target, const RemoteFacts& f, bo
     caps.usable = {false, "cannot reach " + host + ": " + f.error};
     return caps;
   }
-  std::string found = "systemd-run with systemd as PID 1: " + std::string(f.systemd ? "yes" : "no") +
+  std::string found = "systemd-run with systemd as PID 1: " + std::string(f.systemd ? "yes" : "no") + "; uid " + f.uid +
                       "; cgspawn installed: " + (f.cgspawn ? "yes" : "no") + "; cgroup2: " + f.cgroup2 +
                       (f.writable ? " (writable)" : " (not writable)") + "; kernel " + f.kernel;
-  bool agent_ok = f.cgroup2 != "none" && f.writable && f.timeout;
-  caps.usable = {agent_ok, (agent_ok ? "built-in POSIX-sh agent on " + host + " (remote " + f.host + "), a task cgroup under " +
-                                           f.cgroup2 + "/cgspawn-remote; "
-                                     : "the built-in agent cannot run on " + host + ": it needs a writable cgroup2 and timeout(1); ") +
-                               "found: " + found +
-                               (f.systemd || f.cgspawn ? " (this build uses the built-in agent on every remote)" : "")};
-  if (!agent_ok) return caps;
-  caps.kill_all = {true, "cgroup.kill on the remote task cgroup (freeze + SIGKILL each + thaw before Linux 5.14)"};
-  caps.verify = {true, "a second ssh session waits for \"populated 0\" and removes the cgroup; an unreachable host "
-                       "makes the row not-guaranteed within " + std::to_string(kConnectTimeout + 3) + "s"};
+  bool raw_ok = f.cgroup2 != "none" && f.writable;
+  bool ok = f.cgroup2 != "none" && f.timeout && (f.unit_path() || raw_ok);
+  std::string boundary = f.unit_path() ? "a transient scope cgspawn-<origin>-<id>.scope made by systemd-run on " + host
+                                       : "a task cgroup under " + f.cgroup2 + "/cgspawn-remote on " + host + ", made by the built-in agent";
+  caps.usable = {ok, (ok ? boundary + " (remote " + f.host + "); "
+                         : "cgspawn cannot contain tasks on " + host +
+                               ": it needs cgroup2 and timeout(1), and systemd-run as root or a writable cgroup2; ") +
+                         "found: " + found + (f.cgspawn ? " (an installed cgspawn is not used: the agent is sent on every call)" : "")};
+  if (!ok) return caps;
+  caps.kill_all = {true, "cgroup.kill on the remote task's cgroup (freeze + SIGKILL each + thaw before Linux 5.14)"};
+  caps.verify = {true, std::string("a second ssh session waits for \"populated 0\" and ") +
+                           (f.unit_path() ? "for systemd to unload the unit and remove its cgroup" : "removes the cgroup") +
+                           "; an unreachable host makes the row not-guaranteed within " + std::to_string(kConnectTimeout + 3) + "s"};
   if (ledger && lease)
     caps.survives_caller_crash = {true, "the remote agent kills the task when its connection is gone or silent for the "
-                                        "lease; the ledger keeps host and cgroup for `cgspawn reap` to verify"};
+                                        "lease; the ledger keeps host and boundary for `cgspawn reap` to verify"};
   else
     caps.survives_caller_crash = {false, ledger ? "--lease none: a task whose caller dies keeps running on the remote until reaped"
                                                 : "no ledger: nothing records the remote task for reap"};
-  Capability none{false, "the built-in agent does not set limits on the remote (refused at spawn)"};
-  caps.memory_max = caps.pids_max = caps.cpu_max = none;
+  caps.memory_max = limit_capability(f, "memory", "MemoryMax");
+  caps.pids_max = limit_capability(f, "pids", "TasksMax");
+  caps.cpu_max = limit_capability(f, "cpu", "CPUQuota");
   return caps;
 }
 

@@ -1,5 +1,5 @@
-// What a remote host has, asked in one ssh call: cgroup2 (writable?), systemd as PID 1 with
-// systemd-run, cgspawn installed, timeout(1) for the agent's lease.
+// What a remote host has, asked in one ssh call: cgroup2 (writable? which controllers?),
+// systemd as PID 1 with systemd-run, cgspawn installed, timeout(1) for the agent's lease.
 #pragma once
 
 #include <string>
@@ -13,7 +13,10 @@ struct RemoteFacts {
   bool reached = false;
   std::string error;  // ssh's reason when not reached
   std::string host, cgroup2, kernel, boot_id, uid;
+  std::string controllers;  // enabled in the remote's root cgroup, comma separated ("-": none)
   bool writable = false, systemd = false, cgspawn = false, timeout = false;
+
+  bool unit_path() const;  // tasks get a transient unit (systemd-run as root), not a raw cgroup
 };
 
 // A connection of its own (no master is left behind). Never throws.

@@ -42,11 +42,27 @@ void validate(const TaskSpec& spec) {
   if (spec.argv.empty()) throw Error(ErrorKind::invalid_argument, "no program given");
   if (!valid_task_id(spec.id))
     throw Error(ErrorKind::invalid_argument, "invalid task id \"" + spec.id + "\": use [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-  if (!spec.limits.empty())
-    throw Error(ErrorKind::unsupported, "the remote backend's built-in agent does not set limits on the remote yet");
   for (const auto& e : spec.env)
     if (e.find('=') == std::string::npos || e[0] == '=')
       throw Error(ErrorKind::invalid_argument, "invalid environment entry \"" + e + "\": use NAME=VALUE");
+}
+
+// The agent's LIMITS word: "-" or "mem=BYTES,pids=N,cpu=PERCENT". The agent sets them (a
+// unit property, or the raw cgroup's file) and refuses, naming the controller, where it cannot.
+std::string limits_word(const Limits& limits) {
+  std::string w;
+  auto add = [&w](const std::string& item) { w += (w.empty() ? "" : ",") + item; };
+  if (limits.memory_max_bytes) add("mem=" + std::to_string(*limits.memory_max_bytes));
+  if (limits.pids_max) add("pids=" + std::to_string(*limits.pids_max));
+  if (limits.cpu_max_percent) add("cpu=" + std::to_string(*limits.cpu_max_percent));
+  return w.empty() ? "-" : w;
+}
+
+// A unit's RuntimeMaxSec: an outer bound that holds even if nothing of cgspawn is left to
+// enforce the timeout (the timeout and grace, plus a margin for the destroy itself).
+long long runtime_max_seconds(const TaskSpec& spec) {
+  if (!spec.timeout) return 0;
+  return std::chrono::ceil<std::chrono::seconds>(*spec.timeout + spec.grace).count() + 30;
 }
 
 long long lease_seconds(std::optional<Duration> lease) {
@@ -126,6 +142,7 @@ RemoteSession RemoteSpawner::start_session(const TaskSpec& spec, const std::stri
   RemoteSession s;
   s.mark = make_mark();
   std::vector<std::string> args = {name, std::to_string(lease_seconds(options_.lease)), spec.cwd,
+                                   limits_word(spec.limits), std::to_string(runtime_max_seconds(spec)),
                                    std::to_string(spec.env.size())};
   args.insert(args.end(), spec.env.begin(), spec.env.end());
   args.push_back("--");
@@ -212,10 +229,13 @@ std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
                                          (why.empty() ? "the session ended without an answer" : why));
     }
     ref.cgroup = started->field("cgroup");
+    if (std::string unit = started->field("unit"); unit != "-") ref.unit = unit;
     spdlog::debug("task {}: remote cgroup {} on {}, pids {}", spec.id, ref.cgroup, target_.display(), started->field("pids"));
     if (record) {
       auto& res = record->resources[0];
+      res.kind = ref.resource_kind();
       res.id = ref.resource_id();
+      if (!ref.unit.empty()) res.attributes["unit"] = ref.unit;
       res.state = "created";
       res.attributes["cgroup"] = ref.cgroup;
       res.attributes["boot_id"] = started->field("boot_id");
@@ -238,6 +258,10 @@ std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
 
 std::unique_ptr<Spawner> make_remote_backend(const BackendOptions& options) {
   if (options.host.empty()) throw Error(ErrorKind::invalid_argument, "the remote backend needs --host [USER@]HOST[:PORT]");
+  // The agent counts the lease in whole seconds and gets three heartbeats per lease: a
+  // shorter one would expire on a healthy connection.
+  if (options.lease && *options.lease < std::chrono::seconds(3))
+    throw Error(ErrorKind::invalid_argument, "--lease " + format_seconds(std::chrono::duration<double>(*options.lease).count()) + " is too short: use at least 3s, or none");
   return std::make_unique<remote::RemoteSpawner>(options);
 }
 
