@@ -145,6 +145,37 @@ TEST_CASE("start, then destroy by id") {
   check_all_gone(parent, id, procs, conmon);
 }
 
+TEST_CASE("limits reach the container's cgroups (v1 on this hybrid host); --chdir is its working directory") {
+  PodParent parent;
+  TempDir state;
+  std::string id = unique_id("limits");
+  std::vector<std::string> env = {"CGSPAWN_STATE_DIR=" + state.path()};
+  Child start(cli({"start", "--backend", "podman", "--image", lab("CGSPAWN_PODMAN_IMAGE"), "--parent", parent.path(),
+                   "--id", id, "--memory-max", "64M", "--pids-max", "50", "--cpu-max", "50", "--chdir", "/tmp", "--",
+                   "/bin/sh", "-c", "pwd; exec sleep 1000"}),
+              env);
+  RunResult s = start.wait(60s);
+  REQUIRE_MESSAGE(s.exit_code == 0, s.err);
+  std::string cid = sh("podman inspect --format '{{.Id}}' cgspawn-" + id).out;
+  REQUIRE(cid.size() > 1);
+  cid.pop_back();
+  // The container's own cgroup in each v1 hierarchy that carries a limit.
+  auto v1 = [&](const std::string& controller, const std::string& file) {
+    return read_text("/sys/fs/cgroup/" + controller + parent.rel() + "/cgspawn-" + id + "/libpod-" + cid + "/" + file)
+        .value_or("(missing)");
+  };
+  CHECK(v1("memory", "memory.limit_in_bytes") == "67108864\n");
+  CHECK(v1("pids", "pids.max") == "50\n");
+  CHECK(v1("cpu", "cpu.cfs_quota_us") == "50000\n");
+  std::string out_file = state.path() + "/" + id + "/stdout";
+  CHECK(eventually([&] { return read_text(out_file).value_or("") == "/tmp\n"; }, 10s));
+  Child destroy(cli({"destroy", id, "--grace", "0s"}), env);
+  RunResult d = destroy.wait(60s);
+  INFO(d.out << d.err);
+  CHECK(d.exit_code == 0);
+  CHECK_FALSE(container_exists("cgspawn-" + id));
+}
+
 TEST_CASE("a failing runtime: the report names the container and podman's error; cgroup.kill empties it") {
   PodParent parent;
   TempDir tmp;

@@ -3,6 +3,7 @@
 #include <glob.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -108,8 +109,9 @@ Capability podman_limit_capability(const PodmanHost& host, const std::string& co
                         " (hybrid host: the container's cgroup2 node carries no limits)"};
     return {false, "this hybrid host has no cgroup v1 " + controller + " hierarchy for podman to use"};
   }
-  std::string controllers = read_file(h.mount + "/cgroup.controllers").value_or("");
-  if ((" " + controllers + " ").find(" " + controller) != std::string::npos)
+  std::string controllers = " " + read_file(h.mount + "/cgroup.controllers").value_or("") + " ";
+  std::replace(controllers.begin(), controllers.end(), '\n', ' ');
+  if (controllers.find(" " + controller + " ") != std::string::npos)  // whole words: cpu is not cpuset
     return {true, "podman sets it through the cgroup2 " + controller + " controller"};
   return {false, "the cgroup2 " + controller + " controller is not available at " + h.mount};
 }

@@ -157,6 +157,7 @@ std::vector<std::string> PodmanSpawner::run_args(const TaskSpec& spec, const Con
   if (l.pids_max) a.insert(a.end(), {"--pids-limit", std::to_string(*l.pids_max)});
   if (l.cpu_max_percent) a.insert(a.end(), {"--cpus", cpus(*l.cpu_max_percent)});
   for (const auto& e : spec.env) a.insert(a.end(), {"--env", e});
+  if (!spec.cwd.empty()) a.insert(a.end(), {"--workdir", spec.cwd});  // a path inside the container
   if (!rootfs_.empty()) a.insert(a.end(), {"--rootfs", rootfs_ + ":O"});  // overlay: DIR is never written
   else a.push_back(options_.image);
   a.insert(a.end(), spec.argv.begin(), spec.argv.end());
