@@ -66,8 +66,9 @@ class Ledger {
   // as its stdout); throws invalid_argument when the id is taken.
   void reserve(const std::string& id) const;
   // Writes a new record (in a directory reserved for it, or a new one); throws
-  // invalid_argument when the id is taken.
-  void create(const TaskRecord& record) const;
+  // invalid_argument when the id already has a record (of two racing writers, exactly one
+  // wins). `durable` as for update().
+  void create(const TaskRecord& record, bool durable = false) const;
   // Replaces the record atomically. `durable`: fsync too (resources that outlive a reboot).
   void update(const TaskRecord& record, bool durable = false) const;
   // nullopt when there is no such task. Throws naming the file when it is corrupt.

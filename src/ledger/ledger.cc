@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
@@ -51,11 +52,11 @@ void make_private_dir(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw_sys("create state directory " + dir, errno);
 }
 
-// Write a temporary file, then rename it over the target: a reader, or a crash at any point,
-// sees the old record or the new one, never half of one.
-void write_atomically(const std::string& path, const std::string& text, bool durable) {
-  std::string temp = path + ".tmp." + std::to_string(::getpid());
-  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+// A temporary file of this thread's own next to `path`, with `text` in it (fsynced if durable).
+std::string write_temporary(const std::string& path, const std::string& text, bool durable) {
+  static std::atomic<unsigned> serial{0};
+  std::string temp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(serial++);
+  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd.valid()) throw_sys("write " + temp, errno);
   if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     int err = errno;
@@ -63,16 +64,37 @@ void write_atomically(const std::string& path, const std::string& text, bool dur
     throw_sys("write " + temp, err);
   }
   if (durable) ::fsync(fd.get());
-  fd.reset();
+  return temp;
+}
+
+void sync_directory_of(const std::string& path) {
+  UniqueFd dir(::open(std::filesystem::path(path).parent_path().c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  if (dir.valid()) ::fsync(dir.get());
+}
+
+// Write a temporary file, then rename it over the target: a reader, or a crash at any point,
+// sees the old record or the new one, never half of one.
+void write_atomically(const std::string& path, const std::string& text, bool durable) {
+  std::string temp = write_temporary(path, text, durable);
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(temp.c_str());
     throw_sys("rename " + temp + " to " + path, err);
   }
-  if (durable) {
-    UniqueFd dir(::open(std::filesystem::path(path).parent_path().c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
-    if (dir.valid()) ::fsync(dir.get());
-  }
+  if (durable) sync_directory_of(path);
+}
+
+// The same, but only if there is no `path` yet (link(2) fails with EEXIST): of two writers of
+// the first record of one id, exactly one wins. Returns false for the loser.
+bool write_exclusively(const std::string& path, const std::string& text, bool durable) {
+  std::string temp = write_temporary(path, text, durable);
+  int rc = ::link(temp.c_str(), path.c_str());
+  int err = errno;
+  ::unlink(temp.c_str());
+  if (rc != 0 && err == EEXIST) return false;
+  if (rc != 0) throw_sys("link " + temp + " to " + path, err);
+  if (durable) sync_directory_of(path);
+  return true;
 }
 
 TaskRecord parse_record(const std::string& path, const std::string& text) {
@@ -141,12 +163,11 @@ void Ledger::reserve(const std::string& id) const {
   throw_sys("create " + dir, errno);
 }
 
-void Ledger::create(const TaskRecord& record) const {
+void Ledger::create(const TaskRecord& record, bool durable) const {
   std::string dir = task_dir(record.id);
   if (::access(dir.c_str(), F_OK) != 0) reserve(record.id);
-  else if (::access((dir + "/" + kRecord).c_str(), F_OK) == 0)
+  if (!write_exclusively(dir + "/" + kRecord, dump_json(record_to_json(record), 1) + "\n", durable))
     throw Error(ErrorKind::invalid_argument, "task id \"" + record.id + "\" is already in use in " + dir_);
-  update(record);
 }
 
 void Ledger::update(const TaskRecord& record, bool durable) const {
@@ -204,6 +225,9 @@ Ledger::Lock::~Lock() {
 }
 
 void Ledger::note_parent(const std::string& parent) const {
+  // Under the ledger's own lock: two spawns under a new parent must not drop each other's line.
+  UniqueFd lock(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (lock.valid()) ::flock(lock.get(), LOCK_EX);
   auto known = parents();
   if (std::find(known.begin(), known.end(), parent) != known.end()) return;
   known.push_back(parent);

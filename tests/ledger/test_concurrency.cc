@@ -110,3 +110,37 @@ TEST_CASE("concurrency: 50 parallel starts, then two parallel destroys per id") 
   CHECK(processes_below(parent.relative()).empty());
   CHECK(supervisors_gone());
 }
+
+TEST_CASE("concurrency: one id taken by 10 starts and runs at once: exactly one wins, the others are refused") {
+  TestParent parent;
+  StateDir state;
+  Cg cg(parent, state);
+  TempDir work;
+  std::vector<std::unique_ptr<Child>> racers;
+  for (int k = 0; k < 10; ++k) {
+    auto argv = workload(work.file("pids-" + std::to_string(k)), "exit 0");
+    racers.push_back(cg.spawn(k % 2 ? cg.run_args("same", argv) : cg.start_args("same", argv)));
+  }
+  // A loser that removed the winner's record would make the winner fail too (its updates
+  // would find no task directory): one 0 and nine refusals is the proof.
+  int won = 0, refused = 0;
+  for (auto& r : racers) {
+    RunResult res = r->wait();
+    INFO(describe_run(res));
+    if (res.exit_code == 0) {
+      ++won;
+    } else {
+      CHECK(res.exit_code == 125);
+      CHECK(res.err.find("\"same\" is already in use") != std::string::npos);
+      ++refused;
+    }
+  }
+  CHECK(won == 1);
+  CHECK(refused == 9);
+  json listed = cg.list_json();
+  INFO(listed.dump());
+  CHECK(listed.at("corrupt").empty());
+  CHECK(listed.at("tasks").size() <= 1);  // a winning start leaves its exited record
+  CHECK(supervisors_gone());
+  check_nothing_left(cg, work.file("pids-0"), false);
+}

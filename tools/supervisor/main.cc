@@ -92,7 +92,15 @@ int run() {
     options.keep_record = true;
     task = make_spawner(options)->spawn(spec);
   } catch (...) {
-    ledger->remove(spec.id);  // reserved, never recorded: nothing else was made
+    // Reserved, never recorded: nothing else was made. A record there now is another
+    // caller's, who took the id between our reservation and our record: leave it.
+    bool recorded_by_another = false;
+    try {
+      recorded_by_another = ledger->read(spec.id).has_value();
+    } catch (const std::exception&) {
+      recorded_by_another = true;  // unreadable: not ours to remove
+    }
+    if (!recorded_by_another) ledger->remove(spec.id);
     throw;
   }
   report("ok " + task->id());

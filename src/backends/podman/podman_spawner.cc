@@ -211,7 +211,7 @@ void PodmanSpawner::record_started(TaskRecord& record, const ContainerRef& ref, 
   record.resources[2].attributes["container_cgroup"] = ref.container_cgroup;
   record.state = TaskState::running;
   record.main_pid = main_pid;
-  options_.ledger->update(record);
+  options_.ledger->update(record, true);  // a container outlives a reboot of this machine
 }
 
 std::unique_ptr<Task> PodmanSpawner::spawn(const TaskSpec& input) {
@@ -223,7 +223,7 @@ std::unique_ptr<Task> PodmanSpawner::spawn(const TaskSpec& input) {
   std::optional<TaskRecord> record;
   if (ledger) {
     record = intent_record(spec, ref);
-    ledger->create(*record);  // before anything exists: a crash from here on is found by reap
+    ledger->create(*record, true);  // before anything exists (fsynced: a container outlives a reboot)
     ledger->note_parent(parent_);
     crash_point("spawn-after-intent");
   }
@@ -235,7 +235,7 @@ std::unique_ptr<Task> PodmanSpawner::spawn(const TaskSpec& input) {
     made = true;
     if (record) {
       record->resources[2].state = "created";
-      ledger->update(*record);
+      ledger->update(*record, true);
     }
     crash_point("spawn-after-cgroup");
     start_container(spec, ref);

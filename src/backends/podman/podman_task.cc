@@ -118,7 +118,7 @@ void PodmanTask::record_result(const Result& result) {
       record_.resources[i].state =
           (o == Outcome::destroyed || o == Outcome::already_gone || o == Outcome::kept) ? "destroyed" : "failed";
     }
-    ledger_->update(record_);
+    ledger_->update(record_, true);
   } catch (const Error& e) {
     spdlog::error("task {}: cannot update its ledger record: {}", record_.id, e.what());
   }

@@ -200,7 +200,7 @@ std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
   std::optional<TaskRecord> record;
   if (ledger) {
     record = intent_record(spec, name);
-    ledger->create(*record);  // before anything exists remotely: a crash from here is found by reap
+    ledger->create(*record, true);  // before anything exists remotely (fsynced: it outlives a reboot here)
     crash_point("spawn-after-intent");
   }
   RemoteCgroupRef ref{target_, control_path_, name, "", ""};
@@ -212,7 +212,7 @@ std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
     if (record) {
       record->resources[1].state = "created";
       record->resources[1].attributes["pid"] = std::to_string(master);
-      ledger->update(*record);
+      ledger->update(*record, true);
     }
     std::vector<Marker> reply;
     RemoteSession session = start_session(spec, name, reply);
@@ -241,7 +241,7 @@ std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
       res.attributes["boot_id"] = started->field("boot_id");
       res.attributes["remote_host"] = started->field("host");
       record->state = TaskState::running;
-      ledger->update(*record);
+      ledger->update(*record, true);
       crash_point("spawn-after-launch");
     }
     auto task = std::make_unique<RemoteTask>(spec, ref, options_.lease, std::move(session), reply);

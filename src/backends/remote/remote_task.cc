@@ -217,7 +217,7 @@ void RemoteTask::record_result(const Result& result) {
       bool done = o == Outcome::destroyed || o == Outcome::already_gone || o == Outcome::kept;
       record_.resources[i].state = done ? "destroyed" : "failed";
     }
-    ledger_->update(record_);
+    ledger_->update(record_, true);
   } catch (const Error& e) {
     spdlog::error("task {}: cannot update its ledger record: {}", record_.id, e.what());
   }
