@@ -54,6 +54,10 @@ struct TaskRecord {
   std::optional<Result> result;   // once the task has ended
 };
 
+// The record of a task about to start, before any resource is added: id, backend, argv,
+// labels and stdio paths from the spec, this process as its owner, the time now.
+TaskRecord new_task_record(const TaskSpec& spec, const std::string& backend, const std::string& owner_kind);
+
 class Ledger {
  public:
   // Opens (creating it if needed) the ledger directory. Refuses, with the reason, a directory

@@ -30,6 +30,8 @@ struct TaskSpec {
   int stdin_fd = -1;              // -1: the caller's own stdin/stdout/stderr
   int stdout_fd = -1;
   int stderr_fd = -1;
+  std::string stdout_path;        // where stdout_fd leads (a file), shown in the task's record
+  std::string stderr_path;
   Limits limits;
   std::optional<Duration> timeout;                  // Task::wait() destroys the task after it
   Duration grace = std::chrono::seconds(5);         // SIGTERM -> SIGKILL delay on destroy

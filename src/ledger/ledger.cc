@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -115,6 +116,19 @@ std::string Ledger::default_dir() {
     throw Error(ErrorKind::invalid_argument,
                 "no state directory: XDG_RUNTIME_DIR is not set (use --state-dir or $CGSPAWN_STATE_DIR)");
   return std::string(runtime) + "/cgspawn";
+}
+
+TaskRecord new_task_record(const TaskSpec& spec, const std::string& backend, const std::string& owner_kind) {
+  TaskRecord record;
+  record.id = spec.id;
+  record.backend = backend;
+  record.argv = spec.argv;
+  record.labels = spec.labels;
+  record.stdout_path = spec.stdout_path;
+  record.stderr_path = spec.stderr_path;
+  record.owner = self_owner(owner_kind);
+  record.created_unix = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return record;
 }
 
 Ledger::Ledger(std::string dir) : dir_(std::move(dir)) {

@@ -55,6 +55,8 @@ TEST_CASE("long-lived: a started task is listed, waited for and destroyed by lat
   CHECK(t.at("owner").at("alive") == true);
   CHECK(t.at("owner").at("pid").is_number_integer());
   CHECK(t.at("main_pid") == processes[0].pid);
+  CHECK(t.at("stdout") == state.file("long/stdout"));  // the defaults, in the task's directory
+  CHECK(t.at("stderr") == state.file("long/stderr"));
   CHECK(t.at("result").is_null());
   REQUIRE(t.at("resources").size() == 1);
   CHECK(t.at("resources")[0].at("kind") == "cgroup");
@@ -314,4 +316,27 @@ TEST_CASE("a supervisor whose `start` is gone before the report still owns its t
   CHECK(d.exit_code == 0);
   CHECK(parent.children().empty());
   CHECK(supervisors_gone());
+}
+
+TEST_CASE("start --stdout/--stderr FILE: the task's output goes there, and the record says where") {
+  TestParent parent;
+  StateDir state;
+  Cg cg(parent, state);
+  TempDir work;
+  std::vector<std::string> args = {"start", "--parent", parent.path(), "--id", "out", "--stdout", work.file("o"),
+                                   "--stderr", work.file("e"), "--", "/bin/sh", "-c", "echo to-out; echo to-err >&2"};
+  RunResult s = cg.run(args);
+  INFO(describe_run(s));
+  REQUIRE(s.exit_code == 0);
+  RunResult w = cg.run({"wait", "out", "--timeout", "30s"});
+  CHECK(w.exit_code == 0);
+  CHECK(read_text(work.file("o")).value_or("") == "to-out\n");
+  CHECK(read_text(work.file("e")).value_or("") == "to-err\n");
+  json t = cg.status_json("out").at("task");
+  CHECK(t.at("stdout") == work.file("o"));
+  CHECK(t.at("stderr") == work.file("e"));
+  RunResult d = cg.run({"destroy", "out"});
+  CHECK(d.exit_code == 0);
+  CHECK(read_text(work.file("o")).value_or("") == "to-out\n");  // the user's files stay
+  check_nothing_left(cg, work.file("none"), false);
 }

@@ -81,8 +81,10 @@ int run() {
   std::string dir = ledger->task_dir(spec.id);
   std::unique_ptr<Task> task;
   try {
-    UniqueFd out = open_output(request.stdout_path.empty() ? dir + "/stdout" : request.stdout_path);
-    UniqueFd err = open_output(request.stderr_path.empty() ? dir + "/stderr" : request.stderr_path);
+    spec.stdout_path = request.stdout_path.empty() ? dir + "/stdout" : request.stdout_path;
+    spec.stderr_path = request.stderr_path.empty() ? dir + "/stderr" : request.stderr_path;
+    UniqueFd out = open_output(spec.stdout_path);
+    UniqueFd err = open_output(spec.stderr_path);
     spec.stdin_fd = null_in.get();
     spec.stdout_fd = out.get();
     spec.stderr_fd = err.get();

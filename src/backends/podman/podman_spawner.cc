@@ -36,10 +36,6 @@ using namespace std::chrono_literals;
 
 constexpr const char* kTaskPrefix = "cgspawn-";
 
-double wall_clock_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // mkdir -p below the cgroup2 mount. Returns the directories it created, deepest first.
 std::vector<std::string> make_parent(const std::string& parent, const std::string& mount) {
   std::vector<std::string> created;
@@ -165,13 +161,7 @@ std::vector<std::string> PodmanSpawner::run_args(const TaskSpec& spec, const Con
 }
 
 TaskRecord PodmanSpawner::intent_record(const TaskSpec& spec, const ContainerRef& ref) const {
-  TaskRecord record;
-  record.id = spec.id;
-  record.backend = "podman";
-  record.argv = spec.argv;
-  record.labels = spec.labels;
-  record.owner = self_owner(options_.owner_kind);
-  record.created_unix = wall_clock_seconds();
+  TaskRecord record = new_task_record(spec, "podman", options_.owner_kind);
   record.resources.push_back({std::string(kind::container), ref.name, "intended", ref.attributes()});
   record.resources.push_back({std::string(kind::conmon), "(not started)", "intended", {{"task_cgroup", ref.task_cgroup}}});
   record.resources.push_back({std::string(kind::cgroup), ref.task_cgroup, "intended", {}});

@@ -29,10 +29,6 @@ namespace {
 constexpr const char* kTaskPrefix = "cgspawn-";
 constexpr const char* kLedgerXattr = "user.cgspawn.ledger";
 
-double wall_clock_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 bool kernel_has_cgroup_kill() {
   utsname u{};
   if (::uname(&u) != 0) return false;
@@ -187,13 +183,7 @@ LaunchRequest ProcessSpawner::launch_request(const TaskSpec& spec, const std::st
 }
 
 TaskRecord ProcessSpawner::intent_record(const TaskSpec& spec) const {
-  TaskRecord record;
-  record.id = spec.id;
-  record.backend = "process";
-  record.argv = spec.argv;
-  record.labels = spec.labels;
-  record.owner = self_owner(options_.owner_kind);
-  record.created_unix = wall_clock_seconds();
+  TaskRecord record = new_task_record(spec, "process", options_.owner_kind);
   if (hierarchy_.layout != CgroupLayout::none)
     record.resources.push_back({std::string(kind::cgroup), parent_ + "/" + kTaskPrefix + spec.id, "intended"});
   return record;

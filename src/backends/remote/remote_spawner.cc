@@ -23,10 +23,6 @@ namespace cgspawn {
 namespace remote {
 namespace {
 
-double wall_clock_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // 8 hex of this machine and ledger: two runners using the same remote never collide.
 std::string origin_part(const std::string& ledger_dir) {
   char host[256] = {};
@@ -123,13 +119,7 @@ std::map<std::string, std::string> RemoteSpawner::attributes(const std::string& 
 }
 
 TaskRecord RemoteSpawner::intent_record(const TaskSpec& spec, const std::string& name) const {
-  TaskRecord record;
-  record.id = spec.id;
-  record.backend = "remote";
-  record.argv = spec.argv;
-  record.labels = spec.labels;
-  record.owner = self_owner(options_.owner_kind);
-  record.created_unix = wall_clock_seconds();
+  TaskRecord record = new_task_record(spec, "remote", options_.owner_kind);
   RemoteCgroupRef ref{target_, control_path_, name, "", ""};
   record.resources.push_back({std::string(kind::remote_cgroup), ref.resource_id(), "intended", attributes(name)});
   record.resources.push_back({std::string(kind::ssh_master), control_path_, "intended", attributes(name)});

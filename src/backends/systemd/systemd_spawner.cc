@@ -29,10 +29,6 @@ using namespace systemd;
 constexpr unsigned kAnchors = 1;  // cgspawn's own process in every scope (see held_child.hpp)
 constexpr auto kJobTimeout = std::chrono::seconds(120);  // a start job in a slow TCG guest
 
-double wall_clock_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 void validate(const TaskSpec& spec) {
   if (spec.argv.empty()) throw Error(ErrorKind::invalid_argument, "no program given");
   if (!valid_task_id(spec.id))
@@ -111,13 +107,7 @@ class SystemdSpawner final : public Spawner {
 };
 
 TaskRecord SystemdSpawner::intent_record(const TaskSpec& spec, const std::string& unit) const {
-  TaskRecord record;
-  record.id = spec.id;
-  record.backend = "systemd";
-  record.argv = spec.argv;
-  record.labels = spec.labels;
-  record.owner = self_owner(options_.owner_kind);
-  record.created_unix = wall_clock_seconds();
+  TaskRecord record = new_task_record(spec, "systemd", options_.owner_kind);
   ResourceRecord res{std::string(kind::scope), unit, "intended", {}};
   res.attributes["bus"] = bus_.user ? "user" : "system";
   res.attributes["uid"] = std::to_string(bus_.uid);
