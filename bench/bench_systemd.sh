@@ -4,7 +4,8 @@
 # The systemd backend in the guest VM (real systemd 252, pure cgroup v2, TCG emulation): one
 # scope spawn + verified destroy of /bin/true through the library (cgspawn-bench-systemd) and
 # through the CLI (`cgspawn run --backend systemd -- /bin/true`), against
-# `systemd-run --scope /bin/true`; and the CLI's process backend as its own start-up baseline.
+# `systemd-run --scope /bin/true`; the CLI's process backend as its own start-up baseline; and
+# the process backend's library spawn against bare fork + exec + wait (bench.cc spawn).
 # Target: ratio <= 1.0. Run on the host: boots the guest once (tests/guest/run-in-guest.sh) and
 # runs itself there. BUILD_DIR must be built and inside the git top-level the guest shares.
 set -euo pipefail
@@ -40,6 +41,8 @@ lib=$("$build/bench/cgspawn-bench-systemd" "$n")
 cg=$(per_run "$cgspawn" run -q --backend systemd -- /bin/true)
 pr=$(per_run "$cgspawn" run -q --parent /sys/fs/cgroup/cgspawn-bench -- /bin/true)
 rmdir /sys/fs/cgroup/cgspawn-bench 2>/dev/null || true
+# The process backend through the library against bare fork + exec + wait, in the guest.
+proc=$("$build/bench/cgspawn-bench" spawn "$((n * 5))" | grep -v '^ratio ')
 left=$(systemctl list-units 'cgspawn-*' --all --plain --no-legend | wc -l)
 awk -v sd="$sd" -v lib="$lib" -v cg="$cg" -v pr="$pr" -v left="$left" 'BEGIN {
   printf "systemd-run --scope /bin/true                           %8.1f ms\n", sd * 1000
@@ -48,3 +51,4 @@ awk -v sd="$sd" -v lib="$lib" -v cg="$cg" -v pr="$pr" -v left="$left" 'BEGIN {
   printf "cgspawn run --backend process /bin/true (CLI baseline)  %8.1f ms\n", pr * 1000
   printf "cgspawn-* units left afterwards                         %8d\n", left
 }'
+echo "process backend in the guest: $proc"

@@ -112,10 +112,11 @@ class Ledger::Lock {
   int fd_;
 };
 
-// A task cgroup found under a parent this ledger used, with no record.
-struct OrphanCgroup {
-  std::string path;
-  bool ours;  // marked with this ledger's xattr: safe to destroy
+// A resource of cgspawn's naming that no record names: a task cgroup under a parent this
+// ledger used, or a cgspawn-* unit of the caller's systemd manager.
+struct Orphan {
+  ResourceRecord resource;  // kind, id, and what destroying it needs
+  bool ours;                // marked as this ledger's (xattr, or the unit's Description): safe to destroy
 };
 
 struct TaskReport {
@@ -131,8 +132,9 @@ struct TaskReport {
 // unknown id.
 TaskReport destroy_task(const Ledger& ledger, const std::string& id, const DestroyOptions& options);
 
-// Orphan task cgroups: named "cgspawn-*" under this ledger's parents, with no record.
-std::vector<OrphanCgroup> find_orphans(const Ledger& ledger);
+// Orphans: task cgroups named "cgspawn-*" under this ledger's parents, and cgspawn-* units of
+// the caller's manager (the system's for root), with no record and no other ledger's mark.
+std::vector<Orphan> find_orphans(const Ledger& ledger);
 
 struct ReapReport {
   std::vector<TaskReport> tasks;

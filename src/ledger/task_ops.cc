@@ -9,6 +9,7 @@
 
 #include "backends/process/process_backend.hpp"
 #include "backends/registry.hpp"
+#include "backends/systemd/systemd_backend.hpp"
 #include "report/rows.hpp"
 #include "cgroup/cgroup.hpp"
 #include "cgroup/destroy.hpp"
@@ -129,10 +130,10 @@ TaskReport destroy_task(const Ledger& ledger, const std::string& id, const Destr
   return report;
 }
 
-std::vector<OrphanCgroup> find_orphans(const Ledger& ledger) {
+std::vector<Orphan> find_orphans(const Ledger& ledger) {
   std::vector<std::string> parents = ledger.parents();
   if (std::string d = default_parent(); !d.empty()) parents.push_back(d);
-  std::vector<OrphanCgroup> orphans;
+  std::vector<Orphan> orphans;
   std::error_code ec;
   for (const auto& parent : parents) {
     for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
@@ -147,10 +148,11 @@ std::vector<OrphanCgroup> find_orphans(const Ledger& ledger) {
       std::string mark = ledger_mark(entry.path().string());
       if (!mark.empty() && mark != ledger.dir()) continue;  // another ledger's task
       bool duplicate = false;
-      for (const auto& o : orphans) duplicate = duplicate || o.path == entry.path().string();
-      if (!duplicate) orphans.push_back({entry.path().string(), mark == ledger.dir()});
+      for (const auto& o : orphans) duplicate = duplicate || o.resource.id == entry.path().string();
+      if (!duplicate) orphans.push_back({{std::string(kind::cgroup), entry.path().string(), "created", {}}, mark == ledger.dir()});
     }
   }
+  for (auto& unit : find_orphan_units(ledger)) orphans.push_back(std::move(unit));
   return orphans;
 }
 
@@ -188,19 +190,22 @@ ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& 
   }
   if (!labels.empty()) return report;  // orphans carry no labels
   for (const auto& orphan : find_orphans(ledger)) {
-    ResourceRecord res{std::string(kind::cgroup), orphan.path, "created"};
-    if (orphans && orphan.ours) {
-      report.orphans.resources.push_back(destroy_recorded_cgroup(res, options));
+    const ResourceRecord& res = orphan.resource;
+    ResourceDestroyer destroy = destroyer_for(res.kind);
+    if (orphans && orphan.ours && destroy) {
+      report.orphans.resources.push_back(destroy(res, options));
       continue;
     }
+    std::string what = res.kind == kind::cgroup ? "task cgroup" : res.kind + " unit";
     ResourceOutcome row;
     row.resource = {res.kind, res.id};
     row.outcome = Outcome::not_guaranteed;
-    row.detail = orphans ? "a cgspawn task cgroup with no record and no mark of this ledger: left alone"
-                         : "a task cgroup with no record: destroy it with reap --orphans";
+    row.detail = orphans ? "a cgspawn " + what + " with no record and no mark of this ledger: left alone"
+                         : "a " + what + " with no record: destroy it with reap --orphans";
     report.orphans.resources.push_back(row);
   }
-  for (const auto& row : report.orphans.resources) remove_own_parent(row.resource.id);
+  for (const auto& row : report.orphans.resources)
+    if (row.resource.kind == kind::cgroup) remove_own_parent(row.resource.id);
   return report;
 }
 

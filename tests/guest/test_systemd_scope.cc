@@ -240,3 +240,40 @@ TEST_CASE("systemd scope: cgspawn run --backend systemd; reap after the caller i
   CHECK(r.exit_code == 0);
   check_gone(ids, "sd-orphan", cgroup);
 }
+
+TEST_CASE("systemd scope: a unit whose record was lost is an orphan of its ledger only; reap --orphans destroys it") {
+  TempDir tmp;
+  std::string state = tmp.file("state"), other = tmp.file("other"), pids = tmp.file("pids");
+  auto cgspawn = [&](const std::string& dir, std::vector<std::string> args) {
+    args.insert(args.begin(), cgtest::built_program("CGSPAWN_BIN"));
+    Child c(args, {"CGSPAWN_STATE_DIR=" + dir});
+    return c.wait(scaled(120s));
+  };
+  Child run({cgtest::built_program("CGSPAWN_BIN"), "run", "--backend", "systemd", "--id", "sd-lost", "--",
+             "/bin/sh", "-c", "sleep 1000 & echo $! > \"$1\"; wait", "sh", pids},
+            {"CGSPAWN_STATE_DIR=" + state});
+  REQUIRE(cgtest::wait_for_lines(pids, 1, scaled(120s)));
+  auto ids = cgtest::identify(cgtest::read_pids(pids));
+  std::string cgroup = unit_cgroup("cgspawn-sd-lost.scope");
+  run.signal(SIGKILL);
+  run.wait(scaled(30s));
+  REQUIRE(sh("rm -r " + state + "/sd-lost").status == 0);  // the record is lost; the unit runs on
+
+  RunResult listed = cgspawn(state, {"list", "--json"});
+  CAPTURE(listed.out);
+  CHECK(listed.out.find("\"id\": \"cgspawn-sd-lost.scope\"") != std::string::npos);
+  CHECK(listed.out.find("\"ours\": true") != std::string::npos);
+  CHECK(cgspawn(other, {"list", "--json"}).out.find("cgspawn-sd-lost.scope") == std::string::npos);  // not that ledger's
+
+  RunResult reported = cgspawn(state, {"reap"});
+  CAPTURE(reported.out);
+  CHECK(reported.exit_code == 1);  // found and named, but left: only --orphans destroys it
+  CHECK(reported.out.find("cgspawn-sd-lost.scope") != std::string::npos);
+  CHECK(unit_property("cgspawn-sd-lost.scope", "ActiveState") == "active");
+
+  RunResult reaped = cgspawn(state, {"reap", "--orphans", "--grace", "1s"});
+  CAPTURE(reaped.out);
+  CAPTURE(reaped.err);
+  CHECK(reaped.exit_code == 0);
+  check_gone(ids, "sd-lost", cgroup);
+}

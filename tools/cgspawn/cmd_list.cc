@@ -28,7 +28,7 @@ int list(const ListOptions& options) {
   auto labels = parse_labels(options.labels);
   auto ledger = open_ledger(options.state_dir);
   auto listing = ledger->list();
-  auto orphans = labels.empty() ? find_orphans(*ledger) : std::vector<OrphanCgroup>{};
+  auto orphans = labels.empty() ? find_orphans(*ledger) : std::vector<Orphan>{};
   nlohmann::json tasks = nlohmann::json::array(), orphan_list = nlohmann::json::array();
   for (const auto& record : listing.tasks) {
     if (!has_labels(record, labels)) continue;
@@ -36,8 +36,9 @@ int list(const ListOptions& options) {
     else std::cout << task_line(record) << "\n";
   }
   for (const auto& o : orphans) {
-    if (options.json) orphan_list.push_back({{"kind", "cgroup"}, {"id", o.path}, {"ours", o.ours}});
-    else std::cout << "orphan cgroup " << o.path << " (no record" << (o.ours ? "" : ", not marked as this ledger's") << ")\n";
+    if (options.json) orphan_list.push_back({{"kind", o.resource.kind}, {"id", o.resource.id}, {"ours", o.ours}});
+    else std::cout << "orphan " << o.resource.kind << " " << o.resource.id << " (no record"
+                   << (o.ours ? "" : ", not marked as this ledger's") << ")\n";
   }
   for (const auto& c : listing.corrupt) print_error(c);
   if (options.json)

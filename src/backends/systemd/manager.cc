@@ -60,6 +60,17 @@ std::optional<sdbus::ObjectPath> Manager::get_unit(const std::string& name) {
   }
 }
 
+std::vector<Manager::UnitInfo> Manager::list_units(const std::vector<std::string>& patterns) {
+  using Row = sdbus::Struct<std::string, std::string, std::string, std::string, std::string, std::string,
+                            sdbus::ObjectPath, std::uint32_t, std::string, sdbus::ObjectPath>;
+  auto reply = call("ListUnitsByPatterns", [&](sdbus::MethodCall& c) { c << std::vector<std::string>{} << patterns; });
+  std::vector<Row> rows;
+  reply >> rows;
+  std::vector<UnitInfo> units;
+  for (const auto& r : rows) units.push_back({r.get<0>(), r.get<1>(), r.get<3>(), r.get<6>()});
+  return units;
+}
+
 std::string Manager::version() {
   return manager_->getProperty("Version").onInterface(kManager).get<std::string>();
 }

@@ -32,6 +32,13 @@ class Manager {
   std::optional<sdbus::ObjectPath> get_unit(const std::string& name);
   std::string version();
 
+  struct UnitInfo {
+    std::string name, description, active_state;
+    sdbus::ObjectPath path;
+  };
+  // Loaded units whose names match one of `patterns` (shell globs), in any state.
+  std::vector<UnitInfo> list_units(const std::vector<std::string>& patterns);
+
   sdbus::Variant property(const sdbus::ObjectPath& unit, const std::string& interface, const std::string& name);
   std::string unit_string(const sdbus::ObjectPath& unit, const std::string& name);  // org.freedesktop.systemd1.Unit
 

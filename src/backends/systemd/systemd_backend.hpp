@@ -12,6 +12,9 @@ namespace cgspawn {
 std::unique_ptr<Spawner> make_systemd_backend(const BackendOptions& options);
 Capabilities systemd_backend_capabilities(const BackendOptions& options);
 
+// cgspawn-* units of the caller's manager with no record in `ledger` (none without systemd).
+std::vector<Orphan> find_orphan_units(const Ledger& ledger);
+
 // A recorded scope or service unit, destroyed and verified from its record (owner gone).
 ResourceOutcome destroy_recorded_systemd_unit(const ResourceRecord& resource, const DestroyOptions& options);
 

@@ -64,10 +64,10 @@ bool unknown_pidfds(const sdbus::Error& e) { return e.getMessage().find("PIDFDs"
 // manager does not know it; an existing unit of the name (a failed one, from an earlier task
 // of this id) is reset once and the start retried. Returns the start job.
 sdbus::ObjectPath start_scope(Manager& manager, const std::string& name, const TaskSpec& spec,
-                              ScopeProcesses processes) {
+                              const std::string& ledger_dir, ScopeProcesses processes) {
   bool reset_tried = false;
   for (;;) {
-    std::vector<Property> properties = common_properties(spec, kAnchors);
+    std::vector<Property> properties = common_properties(spec, ledger_dir, kAnchors);
     add_scope_processes(properties, processes);
     try {
       return manager.start_transient(name, properties);
@@ -138,7 +138,7 @@ std::unique_ptr<Task> SystemdSpawner::spawn(const TaskSpec& input) {
     auto anchor = std::make_unique<Anchor>();
     HeldChild child(request);
     ScopeProcesses processes{{child.pid(), anchor->pid()}, {child.pidfd(), anchor->pidfd()}, PidHandover::pidfds};
-    sdbus::ObjectPath job = start_scope(*manager, name, spec, processes);
+    sdbus::ObjectPath job = start_scope(*manager, name, spec, options_.ledger ? options_.ledger->dir() : "", processes);
     started = true;
     spdlog::debug("task {}: StartTransientUnit queued {}", spec.id, std::string(job));
     std::string result = manager->jobs().wait(job, Clock::now() + kJobTimeout);

@@ -10,26 +10,36 @@ Property prop(const std::string& name, T value) {
   return Property{name, sdbus::Variant(std::move(value))};
 }
 
-std::string description(const TaskSpec& spec) {
-  std::string text = "cgspawn task " + spec.id + ":";
+constexpr const char* kLedgerMark = " [ledger ";
+
+}  // namespace
+
+std::string unit_description(const TaskSpec& spec, const std::string& ledger_dir) {
+  std::string text = "cgspawn task " + spec.id + (ledger_dir.empty() ? "" : kLedgerMark + ledger_dir + "]") + ":";
   for (const auto& arg : spec.argv) {
-    if (text.size() > 200) return text + " ...";
+    if (text.size() > 200 + ledger_dir.size()) return text + " ...";
     text += " " + arg;
   }
   return text;
 }
 
-}  // namespace
+std::string ledger_of_description(const std::string& description) {
+  auto start = description.find(kLedgerMark);
+  if (start == std::string::npos) return "";
+  start += std::string(kLedgerMark).size();
+  auto end = description.find("]:", start);
+  return end == std::string::npos ? "" : description.substr(start, end - start);
+}
 
 std::string unit_name(const std::string& id, const std::string& unit_type) {
   return kUnitPrefix + id + "." + unit_type;
 }
 
-std::vector<Property> common_properties(const TaskSpec& spec, unsigned extra_tasks) {
+std::vector<Property> common_properties(const TaskSpec& spec, const std::string& ledger_dir, unsigned extra_tasks) {
   using std::chrono::duration_cast;
   using std::chrono::microseconds;
   std::vector<Property> p;
-  p.push_back(prop("Description", description(spec)));
+  p.push_back(prop("Description", unit_description(spec, ledger_dir)));
   // Unloaded as soon as it is inactive, failed or not: nothing of the task lingers in systemd.
   p.push_back(prop("CollectMode", std::string("inactive-or-failed")));
   const Limits& l = spec.limits;

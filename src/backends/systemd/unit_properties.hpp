@@ -32,10 +32,16 @@ struct ServiceExec {
   int stdio[3] = {0, 1, 2};              // handed to systemd as file descriptors
 };
 
+// "cgspawn task ID [ledger DIR]: ARGV...": the ledger part marks the unit as that ledger's
+// (the unit's own xattr, as cgroups have: `reap --orphans` destroys only its own).
+std::string unit_description(const TaskSpec& spec, const std::string& ledger_dir);
+// The DIR of a description made by unit_description ("" when it names none).
+std::string ledger_of_description(const std::string& description);
+
 // Description, CollectMode=inactive-or-failed, the limits (MemoryMax with MemorySwapMax=0,
 // TasksMax, CPUQuotaPerSecUSec), TimeoutStopUSec from the grace and SendSIGKILL=yes.
 // `extra_tasks`: processes of cgspawn's own in the unit, added to TasksMax.
-std::vector<Property> common_properties(const TaskSpec& spec, unsigned extra_tasks);
+std::vector<Property> common_properties(const TaskSpec& spec, const std::string& ledger_dir, unsigned extra_tasks);
 
 void add_scope_processes(std::vector<Property>& properties, const ScopeProcesses& processes);
 void add_service_exec(std::vector<Property>& properties, const ServiceExec& exec);
