@@ -36,6 +36,7 @@ void check_nothing_left(const Lab& lab, const std::string& state) {
                 "local ssh processes left for " << state);
   RunResult list = rtest::cgspawn_in(state, {"list", "--state-dir", state});
   CHECK_MESSAGE(list.out.find("remote") == std::string::npos, "records left: " << list.out);
+  CHECK_MESSAGE(!cgtest::exists(state + "/.ssh-mux"), "the ssh control directory is left in " << state);
 }
 
 std::vector<std::string> hostile_words(const std::string& canary) {
@@ -117,6 +118,21 @@ TEST_CASE("capabilities: the probe shows what the remote has") {
 TEST_CASE("hostile argv arrives byte-exact under a bash login shell") { check_argv_byte_exact(rtest::bash_lab()); }
 TEST_CASE("hostile argv arrives byte-exact under a dash login shell") { check_argv_byte_exact(rtest::dash_lab()); }
 TEST_CASE("the task's exit status travels in-band (0, 7, and 255)") { check_exit_status(rtest::bash_lab()); }
+
+TEST_CASE("--lease none: the task runs without one, and its report says so") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  std::string result = dir.file("result.json");
+  RunResult r = rtest::cgspawn_in(state_dir(dir), rtest::remote_args("run", lab, state_dir(dir),
+                                                                     {"-q", "--lease", "none", "--result", result}, {"true"}));
+  INFO(all_of(r));
+  CHECK(r.exit_code == 0);
+  std::string json = cgtest::read_text(result).value_or("");
+  CAPTURE(json);
+  CHECK(json.find("the task had no lease (--lease none)") != std::string::npos);
+  CHECK(json.find("\"complete\": true") != std::string::npos);
+  check_nothing_left(lab, state_dir(dir));
+}
 
 TEST_CASE("escapees on the remote (setsid daemon, SIGTERM ignorer, 100 sleepers) are destroyed and verified") {
   const Lab& lab = rtest::bash_lab();

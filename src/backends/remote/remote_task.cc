@@ -173,6 +173,7 @@ ResourceOutcome RemoteTask::destroy_remote(const DestroyOptions& options) {
   RemoteCgroupRef ref = ref_;
   ref.if_unreachable = lease_promise(ref_.cgroup, lease_, last_heartbeat_text());
   ResourceOutcome row = kill_remote_cgroup(ref, options);
+  if (!lease_) row.detail += "; the task had no lease (--lease none): had this side died, nothing would have stopped it";
   bool verified = row.outcome == Outcome::destroyed || row.outcome == Outcome::already_gone;
   stop_pump();
   session_.heartbeat.reset();  // EOF for the agent: after a verified destroy it just says ENDED

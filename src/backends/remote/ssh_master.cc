@@ -74,6 +74,9 @@ int ensure_master(const SshTarget& target, const std::string& control_path) {
   auto deadline = Clock::now() + std::chrono::seconds(kConnectTimeout + 15);
   SshOutput r = run_ssh(ssh_argv(target, Mux::master, control_path, ""), deadline);
   if (!exited_ok(r)) {
+    // Nothing is left of a start that could not connect: no lock file, no empty socket dir.
+    ::unlink((control_path + ".lock").c_str());
+    ::rmdir(dir_of(control_path).c_str());
     std::string why = one_line(r.err);
     if (!r.status) why = "no answer within " + format_seconds(r.seconds) + (why.empty() ? "" : ": " + why);
     else if (why.empty()) why = "ssh exited with status " + std::to_string(WEXITSTATUS(*r.status));
