@@ -11,8 +11,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <mutex>
+#include <sstream>
 
 #include "backends/process/process_backend.hpp"
+#include "backends/systemd/bus.hpp"
+#include "backends/systemd/delegated_scope.hpp"
 #include "backends/process/process_task.hpp"
 #include "cgroup/destroy.hpp"
 #include "cgroup/hierarchy.hpp"
@@ -21,6 +24,7 @@
 #include "launch/launcher.hpp"
 #include "cgspawn/parse.hpp"
 #include "util/crash_point.hpp"
+#include "util/file_io.hpp"
 #include "util/sys_error.hpp"
 
 namespace cgspawn {
@@ -77,12 +81,32 @@ std::string path_of(const TaskSpec& spec) {
   return path ? path : "";
 }
 
+// As root on a systemd host with pure cgroup v2, and no parent named: the system manager
+// hands cgspawn a delegated scope to make task cgroups in, instead of cgspawn writing into
+// cgroups systemd owns. Not for a user: moving a task into a scope of its user manager needs
+// write access to a cgroup both share (user-UID.slice, root's), so a user runs cgspawn inside
+// a delegated subtree of its own instead (the default parent below its own cgroup).
+bool use_delegated_scope(const ProcessSpawnerOptions& options, const Hierarchy& hierarchy) {
+  const char* env_parent = std::getenv("CGSPAWN_PARENT");
+  if (!options.parent.empty() || (env_parent && *env_parent) || hierarchy.layout != CgroupLayout::unified) return false;
+  return ::geteuid() == 0 && systemd::find_bus(false).unavailable.empty();
+}
+
+// Where the system manager takes a delegated scope's controllers from: the root cgroup.
+Capability delegated_capability(const std::string& controller, const Hierarchy& hierarchy) {
+  const std::string& base = hierarchy.mount;
+  std::istringstream in(read_file(base + "/cgroup.controllers").value_or(""));
+  for (std::string word; in >> word;)
+    if (word == controller) return {true, "systemd delegates it to cgspawn's scope (Delegate=yes; from " + base + ")"};
+  return {false, "systemd cannot delegate " + controller + ": it is not in " + base + "/cgroup.controllers"};
+}
+
 class ProcessSpawner final : public Spawner {
  public:
   explicit ProcessSpawner(const ProcessSpawnerOptions& options)
-      : hierarchy_(discover_hierarchy()),
-        parent_(options.parent.empty() ? default_parent() : options.parent),
-        options_(options) {
+      : hierarchy_(discover_hierarchy()), options_(options), delegated_(use_delegated_scope(options, hierarchy_)) {
+    if (delegated_) return;  // the parent is the scope, made at the first spawn
+    parent_ = options.parent.empty() ? default_parent() : options.parent;
     check_parent(parent_, hierarchy_);
     // cgspawn's own default parent goes when empty; one named by $CGSPAWN_PARENT is the user's.
     const char* env_parent = std::getenv("CGSPAWN_PARENT");
@@ -97,18 +121,29 @@ class ProcessSpawner final : public Spawner {
   LaunchRequest launch_request(const TaskSpec& spec, const std::string& program) const;
   std::vector<std::string> prune_dirs();
   void note_created(const std::vector<std::string>& created);
+  void ensure_parent();
 
   TaskRecord intent_record(const TaskSpec& spec) const;
   void record_cgroup(TaskRecord& record, const Cgroup& cgroup) const;
 
   Hierarchy hierarchy_;
-  std::string parent_;
   ProcessSpawnerOptions options_;
+  bool delegated_;  // task cgroups in a delegated scope (scope_, from the first spawn on)
+  // Guards parent_, scope_ and prune_dirs_.
+  mutable std::mutex mutex_;
+  std::string parent_;
+  std::unique_ptr<systemd::DelegatedScope> scope_;
   // Parent cgroups this spawner made (and the default parent, cgspawn's own): removed again,
   // deepest first, when a task ends and they are empty.
-  std::mutex mutex_;
   std::vector<std::string> prune_dirs_;
 };
+
+void ProcessSpawner::ensure_parent() {
+  std::lock_guard lock(mutex_);
+  if (!delegated_ || scope_) return;
+  scope_ = systemd::DelegatedScope::start(false);
+  parent_ = scope_->cgroup();
+}
 
 std::vector<std::string> ProcessSpawner::prune_dirs() {
   std::lock_guard lock(mutex_);
@@ -123,10 +158,13 @@ void ProcessSpawner::note_created(const std::vector<std::string>& created) {
 }
 
 Capabilities ProcessSpawner::capabilities() const {
+  std::lock_guard lock(mutex_);
   Capabilities caps;
   caps.backend = "process";
-  caps.usable = {true, hierarchy_.layout == CgroupLayout::none
-                           ? "no cgroup2: tasks run as process groups"
+  caps.usable = {true, hierarchy_.layout == CgroupLayout::none ? "no cgroup2: tasks run as process groups"
+                       : delegated_ && !scope_
+                           ? std::string("task cgroups in a transient scope that systemd delegates to cgspawn "
+                                         "(Delegate=yes), made at the first spawn")
                            : "task cgroups under " + parent_};
   if (hierarchy_.layout == CgroupLayout::none) {
     caps.kill_all = {false, "no cgroup2 on this host: only the task's process group is signalled; "
@@ -143,6 +181,12 @@ Capabilities ProcessSpawner::capabilities() const {
   else
     caps.survives_caller_crash = {false, "no ledger given: a task whose caller dies keeps running in its "
                                          "cgroup and nothing records where"};
+  if (delegated_ && !scope_) {
+    caps.memory_max = delegated_capability("memory", hierarchy_);
+    caps.pids_max = delegated_capability("pids", hierarchy_);
+    caps.cpu_max = delegated_capability("cpu", hierarchy_);
+    return caps;
+  }
   caps.memory_max = controller_capability("memory", parent_, hierarchy_);
   caps.pids_max = controller_capability("pids", parent_, hierarchy_);
   caps.cpu_max = controller_capability("cpu", parent_, hierarchy_);
@@ -204,6 +248,7 @@ std::unique_ptr<Task> ProcessSpawner::spawn(const TaskSpec& input) {
   if (spec.id.empty()) spec.id = make_task_id();
   validate(spec);
   std::string program = resolve_program(spec.argv[0], path_of(spec));
+  ensure_parent();
   LaunchRequest request = launch_request(spec, program);
   const Ledger* ledger = options_.ledger.get();
   std::optional<TaskRecord> record;
