@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -53,6 +54,8 @@ int open_write(const std::string& path) {
   return fd;
 }
 
+void runners_sigchld(int) {}  // what it does is not the point: that it is still the one installed
+
 }  // namespace
 
 TEST_CASE("exit code, id, backend, argv and labels reach the Result") {
@@ -75,6 +78,36 @@ TEST_CASE("exit code, id, backend, argv and labels reach the Result") {
   CHECK(only_row(r).killed.empty());
   CHECK(only_row(r).killed_total == 0);
   check_clean(r, parent, "exit7");
+}
+
+TEST_CASE("a good guest: the runner's children, SIGCHLD handler, cgroup and fds are left alone") {
+  TestParent parent;
+  TempDir tmp;
+  pid_t stranger = ::fork();  // the runner's own child, dead and not reaped yet
+  REQUIRE(stranger >= 0);
+  if (stranger == 0) ::_exit(0);
+  REQUIRE(eventually([&] { return process_state(stranger) == "Z"; }));  // a waitpid(-1) would reap it now
+  struct sigaction mine = {}, before = {}, after = {};
+  mine.sa_handler = runners_sigchld;
+  mine.sa_flags = SA_RESTART;
+  REQUIRE(::sigaction(SIGCHLD, &mine, &before) == 0);
+  std::optional<std::string> cgroup = read_text("/proc/self/cgroup");
+
+  auto spec = shell("guest", "ls /proc/self/fd");
+  spec.stdout_fd = open_write(tmp.file("fds"));
+  Result r = spawner_under(parent)->spawn(spec)->wait();
+  ::close(spec.stdout_fd);
+  ::sigaction(SIGCHLD, &before, &after);
+
+  CHECK(r.exit.code == 0);
+  CHECK(::waitpid(stranger, nullptr, WNOHANG) == stranger);
+  CHECK((after.sa_handler == runners_sigchld));  // (()): doctest cannot print a function pointer
+  CHECK(read_text("/proc/self/cgroup") == cgroup);
+  std::string fds = read_text(tmp.file("fds")).value_or("");
+  CAPTURE(fds);
+  // 0-2 and the directory ls reads; an fd the library leaked into the task would be one more.
+  CHECK(split_lines(fds) == std::vector<std::string>{"0", "1", "2", "3"});
+  check_clean(r, parent, "guest");
 }
 
 TEST_CASE("death by a signal nobody from cgspawn sent") {

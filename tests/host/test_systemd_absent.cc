@@ -29,9 +29,10 @@ std::size_t entries(const std::string& dir) {
   return n;
 }
 
-// `cgspawn VERB --backend systemd ... -- touch MARKER`: refused, nothing ran, nothing recorded.
-void check_refused(const std::string& verb, std::vector<std::string> backend_args, std::vector<std::string> env,
-                   const std::string& reason) {
+// `cgspawn VERB --backend systemd ... -- touch MARKER`: refused, nothing ran, nothing recorded. Returns
+// what it printed, for more checks.
+RunResult check_refused(const std::string& verb, std::vector<std::string> backend_args,
+                        std::vector<std::string> env, const std::string& reason) {
   TempDir tmp;
   std::string state = tmp.file("state"), marker = tmp.file("ran");
   std::vector<std::string> args = {built_program("CGSPAWN_BIN"), verb, "--backend", "systemd"};
@@ -47,6 +48,7 @@ void check_refused(const std::string& verb, std::vector<std::string> backend_arg
   CHECK(r.seconds < 5);
   CHECK_FALSE(exists(marker));
   CHECK(entries(state) == 0);
+  return r;
 }
 
 }  // namespace
@@ -62,6 +64,15 @@ TEST_CASE("systemd absent: --user without a user bus names both places it looked
   check_refused("run", {"--user"}, {"XDG_RUNTIME_DIR=" + runtime.path()},
                 "no user bus: $DBUS_SESSION_BUS_ADDRESS is unset and $XDG_RUNTIME_DIR/bus (" + runtime.path() +
                     "/bus) does not exist");
+}
+
+TEST_CASE("systemd absent: --user with a dead session bus address tries $XDG_RUNTIME_DIR/bus too") {
+  TempDir runtime;
+  std::string dead = "unix:path=" + runtime.file("no-such-socket");
+  std::vector<std::string> env = {"DBUS_SESSION_BUS_ADDRESS=" + dead, "XDG_RUNTIME_DIR=" + runtime.path()};
+  RunResult r = check_refused("run", {"--user"}, env,
+                              "cannot connect to the user bus: $DBUS_SESSION_BUS_ADDRESS (" + dead + "): ");
+  CHECK(r.err.find("; $XDG_RUNTIME_DIR/bus (unix:path=" + runtime.path() + "/bus): ") != std::string::npos);
 }
 
 TEST_CASE("systemd absent: backends --json says why, for every capability") {
