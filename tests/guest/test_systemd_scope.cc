@@ -277,3 +277,59 @@ TEST_CASE("systemd scope: a unit whose record was lost is an orphan of its ledge
   CHECK(reaped.exit_code == 0);
   check_gone(ids, "sd-lost", cgroup);
 }
+
+TEST_CASE("systemd service (--unit-type service): exit status from ExecMain*, a daemon destroyed, no unit left") {
+  TempDir tmp;
+  std::string state = tmp.file("state"), pids = tmp.file("pids"), result = tmp.file("result.json");
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {cgtest::built_program("CGSPAWN_BIN"), "run", "-q", "--backend", "systemd", "--unit-type",
+                               "service", "--result", result});
+    Child c(args, {"CGSPAWN_STATE_DIR=" + state});
+    return c.wait(scaled(120s));
+  };
+  RunResult exited = run({"--id", "sv-exit", "--", "/bin/sh", "-c", "exit 3"});
+  CAPTURE(exited.err);
+  CHECK(exited.exit_code == 3);
+  std::string json = cgtest::read_text(result).value_or("");
+  CAPTURE(json);
+  CHECK(json.find("\"kind\": \"service\"") != std::string::npos);
+  CHECK(json.find("cgspawn-sv-exit.service") != std::string::npos);
+  CHECK(json.find("\"complete\": true") != std::string::npos);
+  CHECK(unit_gone("cgspawn-sv-exit.service"));
+
+  RunResult signaled = run({"--id", "sv-sig", "--", "/bin/sh", "-c", "kill -9 $$"});
+  CHECK(signaled.exit_code == 128 + 9);
+
+  RunResult timed_out = run({"--id", "sv-daemon", "--timeout", "3s", "--grace", "1s", "--", "/bin/sh", "-c",
+                             "setsid /bin/sh -c 'sleep 1000 & echo $! > \"$1\"; wait' sh \"$1\" & exec sleep 1000", "sh", pids});
+  CAPTURE(timed_out.err);
+  CHECK(timed_out.exit_code == 124);
+  auto daemon = cgtest::identify(cgtest::read_pids(pids));
+  REQUIRE(daemon.size() == 1);
+  CHECK(cgtest::still_alive(daemon, scaled(10s)).empty());
+  CHECK(unit_gone("cgspawn-sv-daemon.service"));
+
+  RunResult missing = run({"--id", "sv-missing", "--", "/nonexistent/program"});
+  CHECK(missing.exit_code == 127);
+  CHECK(unit_gone("cgspawn-sv-missing.service"));
+}
+
+TEST_CASE("systemd service: start, then wait gives the status systemd recorded; destroy collects it") {
+  TempDir tmp;
+  std::string state = tmp.file("state");
+  auto cgspawn = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), cgtest::built_program("CGSPAWN_BIN"));
+    Child c(args, {"CGSPAWN_STATE_DIR=" + state});
+    return c.wait(scaled(120s));
+  };
+  RunResult started = cgspawn({"start", "--backend", "systemd", "--unit-type", "service", "--id", "sv-start", "--",
+                               "/bin/sh", "-c", "sleep 1; exit 5"});
+  CAPTURE(started.err);
+  REQUIRE(started.exit_code == 0);
+  RunResult waited = cgspawn({"wait", "sv-start", "--timeout", "60s"});
+  CAPTURE(waited.err);
+  CHECK(waited.exit_code == 5);
+  RunResult destroyed = cgspawn({"destroy", "sv-start"});
+  CHECK(destroyed.exit_code == 0);
+  CHECK(unit_gone("cgspawn-sv-start.service"));
+}

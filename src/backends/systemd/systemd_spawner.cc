@@ -5,12 +5,15 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <functional>
 #include <fstream>
 
 #include "backends/systemd/bus.hpp"
 #include "backends/systemd/held_child.hpp"
 #include "backends/systemd/manager.hpp"
 #include "backends/systemd/scope_verify.hpp"
+#include "backends/systemd/service_task.hpp"
 #include "backends/systemd/systemd_backend.hpp"
 #include "backends/systemd/systemd_task.hpp"
 #include "backends/systemd/unit_destroy.hpp"
@@ -60,23 +63,19 @@ LaunchRequest launch_request(const TaskSpec& spec) {
 
 bool unknown_pidfds(const sdbus::Error& e) { return e.getMessage().find("PIDFDs") != std::string::npos; }
 
-// StartTransientUnit in mode "fail". PIDFDs (systemd >= 255) falls back to PIDs where the
-// manager does not know it; an existing unit of the name (a failed one, from an earlier task
-// of this id) is reset once and the start retried. Returns the start job.
-sdbus::ObjectPath start_scope(Manager& manager, const std::string& name, const TaskSpec& spec,
-                              const std::string& ledger_dir, ScopeProcesses processes) {
+// StartTransientUnit in mode "fail", with the properties `properties()` makes (again after
+// `retry_with` adjusted them for an error it knows, and returned true). An existing unit of
+// the name (a failed one, from an earlier task of this id) is reset once and the start
+// retried. Returns the start job.
+sdbus::ObjectPath start_unit(Manager& manager, const std::string& name,
+                             const std::function<std::vector<Property>()>& properties,
+                             const std::function<bool(const sdbus::Error&)>& retry_with) {
   bool reset_tried = false;
   for (;;) {
-    std::vector<Property> properties = common_properties(spec, ledger_dir, kAnchors);
-    add_scope_processes(properties, processes);
     try {
-      return manager.start_transient(name, properties);
+      return manager.start_transient(name, properties());
     } catch (const sdbus::Error& e) {
-      if (processes.handover == PidHandover::pidfds && unknown_pidfds(e)) {
-        spdlog::debug("{}: the manager does not know PIDFDs ({}): using PIDs", name, describe(e));
-        processes.handover = PidHandover::pids;
-        continue;
-      }
+      if (retry_with(e)) continue;
       if (e.getName() == kUnitExists && !reset_tried) {
         reset_tried = true;
         try {
@@ -92,6 +91,39 @@ sdbus::ObjectPath start_scope(Manager& manager, const std::string& name, const T
   }
 }
 
+// A scope for held processes. PIDFDs (systemd >= 255) falls back to PIDs where the manager
+// does not know it.
+sdbus::ObjectPath start_scope(Manager& manager, const std::string& name, const TaskSpec& spec,
+                              const std::string& ledger_dir, ScopeProcesses processes) {
+  auto properties = [&] {
+    std::vector<Property> p = common_properties(spec, ledger_dir, kAnchors);
+    add_scope_processes(p, processes);
+    return p;
+  };
+  auto retry_with = [&](const sdbus::Error& e) {
+    if (processes.handover != PidHandover::pidfds || !unknown_pidfds(e)) return false;
+    spdlog::debug("{}: the manager does not know PIDFDs ({}): using PIDs", name, describe(e));
+    processes.handover = PidHandover::pids;
+    return true;
+  };
+  return start_unit(manager, name, properties, retry_with);
+}
+
+// A service that runs the program itself (Type=exec: the start job fails if it cannot exec).
+sdbus::ObjectPath start_service(Manager& manager, const std::string& name, const TaskSpec& spec,
+                                const std::string& ledger_dir, const ServiceExec& exec) {
+  auto properties = [&] {
+    std::vector<Property> p = common_properties(spec, ledger_dir, 0);
+    // A service whose program failed must stay loaded (failed) until cgspawn has read its
+    // ExecMain* and reset it: "inactive" only, not "inactive-or-failed".
+    for (auto& property : p)
+      if (property.get<0>() == "CollectMode") property.get<1>() = sdbus::Variant(std::string("inactive"));
+    add_service_exec(p, exec);
+    return p;
+  };
+  return start_unit(manager, name, properties, [](const sdbus::Error&) { return false; });
+}
+
 class SystemdSpawner final : public Spawner {
  public:
   SystemdSpawner(const BackendOptions& options, BusTarget bus) : options_(options), bus_(std::move(bus)) {}
@@ -100,15 +132,16 @@ class SystemdSpawner final : public Spawner {
   std::unique_ptr<Task> spawn(const TaskSpec& spec) override;
 
  private:
-  TaskRecord intent_record(const TaskSpec& spec, const std::string& unit) const;
+  TaskRecord intent_record(const TaskSpec& spec, const std::string& unit, const std::string& kind) const;
+  std::unique_ptr<Task> spawn_service(TaskSpec spec);
 
   BackendOptions options_;
   BusTarget bus_;
 };
 
-TaskRecord SystemdSpawner::intent_record(const TaskSpec& spec, const std::string& unit) const {
+TaskRecord SystemdSpawner::intent_record(const TaskSpec& spec, const std::string& unit, const std::string& kind) const {
   TaskRecord record = new_task_record(spec, "systemd", options_.owner_kind);
-  ResourceRecord res{std::string(kind::scope), unit, "intended", {}};
+  ResourceRecord res{kind, unit, "intended", {}};
   res.attributes["bus"] = bus_.user ? "user" : "system";
   res.attributes["uid"] = std::to_string(bus_.uid);
   record.resources.push_back(res);
@@ -122,13 +155,14 @@ std::unique_ptr<Task> SystemdSpawner::spawn(const TaskSpec& input) {
   TaskSpec spec = input;
   if (spec.id.empty()) spec.id = make_task_id();
   validate(spec);
+  if (options_.unit_type == "service") return spawn_service(std::move(spec));
   LaunchRequest request = launch_request(spec);
   std::string name = unit_name(spec.id, "scope");
   auto manager = std::make_unique<Manager>(bus_);  // JobRemoved is matched from here on
   std::shared_ptr<const Ledger> ledger = options_.ledger;
   std::optional<TaskRecord> record;
   if (ledger) {
-    record = intent_record(spec, name);
+    record = intent_record(spec, name, std::string(kind::scope));
     ledger->create(*record);  // before the unit exists: a crash from here on is found by reap
     crash_point("spawn-after-intent");
   }
@@ -183,8 +217,6 @@ BusLookup usable_bus(const BackendOptions& o) {
     throw Error(ErrorKind::invalid_argument, "unknown --unit-type \"" + o.unit_type + "\": use scope or service");
   BusLookup lookup = find_bus(o.user_manager);
   if (!lookup.unavailable.empty()) throw Error(ErrorKind::unsupported, lookup.unavailable);
-  if (o.unit_type == "service")
-    throw Error(ErrorKind::unsupported, "--unit-type service is not implemented yet: use scope");
   return lookup;
 }
 
@@ -200,6 +232,91 @@ Capability limit_capability(const std::string& controller, const BusTarget& bus)
     if (word == controller) return {true, "set as a unit property, read back from " + controller + ".* at spawn"};
   return {false, "the " + controller + " controller is not available in " + base +
                      (bus.user ? " (not delegated to the user manager)" : "")};
+}
+
+// The main process and cgroup of a started service ("" and 0 when it has ended already).
+struct ServiceState {
+  pid_t main_pid = 0;
+  std::string cgroup;
+};
+
+ServiceState service_state(Manager& manager, const std::string& name) {
+  const char* iface = "org.freedesktop.systemd1.Service";
+  try {
+    auto path = manager.get_unit(name);
+    if (!path) throw Error(ErrorKind::system, name + " is not loaded after its start job finished");
+    ServiceState s;
+    s.main_pid = static_cast<pid_t>(manager.property(*path, iface, "MainPID").get<std::uint32_t>());
+    std::string group = manager.property(*path, iface, "ControlGroup").get<std::string>();
+    if (!group.empty()) s.cgroup = discover_hierarchy().mount + group;
+    return s;
+  } catch (const sdbus::Error& e) {
+    throw translate("read the state of " + name, e);
+  }
+}
+
+std::string absolute_dir(const std::string& dir) {
+  return std::filesystem::absolute(dir.empty() ? "." : dir).lexically_normal().string();
+}
+
+// --unit-type service: systemd itself starts and supervises the program. Recorded first; the
+// start job must be "done" (Type=exec: the program was executed); then its MainPID is
+// watched. The limits' controllers are checked before anything starts (systemd applies the
+// limits before the exec), and read back from the cgroup while it exists.
+std::unique_ptr<Task> SystemdSpawner::spawn_service(TaskSpec spec) {
+  LaunchRequest request = launch_request(spec);  // a missing program makes nothing (127/126)
+  const Limits& l = spec.limits;
+  for (auto [given, controller] : {std::pair{l.memory_max_bytes.has_value(), "memory"},
+                                   std::pair{l.pids_max.has_value(), "pids"}, std::pair{l.cpu_max_percent.has_value(), "cpu"}}) {
+    Capability c = limit_capability(controller, bus_);
+    if (given && !c.available) throw Error(ErrorKind::unsupported, std::string("cannot enforce the ") + controller + " limit: " + c.reason);
+  }
+  std::string name = unit_name(spec.id, "service");
+  auto manager = std::make_unique<Manager>(bus_);  // JobRemoved is matched from here on
+  std::shared_ptr<const Ledger> ledger = options_.ledger;
+  std::optional<TaskRecord> record;
+  if (ledger) {
+    record = intent_record(spec, name, std::string(kind::service));
+    ledger->create(*record);
+    crash_point("spawn-after-intent");
+  }
+  UnitRef unit{std::string(kind::service), name, ""};
+  bool started = false;
+  try {
+    ServiceExec exec{request.program, request.argv, request.envp, absolute_dir(spec.cwd), {}};
+    for (int i = 0; i < 3; ++i) exec.stdio[i] = request.stdio[i] >= 0 ? request.stdio[i] : i;
+    auto begun = Clock::now();
+    sdbus::ObjectPath job = start_service(*manager, name, spec, options_.ledger ? options_.ledger->dir() : "", exec);
+    started = true;
+    std::string result = manager->jobs().wait(job, Clock::now() + kJobTimeout);
+    if (result != "done")
+      throw Error(ErrorKind::system, "the start job of " + name + " ended with \"" + result +
+                                         "\": systemd could not start " + request.program + " (its journal says why)");
+    ServiceState state = service_state(*manager, name);
+    unit.cgroup = state.cgroup;
+    if (record) {
+      record->resources[0].state = "created";
+      record->resources[0].attributes["cgroup"] = unit.cgroup;
+      record->state = TaskState::running;
+      record->main_pid = state.main_pid;
+      ledger->update(*record);
+      crash_point("spawn-after-launch");
+    }
+    if (!unit.cgroup.empty() && ::access(unit.cgroup.c_str(), F_OK) == 0) verify_limits(unit.cgroup, spec.limits, 0, bus_.user);
+    spdlog::debug("task {}: main pid {} in {} ({})", spec.id, state.main_pid, name, unit.cgroup);
+    TaskRecordRef ref{ledger, record ? std::move(*record) : TaskRecord{}, options_.keep_record};
+    return std::make_unique<ServiceTask>(std::move(spec), std::move(manager), std::move(unit), state.main_pid, begun,
+                                         std::move(ref));
+  } catch (...) {
+    if (started) {
+      DestroyOptions now;
+      now.grace = Duration::zero();
+      ResourceOutcome row = destroy_unit(*manager, unit, now);
+      if (row.outcome == Outcome::failed) spdlog::error("task {}: {} left: {}", spec.id, name, row.detail);
+    }
+    if (record) ledger->remove(record->id);
+    throw;
+  }
 }
 
 }  // namespace

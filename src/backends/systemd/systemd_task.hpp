@@ -22,6 +22,10 @@ struct TaskRecordRef {
   bool keep = false;
 };
 
+// The finished task's record: removed when the cleanup is complete (unless kept), else left
+// with its Result and every resource failed, for reap. Never throws (a failure is logged).
+void record_task_result(TaskRecordRef& ref, const Result& result, const std::string& id);
+
 class SystemdTask final : public Task {
  public:
   SystemdTask(TaskSpec spec, std::unique_ptr<Manager> manager, UnitRef unit, Launched main,
@@ -38,7 +42,6 @@ class SystemdTask final : public Task {
  private:
   std::optional<ExitStatus> peek_exit(bool block);
   void reap_main(ExitReason reason_if_running, bool was_running);
-  void record_result(const Result& result);
 
   TaskSpec spec_;
   std::string backend_ = "systemd";

@@ -149,6 +149,7 @@ ResourceOutcome destroy_unit(Manager& manager, const UnitRef& unit, const Destro
   auto deadline = Clock::now() + options.verify_timeout;
   spdlog::debug("{}: empty after {:.3f}s", unit.name, seconds_between(start, Clock::now()));
   if (empty) {
+    if (hooks.after_empty) hooks.after_empty();
     stop(manager, unit, deadline, row);
     reset_if_failed(manager, unit, row);
     spdlog::debug("{}: stopped after {:.3f}s", unit.name, seconds_between(start, Clock::now()));

@@ -27,6 +27,9 @@ struct UnitDestroyHooks {
   // Runs while the cgroup still exists, before anything is signalled (usage is read here: the
   // anchor keeps the cgroup, which systemd removes as soon as it is empty).
   std::function<void(const Cgroup&)> before_kill;
+  // Runs once the unit's cgroup is empty, before the unit is stopped (and so unloaded): a
+  // service's ExecMain* are read here.
+  std::function<void()> after_empty;
 };
 
 // Never throws: failures are the row's outcome and detail (D-Bus errors with their names).

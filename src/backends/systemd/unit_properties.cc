@@ -72,7 +72,15 @@ void add_scope_processes(std::vector<Property>& properties, const ScopeProcesses
 
 void add_service_exec(std::vector<Property>& properties, const ServiceExec& exec) {
   using Command = sdbus::Struct<std::string, std::vector<std::string>, bool>;
-  properties.push_back(prop("ExecStart", std::vector<Command>{Command{exec.program, exec.argv, false}}));
+  // systemd expands $NAME and ${NAME} in ExecStart's arguments when it executes them; "$$" is
+  // its escape for a literal "$", so the task gets exactly its argv.
+  std::vector<std::string> argv;
+  for (const auto& arg : exec.argv) {
+    std::string escaped;
+    for (char c : arg) escaped += c == '$' ? std::string("$$") : std::string(1, c);
+    argv.push_back(std::move(escaped));
+  }
+  properties.push_back(prop("ExecStart", std::vector<Command>{Command{exec.program, argv, false}}));
   // exec: the start job fails when the program cannot be executed, as spawn must.
   properties.push_back(prop("Type", std::string("exec")));
   // The unit stays (active, exited) after its main process ends, so ExecMain* can be read.
