@@ -13,4 +13,8 @@ echo '$ cgspawn run --grace 1s -- sh -c "setsid sh -c '"'"'trap \"\" TERM; exec 
 cgspawn run --grace 1s -- sh -c "setsid sh -c 'trap \"\" TERM; exec sleep 1000' </dev/null >/dev/null 2>&1 & echo main exits; exit 0"
 echo
 echo "No 'sleep 1000' is left:"
-pgrep -fa '^sleep 1000$' || echo "  (none)"
+if pgrep -fa '^sleep 1000$'; then
+  echo "  FAILED: the escaped daemon survived" >&2
+  exit 1
+fi
+echo "  (none)"
