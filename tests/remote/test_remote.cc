@@ -134,6 +134,28 @@ TEST_CASE("--lease none: the task runs without one, and its report says so") {
   check_nothing_left(lab, state_dir(dir));
 }
 
+TEST_CASE("two ledgers start the same task id on one remote: two remote cgroups, destroying one spares the other") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir a, b;
+  for (const TempDir* d : {&a, &b}) {
+    RunResult s = rtest::cgspawn_in(state_dir(*d), rtest::remote_args("start", lab, state_dir(*d), {"--id", "same"},
+                                                                     {"sleep", "600"}));
+    INFO(all_of(s));
+    REQUIRE(s.exit_code == 0);
+  }
+  CHECK(rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).size() == 2; }, 10s));
+  RunResult d = rtest::cgspawn_in(state_dir(a), {"destroy", "same", "--state-dir", state_dir(a), "--grace", "0s"});
+  INFO(all_of(d));
+  CHECK(d.exit_code == 0);
+  CHECK(rtest::remote_task_cgroups(lab).size() == 1);  // b's task runs on
+  RunResult status = rtest::cgspawn_in(state_dir(b), {"status", "same", "--state-dir", state_dir(b), "--json"});
+  CHECK(status.out.find("\"running\"") != std::string::npos);
+  RunResult d2 = rtest::cgspawn_in(state_dir(b), {"destroy", "same", "--state-dir", state_dir(b), "--grace", "0s"});
+  CHECK(d2.exit_code == 0);
+  check_nothing_left(lab, state_dir(a));
+  check_nothing_left(lab, state_dir(b));
+}
+
 TEST_CASE("escapees on the remote (setsid daemon, SIGTERM ignorer, 100 sleepers) are destroyed and verified") {
   const Lab& lab = rtest::bash_lab();
   TempDir dir;

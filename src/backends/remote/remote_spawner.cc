@@ -17,18 +17,22 @@
 #include "cgspawn/error.hpp"
 #include "cgspawn/parse.hpp"
 #include "util/crash_point.hpp"
+#include "util/file_io.hpp"
 #include "util/sys_error.hpp"
 
 namespace cgspawn {
 namespace remote {
 namespace {
 
-// 8 hex of this machine and ledger: two runners using the same remote never collide.
+// 8 hex of this machine and ledger: two runners using the same remote never collide. The
+// machine id tells apart machines cloned with one hostname (CI workers); the ledger directory,
+// two runners of one machine.
 std::string origin_part(const std::string& ledger_dir) {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
+  std::string machine = read_file("/etc/machine-id").value_or("");
   unsigned h = 2166136261u;
-  for (unsigned char c : std::string(host) + "\n" + ledger_dir) h = (h ^ c) * 16777619u;
+  for (unsigned char c : std::string(host) + "\n" + machine + "\n" + ledger_dir) h = (h ^ c) * 16777619u;
   char out[9];
   std::snprintf(out, sizeof out, "%08x", h);
   return out;
