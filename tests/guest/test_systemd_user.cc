@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include "host.hpp"
 #include "systemd_support.hpp"
 
@@ -75,4 +77,30 @@ TEST_CASE("systemd user manager: delegated limits are read back; one it was not 
     CHECK(refused.out.find("did not take") != std::string::npos);
     CHECK(unit_gone("cgspawn-sd-user-cpu.scope", true));
   }
+}
+
+TEST_CASE("systemd user manager: a SIGTERM ignorer is killed after the grace; reap after the caller's SIGKILL") {
+  REQUIRE(cgtest::exists("/run/user/1500/bus"));
+  UserDir dir;
+  Shell timed_out = run_as_user(dir, "--id sd-user-term --timeout 2s --grace 1s -- /bin/sh -c 'trap \"\" TERM; sleep 1000 & wait'");
+  CAPTURE(timed_out.out);
+  CHECK(timed_out.status == 124);
+  CHECK(unit_gone("cgspawn-sd-user-term.scope", true));
+
+  // A cgspawn run of cgtest's, killed with SIGKILL: the scope outlives it, cgtest's reap ends it.
+  std::string pids = dir.path() + "/pids", state = dir.path() + "/state";
+  sh(as_cgtest("sh -c 'CGSPAWN_STATE_DIR=" + state + " " + cgtest::built_program("CGSPAWN_BIN") +
+               " run --backend systemd --user --id sd-user-orphan -- /bin/sh -c \"sleep 1000 & echo \\$! > " + pids +
+               "; wait\" >/dev/null 2>&1 & echo $! > " + dir.path() + "/run.pid'"));
+  REQUIRE(cgtest::wait_for_lines(pids, 1, scaled(120s)));
+  auto sleeper = cgtest::identify(cgtest::read_pids(pids));
+  auto run_pid = cgtest::read_pids(dir.path() + "/run.pid");
+  REQUIRE(run_pid.size() == 1);
+  ::kill(run_pid[0], SIGKILL);
+  CHECK(unit_property("cgspawn-sd-user-orphan.scope", "ActiveState", true) == "active");
+  Shell reaped = sh(as_cgtest("env CGSPAWN_STATE_DIR=" + state + " " + cgtest::built_program("CGSPAWN_BIN") + " reap --grace 1s"));
+  CAPTURE(reaped.out);
+  CHECK(reaped.status == 0);
+  CHECK(cgtest::still_alive(sleeper, scaled(10s)).empty());
+  CHECK(cgtest::eventually([] { return unit_gone("cgspawn-sd-user-orphan.scope", true); }, scaled(30s)));
 }
