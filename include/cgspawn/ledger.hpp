@@ -112,6 +112,12 @@ class Ledger::Lock {
   int fd_;
 };
 
+// After a task's finish: a complete cleanup removes its record (unless `keep`: then it stays,
+// state exited, carrying the Result until `destroy` collects it); otherwise the record keeps
+// the Result and marks each resource by its row's outcome (rows and resources in the same
+// order; else all by the report's completeness), for `reap`. Never throws: a failure is logged.
+void record_finished(const Ledger& ledger, TaskRecord& record, const Result& result, bool keep, bool durable = false);
+
 // A resource of cgspawn's naming that no record names: a task cgroup under a parent this
 // ledger used, or a cgspawn-* unit of the caller's systemd manager.
 struct Orphan {

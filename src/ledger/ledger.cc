@@ -1,6 +1,7 @@
 #include "cgspawn/ledger.hpp"
 
 #include <dirent.h>
+#include <spdlog/spdlog.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -116,6 +117,29 @@ std::string Ledger::default_dir() {
     throw Error(ErrorKind::invalid_argument,
                 "no state directory: XDG_RUNTIME_DIR is not set (use --state-dir or $CGSPAWN_STATE_DIR)");
   return std::string(runtime) + "/cgspawn";
+}
+
+void record_finished(const Ledger& ledger, TaskRecord& record, const Result& result, bool keep, bool durable) {
+  crash_point("finish-before-record");
+  const auto& rows = result.cleanup.resources;
+  bool complete = result.cleanup.complete();
+  try {
+    if (complete && !keep) {
+      ledger.remove(record.id);
+      return;
+    }
+    record.state = TaskState::exited;
+    record.result = result;
+    bool aligned = rows.size() == record.resources.size();
+    for (size_t i = 0; i < record.resources.size(); ++i) {
+      Outcome o = aligned ? rows[i].outcome : complete ? Outcome::destroyed : Outcome::failed;
+      bool gone = o == Outcome::destroyed || o == Outcome::already_gone || o == Outcome::kept;
+      record.resources[i].state = gone ? "destroyed" : "failed";
+    }
+    ledger.update(record, durable);
+  } catch (const Error& e) {
+    spdlog::error("task {}: cannot update its ledger record: {}", record.id, e.what());
+  }
 }
 
 TaskRecord new_task_record(const TaskSpec& spec, const std::string& backend, const std::string& owner_kind) {

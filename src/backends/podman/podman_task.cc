@@ -103,25 +103,7 @@ void PodmanTask::attach_record(std::shared_ptr<const Ledger> ledger, TaskRecord 
 }
 
 void PodmanTask::record_result(const Result& result) {
-  if (!ledger_) return;
-  crash_point("finish-before-record");
-  bool complete = result.cleanup.complete();
-  try {
-    if (complete && !keep_record_) {
-      ledger_->remove(record_.id);
-      return;
-    }
-    record_.state = TaskState::exited;
-    record_.result = result;
-    for (size_t i = 0; i < record_.resources.size() && i < result.cleanup.resources.size(); ++i) {
-      Outcome o = result.cleanup.resources[i].outcome;
-      record_.resources[i].state =
-          (o == Outcome::destroyed || o == Outcome::already_gone || o == Outcome::kept) ? "destroyed" : "failed";
-    }
-    ledger_->update(record_, true);
-  } catch (const Error& e) {
-    spdlog::error("task {}: cannot update its ledger record: {}", record_.id, e.what());
-  }
+  if (ledger_) record_finished(*ledger_, record_, result, keep_record_, true);
 }
 
 Result PodmanTask::finish(const DestroyOptions& options, ExitReason reason_if_running) {

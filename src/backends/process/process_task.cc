@@ -98,21 +98,7 @@ void ProcessTask::attach_record(std::shared_ptr<const Ledger> ledger, TaskRecord
 // A complete cleanup leaves nothing for the ledger to track, unless the record is kept to
 // carry the Result (until `cgspawn destroy` collects it). Otherwise the record says what is left.
 void ProcessTask::record_result(const Result& result) {
-  if (!ledger_) return;
-  crash_point("finish-before-record");
-  bool complete = result.cleanup.complete();
-  try {
-    if (complete && !keep_record_) {
-      ledger_->remove(record_.id);
-      return;
-    }
-    record_.state = TaskState::exited;
-    record_.result = result;
-    for (auto& res : record_.resources) res.state = complete ? "destroyed" : "failed";
-    ledger_->update(record_);
-  } catch (const Error& e) {
-    spdlog::error("task {}: cannot update its ledger record: {}", record_.id, e.what());
-  }
+  if (ledger_) record_finished(*ledger_, record_, result, keep_record_);
 }
 
 Result ProcessTask::finish(const DestroyOptions& options, ExitReason reason_if_running) {

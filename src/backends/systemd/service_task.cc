@@ -129,7 +129,7 @@ Result ServiceTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   result.exit = *exit_;
   result.usage.wall_seconds = seconds_between(started_, *ended_);
   result.cleanup.resources.push_back(std::move(row));
-  record_task_result(record_, result, spec_.id);
+  record_task_result(record_, result);
   return result;
 }
 

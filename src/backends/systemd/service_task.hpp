@@ -33,7 +33,6 @@ class ServiceTask final : public Task {
  private:
   bool main_ended() const;
   std::optional<ExitStatus> exec_main_status();  // once systemd has recorded the exit
-  void record_result(const Result& result);
 
   TaskSpec spec_;
   std::string backend_ = "systemd";

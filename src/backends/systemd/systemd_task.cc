@@ -76,22 +76,8 @@ void SystemdTask::reap_main(ExitReason reason_if_running, bool was_running) {
   if (was_running) exit_->reason = reason_if_running;
 }
 
-void record_task_result(TaskRecordRef& ref, const Result& result, const std::string& id) {
-  if (!ref.ledger) return;
-  crash_point("finish-before-record");
-  bool complete = result.cleanup.complete();
-  try {
-    if (complete && !ref.keep) {
-      ref.ledger->remove(ref.record.id);
-      return;
-    }
-    ref.record.state = TaskState::exited;
-    ref.record.result = result;
-    for (auto& res : ref.record.resources) res.state = complete ? "destroyed" : "failed";
-    ref.ledger->update(ref.record);
-  } catch (const Error& e) {
-    spdlog::error("task {}: cannot update its ledger record: {}", id, e.what());
-  }
+void record_task_result(TaskRecordRef& ref, const Result& result) {
+  if (ref.ledger) record_finished(*ref.ledger, ref.record, result, ref.keep);
 }
 
 Result SystemdTask::finish(const DestroyOptions& options, ExitReason reason_if_running) {
@@ -114,7 +100,7 @@ Result SystemdTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   result.usage.wall_seconds = seconds_between(main_.started, *ended_);
   spdlog::debug("task {}: {} {} in {:.3f}s", spec_.id, row.resource.id, to_string(row.outcome), row.seconds);
   result.cleanup.resources.push_back(std::move(row));
-  record_task_result(record_, result, spec_.id);
+  record_task_result(record_, result);
   return result;
 }
 

@@ -22,9 +22,8 @@ struct TaskRecordRef {
   bool keep = false;
 };
 
-// The finished task's record: removed when the cleanup is complete (unless kept), else left
-// with its Result and every resource failed, for reap. Never throws (a failure is logged).
-void record_task_result(TaskRecordRef& ref, const Result& result, const std::string& id);
+// record_finished() for the task's record, where it has one.
+void record_task_result(TaskRecordRef& ref, const Result& result);
 
 class SystemdTask final : public Task {
  public:
