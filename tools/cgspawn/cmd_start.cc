@@ -16,6 +16,7 @@
 #include "ledger_options.hpp"
 #include "output.hpp"
 #include "task_options.hpp"
+#include "util/pipe.hpp"
 #include "util/sys_error.hpp"
 #include "util/unique_fd.hpp"
 
@@ -36,16 +37,6 @@ std::string absolute(const std::string& path) {
 // The supervisor sits next to this binary (in the build tree and once installed).
 std::string supervisor_path() {
   return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "cgspawn-supervisor").string();
-}
-
-struct Pipe {
-  UniqueFd read, write;
-};
-
-Pipe make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw_sys("pipe2", errno);
-  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
 // Double fork: the supervisor is reparented away from `start`, in a session of its own.

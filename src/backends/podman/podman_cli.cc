@@ -11,6 +11,7 @@
 
 #include "cgspawn/error.hpp"
 #include "util/deadline.hpp"
+#include "util/pipe.hpp"
 #include "util/sys_error.hpp"
 #include "util/unique_fd.hpp"
 
@@ -25,16 +26,6 @@ LaunchRequest request_for(const std::vector<std::string>& args) {
   TaskSpec inherit;  // podman gets the caller's environment, its configuration included
   request.envp = build_environment(inherit);
   return request;
-}
-
-struct Pipe {
-  UniqueFd read, write;
-};
-
-Pipe make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw_sys("pipe2", errno);
-  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
 // Reads both pipes to EOF (podman may write more than a pipe holds before it exits).

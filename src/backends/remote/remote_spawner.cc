@@ -18,6 +18,7 @@
 #include "cgspawn/parse.hpp"
 #include "util/crash_point.hpp"
 #include "util/file_io.hpp"
+#include "util/pipe.hpp"
 #include "util/sys_error.hpp"
 
 namespace cgspawn {
@@ -69,16 +70,6 @@ long long lease_seconds(std::optional<Duration> lease) {
   if (!lease) return 0;
   auto s = std::chrono::ceil<std::chrono::seconds>(*lease).count();
   return std::max<long long>(1, s);
-}
-
-struct Pipe {
-  UniqueFd read, write;
-};
-
-Pipe make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw_sys("pipe2", errno);
-  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
 class RemoteSpawner final : public Spawner {
