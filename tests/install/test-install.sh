@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Issue 2, "installable": `meson install` into a DESTDIR puts the CLI, the shared library (with
+# its soname link), the headers and cgspawn.pc in place, and a consumer builds against them with
+# nothing but `pkg-config --cflags --libs cgspawn`. Never touches the real prefix.
+# Usage: test-install.sh BUILD_DIR
+set -euo pipefail
+
+build=${1:?usage: test-install.sh BUILD_DIR}
+fail() { echo "test-install: FAIL: $*" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cgspawn-install.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+dest=$tmp/dest
+
+# The configured directories (relative ones are under prefix).
+opts=$(meson introspect --buildoptions "$build") || fail "meson introspect --buildoptions $build"
+dir() {
+  local v p
+  v=$(jq -r --arg n "$1" '.[] | select(.name == $n) | .value' <<<"$opts")
+  p=$(jq -r '.[] | select(.name == "prefix") | .value' <<<"$opts")
+  [[ -n $v ]] || fail "no option $1 in $build"
+  case $v in /*) echo "$dest$v" ;; *) echo "$dest$p/$v" ;; esac
+}
+bindir=$(dir bindir)
+libdir=$(dir libdir)
+includedir=$(dir includedir)
+version=$(meson introspect --projectinfo "$build" | jq -r .version)
+
+# --no-rebuild: install what `meson test` built (the test depends on the installed targets).
+meson install -C "$build" --destdir "$dest" --no-rebuild --quiet >"$tmp/install.log" 2>&1 \
+  || { cat "$tmp/install.log" >&2; fail "meson install --destdir failed"; }
+
+[[ -x $bindir/cgspawn ]] || fail "CLI not installed at $bindir/cgspawn"
+"$bindir/cgspawn" --help >/dev/null 2>&1 || fail "installed CLI $bindir/cgspawn does not run"
+[[ -f $libdir/libcgspawn.so.$version ]] || fail "no $libdir/libcgspawn.so.$version"
+[[ -L $libdir/libcgspawn.so.0 ]] || fail "no soname link $libdir/libcgspawn.so.0"
+[[ -e $libdir/libcgspawn.so ]] || fail "no development link $libdir/libcgspawn.so"
+soname=$(objdump -p "$libdir/libcgspawn.so.$version" | awk '$1 == "SONAME" { print $2 }')
+[[ $soname == libcgspawn.so.0 ]] || fail "library's SONAME is '$soname', not libcgspawn.so.0"
+for h in cgspawn.hpp version.hpp spawner.hpp backends.hpp; do
+  [[ -f $includedir/cgspawn/$h ]] || fail "header not installed: $includedir/cgspawn/$h"
+done
+pc=$libdir/pkgconfig/cgspawn.pc
+[[ -f $pc ]] || fail "pkg-config file not installed at $pc"
+
+# A consumer outside the source tree. The .pc file names the real prefix: the sysroot maps its
+# -I/-L into DESTDIR; the system's own .pc files (for Requires.private) stay on the default path.
+cat >"$tmp/consumer.cc" <<'EOF'
+#include <cgspawn/cgspawn.hpp>
+#include <iostream>
+int main() {
+  std::cout << "version " << cgspawn::version << "\n";
+  for (const auto& name : cgspawn::backend_names()) std::cout << "backend " << name << "\n";
+}
+EOF
+export PKG_CONFIG_PATH=$libdir/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest
+flags=$(pkg-config --cflags --libs cgspawn) || fail "pkg-config --cflags --libs cgspawn failed"
+[[ $flags == *-std=c++20* ]] || fail "pkg-config flags do not ask for C++20: $flags"
+# shellcheck disable=SC2086  # the flags are words
+"${CXX:-c++}" -o "$tmp/consumer" "$tmp/consumer.cc" $flags >"$tmp/cc.log" 2>&1 \
+  || { cat "$tmp/cc.log" >&2; fail "consumer does not build with: $flags"; }
+LD_LIBRARY_PATH=$libdir ldd "$tmp/consumer" | grep -q "=> $libdir/libcgspawn.so.0 " \
+  || fail "consumer does not load $libdir/libcgspawn.so.0"
+out=$(LD_LIBRARY_PATH=$libdir "$tmp/consumer") || fail "consumer exited $?"
+grep -qx "version $version" <<<"$out" || fail "consumer printed no 'version $version': $out"
+grep -qx "backend process" <<<"$out" || fail "consumer's backend_names() lacks process: $out"
+echo "test-install: ok ($(wc -l <<<"$out") lines from the consumer, flags: $flags)"
