@@ -118,7 +118,9 @@ TEST_CASE("concurrency: one id taken by 10 starts and runs at once: exactly one 
   TempDir work;
   std::vector<std::unique_ptr<Child>> racers;
   for (int k = 0; k < 10; ++k) {
-    auto argv = workload(work.file("pids-" + std::to_string(k)), "exit 0");
+    // The winner holds the id for 5 s, well past the last racer's start: a `run` that ended
+    // sooner would free the id, and a later racer could rightly take it.
+    auto argv = workload(work.file("pids-" + std::to_string(k)), "sleep 5; exit 0");
     racers.push_back(cg.spawn(k % 2 ? cg.run_args("same", argv) : cg.start_args("same", argv)));
   }
   // A loser that removed the winner's record would make the winner fail too (its updates
