@@ -1,14 +1,18 @@
 // Tasks that outlive `start` (issue 3): listed, status, wait, destroy; corrupt records;
-// orphan cgroups whose record was lost; a supervisor whose `start` died before the report.
+// orphan cgroups whose record was lost; a supervisor whose `start` died before the report;
+// --label filters, start --timeout, start's refusals, an incomplete destroy, an owner that
+// died under `wait`.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <exception>
 #include <filesystem>
 #include <set>
 #include <thread>
 
+#include "freezer.hpp"
 #include "ledger_support.hpp"
 #include "supervisor/spec_json.hpp"
 
@@ -24,6 +28,36 @@ std::string task_ids(const json& listing) {
   for (const auto& id : ids) out += (out.empty() ? "" : " ") + id;
   return out;
 }
+
+// `start` with OPTIONS before the `--` of start_args.
+std::vector<std::string> start_with(const Cg& cg, const std::string& id, const std::vector<std::string>& options,
+                                    const std::vector<std::string>& argv) {
+  auto args = cg.start_args(id, argv);
+  args.insert(args.begin() + 1, options.begin(), options.end());
+  return args;
+}
+
+// SIGKILLs the task's supervisor and waits until the ledger sees its owner gone. (Not reaped
+// here: a Child may be waited for meanwhile; check_nothing_left reaps it.)
+void kill_owner(const Cg& cg, const std::string& id) {
+  json s = cg.status_json(id);
+  REQUIRE_FALSE(s.is_null());
+  REQUIRE(::kill(s.at("task").at("owner").at("pid").get<int>(), SIGKILL) == 0);
+  REQUIRE(eventually([&] { return cg.status_json(id).at("task").at("owner").at("alive") == false; }));
+}
+
+// check_nothing_left when the case ends, also when a REQUIRE ended it early (then a live
+// owner is no finding of its own: the case stopped before destroying).
+struct NothingLeft {
+  const Cg& cg;
+  std::string pidfile;
+  ~NothingLeft() {
+    try {
+      check_nothing_left(cg, pidfile, std::uncaught_exceptions() > 0);
+    } catch (...) {  // a REQUIRE inside it: already reported, and nothing may escape a destructor
+    }
+  }
+};
 
 }  // namespace
 
@@ -339,4 +373,167 @@ TEST_CASE("start --stdout/--stderr FILE: the task's output goes there, and the r
   CHECK(d.exit_code == 0);
   CHECK(read_text(work.file("o")).value_or("") == "to-out\n");  // the user's files stay
   check_nothing_left(cg, work.file("none"), false);
+}
+
+TEST_CASE("list --label and reap --label: only the matching tasks are listed and reaped") {
+  TestParent parent;
+  StateDir state;
+  Cg cg(parent, state);
+  TempDir work;
+  std::string pids = work.file("pids");
+  NothingLeft guard{cg, pids};
+  REQUIRE(cg.run(start_with(cg, "red", {"--label", "colour=red", "--label", "size=big"}, workload(pids, "wait"))).exit_code == 0);
+  REQUIRE(cg.run(start_with(cg, "blue", {"--label", "colour=blue"}, workload(pids, "wait"))).exit_code == 0);
+  REQUIRE(wait_for_lines(pids, 4));
+
+  json red = json::parse(cg.run({"list", "--json", "--label", "colour=red"}).out);
+  CHECK(task_ids(red) == "red");
+  CHECK(red.at("tasks")[0].at("labels") == json{{"colour", "red"}, {"size", "big"}});
+  CHECK(task_ids(json::parse(cg.run({"list", "--json", "--label", "colour=red", "--label", "size=small"}).out)) == "");
+  RunResult text = cg.run({"list", "--label", "colour=blue"});
+  CHECK(text.exit_code == 0);
+  CHECK(split_lines(text.out).size() == 1);
+  CHECK(text.out.rfind("blue  ", 0) == 0);  // the line starts with the id
+
+  kill_owner(cg, "red");
+  kill_owner(cg, "blue");
+  RunResult reap = cg.run({"reap", "--json", "--label", "colour=red", "--grace", "200ms"});
+  INFO(describe_run(reap));
+  CHECK(reap.exit_code == 0);
+  CHECK(task_ids(json::parse(reap.out)) == "red");
+  CHECK_FALSE(exists(parent.task_path("red")));
+  CHECK(exists(parent.task_path("blue")));  // not matching: left alone, its processes too
+  CHECK(processes_below(parent.relative() + "/cgspawn-blue").size() == 2);
+  CHECK(task_ids(cg.list_json()) == "blue");
+
+  RunResult rest = cg.run({"reap", "--json", "--grace", "200ms"});
+  CHECK(rest.exit_code == 0);
+  CHECK(task_ids(json::parse(rest.out)) == "blue");
+}
+
+TEST_CASE("start --timeout D: the supervisor enforces it, and wait exits 124") {
+  TestParent parent;
+  StateDir state;
+  Cg cg(parent, state);
+  TempDir work;
+  std::string pids = work.file("pids"), result = work.file("result.json");
+  NothingLeft guard{cg, pids};
+  REQUIRE(cg.run(start_with(cg, "slow", {"--timeout", "300ms"}, workload(pids, "wait"))).exit_code == 0);
+  REQUIRE(wait_for_lines(pids, 2));
+  auto processes = identify(read_pids(pids));
+
+  RunResult w = cg.run({"wait", "slow", "--result", result});
+  INFO(describe_run(w));
+  CHECK(w.exit_code == 124);
+  json r = json::parse(read_text(result).value_or("null"));
+  CHECK(r.at("exit").at("reason") == "timed-out");
+  CHECK(r.at("usage").at("wall_seconds").get<double>() >= 0.29);
+  CHECK(r.at("cleanup").at("complete") == true);
+  CHECK(still_alive(processes).empty());  // the background sleep too
+  CHECK_FALSE(exists(parent.task_path("slow")));
+  CHECK(cg.status_json("slow").at("task").at("state") == "exited");
+
+  RunResult d = cg.run({"destroy", "slow"});
+  CHECK(d.exit_code == 0);
+}
+
+TEST_CASE("start: a missing program exits 127, a non-executable one 126, a limit this host cannot enforce 125; nothing is left") {
+  TestParent parent;
+  StateDir state;
+  Cg cg(parent, state);
+  TempDir work;
+  NothingLeft guard{cg, work.file("none")};
+  write_text(work.file("plain"), "#!/bin/sh\nexit 0\n", 0644);
+  struct Case {
+    std::vector<std::string> options, argv;
+    int status;
+    std::string named;
+  };
+  std::vector<Case> cases = {{{}, {"/nonexistent/program"}, 127, "/nonexistent/program"},
+                             {{}, {"cgspawn-no-such-program"}, 127, "cgspawn-no-such-program"},
+                             {{}, {work.file("plain")}, 126, work.file("plain")}};
+  if (read_text(parent.path() + "/cgroup.controllers").value_or("").find("memory") == std::string::npos)
+    cases.push_back({{"--memory-max", "64M"}, {"/bin/sh", "-c", "touch " + work.file("ran")}, 125, "memory controller"});
+  else
+    MESSAGE("the memory controller is enforceable here: the 125 case is not exercised");
+  for (const auto& c : cases) {
+    CAPTURE(c.named);
+    RunResult r = cg.run(start_with(cg, "refused", c.options, c.argv));
+    INFO(describe_run(r));
+    CHECK(r.exit_code == c.status);
+    CHECK(r.out.empty());  // no id
+    REQUIRE(r.err_lines().size() == 1);
+    CHECK(r.err.find(c.named) != std::string::npos);
+    CHECK_FALSE(exists(state.file("refused")));  // no record, not even its directory
+    CHECK(parent.children().empty());
+    CHECK(cg.list_json().at("tasks").empty());
+  }
+  CHECK_FALSE(exists(work.file("ran")));
+}
+
+TEST_CASE("destroy exits 1 while a process survives, the record naming it; once thawed, destroy completes") {
+  TestParent parent;
+  StateDir state;
+  Cg cg(parent, state);
+  TempDir work;
+  std::string pids = work.file("pids");
+  NothingLeft guard{cg, pids};
+  V1Freezer freezer;  // after the guard: thawed before the guard's reap
+  if (!freezer.available()) {
+    MESSAGE("WARNING: no cgroup v1 freezer on this host: an incomplete destroy is not exercised here");
+    return;
+  }
+  REQUIRE(cg.run(cg.start_args("frozen", workload(pids, "wait"))).exit_code == 0);
+  REQUIRE(wait_for_lines(pids, 2));
+  auto processes = identify(read_pids(pids));
+  freezer.add(processes[1].pid);  // the background sleep
+  freezer.freeze();
+
+  // The supervisor and then destroy itself each wait out the verify timeout (10 s).
+  RunResult d = cg.run({"destroy", "frozen", "--grace", "200ms", "--json"}, {}, std::chrono::seconds(90));
+  INFO(describe_run(d));
+  CHECK(d.exit_code == 1);
+  json cleanup = json::parse(d.out).at("cleanup");
+  CHECK(cleanup.at("complete") == false);
+  CHECK(cleanup.at("resources")[0].at("outcome") == "failed");
+  CHECK(cleanup.at("resources")[0].at("survivors")[0].at("pid") == processes[1].pid);
+  json st = cg.status_json("frozen");  // the record stays, naming what is left
+  REQUIRE_FALSE(st.is_null());
+  CHECK(st.at("task").at("resources")[0].at("state") == "failed");
+  CHECK(exists(parent.task_path("frozen")));
+
+  freezer.thaw();
+  CHECK(still_alive(processes).empty());  // it acts on its pending SIGKILL
+  RunResult again = cg.run({"destroy", "frozen", "--grace", "200ms"});
+  INFO(describe_run(again));
+  CHECK(again.exit_code == 0);
+  CHECK(cg.status_json("frozen").is_null());
+  CHECK_FALSE(exists(parent.task_path("frozen")));
+}
+
+TEST_CASE("wait: when the owner dies before the task ends, exit 125 pointing at reap; the task is left to reap") {
+  TestParent parent;
+  StateDir state;
+  Cg cg(parent, state);
+  TempDir work;
+  std::string pids = work.file("pids");
+  NothingLeft guard{cg, pids};
+  REQUIRE(cg.run(cg.start_args("ownerless", workload(pids, "wait"))).exit_code == 0);
+  REQUIRE(wait_for_lines(pids, 2));
+  auto processes = identify(read_pids(pids));
+
+  auto waiting = cg.spawn({"wait", "ownerless"});  // already waiting when the owner dies
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  kill_owner(cg, "ownerless");
+  RunResult w = waiting->wait(std::chrono::seconds(10));
+  INFO(describe_run(w));
+  CHECK(w.exit_code == 125);
+  CHECK(w.err_lines().size() == 1);
+  CHECK(w.err.find("reap") != std::string::npos);
+
+  RunResult later = cg.run({"wait", "ownerless", "--timeout", "5s"});  // and after it died
+  CHECK(later.exit_code == 125);
+  CHECK(later.err.find("reap") != std::string::npos);
+  CHECK(still_alive(processes, std::chrono::milliseconds(0)).size() == 2);  // wait destroys nothing
+  CHECK(cg.status_json("ownerless").at("task").at("state") == "running");
 }
