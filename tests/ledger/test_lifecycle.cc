@@ -30,7 +30,8 @@ std::string task_ids(const json& listing) {
 }
 
 // `start` with OPTIONS before the `--` of start_args.
-std::vector<std::string> start_with(const Cg& cg, const std::string& id, const std::vector<std::string>& options,
+std::vector<std::string> start_with(const Cg& cg, const std::string& id,
+                                    const std::vector<std::string>& options,
                                     const std::vector<std::string>& argv) {
   auto args = cg.start_args(id, argv);
   args.insert(args.begin() + 1, options.begin(), options.end());
@@ -382,14 +383,16 @@ TEST_CASE("list --label and reap --label: only the matching tasks are listed and
   TempDir work;
   std::string pids = work.file("pids");
   NothingLeft guard{cg, pids};
-  REQUIRE(cg.run(start_with(cg, "red", {"--label", "colour=red", "--label", "size=big"}, workload(pids, "wait"))).exit_code == 0);
+  std::vector<std::string> red_labels = {"--label", "colour=red", "--label", "size=big"};
+  REQUIRE(cg.run(start_with(cg, "red", red_labels, workload(pids, "wait"))).exit_code == 0);
   REQUIRE(cg.run(start_with(cg, "blue", {"--label", "colour=blue"}, workload(pids, "wait"))).exit_code == 0);
   REQUIRE(wait_for_lines(pids, 4));
 
   json red = json::parse(cg.run({"list", "--json", "--label", "colour=red"}).out);
   CHECK(task_ids(red) == "red");
   CHECK(red.at("tasks")[0].at("labels") == json{{"colour", "red"}, {"size", "big"}});
-  CHECK(task_ids(json::parse(cg.run({"list", "--json", "--label", "colour=red", "--label", "size=small"}).out)) == "");
+  RunResult both = cg.run({"list", "--json", "--label", "colour=red", "--label", "size=small"});
+  CHECK(task_ids(json::parse(both.out)) == "");  // every --label must match
   RunResult text = cg.run({"list", "--label", "colour=blue"});
   CHECK(text.exit_code == 0);
   CHECK(split_lines(text.out).size() == 1);
@@ -437,7 +440,7 @@ TEST_CASE("start --timeout D: the supervisor enforces it, and wait exits 124") {
   CHECK(d.exit_code == 0);
 }
 
-TEST_CASE("start: a missing program exits 127, a non-executable one 126, a limit this host cannot enforce 125; nothing is left") {
+TEST_CASE("start: 127 for a missing program, 126 for a non-executable one, 125 for a limit; nothing left") {
   TestParent parent;
   StateDir state;
   Cg cg(parent, state);
@@ -453,7 +456,8 @@ TEST_CASE("start: a missing program exits 127, a non-executable one 126, a limit
                              {{}, {"cgspawn-no-such-program"}, 127, "cgspawn-no-such-program"},
                              {{}, {work.file("plain")}, 126, work.file("plain")}};
   if (read_text(parent.path() + "/cgroup.controllers").value_or("").find("memory") == std::string::npos)
-    cases.push_back({{"--memory-max", "64M"}, {"/bin/sh", "-c", "touch " + work.file("ran")}, 125, "memory controller"});
+    cases.push_back(
+        {{"--memory-max", "64M"}, {"/bin/sh", "-c", "touch " + work.file("ran")}, 125, "memory controller"});
   else
     MESSAGE("the memory controller is enforceable here: the 125 case is not exercised");
   for (const auto& c : cases) {
@@ -511,7 +515,7 @@ TEST_CASE("destroy exits 1 while a process survives, the record naming it; once 
   CHECK_FALSE(exists(parent.task_path("frozen")));
 }
 
-TEST_CASE("wait: when the owner dies before the task ends, exit 125 pointing at reap; the task is left to reap") {
+TEST_CASE("wait: an owner that dies before the task ends gives exit 125, pointing at reap") {
   TestParent parent;
   StateDir state;
   Cg cg(parent, state);
