@@ -110,6 +110,9 @@ Result PodmanTask::finish(const DestroyOptions& options, ExitReason reason_if_ru
   if (finished_) throw Error(ErrorKind::invalid_argument, "task " + spec_.id + " is already finished");
   finished_ = true;
   bool was_running = !try_wait().has_value();
+  // An ended container's log is complete: let `podman logs -f` print all of it before the
+  // container, and its log file with it, is removed (a short task's output was lost so).
+  if (!was_running && logs_.pidfd.valid()) wait_readable(logs_.pidfd.get(), Clock::now() + std::chrono::seconds(5));
   crash_point("finish-before-destroy");
   ContainerCleanup cleanup = destroy_container(ref_, options);
   crash_point("finish-after-destroy");
