@@ -2,14 +2,14 @@
 # bench_remote.sh BUILD_DIR [RUNS] - the remote backend over a multiplexed connection:
 # spawn + verified destroy (cgspawn run --backend remote -- true: connect to the running
 # master, start the agent, STARTED, EXITED, kill session KILLED) against `ssh HOST true` over
-# the same master. Target: <= 3 round trips. Brings up fake remote N (default 73) and always
+# the same master. Target: <= 3 round trips. Brings up fake remote N (default 74) and always
 # tears it down.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
 BUILD=${1:?usage: bench_remote.sh BUILD_DIR [RUNS]}
 RUNS=${2:-21}
-N=${N:-73}
+N=${N:-74}
 CG=$BUILD/tools/cgspawn/cgspawn
 [ -x "$CG" ] || CG=$(find "$BUILD/tools" -name cgspawn -type f -perm -u+x | head -1)
 STATE=$(mktemp -d /tmp/cgspawn-bench-remote.XXXXXX)

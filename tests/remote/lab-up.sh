@@ -11,6 +11,8 @@
 #   REMOTE_SHELL=PATH    root's login shell on the remote (private copy of /etc/passwd)
 #   REMOTE_BASHRC=empty|host|PATH   the remote's /root/.bashrc (default empty: hides the host's rc)
 #   REMOTE_PRIVATE_DIRS="DIR ..."   existing dirs that get an empty private tmpfs on the remote
+#   REMOTE_CGSPAWN=PATH  a cgspawn binary "installed" on the remote as /usr/local/bin/cgspawn
+#                        (the remote's /usr/local/bin is always private: the host's is hidden)
 # On any failure it tears down what it made (lab-down.sh N) and exits non-zero.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +28,10 @@ preflight() {
   [ -n "$CG2" ] || die "no cgroup2 mount found"
   case $PORT in ''|*[!0-9]*) die "PORT must be a number";; esac
   case $CGNS$PIDNS in [01][01]) ;; *) die "REMOTE_CGNS and REMOTE_PIDNS must be 0 or 1";; esac
+  if [ -n "${REMOTE_CGSPAWN:-}" ]; then
+    case $REMOTE_CGSPAWN in /?*) ;; *) die "REMOTE_CGSPAWN must be an absolute path";; esac
+    [ -x "$REMOTE_CGSPAWN" ] || die "REMOTE_CGSPAWN $REMOTE_CGSPAWN is not executable"
+  fi
   if [ -n "${REMOTE_SHELL:-}" ]; then [ -x "$REMOTE_SHELL" ] || die "REMOTE_SHELL $REMOTE_SHELL is not executable"; fi
   local dir
   for dir in ${REMOTE_PRIVATE_DIRS:-}; do
@@ -179,7 +185,7 @@ start_sshd() {
     nsenter --net="/run/netns/$NS" -- \
     unshare --mount --uts "${cgflag[@]}" "${pidflags[@]}" --propagation private -- \
     /bin/sh "$HERE/remote-init.sh" "$N" "$D" "$CG" "$CG2" "$CGNS" "$bashrc" "$passwd" "${REMOTE_PRIVATE_DIRS:-}" \
-    </dev/null >>"$D/sshd.log" 2>&1 &
+    "${REMOTE_CGSPAWN:-}" </dev/null >>"$D/sshd.log" 2>&1 &
   echo $! > "$D/launch.pid"
 }
 

@@ -2,12 +2,12 @@
 # remote-init.sh - first program of a fake remote, run by lab-up.sh already inside the remote's
 # network, mount, UTS (and optionally cgroup and PID) namespaces. Not meant to be run by hand.
 #
-# usage: remote-init.sh N LABDIR HOSTCG CG2 CGNS BASHRC PASSWD "PRIVATE_DIRS"
+# usage: remote-init.sh N LABDIR HOSTCG CG2 CGNS BASHRC PASSWD "PRIVATE_DIRS" [CGSPAWN]
 #   Makes the mounts private to the remote, sets its hostname, joins the remote's sshd cgroup leaf
 #   and execs the private sshd. Every mount below happens in the remote's own mount namespace
 #   (unshare --propagation private); the host's mount table does not change.
 set -eu
-N=$1 D=$2 HOSTCG=$3 CG2=$4 CGNS=$5 BASHRC=$6 PASSWD=$7 PRIVATE_DIRS=$8
+N=$1 D=$2 HOSTCG=$3 CG2=$4 CGNS=$5 BASHRC=$6 PASSWD=$7 PRIVATE_DIRS=$8 CGSPAWN=${9:-}
 
 # Keep a handle on the lab dir: the tmpfs mounted over /run (or a private dir) may hide it.
 exec 9<"$D"
@@ -22,6 +22,11 @@ mount -t tmpfs -o mode=0755,size=4m cgspawn-testlab-log /var/log
 for dir in $PRIVATE_DIRS; do
   mount -t tmpfs -o mode=0755,size=64m cgspawn-testlab-priv "$dir"
 done
+
+# /usr/local/bin: the host's (where a cgspawn may be installed) is not the remote's. A remote
+# with cgspawn "installed" gets the given binary there.
+mount -t tmpfs -o mode=0755,size=1m cgspawn-testlab-bin /usr/local/bin
+[ -z "$CGSPAWN" ] || ln -s "$CGSPAWN" /usr/local/bin/cgspawn
 
 # Put the lab dir back at its own path (through the kept fd, not by name: by name it is hidden).
 mkdir -p "$D"

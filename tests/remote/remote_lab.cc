@@ -27,8 +27,9 @@ std::string lab_dir() {
   return dir && *dir ? dir : "/run/cgspawn-testlab";
 }
 
-Lab labs[2] = {{71, false}, {72, true}};
-bool brought_up[2] = {false, false};
+constexpr int kLabs = 3;
+Lab labs[kLabs] = {{71, false, false}, {72, true, false}, {73, true, true}};
+bool brought_up[kLabs] = {false, false, false};
 
 int shell(const std::string& command) {
   int status = std::system(command.c_str());
@@ -36,12 +37,13 @@ int shell(const std::string& command) {
 }
 
 void given_labs() {
-  const char* env = std::getenv("CGSPAWN_REMOTE_LABS");  // "N_BASH N_DASH" from run-remote-suite.sh
+  const char* env = std::getenv("CGSPAWN_REMOTE_LABS");  // "N_BASH N_DASH N_CGSPAWN" from run-remote-suite.sh
   if (!env || !*env) return;
-  int a = 0, b = 0;
-  if (std::sscanf(env, "%d %d", &a, &b) != 2) throw std::runtime_error("bad $CGSPAWN_REMOTE_LABS: " + std::string(env));
+  int a = 0, b = 0, c = 0;
+  if (std::sscanf(env, "%d %d %d", &a, &b, &c) != 3) throw std::runtime_error("bad $CGSPAWN_REMOTE_LABS: " + std::string(env));
   labs[0].n = a;
   labs[1].n = b;
+  labs[2].n = c;
 }
 
 }  // namespace
@@ -54,14 +56,26 @@ void Lab::fault(const std::string& action) const {
     throw std::runtime_error("fault.sh " + std::to_string(n) + " " + action + " failed");
 }
 
+std::string Lab::ssh(const std::string& command) const {
+  std::string out;
+  FILE* p = ::popen(("ssh -F " + config() + " " + alias() + " '" + command + "' </dev/null 2>/dev/null").c_str(), "r");
+  if (!p) throw std::runtime_error("popen ssh failed");
+  char buf[4096];
+  for (size_t got; (got = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, got);
+  ::pclose(p);
+  return out;
+}
+
 const Lab& bash_lab() { return labs[0]; }
 const Lab& dash_lab() { return labs[1]; }
+const Lab& cgspawn_lab() { return labs[2]; }
 
 void labs_up() {
   given_labs();
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < kLabs; ++i) {
     if (cgtest::exists(labs[i].config())) continue;  // brought up by run-remote-suite.sh
     std::string env = labs[i].dash_pidns ? "REMOTE_SHELL=/bin/dash REMOTE_PIDNS=1 " : "";
+    if (labs[i].cgspawn) env += "REMOTE_CGSPAWN=" + cgtest::cgspawn_bin() + " ";
     std::string cmd = env + scripts() + "/lab-up.sh " + std::to_string(labs[i].n) + " >/dev/null";
     brought_up[i] = true;
     if (shell(cmd) != 0) throw std::runtime_error("cannot bring the test lab up: " + cmd);
@@ -69,7 +83,7 @@ void labs_up() {
 }
 
 void labs_down() {
-  for (int i = 0; i < 2; ++i)
+  for (int i = 0; i < kLabs; ++i)
     if (brought_up[i]) shell(scripts() + "/lab-down.sh " + std::to_string(labs[i].n) + " >/dev/null");
 }
 

@@ -14,15 +14,19 @@ namespace rtest {
 struct Lab {
   int n = 0;
   bool dash_pidns = false;  // REMOTE_SHELL=/bin/dash REMOTE_PIDNS=1
+  bool cgspawn = false;     // REMOTE_CGSPAWN: this build's cgspawn is installed there
   std::string alias() const { return "r" + std::to_string(n); }
   std::string config() const;
   std::string host_cgroup() const;  // the remote's cgroup subtree, seen from this host
-  std::string task_parent() const { return host_cgroup() + "/cgspawn-remote"; }
+  // Where task cgroups are made there: by the agent, or by the installed cgspawn's process backend.
+  std::string task_parent() const { return host_cgroup() + (cgspawn ? "/cgspawn" : "/cgspawn-remote"); }
   void fault(const std::string& action) const;  // fault.sh N ACTION
+  std::string ssh(const std::string& command) const;  // its stdout
 };
 
 const Lab& bash_lab();
 const Lab& dash_lab();
+const Lab& cgspawn_lab();  // dash login shell, own PID namespace, cgspawn installed
 void labs_up();    // throws (loudly) when a lab cannot start
 void labs_down();  // only the labs this process brought up
 

@@ -11,94 +11,14 @@
 #include <thread>
 
 #include "host.hpp"
+#include "remote_checks.hpp"
 #include "remote_lab.hpp"
 
 using namespace std::chrono_literals;
 using cgtest::RunResult;
 using cgtest::TempDir;
 using rtest::Lab;
-
-namespace {
-
-// The bound of a destroy that gets no answer (ConnectTimeout 5 s + 3 s), and the lease used.
-constexpr auto kDestroyBound = 8s;
-constexpr auto kLease = 3s;
-
-std::string state_dir(const TempDir& dir) { return dir.file("state"); }
-
-std::string all_of(const RunResult& r) { return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err; }
-
-// Nothing of the test is left: no remote task cgroup, no local ssh, no record.
-void check_nothing_left(const Lab& lab, const std::string& state) {
-  CHECK_MESSAGE(rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).empty(); }, 5s),
-                "remote task cgroups left on " << lab.alias());
-  CHECK_MESSAGE(rtest::wait_until([&] { return rtest::local_ssh_processes(state).empty(); }, 5s),
-                "local ssh processes left for " << state);
-  RunResult list = rtest::cgspawn_in(state, {"list", "--state-dir", state});
-  CHECK_MESSAGE(list.out.find("remote") == std::string::npos, "records left: " << list.out);
-  CHECK_MESSAGE(!cgtest::exists(state + "/.ssh-mux"), "the ssh control directory is left in " << state);
-}
-
-std::vector<std::string> hostile_words(const std::string& canary) {
-  return {"a b", "it's", "say \"hi\"", "$(touch " + canary + ")", "`touch " + canary + "`", "line1\nline2", "-n", "",
-          "*", "back\\slash", ";", "|", "&&", "~", "!", "tab\there", "ends-with-newline\n", "\xc3\xbcn\xc3\xaf", "--",
-          "$HOME", "%s", "'", "''", "a'b'c", "\\", "-V"};
-}
-
-void check_argv_byte_exact(const Lab& lab) {
-  TempDir dir;
-  std::string canary = dir.file("PWNED");
-  auto words = hostile_words(canary);
-  std::vector<std::string> argv = {"printf", "%s\\0"};
-  argv.insert(argv.end(), words.begin(), words.end());
-  std::string expected;
-  for (const auto& w : words) expected += w + std::string(1, '\0');
-  RunResult r = rtest::cgspawn_in(state_dir(dir), rtest::remote_args("run", lab, state_dir(dir), {"-q"}, argv));
-  INFO(all_of(r));
-  CHECK(r.exit_code == 0);
-  CHECK(r.out == expected);
-  CHECK_FALSE(cgtest::exists(canary));
-  check_nothing_left(lab, state_dir(dir));
-}
-
-void check_exit_status(const Lab& lab) {
-  TempDir dir;
-  for (int code : {0, 7, 255}) {
-    RunResult r = rtest::cgspawn_in(state_dir(dir), rtest::remote_args("run", lab, state_dir(dir), {"-q"},
-                                                                     {"sh", "-c", "exit " + std::to_string(code)}));
-    INFO(all_of(r));
-    CHECK(r.exit_code == code);
-  }
-  check_nothing_left(lab, state_dir(dir));
-}
-
-// Waits for the remote task cgroup to hold at least `n` processes.
-bool populated_with(const Lab& lab, size_t n, std::chrono::milliseconds timeout = 30s) {
-  return rtest::wait_until([&] { return rtest::remote_task_pids(lab).size() >= n; }, timeout);
-}
-
-bool pid_alive(int pid) {
-  auto stat = cgtest::read_text("/proc/" + std::to_string(pid) + "/stat");
-  return stat && stat->find(") Z ") == std::string::npos;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-// `cgspawn run` in the background on `lab`, with a lease, holding a remote sleep.
-struct BackgroundRun {
-  TempDir dir;
-  std::unique_ptr<cgtest::Child> child;
-  BackgroundRun(const Lab& lab, const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {cgtest::cgspawn_bin()};
-    auto args = rtest::remote_args("run", lab, state_dir(dir), extra, {"sh", "-c", "sleep 600 & exec sleep 601"});
-    argv.insert(argv.end(), args.begin(), args.end());
-    child = std::make_unique<cgtest::Child>(argv, std::vector<std::string>{"CGSPAWN_STATE_DIR=" + state_dir(dir)});
-  }
-};
-
-}  // namespace
+using namespace rtest::checks;
 
 TEST_CASE("capabilities: the probe shows what the remote has") {
   const Lab& lab = rtest::bash_lab();
@@ -271,38 +191,6 @@ TEST_CASE("the local side SIGKILLed mid-task: with a lease the remote task dies;
   CHECK(reap.exit_code == 0);
   check_nothing_left(lab, state);
 }
-
-namespace {
-
-// A copy of the lab's client config with one line replaced.
-std::string config_with(const Lab& lab, const TempDir& dir, const std::string& key, const std::string& value) {
-  std::ifstream in(lab.config());
-  std::ostringstream out;
-  for (std::string line; std::getline(in, line);) {
-    if (line.find("  " + key + " ") == 0) line = "  " + key + " " + value;
-    out << line << "\n";
-  }
-  std::string path = dir.file("ssh_config");
-  cgtest::write_text(path, out.str(), 0600);
-  return path;
-}
-
-void check_start_failure(const Lab& lab, const std::string& config, const std::string& reason,
-                         const std::vector<std::string>& options = {}) {
-  TempDir dir;
-  std::string state = state_dir(dir);
-  std::vector<std::string> args = {"run", "--backend", "remote", "--host", lab.alias(), "--ssh-config", config,
-                                   "--state-dir", state};
-  args.insert(args.end(), options.begin(), options.end());
-  args.insert(args.end(), {"--", "sleep", "600"});
-  RunResult r = rtest::cgspawn_in(state, args);
-  INFO(all_of(r));
-  CHECK(r.exit_code == 125);
-  CHECK(r.err.find(reason) != std::string::npos);
-  check_nothing_left(lab, state);
-}
-
-}  // namespace
 
 TEST_CASE("start failures exit 125 with the reason (ssh's, or the agent's) and leave nothing") {
   const Lab& lab = rtest::bash_lab();

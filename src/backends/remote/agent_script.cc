@@ -14,6 +14,10 @@
 //    --scope --collect, limits as unit properties). The wrapper, already in the scope, reports
 //    its cgroup and waits at a gate (a FIFO) until the agent has read the limits back from
 //    cgroupfs; a limit that did not take stops the scope before anything of the task ran.
+//  - cgspawn installed there: `cgspawn run` makes the boundary (its own backend and limits,
+//    its own ledger, task id NAME without "cgspawn-"), the wrapper reports its cgroup and waits
+//    at the gate, as above. When the main program ends, that cgspawn destroys what is left at
+//    once; its Result is kept in the state dir for the `kill` that follows.
 //  - otherwise: <cgroup2>/cgspawn-remote/NAME, made by the agent, limits written to it (the
 //    controller enabled in cgspawn-remote, or refused naming it); the wrapper moves ITSELF
 //    into it before anything of the task runs (every descendant is inside, with no race).
@@ -24,7 +28,10 @@
 // since stdout may be a dead channel.
 // kill: SIGTERM to all, GRACE_MS to leave, cgroup.kill (or freeze + SIGKILL + thaw before
 // 5.14), waits for "populated 0", then removes the cgroup, or for a unit stops and resets it
-// and waits until systemd has unloaded it: KILLED, GONE, NOT-EMPTY (pids) or UNIT-LEFT.
+// and waits until systemd has unloaded it: KILLED, GONE, NOT-EMPTY (pids) or UNIT-LEFT. A
+// task of an installed cgspawn is destroyed by `cgspawn destroy`; its reports come back as
+// DESTROY-REPORT, RUN-RESULT and LEASE-REPORT (JSON on one line), then the agent's own check of the cgroup:
+// KILLED via=cgspawn, NOT-EMPTY, or CGSPAWN-LEFT (the remote cgspawn kept its record).
 #include "backends/remote/agent_script.hpp"
 
 #include "backends/remote/ssh_command.hpp"
@@ -36,7 +43,7 @@ const std::string& agent_script() {
 M=$1 mode=$2; shift 2
 say() { printf '%s %s\n' "$M" "$*" >&3; }
 # Builtins (read) where a fork would do: every fork is paid on each spawn and destroy.
-first() { v=unknown; read -r v < "$1" 2>/dev/null; echo "$v"; }
+first() { v=unknown; read -r v 2>/dev/null < "$1"; echo "$v"; }
 host() { first /proc/sys/kernel/hostname; }
 boot() { first /proc/sys/kernel/random/boot_id; }
 cg2() { while read -r _ mp ty _; do [ "$ty" = cgroup2 ] && { echo "$mp"; return; }; done < /proc/self/mounts; }
@@ -45,13 +52,25 @@ has_systemd() { [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 
 state_dir() {
   if [ "$(id -u)" = 0 ]; then echo "/run/cgspawn-agent/$1"; else echo "${TMPDIR:-/tmp}/cgspawn-agent-$(id -u)/$1"; fi
 }
+# The installed cgspawn's ledger (its default one where there is a default) and task id: NAME
+# without "cgspawn-" (its cgroup is then cgspawn-<id> = NAME), at most 64 characters.
+cs_ledger() {
+  if [ "$(id -u)" = 0 ]; then echo /run/cgspawn
+  elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then echo "$XDG_RUNTIME_DIR/cgspawn"
+  else state_dir .ledger; fi
+}
+cs_id() {
+  rid=${1#cgspawn-}
+  if [ ${#rid} -gt 64 ]; then h=$(printf %s "$rid" | cksum); rid=$(printf %.50s "$rid")-${h%% *}; fi
+}
+cs_destroy() { cgspawn --log-level error destroy "$rid" --state-dir "$L" --grace "$1ms" --json 2>/dev/null | tr -d '\n'; }
 procs() { find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null | tr '\n' ' '; }
 named() { for p in $(procs "$1"); do c=; read -r c < "/proc/$p/comm" 2>/dev/null; printf '%s:%s ' "$p" "$c"; done; }
 populated() {
-  while read -r k v; do [ "$k" = populated ] && { [ "$v" = 1 ]; return; }; done < "$1/cgroup.events" 2>/dev/null
+  while read -r k v; do [ "$k" = populated ] && { [ "$v" = 1 ]; return; }; done 2>/dev/null < "$1/cgroup.events"
   return 1
 }
-top_procs() { l=; while read -r p; do l="$l$p "; done < "$1/cgroup.procs" 2>/dev/null; echo "$l"; }
+top_procs() { l=; while read -r p; do l="$l$p "; done 2>/dev/null < "$1/cgroup.procs"; echo "$l"; }
 wait_empty() {
   for t in 0.005 0.01 0.02; do populated "$1" || return 0; sleep $t; done
   n=$(( $2 / 50 )); while populated "$1" && [ "$n" -gt 0 ]; do n=$((n - 1)); sleep 0.05; done; ! populated "$1"
@@ -93,13 +112,17 @@ stop_unit() {
 }
 probe() {
   exec 3>&1
-  root=$(cg2) w=no sd=no cs=no t=no ctl=
+  root=$(cg2) w=no sd=no cs=none t=no ctl=
   if [ -n "$root" ]; then
     { [ -w "$root" ] || [ -w "$root/cgspawn-remote" ]; } && w=yes
     ctl=$(first "$root/cgroup.subtree_control"); [ "$ctl" = unknown ] && ctl=
   fi
   has_systemd && sd=yes
-  command -v cgspawn >/dev/null 2>&1 && cs=yes
+  if command -v cgspawn >/dev/null 2>&1; then
+    cs=$(cgspawn --version 2>/dev/null) || cs=broken
+    cs=${cs#cgspawn }; cs=${cs%% *}
+    say "CGSPAWN-BACKENDS $(cgspawn --log-level error backends --json 2>/dev/null | tr -d '\n')"
+  fi
   command -v timeout >/dev/null 2>&1 && command -v dd >/dev/null 2>&1 && t=yes
   l=; for c in $ctl; do l="$l${l:+,}$c"; done
   say "PROBE host=$(host) cgroup2=${root:-none} writable=$w systemd=$sd cgspawn=$cs timeout=$t uid=$(id -u) controllers=${l:--} kernel=$(uname -r) boot_id=$(boot)"
@@ -143,17 +166,22 @@ check_limits() {
   done
   return 0
 }
-fail_start() { if [ -n "$unit" ]; then stop_unit "$unit" 5000; fi; rm -rf "$st"; say "ERR $*"; exit 125; }
-# The wrapper: $1 is the cgroup to move into (raw path), or "" (unit path: it is in the scope
-# already; it reports its cgroup and waits at the gate). Then the task, its status in-band.
+fail_start() {
+  if [ -n "$unit" ]; then stop_unit "$unit" 5000; elif [ -n "$rid" ]; then cs_destroy 0 >/dev/null; fi
+  rm -rf "$st"; say "ERR $*"; exit 125
+}
+# The wrapper: $1 is the cgroup to move into (raw path), or "gate" (already in its boundary:
+# it reports its cgroup and waits at the gate; "gate4": also takes its stderr back from fd 4).
+# Then the task, its status in-band.
 WRAPPER='
   exec 3>&-
-  if [ -n "$1" ]; then echo $$ > "$1/cgroup.procs" || { echo 125 > "$2/rc"; exit 125; }
-  else
-    exec 2>&4 4>&-
-    while IFS= read -r l; do case $l in 0::*) echo "${l#0::}" > "$2/cg";; esac; done < /proc/self/cgroup
-    read -r _ < "$2/go" || exit 125
-  fi
+  case $1 in
+    gate*)
+      [ "$1" = gate4 ] && exec 2>&4 4>&-
+      while IFS= read -r l; do case $l in 0::*) echo "${l#0::}" > "$2/cg";; esac; done < /proc/self/cgroup
+      read -r _ < "$2/go" || exit 125;;
+    *) echo $$ > "$1/cgroup.procs" || { echo 125 > "$2/rc"; exit 125; };;
+  esac
   st=$2 cwd=$3 n=$4 M=$5; shift 5
   while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done
   shift
@@ -184,36 +212,62 @@ start_unit() {
   echo "$unit" > "$st/unit"
   # systemd-run's own errors go to a file; the task's stderr is fd 4, restored by the wrapper.
   setsid systemd-run --quiet --scope --collect --unit="$unit" --description="cgspawn task $name" $props -- \
-    sh -c "$WRAPPER" cgspawn-task "" "$st" "$cwd" "$nenv" "$M" "$@" </dev/null 4>&2 2>"$st/systemd-run.err" 5>&- &
+    sh -c "$WRAPPER" cgspawn-task gate4 "$st" "$cwd" "$nenv" "$M" "$@" </dev/null 4>&2 2>"$st/systemd-run.err" 5>&- &
   i=0 ucg=
   until [ -n "$ucg" ] || [ -s "$st/systemd-run.err" ] || [ $i -ge 1000 ]; do
-    read -r ucg < "$st/cg" 2>/dev/null || { i=$((i + 1)); sleep 0.01; }
+    read -r ucg 2>/dev/null < "$st/cg" || { i=$((i + 1)); sleep 0.01; }
   done
   if [ -z "$ucg" ]; then
-    e=$(tr '\n' ' ' < "$st/systemd-run.err" 2>/dev/null)
+    e=$(tr '\n' ' ' 2>/dev/null < "$st/systemd-run.err")
     fail_start "systemd-run could not start $unit on $(host): ${e:-no answer within 10s}"
   fi
   cg=$root$ucg
   check_limits || { kill_tree "$cg" 0 5000 keep; fail_start "$why"; }
   echo go >&5
 }
+# The installed cgspawn's path. Its own errors are one line on stderr ("cgspawn: ..."), which
+# is also the task's: before the gate nothing of the task has run, so a line there is its.
+start_cgspawn() {
+  cs_id "$name"; L=$(cs_ledger)
+  a=
+  [ -n "$mem" ] && a="$a --memory-max $mem"
+  [ -n "$pids" ] && a="$a --pids-max $pids"
+  [ -n "$cpu" ] && a="$a --cpu-max $cpu"
+  [ "$rtmax" -gt 0 ] && a="$a --timeout $rtmax"
+  mkfifo "$st/go" || fail_start "cannot create $st/go on $(host)"
+  exec 5<>"$st/go"
+  echo "$rid $L" > "$st/cgspawn"
+  { setsid cgspawn --log-level error run -q --id "$rid" --state-dir "$L" --result "$st/result.json" $a -- \
+      sh -c "$WRAPPER" cgspawn-task gate "$st" "$cwd" "$nenv" "$M" "$@" </dev/null 5>&-
+    echo $? > "$st/run.rc"; } &
+  i=0 ucg=
+  until [ -n "$ucg" ] || [ -e "$st/run.rc" ] || [ $i -ge 1000 ]; do
+    read -r ucg 2>/dev/null < "$st/cg" || { i=$((i + 1)); sleep 0.01; }
+  done
+  [ -n "$ucg" ] || fail_start "cgspawn on $(host) did not start the task (exit $(first "$st/run.rc"))"
+  cg=$root$ucg
+  echo go >&5
+}
 run() {
   exec 3>&2
   name=$1 lease=$2 cwd=$3 limits=$4 rtmax=$5 nenv=$6; shift 6
-  unit=
+  unit= rid=
   valid "$name" || { say "ERR bad task name"; exit 125; }
   root=$(cg2)
   [ -n "$root" ] || { say "ERR no cgroup2 is mounted on $(host)"; exit 125; }
   command -v timeout >/dev/null 2>&1 || { say "ERR $(host) has no timeout(1): the agent cannot keep a lease"; exit 125; }
   st=$(state_dir "$name")
   mkdir -p "$st" 2>/dev/null || { say "ERR cannot create $st on $(host)"; exit 125; }
-  rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err"
+  rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err" "$st/cgspawn" "$st/run.rc" "$st/result.json"
   parse_limits "$limits"
-  if has_systemd && [ "$(id -u)" = 0 ]; then start_unit "$@"; else start_cgroup "$@"; fi
+  if has_systemd && [ "$(id -u)" = 0 ]; then start_unit "$@"
+  elif command -v cgspawn >/dev/null 2>&1; then start_cgspawn "$@"
+  else start_cgroup "$@"; fi
   trap '' PIPE HUP
-  say "STARTED cgroup=$cg unit=${unit:--} pids=[$(top_procs "$cg")] host=$(host) boot_id=$(boot)"
+  say "STARTED cgroup=$cg unit=${unit:--} via=${rid:+cgspawn}${rid:-agent} pids=[$(top_procs "$cg")] host=$(host) boot_id=$(boot)"
   last=$(date +%s) reason= tmo=0.05
   while :; do
+    if [ -n "$rid" ] && [ -e "$st/run.rc" ]; then reason=cgspawn-ended; break; fi
     if [ ! -d "$cg" ]; then reason=destroyed; [ -n "$unit" ] && reason=unit-ended; break; fi
     b=$(timeout $tmo dd bs=1 count=1 2>/dev/null); r=$?
     case $tmo in 0.05) tmo=0.1;; 0.1) tmo=0.2;; *) tmo=0.5;; esac
@@ -224,7 +278,9 @@ run() {
     elif [ "$lease" -gt 0 ] && [ $((now - last)) -ge "$lease" ]; then reason=lease-expired; break; fi
   done
   if [ "$lease" -gt 0 ] && { [ "$reason" = stdin-eof ] || [ "$reason" = lease-expired ]; }; then
-    if [ -n "$unit" ]; then kill_tree "$cg" 0 10000 keep; stop_unit "$unit" 10000; else kill_tree "$cg" 0 10000 rm; fi
+    if [ -n "$unit" ]; then kill_tree "$cg" 0 10000 keep; stop_unit "$unit" 10000
+    elif [ -n "$rid" ]; then cs_destroy 0 > "$st/lease-destroy.json"; wait
+    else kill_tree "$cg" 0 10000 rm; fi
   fi
   rc=$(cat "$st/rc" 2>/dev/null)
   msg="ENDED reason=$reason rc=${rc:-none} at=$(date -u +%Y-%m-%dT%H:%M:%SZ) cgroup_removed=$([ -d "$cg" ] && echo no || echo yes)"
@@ -244,6 +300,25 @@ kill_unit() {
   fi
   say "UNIT-LEFT unit=$unit cgroup=$cg boot_id=$(boot) load_state=$ls"; exit 1
 }
+# The remote cgspawn destroys and reports; the agent checks the cgroup itself all the same.
+kill_cgspawn() {
+  ucg=; read -r ucg 2>/dev/null < "$st/cg"; cg=${ucg:+$root$ucg}
+  dj=
+  if [ -d "$L/$rid" ]; then dj=$(cs_destroy "$grace"); fi
+  # A `cgspawn run` still cleaning up writes its Result when done.
+  n=$(( verify / 50 ))
+  while [ -e "$st/cgspawn" ] && [ ! -e "$st/run.rc" ] && [ $n -gt 0 ]; do n=$((n - 1)); sleep 0.05; done
+  [ -s "$st/lease-destroy.json" ] && say "LEASE-REPORT $(cat "$st/lease-destroy.json")"
+  [ -n "$dj" ] && say "DESTROY-REPORT $dj"
+  [ -s "$st/result.json" ] && say "RUN-RESULT $(tr -d '\n' < "$st/result.json")"
+  if [ -n "$cg" ] && [ -d "$cg" ]; then
+    if populated "$cg"; then say "NOT-EMPTY cgroup=$cg boot_id=$(boot) left=[$(named "$cg")]"; exit 1; fi
+    say "CGSPAWN-LEFT cgroup=$cg id=$rid ledger=$L why=cgroup-not-removed"; exit 1
+  fi
+  if [ -d "$L/$rid" ]; then say "CGSPAWN-LEFT cgroup=${cg:--} id=$rid ledger=$L why=record-kept"; exit 1; fi
+  if [ -z "$dj" ] && [ ! -s "$st/result.json" ]; then rm -rf "$st"; say "GONE cgroup=${cg:--} boot_id=$(boot) agent=${ended:-none}"; exit 0; fi
+  rm -rf "$st"; say "KILLED cgroup=${cg:--} boot_id=$(boot) via=cgspawn killed=[] agent=${ended:-none}"; exit 0
+}
 killmode() {
   exec 3>&1
   name=$1 grace=$2 verify=$3 unit=${4:-}
@@ -258,6 +333,8 @@ killmode() {
     unit_state "$name.scope"; [ "$ls" = loaded ] && unit=$name.scope
   fi
   [ -n "$unit" ] && kill_unit
+  cs_id "$name"; L=$(cs_ledger)
+  if [ -e "$st/cgspawn" ] || { [ ! -d "$cg" ] && [ -d "$L/$rid" ] && command -v cgspawn >/dev/null 2>&1; }; then kill_cgspawn; fi
   if [ -z "$root" ] || [ ! -d "$cg" ]; then
     rm -rf "$st"; rmdir "$base" 2>/dev/null
     say "GONE cgroup=$cg boot_id=$(boot) agent=${ended:-none}"; exit 0

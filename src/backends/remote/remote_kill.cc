@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "backends/remote/agent_script.hpp"
+#include "backends/remote/cgspawn_reports.hpp"
 #include "backends/remote/markers.hpp"
 #include "backends/remote/ssh_process.hpp"
 #include "cgspawn/parse.hpp"
@@ -81,10 +82,13 @@ ResourceOutcome from_marker(const RemoteCgroupRef& ref, const Marker& m) {
   Resource res{ref.resource_kind(), ref.resource_id()};
   std::string host = ref.target.display();
   if (m.word == "KILLED") {
-    std::string how = ref.unit.empty() ? "verified empty (populated 0) and removed"
-                                       : "its cgroup verified empty (populated 0), the unit stopped and unloaded by systemd";
+    std::string how = !ref.unit.empty() ? "its cgroup verified empty (populated 0), the unit stopped and unloaded by systemd"
+                      : m.field("via") == "cgspawn" ? "destroyed by the cgspawn installed there, its cgroup verified removed"
+                                                    : "verified empty (populated 0) and removed";
+    std::string agent = m.field("agent");
     auto row = make_row(res, Outcome::destroyed,
-                        "killed on " + host + ", " + how + ", checked by a second ssh session (PIDs are the remote's)");
+                        "killed on " + host + ", " + how + ", checked by a second ssh session (PIDs are the remote's)" +
+                            (agent.empty() || agent == "none" ? "" : "; the remote agent's record: " + agent));
     row.killed = process_refs(m.field("killed"));
     row.killed_total = row.killed.size();
     return row;
@@ -100,6 +104,10 @@ ResourceOutcome from_marker(const RemoteCgroupRef& ref, const Marker& m) {
     row.survivors = process_refs(m.field("left"));
     return row;
   }
+  if (m.word == "CGSPAWN-LEFT")
+    return make_row(res, Outcome::failed, "the cgspawn installed on " + host + " did not complete the destroy of its task " +
+                                              m.field("id") + " (" + m.field("why") + "); its ledger " + m.field("ledger") +
+                                              " there keeps the record");
   if (m.word == "UNIT-LEFT")
     return make_row(res, Outcome::failed, "its cgroup is empty, but systemd on " + host + " still has unit " +
                                               m.field("unit") + " loaded (LoadState " + m.field("load_state") + ")");
@@ -149,10 +157,12 @@ ResourceOutcome kill_remote_cgroup(const RemoteCgroupRef& ref, const DestroyOpti
   try {
     KillReply reply = run_kill_session(ref, options, mark);
     std::optional<Marker> final;
-    for (const auto& m : find_markers(reply.out, mark))
-      if (m.word != "HELLO") final = m;
+    auto markers = find_markers(reply.out, mark);
+    for (const auto& m : markers)
+      if (m.word != "HELLO" && m.word.find("-REPORT") == std::string::npos && m.word != "RUN-RESULT") final = m;
     if (final) {
       row = from_marker(ref, *final);
+      fold_cgspawn_reports(row, markers);
     } else {
       row = make_row({ref.resource_kind(), ref.resource_id()}, Outcome::not_guaranteed,
                      "cannot reach " + ref.target.display() + ": " + why_unreachable(reply) + "; unverified; " +

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include "backends/remote/agent_script.hpp"
+#include "backends/remote/cgspawn_reports.hpp"
 #include "backends/remote/markers.hpp"
 #include "backends/remote/ssh_process.hpp"
 
@@ -15,6 +16,7 @@ RemoteFacts probe_remote(const SshTarget& target) {
     auto deadline = Clock::now() + std::chrono::seconds(kConnectTimeout + 10);
     SshOutput r = run_ssh(ssh_argv(target, Mux::none, "", agent_command(mark, "probe", {})), deadline);
     for (const auto& m : find_markers(r.out, mark)) {
+      if (m.word == "CGSPAWN-BACKENDS") f.cgspawn_process = remote_process_capabilities(m.text);
       if (m.word != "PROBE") continue;
       f.reached = true;
       f.host = m.field("host");
@@ -24,7 +26,7 @@ RemoteFacts probe_remote(const SshTarget& target) {
       f.uid = m.field("uid");
       f.writable = m.field("writable") == "yes";
       f.systemd = m.field("systemd") == "yes";
-      f.cgspawn = m.field("cgspawn") == "yes";
+      f.cgspawn = m.field("cgspawn") == "none" ? "" : m.field("cgspawn");
       f.timeout = m.field("timeout") == "yes";
       f.controllers = m.field("controllers");
     }
@@ -42,8 +44,14 @@ bool listed(const std::string& controllers, const std::string& name) {
 }
 
 // A limit is set through the controller enabled in the remote's root cgroup (a unit's slice
-// and cgspawn-remote alike get their controllers from there).
+// and cgspawn-remote alike get their controllers from there), or as the installed cgspawn says.
 Capability limit_capability(const RemoteFacts& f, const std::string& controller, const std::string& property) {
+  if (f.cgspawn_path()) {
+    if (!f.cgspawn_process) return {false, "the cgspawn installed on " + f.host + " did not say (`cgspawn backends --json`): left to it at spawn"};
+    const Capabilities& c = *f.cgspawn_process;
+    const Capability& there = controller == "memory" ? c.memory_max : controller == "pids" ? c.pids_max : c.cpu_max;
+    return {there.available, "the cgspawn installed on " + f.host + ": " + there.reason};
+  }
   if (listed(f.controllers, controller))
     return {true, f.unit_path() ? "the unit property " + property + ", read back from cgroupfs before the task runs"
                                 : controller + " enabled in " + f.cgroup2 + "/cgspawn-remote, the limit written to the task cgroup"};
@@ -54,6 +62,19 @@ Capability limit_capability(const RemoteFacts& f, const std::string& controller,
 }  // namespace
 
 bool RemoteFacts::unit_path() const { return systemd && uid == "0"; }
+bool RemoteFacts::cgspawn_path() const { return !unit_path() && !cgspawn.empty(); }
+
+namespace {
+
+std::string boundary_of(const RemoteFacts& f, const std::string& host) {
+  if (f.unit_path()) return "a transient scope cgspawn-<origin>-<id>.scope made by systemd-run on " + host;
+  if (f.cgspawn_path())
+    return "the boundary the cgspawn installed on " + host + " (version " + f.cgspawn + ") makes with `cgspawn run`" +
+           (f.cgspawn_process ? " (its process backend: " + f.cgspawn_process->usable.reason + ")" : "");
+  return "a task cgroup under " + f.cgroup2 + "/cgspawn-remote on " + host + ", made by the built-in agent";
+}
+
+}  // namespace
 
 Capabilities capabilities_from(const SshTarget& target, const RemoteFacts& f, bool ledger, bool lease) {
   Capabilities caps;
@@ -64,20 +85,24 @@ Capabilities capabilities_from(const SshTarget& target, const RemoteFacts& f, bo
     return caps;
   }
   std::string found = "systemd-run with systemd as PID 1: " + std::string(f.systemd ? "yes" : "no") + "; uid " + f.uid +
-                      "; cgspawn installed: " + (f.cgspawn ? "yes" : "no") + "; cgroup2: " + f.cgroup2 +
+                      "; cgspawn installed: " + (f.cgspawn.empty() ? "no" : f.cgspawn) + "; cgroup2: " + f.cgroup2 +
                       (f.writable ? " (writable)" : " (not writable)") + "; kernel " + f.kernel;
   bool raw_ok = f.cgroup2 != "none" && f.writable;
-  bool ok = f.cgroup2 != "none" && f.timeout && (f.unit_path() || raw_ok);
-  std::string boundary = f.unit_path() ? "a transient scope cgspawn-<origin>-<id>.scope made by systemd-run on " + host
-                                       : "a task cgroup under " + f.cgroup2 + "/cgspawn-remote on " + host + ", made by the built-in agent";
-  caps.usable = {ok, (ok ? boundary + " (remote " + f.host + "); "
+  bool cgspawn_ok = f.cgspawn_path() && (!f.cgspawn_process || f.cgspawn_process->usable.available);
+  bool ok = f.cgroup2 != "none" && f.timeout && (f.unit_path() || cgspawn_ok || (!f.cgspawn_path() && raw_ok));
+  caps.usable = {ok, (ok ? boundary_of(f, host) + " (remote " + f.host + "); "
                          : "cgspawn cannot contain tasks on " + host +
-                               ": it needs cgroup2 and timeout(1), and systemd-run as root or a writable cgroup2; ") +
-                         "found: " + found + (f.cgspawn ? " (an installed cgspawn is not used: the agent is sent on every call)" : "")};
+                               ": it needs cgroup2 and timeout(1), and systemd-run as root, a usable installed cgspawn, or a "
+                               "writable cgroup2; ") +
+                         "found: " + found +
+                         (f.cgspawn_path() && f.cgspawn_process && !cgspawn_ok ? " (the installed cgspawn: " + f.cgspawn_process->usable.reason + ")" : "")};
   if (!ok) return caps;
-  caps.kill_all = {true, "cgroup.kill on the remote task's cgroup (freeze + SIGKILL each + thaw before Linux 5.14)"};
+  caps.kill_all = {true, f.cgspawn_path() ? "`cgspawn destroy` on the remote (the kill of its backend there)"
+                                          : "cgroup.kill on the remote task's cgroup (freeze + SIGKILL each + thaw before Linux 5.14)"};
   caps.verify = {true, std::string("a second ssh session waits for \"populated 0\" and ") +
-                           (f.unit_path() ? "for systemd to unload the unit and remove its cgroup" : "removes the cgroup") +
+                           (f.unit_path()      ? "for systemd to unload the unit and remove its cgroup"
+                            : f.cgspawn_path() ? "runs `cgspawn destroy` there, then checks the cgroup is gone itself"
+                                               : "removes the cgroup") +
                            "; an unreachable host makes the row not-guaranteed within " + std::to_string(kConnectTimeout + 3) + "s"};
   if (ledger && lease)
     caps.survives_caller_crash = {true, "the remote agent kills the task when its connection is gone or silent for the "

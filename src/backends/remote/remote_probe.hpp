@@ -2,6 +2,7 @@
 // systemd as PID 1 with systemd-run, cgspawn installed, timeout(1) for the agent's lease.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "backends/remote/ssh_command.hpp"
@@ -14,9 +15,12 @@ struct RemoteFacts {
   std::string error;  // ssh's reason when not reached
   std::string host, cgroup2, kernel, boot_id, uid;
   std::string controllers;  // enabled in the remote's root cgroup, comma separated ("-": none)
-  bool writable = false, systemd = false, cgspawn = false, timeout = false;
+  bool writable = false, systemd = false, timeout = false;
+  std::string cgspawn;  // the installed cgspawn's version ("" when none, "broken" when it does not run)
+  std::optional<Capabilities> cgspawn_process;  // what its process backend can do there
 
-  bool unit_path() const;  // tasks get a transient unit (systemd-run as root), not a raw cgroup
+  bool unit_path() const;     // tasks get a transient unit (systemd-run as root)
+  bool cgspawn_path() const;  // else, the installed cgspawn makes the boundary
 };
 
 // A connection of its own (no master is left behind). Never throws.

@@ -66,6 +66,14 @@ long long runtime_max_seconds(const TaskSpec& spec) {
   return std::chrono::ceil<std::chrono::seconds>(*spec.timeout + spec.grace).count() + 30;
 }
 
+// An installed cgspawn's refusal is its one line on stderr, "cgspawn: ...", before the agent's ERR.
+std::string installed_cgspawn_says(const std::string& stderr_text) {
+  std::string said;
+  for (size_t at = 0; (at = stderr_text.find("cgspawn: ", at)) != std::string::npos; at += 9)
+    if (at == 0 || stderr_text[at - 1] == '\n') said = stderr_text.substr(at + 9, stderr_text.find('\n', at) - at - 9);
+  return said.empty() ? "" : ": " + said;
+}
+
 long long lease_seconds(std::optional<Duration> lease) {
   if (!lease) return 0;
   auto s = std::chrono::ceil<std::chrono::seconds>(*lease).count();
@@ -209,7 +217,7 @@ std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
       std::string why = one_line(session.early_stderr);
       for (const auto& m : reply)
         if (m.word == "ERR") why = "ERR " + m.text;
-      if (why.rfind("ERR ", 0) == 0) why.erase(0, 4);
+      if (why.rfind("ERR ", 0) == 0) why.erase(0, 4) += installed_cgspawn_says(session.early_stderr);
       throw Error(ErrorKind::system, "cannot start the task on " + target_.display() + ": " +
                                          (why.empty() ? "the session ended without an answer" : why));
     }
@@ -221,6 +229,7 @@ std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
       res.kind = ref.resource_kind();
       res.id = ref.resource_id();
       if (!ref.unit.empty()) res.attributes["unit"] = ref.unit;
+      res.attributes["via"] = started->field("via");
       res.state = "created";
       res.attributes["cgroup"] = ref.cgroup;
       res.attributes["boot_id"] = started->field("boot_id");

@@ -1,0 +1,51 @@
+// The checks and helpers the remote suite's test files share.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "host.hpp"
+#include "remote_lab.hpp"
+
+namespace rtest::checks {
+
+using namespace std::chrono_literals;
+
+// The bound of a destroy that gets no answer (ConnectTimeout 5 s + 3 s), and the lease used.
+inline constexpr auto kDestroyBound = 8s;
+inline constexpr auto kLease = 3s;
+
+std::string state_dir(const cgtest::TempDir& dir);
+std::string all_of(const cgtest::RunResult& r);
+
+// Nothing of the test is left: no remote task cgroup (nor a record of the remote's installed
+// cgspawn), no local ssh, no record, no ssh control directory.
+void check_nothing_left(const Lab& lab, const std::string& state);
+std::string installed_ledger_tasks(const Lab& lab);
+
+std::vector<std::string> hostile_words(const std::string& canary);
+void check_argv_byte_exact(const Lab& lab);
+void check_exit_status(const Lab& lab);
+
+// Waits for the remote task cgroups to hold at least `n` processes.
+bool populated_with(const Lab& lab, size_t n, std::chrono::milliseconds timeout = 30s);
+bool pid_alive(int pid);
+double seconds_since(std::chrono::steady_clock::time_point t);
+
+// `cgspawn run` in the background on `lab`, with a lease, holding a remote sleep.
+struct BackgroundRun {
+  cgtest::TempDir dir;
+  std::unique_ptr<cgtest::Child> child;
+  BackgroundRun(const Lab& lab, const std::vector<std::string>& extra);
+};
+
+// A copy of the lab's client config with one line replaced.
+std::string config_with(const Lab& lab, const cgtest::TempDir& dir, const std::string& key, const std::string& value);
+// `run` fails with exit 125 and `reason` on stderr, and leaves nothing.
+void check_start_failure(const Lab& lab, const std::string& config, const std::string& reason,
+                         const std::vector<std::string>& options = {});
+
+}  // namespace rtest::checks

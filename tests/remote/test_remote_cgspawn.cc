@@ -1,0 +1,110 @@
+// The remote backend on a remote where cgspawn is installed (the fake remote r73: this build's
+// cgspawn at /usr/local/bin there, a dash login shell, its own PID namespace): that cgspawn
+// makes the boundary, destroys and reports, and the agent still keeps the lease and checks.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <regex>
+
+#include "remote_checks.hpp"
+
+using namespace std::chrono_literals;
+using cgtest::RunResult;
+using cgtest::TempDir;
+using rtest::Lab;
+using namespace rtest::checks;
+
+namespace {
+
+int killed_total(const std::string& json) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex("\"killed_total\": ([0-9]+)"))) return -1;
+  return std::stoi(m[1]);
+}
+
+}  // namespace
+
+TEST_CASE("installed cgspawn: Capabilities name it, its version, and what its process backend can do") {
+  const Lab& lab = rtest::cgspawn_lab();
+  TempDir dir;
+  RunResult r = rtest::cgspawn_in(state_dir(dir), {"backends", "--host", lab.alias(), "--ssh-config", lab.config(),
+                                                   "--state-dir", state_dir(dir)});
+  INFO(all_of(r));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("remote: usable (the boundary the cgspawn installed on " + lab.alias() + " (version ") != std::string::npos);
+  CHECK(r.out.find("its process backend: task cgroups under /sys/fs/cgroup/unified/cgspawn") != std::string::npos);
+  CHECK(r.out.find("`cgspawn destroy` on the remote") != std::string::npos);
+  // Its own words about limits on this hybrid remote, not the agent's.
+  CHECK(r.out.find("the cgspawn installed on remote" + std::to_string(lab.n) + ": the memory controller is bound to the cgroup v1") !=
+        std::string::npos);
+}
+
+TEST_CASE("installed cgspawn: hostile argv arrives byte-exact") { check_argv_byte_exact(rtest::cgspawn_lab()); }
+TEST_CASE("installed cgspawn: the task's exit status travels in-band (0, 7, and 255)") { check_exit_status(rtest::cgspawn_lab()); }
+
+TEST_CASE("installed cgspawn: escapees are destroyed by `cgspawn destroy` there, and its report lists them") {
+  const Lab& lab = rtest::cgspawn_lab();
+  TempDir dir;
+  std::string state = state_dir(dir);
+  std::string script =
+      "setsid sh -c 'sleep 900 & exit' </dev/null >/dev/null 2>&1; "
+      "sh -c 'trap \"\" TERM; while :; do sleep 1; done' & "
+      "i=0; while [ $i -lt 20 ]; do sleep 901 & i=$((i+1)); done; exec sleep 902";
+  RunResult start = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--grace", "1s"}, {"sh", "-c", script}));
+  INFO(all_of(start));
+  REQUIRE(start.exit_code == 0);
+  std::string id = start.out.substr(0, start.out.find('\n'));
+  REQUIRE(populated_with(lab, 23));
+  CHECK(installed_ledger_tasks(lab).find(id) != std::string::npos);  // its ledger holds the task
+  auto pids = rtest::remote_task_pids(lab);
+  RunResult destroy = rtest::cgspawn_in(state, {"destroy", "--state-dir", state, "--json", id});
+  INFO(all_of(destroy));
+  CHECK(destroy.exit_code == 0);
+  CHECK(destroy.out.find("destroyed by the cgspawn installed there, its cgroup verified removed") != std::string::npos);
+  CHECK(destroy.out.find("its `cgspawn destroy`: cgroup destroyed") != std::string::npos);
+  CHECK(killed_total(destroy.out) >= 23);
+  size_t alive = 0;
+  for (int p : pids) alive += pid_alive(p);
+  CHECK(alive == 0);
+  check_nothing_left(lab, state);
+}
+
+TEST_CASE("installed cgspawn: a daemon left by a task that ended is killed there at once, and named") {
+  const Lab& lab = rtest::cgspawn_lab();
+  TempDir dir;
+  std::string result = dir.file("result.json");
+  RunResult r = rtest::cgspawn_in(state_dir(dir), rtest::remote_args("run", lab, state_dir(dir), {"-q", "--result", result},
+                                                                     {"sh", "-c", "setsid sleep 903 </dev/null >/dev/null 2>&1 & exit 3"}));
+  INFO(all_of(r));
+  CHECK(r.exit_code == 3);
+  std::string json = cgtest::read_text(result).value_or("");
+  CAPTURE(json);
+  CHECK(json.find("\"complete\": true") != std::string::npos);
+  CHECK(json.find("its `cgspawn run` when the task ended: cgroup destroyed") != std::string::npos);
+  CHECK(json.find("\"comm\": \"sleep\"") != std::string::npos);
+  check_nothing_left(lab, state_dir(dir));
+}
+
+TEST_CASE("installed cgspawn: the local side SIGKILLed mid-task: the lease has that cgspawn destroy it; reap confirms") {
+  const Lab& lab = rtest::cgspawn_lab();
+  BackgroundRun run(lab, {"--lease", "3s"});
+  REQUIRE(populated_with(lab, 2));
+  auto pids = rtest::remote_task_pids(lab);
+  run.child->signal(SIGKILL);
+  run.child->wait(10s);
+  CHECK(rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).empty(); }, 3 * kLease));
+  for (int p : pids) CHECK_FALSE(pid_alive(p));
+  std::string state = state_dir(run.dir);
+  RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state});
+  INFO(all_of(reap));
+  CHECK(reap.exit_code == 0);
+  CHECK(reap.out.find("its `cgspawn destroy` by the lease: cgroup destroyed") != std::string::npos);
+  check_nothing_left(lab, state);
+}
+
+TEST_CASE("installed cgspawn: a limit it cannot enforce is refused with its own reason, and nothing is left") {
+  const Lab& lab = rtest::cgspawn_lab();
+  check_start_failure(lab, lab.config(),
+                      "did not start the task (exit 125): cannot enforce the memory limit: the memory controller is bound",
+                      {"--memory-max", "64M"});
+}
