@@ -44,18 +44,28 @@ M=$1 mode=$2; shift 2
 say() { printf '%s %s\n' "$M" "$*" >&3; }
 # Builtins (read) where a fork would do: every fork is paid on each spawn and destroy.
 first() { v=unknown; read -r v 2>/dev/null < "$1"; echo "$v"; }
-host() { first /proc/sys/kernel/hostname; }
-boot() { first /proc/sys/kernel/random/boot_id; }
-cg2() { while read -r _ mp ty _; do [ "$ty" = cgroup2 ] && { echo "$mp"; return; }; done < /proc/self/mounts; }
+HOST_=unknown BOOT_=unknown UID_=
+while read -r k v _; do [ "$k" = Uid: ] && { UID_=$v; break; }; done < /proc/self/status
+[ -n "$UID_" ] || UID_=$(id -u)
+read -r HOST_ 2>/dev/null < /proc/sys/kernel/hostname
+read -r BOOT_ 2>/dev/null < /proc/sys/kernel/random/boot_id
+# Only cgroup2 has cgroup.controllers: the usual places first, as reading the mount table
+# with the shell's read costs tens of milliseconds on a host with many mounts.
+cg2() {
+  for c in /sys/fs/cgroup /sys/fs/cgroup/unified; do [ -f "$c/cgroup.controllers" ] && { echo "$c"; return; }; done
+  while read -r _ mp ty _; do [ "$ty" = cgroup2 ] && { echo "$mp"; return; }; done < /proc/self/mounts
+}
+# now: seconds since boot (monotonic, and a builtin: no date(1) on every turn of the loop).
+tick() { read -r now _ < /proc/uptime; now=${now%%.*}; }
 valid() { case $1 in ''|.*|*[!A-Za-z0-9._-]*) return 1;; esac; }
 has_systemd() { [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; }
 state_dir() {
-  if [ "$(id -u)" = 0 ]; then echo "/run/cgspawn-agent/$1"; else echo "${TMPDIR:-/tmp}/cgspawn-agent-$(id -u)/$1"; fi
+  if [ "$UID_" = 0 ]; then echo "/run/cgspawn-agent/$1"; else echo "${TMPDIR:-/tmp}/cgspawn-agent-$UID_/$1"; fi
 }
 # The installed cgspawn's ledger (its default one where there is a default) and task id: NAME
 # without "cgspawn-" (its cgroup is then cgspawn-<id> = NAME), at most 64 characters.
 cs_ledger() {
-  if [ "$(id -u)" = 0 ]; then echo /run/cgspawn
+  if [ "$UID_" = 0 ]; then echo /run/cgspawn
   elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then echo "$XDG_RUNTIME_DIR/cgspawn"
   else state_dir .ledger; fi
 }
@@ -64,7 +74,10 @@ cs_id() {
   if [ ${#rid} -gt 64 ]; then h=$(printf %s "$rid" | cksum); rid=$(printf %.50s "$rid")-${h%% *}; fi
 }
 cs_destroy() { cgspawn --log-level error destroy "$rid" --state-dir "$L" --grace "$1ms" --json 2>/dev/null | tr -d '\n'; }
-procs() { find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null | tr '\n' ' '; }
+has_children() { for d in "$1"/*/; do [ -d "$d" ] && return 0; done; return 1; }
+procs() {
+  if has_children "$1"; then find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null | tr '\n' ' '; else top_procs "$1"; fi
+}
 named() { for p in $(procs "$1"); do c=; read -r c < "/proc/$p/comm" 2>/dev/null; printf '%s:%s ' "$p" "$c"; done; }
 populated() {
   while read -r k v; do [ "$k" = populated ] && { [ "$v" = 1 ]; return; }; done 2>/dev/null < "$1/cgroup.events"
@@ -77,6 +90,8 @@ wait_empty() {
 }
 # kill_tree CGROUP GRACE_MS VERIFY_MS rm|keep: a unit's cgroup is systemd's to remove (keep).
 kill_tree() {
+  killed=
+  [ -d "$1" ] || return 0
   killed=$(named "$1")
   if [ "$2" -gt 0 ] && populated "$1"; then
     for p in $(procs "$1"); do kill -TERM "$p" 2>/dev/null; kill -CONT "$p" 2>/dev/null; done
@@ -87,7 +102,9 @@ kill_tree() {
     else echo 1 > "$1/cgroup.freeze"; for p in $(procs "$1"); do kill -KILL "$p" 2>/dev/null; done; echo 0 > "$1/cgroup.freeze"; fi
     wait_empty "$1" "$3"
   fi
-  if [ "$4" = rm ] && ! populated "$1"; then find "$1" -depth -type d -exec rmdir {} + 2>/dev/null; fi
+  if [ "$4" = rm ] && ! populated "$1"; then
+    if has_children "$1"; then find "$1" -depth -type d -exec rmdir {} + 2>/dev/null; else rmdir "$1" 2>/dev/null; fi
+  fi
   return 0
 }
 # unit_state UNIT: sets ls (LoadState) and ucg (ControlGroup) with one systemctl call.
@@ -125,11 +142,11 @@ probe() {
   fi
   command -v timeout >/dev/null 2>&1 && command -v dd >/dev/null 2>&1 && t=yes
   l=; for c in $ctl; do l="$l${l:+,}$c"; done
-  say "PROBE host=$(host) cgroup2=${root:-none} writable=$w systemd=$sd cgspawn=$cs timeout=$t uid=$(id -u) controllers=${l:--} kernel=$(uname -r) boot_id=$(boot)"
+  say "PROBE host=$HOST_ cgroup2=${root:-none} writable=$w systemd=$sd cgspawn=$cs timeout=$t uid=$UID_ controllers=${l:--} kernel=$(uname -r) boot_id=$BOOT_"
 }
 make_cgroup() {
   for i in 1 2 3; do
-    mkdir -p "$1" 2>/dev/null
+    [ -d "$1" ] || mkdir -p "$1" 2>/dev/null
     mkdir "$2" 2>/dev/null && return 0
     [ -d "$1" ] && return 1
   done
@@ -146,11 +163,11 @@ parse_limits() {
 need() {
   case " $(first "$base/cgroup.controllers") " in
     *" $1 "*) ;;
-    *) why="the $1 controller is not available on $(host): $base/cgroup.controllers is '$(first "$base/cgroup.controllers")'"; return 1;;
+    *) why="the $1 controller is not available on $HOST_: $base/cgroup.controllers is '$(first "$base/cgroup.controllers")'"; return 1;;
   esac
-  echo "+$1" > "$base/cgroup.subtree_control" 2>/dev/null || { why="cannot enable the $1 controller in $base on $(host)"; return 1; }
+  echo "+$1" > "$base/cgroup.subtree_control" 2>/dev/null || { why="cannot enable the $1 controller in $base on $HOST_"; return 1; }
 }
-put() { echo "$2" > "$cg/$1" 2>/dev/null || { why="cannot write '$2' to $cg/$1 on $(host)"; return 1; }; }
+put() { echo "$2" > "$cg/$1" 2>/dev/null || { why="cannot write '$2' to $cg/$1 on $HOST_"; return 1; }; }
 write_limits() {
   if [ -n "$mem" ]; then need memory && put memory.max "$mem" || return 1; { echo 0 > "$cg/memory.swap.max"; } 2>/dev/null; fi
   if [ -n "$pids" ]; then need pids && put pids.max "$pids" || return 1; fi
@@ -162,7 +179,7 @@ differs() { [ -n "$2" ] && [ "$(first "$cg/$1")" != "$2" ]; }
 check_limits() {
   for f in "memory.max:$mem:MemoryMax" "pids.max:$pids:TasksMax" "cpu.max:${cpu:+$((cpu * 1000)) 100000}:CPUQuota"; do
     file=${f%%:*} rest=${f#*:}; want=${rest%:*} prop=${rest##*:}
-    if differs "$file" "$want"; then why="$prop did not take on $(host): $cg/$file is '$(first "$cg/$file")', not '$want'"; return 1; fi
+    if differs "$file" "$want"; then why="$prop did not take on $HOST_: $cg/$file is '$(first "$cg/$file")', not '$want'"; return 1; fi
   done
   return 0
 }
@@ -188,17 +205,18 @@ WRAPPER='
   if [ -n "$cwd" ]; then cd "$cwd" || { echo 125 > "$st/rc"; printf "%s EXITED rc=125\n" "$M" >&2; exit 125; }; fi
   "$@" </dev/null
   rc=$?
-  echo $rc > "$st/rc.tmp" && mv "$st/rc.tmp" "$st/rc"
   printf "%s EXITED rc=%s\n" "$M" "$rc" >&2
+  echo $rc > "$st/rc.tmp" && mv "$st/rc.tmp" "$st/rc"
 '
 start_cgroup() {
   base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
-  make_cgroup "$base" "$cg" || fail_start "cannot create cgroup $cg on $(host) (it exists, or cgroup2 is not writable)"
+  make_cgroup "$base" "$cg" || fail_start "cannot create cgroup $cg on $HOST_ (it exists, or cgroup2 is not writable)"
   write_limits || { rmdir "$cg" 2>/dev/null; fail_start "$why"; }
   # The wrapper reports the exit itself, at once (the agent's loop would add up to its poll).
   setsid sh -c "$WRAPPER" cgspawn-task "$cg" "$st" "$cwd" "$nenv" "$M" "$@" </dev/null &
+  # The wrapper needs a millisecond or two: spin on the builtin check first, then sleep.
   i=0
-  until populated "$cg" || [ -e "$st/rc" ] || [ $i -ge 500 ]; do i=$((i + 1)); sleep 0.01; done
+  until populated "$cg" || [ -e "$st/rc" ] || [ $i -ge 700 ]; do i=$((i + 1)); [ $i -gt 200 ] && sleep 0.01; done
 }
 start_unit() {
   unit=$name.scope
@@ -207,7 +225,7 @@ start_unit() {
   [ -n "$pids" ] && props="$props -p TasksMax=$pids"
   [ -n "$cpu" ] && props="$props -p CPUQuota=$cpu%"
   [ "$rtmax" -gt 0 ] && props="$props -p RuntimeMaxSec=$rtmax"
-  mkfifo "$st/go" || fail_start "cannot create $st/go on $(host)"
+  mkfifo "$st/go" || fail_start "cannot create $st/go on $HOST_"
   exec 5<>"$st/go"   # held open: the wrapper's open never blocks, and its read waits for "go"
   echo "$unit" > "$st/unit"
   # systemd-run's own errors go to a file; the task's stderr is fd 4, restored by the wrapper.
@@ -219,7 +237,7 @@ start_unit() {
   done
   if [ -z "$ucg" ]; then
     e=$(tr '\n' ' ' 2>/dev/null < "$st/systemd-run.err")
-    fail_start "systemd-run could not start $unit on $(host): ${e:-no answer within 10s}"
+    fail_start "systemd-run could not start $unit on $HOST_: ${e:-no answer within 10s}"
   fi
   cg=$root$ucg
   check_limits || { kill_tree "$cg" 0 5000 keep; fail_start "$why"; }
@@ -234,7 +252,7 @@ start_cgspawn() {
   [ -n "$pids" ] && a="$a --pids-max $pids"
   [ -n "$cpu" ] && a="$a --cpu-max $cpu"
   [ "$rtmax" -gt 0 ] && a="$a --timeout $rtmax"
-  mkfifo "$st/go" || fail_start "cannot create $st/go on $(host)"
+  mkfifo "$st/go" || fail_start "cannot create $st/go on $HOST_"
   exec 5<>"$st/go"
   echo "$rid $L" > "$st/cgspawn"
   { setsid cgspawn --log-level error run -q --id "$rid" --state-dir "$L" --result "$st/result.json" $a -- \
@@ -244,7 +262,7 @@ start_cgspawn() {
   until [ -n "$ucg" ] || [ -e "$st/run.rc" ] || [ $i -ge 1000 ]; do
     read -r ucg 2>/dev/null < "$st/cg" || { i=$((i + 1)); sleep 0.01; }
   done
-  [ -n "$ucg" ] || fail_start "cgspawn on $(host) did not start the task (exit $(first "$st/run.rc"))"
+  [ -n "$ucg" ] || fail_start "cgspawn on $HOST_ did not start the task (exit $(first "$st/run.rc"))"
   cg=$root$ucg
   echo go >&5
 }
@@ -254,24 +272,24 @@ run() {
   unit= rid=
   valid "$name" || { say "ERR bad task name"; exit 125; }
   root=$(cg2)
-  [ -n "$root" ] || { say "ERR no cgroup2 is mounted on $(host)"; exit 125; }
-  command -v timeout >/dev/null 2>&1 || { say "ERR $(host) has no timeout(1): the agent cannot keep a lease"; exit 125; }
+  [ -n "$root" ] || { say "ERR no cgroup2 is mounted on $HOST_"; exit 125; }
+  command -v timeout >/dev/null 2>&1 || { say "ERR $HOST_ has no timeout(1): the agent cannot keep a lease"; exit 125; }
   st=$(state_dir "$name")
-  mkdir -p "$st" 2>/dev/null || { say "ERR cannot create $st on $(host)"; exit 125; }
-  rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err" "$st/cgspawn" "$st/run.rc" "$st/result.json"
+  if [ -d "$st" ]; then rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err" "$st/cgspawn" "$st/run.rc" "$st/result.json" "$st/lease-destroy.json"
+  else mkdir -p "$st" 2>/dev/null || { say "ERR cannot create $st on $HOST_"; exit 125; }; fi
   parse_limits "$limits"
-  if has_systemd && [ "$(id -u)" = 0 ]; then start_unit "$@"
+  if has_systemd && [ "$UID_" = 0 ]; then start_unit "$@"
   elif command -v cgspawn >/dev/null 2>&1; then start_cgspawn "$@"
   else start_cgroup "$@"; fi
   trap '' PIPE HUP
-  say "STARTED cgroup=$cg unit=${unit:--} via=${rid:+cgspawn}${rid:-agent} pids=[$(top_procs "$cg")] host=$(host) boot_id=$(boot)"
-  last=$(date +%s) reason= tmo=0.05
+  say "STARTED cgroup=$cg unit=${unit:--} via=${rid:+cgspawn}${rid:-agent} pids=[$(top_procs "$cg")] host=$HOST_ boot_id=$BOOT_"
+  tick; last=$now reason= tmo=0.05
   while :; do
     if [ -n "$rid" ] && [ -e "$st/run.rc" ]; then reason=cgspawn-ended; break; fi
     if [ ! -d "$cg" ]; then reason=destroyed; [ -n "$unit" ] && reason=unit-ended; break; fi
     b=$(timeout $tmo dd bs=1 count=1 2>/dev/null); r=$?
     case $tmo in 0.05) tmo=0.1;; 0.1) tmo=0.2;; *) tmo=0.5;; esac
-    now=$(date +%s)
+    tick
     if [ $r = 0 ]; then
       [ -z "$b" ] && { reason=stdin-eof; break; }
       last=$now
@@ -282,7 +300,7 @@ run() {
     elif [ -n "$rid" ]; then cs_destroy 0 > "$st/lease-destroy.json"; wait
     else kill_tree "$cg" 0 10000 rm; fi
   fi
-  rc=$(cat "$st/rc" 2>/dev/null)
+  rc=; read -r rc 2>/dev/null < "$st/rc"
   msg="ENDED reason=$reason rc=${rc:-none} at=$(date -u +%Y-%m-%dT%H:%M:%SZ) cgroup_removed=$([ -d "$cg" ] && echo no || echo yes)"
   [ -d "$st" ] && echo "$msg" > "$st/ended"
   say "$msg"
@@ -290,15 +308,15 @@ run() {
 kill_unit() {
   unit_state "$unit"
   if [ "$ls" = not-found ]; then
-    rm -rf "$st"; say "GONE unit=$unit boot_id=$(boot) agent=${ended:-none}"; exit 0
+    rm -rf "$st"; say "GONE unit=$unit boot_id=$BOOT_ agent=${ended:-none}"; exit 0
   fi
   cg=$root$ucg
   if [ -n "$ucg" ] && [ -d "$cg" ]; then kill_tree "$cg" "$grace" "$verify" keep; fi
-  if [ -n "$ucg" ] && populated "$cg"; then say "NOT-EMPTY cgroup=$cg unit=$unit boot_id=$(boot) left=[$(named "$cg")]"; exit 1; fi
+  if [ -n "$ucg" ] && populated "$cg"; then say "NOT-EMPTY cgroup=$cg unit=$unit boot_id=$BOOT_ left=[$(named "$cg")]"; exit 1; fi
   if stop_unit "$unit" "$verify" && { [ -z "$ucg" ] || [ ! -d "$cg" ]; }; then
-    rm -rf "$st"; say "KILLED cgroup=$cg unit=$unit boot_id=$(boot) killed=[${killed:-}]"; exit 0
+    rm -rf "$st"; say "KILLED cgroup=$cg unit=$unit boot_id=$BOOT_ killed=[${killed:-}]"; exit 0
   fi
-  say "UNIT-LEFT unit=$unit cgroup=$cg boot_id=$(boot) load_state=$ls"; exit 1
+  say "UNIT-LEFT unit=$unit cgroup=$cg boot_id=$BOOT_ load_state=$ls"; exit 1
 }
 # The remote cgspawn destroys and reports; the agent checks the cgroup itself all the same.
 kill_cgspawn() {
@@ -312,24 +330,24 @@ kill_cgspawn() {
   [ -n "$dj" ] && say "DESTROY-REPORT $dj"
   [ -s "$st/result.json" ] && say "RUN-RESULT $(tr -d '\n' < "$st/result.json")"
   if [ -n "$cg" ] && [ -d "$cg" ]; then
-    if populated "$cg"; then say "NOT-EMPTY cgroup=$cg boot_id=$(boot) left=[$(named "$cg")]"; exit 1; fi
+    if populated "$cg"; then say "NOT-EMPTY cgroup=$cg boot_id=$BOOT_ left=[$(named "$cg")]"; exit 1; fi
     say "CGSPAWN-LEFT cgroup=$cg id=$rid ledger=$L why=cgroup-not-removed"; exit 1
   fi
   if [ -d "$L/$rid" ]; then say "CGSPAWN-LEFT cgroup=${cg:--} id=$rid ledger=$L why=record-kept"; exit 1; fi
-  if [ -z "$dj" ] && [ ! -s "$st/result.json" ]; then rm -rf "$st"; say "GONE cgroup=${cg:--} boot_id=$(boot) agent=${ended:-none}"; exit 0; fi
-  rm -rf "$st"; say "KILLED cgroup=${cg:--} boot_id=$(boot) via=cgspawn killed=[] agent=${ended:-none}"; exit 0
+  if [ -z "$dj" ] && [ ! -s "$st/result.json" ]; then rm -rf "$st"; say "GONE cgroup=${cg:--} boot_id=$BOOT_ agent=${ended:-none}"; exit 0; fi
+  rm -rf "$st"; say "KILLED cgroup=${cg:--} boot_id=$BOOT_ via=cgspawn killed=[] agent=${ended:-none}"; exit 0
 }
 killmode() {
   exec 3>&1
   name=$1 grace=$2 verify=$3 unit=${4:-}
   valid "$name" || { say "ERR bad task name"; exit 125; }
-  say "HELLO host=$(host) boot_id=$(boot)"
+  say "HELLO host=$HOST_ boot_id=$BOOT_"
   root=$(cg2) st=$(state_dir "$1")
   base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
-  ended=$(cat "$st/ended" 2>/dev/null)
+  ended=; read -r ended 2>/dev/null < "$st/ended"
   [ -z "$unit" ] && [ -r "$st/unit" ] && read -r unit < "$st/unit"
   # A start cut off before its record named the unit: a systemd remote may still have it.
-  if [ -z "$unit" ] && [ ! -d "$cg" ] && [ "$(id -u)" = 0 ] && has_systemd; then
+  if [ -z "$unit" ] && [ ! -d "$cg" ] && [ "$UID_" = 0 ] && has_systemd; then
     unit_state "$name.scope"; [ "$ls" = loaded ] && unit=$name.scope
   fi
   [ -n "$unit" ] && kill_unit
@@ -337,14 +355,14 @@ killmode() {
   if [ -e "$st/cgspawn" ] || { [ ! -d "$cg" ] && [ -d "$L/$rid" ] && command -v cgspawn >/dev/null 2>&1; }; then kill_cgspawn; fi
   if [ -z "$root" ] || [ ! -d "$cg" ]; then
     rm -rf "$st"; rmdir "$base" 2>/dev/null
-    say "GONE cgroup=$cg boot_id=$(boot) agent=${ended:-none}"; exit 0
+    say "GONE cgroup=$cg boot_id=$BOOT_ agent=${ended:-none}"; exit 0
   fi
   kill_tree "$cg" "$grace" "$verify" rm
   if [ ! -d "$cg" ]; then
     rm -rf "$st"; rmdir "$base" 2>/dev/null
-    say "KILLED cgroup=$cg boot_id=$(boot) killed=[$killed]"; exit 0
+    say "KILLED cgroup=$cg boot_id=$BOOT_ killed=[$killed]"; exit 0
   fi
-  say "NOT-EMPTY cgroup=$cg boot_id=$(boot) left=[$(named "$cg")]"; exit 1
+  say "NOT-EMPTY cgroup=$cg boot_id=$BOOT_ left=[$(named "$cg")]"; exit 1
 }
 case $mode in
   probe) probe;;

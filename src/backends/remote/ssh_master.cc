@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 
+#include "backends/remote/mux_alive.hpp"
 #include "backends/remote/ssh_process.hpp"
 #include "cgspawn/error.hpp"
 #include "cgspawn/parse.hpp"
@@ -60,6 +61,10 @@ std::string control_path_for(const SshTarget& target, const std::string& ledger_
 
 std::optional<int> master_pid(const SshTarget& target, const std::string& control_path) {
   if (::access(control_path.c_str(), F_OK) != 0) return std::nullopt;
+  MuxAlive asked = mux_alive(control_path, std::chrono::seconds(2));
+  if (asked.answer == MuxAnswer::alive) return asked.pid;
+  if (asked.answer == MuxAnswer::dead) return std::nullopt;
+  // An answer this code does not know: ssh itself decides.
   SshOutput r = run_ssh(ssh_control_argv(target, control_path, "check"), Clock::now() + std::chrono::seconds(5));
   if (!exited_ok(r)) return std::nullopt;
   auto at = r.err.find("pid=");
