@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -108,6 +110,40 @@ void check_start_failure(const Lab& lab, const std::string& config, const std::s
   CHECK(r.exit_code == 125);
   CHECK(r.err.find(reason) != std::string::npos);
   check_nothing_left(lab, state);
+}
+
+Escapees start_escapees(const Lab& lab, const std::string& state, int sleepers) {
+  std::string script =
+      "setsid sh -c 'sleep 900 & exit' </dev/null >/dev/null 2>&1; "
+      "sh -c 'trap \"\" TERM; while :; do sleep 1; done' & "
+      "i=0; while [ $i -lt " + std::to_string(sleepers) + " ]; do sleep 901 & i=$((i+1)); done; exec sleep 902";
+  RunResult start = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--grace", "1s"}, {"sh", "-c", script}));
+  INFO(all_of(start));
+  REQUIRE(start.exit_code == 0);
+  REQUIRE(populated_with(lab, static_cast<size_t>(sleepers) + 3));
+  return {start.out.substr(0, start.out.find('\n')), rtest::remote_task_pids(lab)};
+}
+
+RunResult check_sigkill_then_reap(const Lab& lab) {
+  BackgroundRun run(lab, {"--lease", "3s"});
+  REQUIRE(populated_with(lab, 2));
+  auto pids = rtest::remote_task_pids(lab);
+  run.child->signal(SIGKILL);
+  run.child->wait(10s);
+  CHECK(rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).empty(); }, 3 * kLease));
+  for (int p : pids) CHECK_FALSE(pid_alive(p));
+  std::string state = state_dir(run.dir);
+  RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state});
+  INFO(all_of(reap));
+  CHECK(reap.exit_code == 0);
+  check_nothing_left(lab, state);
+  return reap;
+}
+
+size_t alive_count(const std::vector<int>& pids) {
+  size_t alive = 0;
+  for (int p : pids) alive += pid_alive(p);
+  return alive;
 }
 
 BackgroundRun::BackgroundRun(const Lab& lab, const std::vector<std::string>& extra) {

@@ -42,6 +42,19 @@ struct BackgroundRun {
   BackgroundRun(const Lab& lab, const std::vector<std::string>& extra);
 };
 
+// `cgspawn start` of a setsid daemon, a SIGTERM ignorer and `sleepers` sleepers on `lab`,
+// waited for until all of them are in the remote cgroup (their host pids in `pids`).
+struct Escapees {
+  std::string id;
+  std::vector<int> pids;
+};
+Escapees start_escapees(const Lab& lab, const std::string& state, int sleepers);
+size_t alive_count(const std::vector<int>& pids);
+
+// A `cgspawn run` with a 3 s lease is SIGKILLed mid-task: the remote task must die within 3
+// leases, and `reap` then completes (its result returned) and leaves nothing.
+cgtest::RunResult check_sigkill_then_reap(const Lab& lab);
+
 // A copy of the lab's client config with one line replaced.
 std::string config_with(const Lab& lab, const cgtest::TempDir& dir, const std::string& key, const std::string& value);
 // `run` fails with exit 125 and `reason` on stderr, and leaves nothing.

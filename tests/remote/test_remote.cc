@@ -80,24 +80,14 @@ TEST_CASE("escapees on the remote (setsid daemon, SIGTERM ignorer, 100 sleepers)
   const Lab& lab = rtest::bash_lab();
   TempDir dir;
   std::string state = state_dir(dir);
-  std::string script =
-      "setsid sh -c 'sleep 900 & exit' </dev/null >/dev/null 2>&1; "
-      "sh -c 'trap \"\" TERM; while :; do sleep 1; done' & "
-      "i=0; while [ $i -lt 100 ]; do sleep 901 & i=$((i+1)); done; exec sleep 902";
-  RunResult start = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--grace", "1s"}, {"sh", "-c", script}));
-  INFO(all_of(start));
-  REQUIRE(start.exit_code == 0);
-  std::string id = start.out.substr(0, start.out.find('\n'));
-  REQUIRE(populated_with(lab, 103));
-  auto pids = rtest::remote_task_pids(lab);
+  Escapees escapees = start_escapees(lab, state, 100);
+  const std::string& id = escapees.id;
   RunResult destroy = rtest::cgspawn_in(state, {"destroy", "--state-dir", state, id});
   INFO(all_of(destroy));
   CHECK(destroy.exit_code == 0);
   CHECK(destroy.out.find("destroyed") != std::string::npos);
   CHECK(rtest::remote_task_cgroups(lab).empty());
-  size_t alive = 0;
-  for (int p : pids) alive += pid_alive(p);
-  CHECK(alive == 0);
+  CHECK(alive_count(escapees.pids) == 0);
   check_nothing_left(lab, state);
 }
 
@@ -178,18 +168,7 @@ TEST_CASE("hung remote (its processes stopped): destroy is not-guaranteed in bou
 
 TEST_CASE("the local side SIGKILLed mid-task: with a lease the remote task dies; reap confirms") {
   const Lab& lab = rtest::bash_lab();
-  BackgroundRun run(lab, {"--lease", "3s"});
-  REQUIRE(populated_with(lab, 2));
-  auto pids = rtest::remote_task_pids(lab);
-  run.child->signal(SIGKILL);
-  run.child->wait(10s);
-  CHECK(rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).empty(); }, 3 * kLease));
-  for (int p : pids) CHECK_FALSE(pid_alive(p));
-  std::string state = state_dir(run.dir);
-  RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state});
-  INFO(all_of(reap));
-  CHECK(reap.exit_code == 0);
-  check_nothing_left(lab, state);
+  check_sigkill_then_reap(lab);
 }
 
 TEST_CASE("start failures exit 125 with the reason (ssh's, or the agent's) and leave nothing") {

@@ -46,26 +46,16 @@ TEST_CASE("installed cgspawn: escapees are destroyed by `cgspawn destroy` there,
   const Lab& lab = rtest::cgspawn_lab();
   TempDir dir;
   std::string state = state_dir(dir);
-  std::string script =
-      "setsid sh -c 'sleep 900 & exit' </dev/null >/dev/null 2>&1; "
-      "sh -c 'trap \"\" TERM; while :; do sleep 1; done' & "
-      "i=0; while [ $i -lt 20 ]; do sleep 901 & i=$((i+1)); done; exec sleep 902";
-  RunResult start = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--grace", "1s"}, {"sh", "-c", script}));
-  INFO(all_of(start));
-  REQUIRE(start.exit_code == 0);
-  std::string id = start.out.substr(0, start.out.find('\n'));
-  REQUIRE(populated_with(lab, 23));
+  Escapees escapees = start_escapees(lab, state, 20);
+  const std::string& id = escapees.id;
   CHECK(installed_ledger_tasks(lab).find(id) != std::string::npos);  // its ledger holds the task
-  auto pids = rtest::remote_task_pids(lab);
   RunResult destroy = rtest::cgspawn_in(state, {"destroy", "--state-dir", state, "--json", id});
   INFO(all_of(destroy));
   CHECK(destroy.exit_code == 0);
   CHECK(destroy.out.find("destroyed by the cgspawn installed there, its cgroup verified removed") != std::string::npos);
   CHECK(destroy.out.find("its `cgspawn destroy`: cgroup destroyed") != std::string::npos);
   CHECK(killed_total(destroy.out) >= 23);
-  size_t alive = 0;
-  for (int p : pids) alive += pid_alive(p);
-  CHECK(alive == 0);
+  CHECK(alive_count(escapees.pids) == 0);
   check_nothing_left(lab, state);
 }
 
@@ -73,8 +63,12 @@ TEST_CASE("installed cgspawn: a daemon left by a task that ended is killed there
   const Lab& lab = rtest::cgspawn_lab();
   TempDir dir;
   std::string result = dir.file("result.json");
+  // The task ends once its daemon is a sleep (not still setsid), so the report can name it.
+  std::string daemon_then_exit =
+      "setsid sleep 903 </dev/null >/dev/null 2>&1 & d=$!; "
+      "until read -r c < /proc/$d/comm && [ \"$c\" = sleep ]; do :; done; exit 3";
   RunResult r = rtest::cgspawn_in(state_dir(dir), rtest::remote_args("run", lab, state_dir(dir), {"-q", "--result", result},
-                                                                     {"sh", "-c", "setsid sleep 903 </dev/null >/dev/null 2>&1 & exit 3"}));
+                                                                     {"sh", "-c", daemon_then_exit}));
   INFO(all_of(r));
   CHECK(r.exit_code == 3);
   std::string json = cgtest::read_text(result).value_or("");
@@ -87,19 +81,8 @@ TEST_CASE("installed cgspawn: a daemon left by a task that ended is killed there
 
 TEST_CASE("installed cgspawn: the local side SIGKILLed mid-task: the lease has that cgspawn destroy it; reap confirms") {
   const Lab& lab = rtest::cgspawn_lab();
-  BackgroundRun run(lab, {"--lease", "3s"});
-  REQUIRE(populated_with(lab, 2));
-  auto pids = rtest::remote_task_pids(lab);
-  run.child->signal(SIGKILL);
-  run.child->wait(10s);
-  CHECK(rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).empty(); }, 3 * kLease));
-  for (int p : pids) CHECK_FALSE(pid_alive(p));
-  std::string state = state_dir(run.dir);
-  RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state});
-  INFO(all_of(reap));
-  CHECK(reap.exit_code == 0);
+  RunResult reap = check_sigkill_then_reap(lab);
   CHECK(reap.out.find("its `cgspawn destroy` by the lease: cgroup destroyed") != std::string::npos);
-  check_nothing_left(lab, state);
 }
 
 TEST_CASE("installed cgspawn: a limit it cannot enforce is refused with its own reason, and nothing is left") {

@@ -67,7 +67,7 @@ RemoteTask::RemoteTask(TaskSpec spec, RemoteCgroupRef ref, std::optional<Duratio
       exit_event_(make_eventfd()),
       stop_event_(make_eventfd()),
       last_heartbeat_(std::chrono::system_clock::now()),
-      started_(Clock::now()) {
+      started_(session_.started) {
   ::fcntl(session_.heartbeat.get(), F_SETFL, O_NONBLOCK);  // a stuck channel never blocks the pump
   if (!session_.early_stderr.empty()) write_all(spec_.stderr_fd >= 0 ? spec_.stderr_fd : 2, session_.early_stderr);
   for (const auto& m : early) on_marker(m.word, m.text);

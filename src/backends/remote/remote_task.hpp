@@ -24,6 +24,7 @@ struct RemoteSession {
   UniqueFd stderr_in;  // ssh's stderr: agent lines + the task's stderr
   std::string mark;
   std::string early_stderr;  // what came before STARTED, forwarded once the task runs
+  Clock::time_point started = Clock::now();  // when the session was started: the task's wall time counts from here
 };
 
 class RemoteTask final : public Task {
