@@ -9,8 +9,9 @@ ninja -C "$top/build-release"
 ninja -C "$top/build-release" install >/dev/null
 ldconfig
 echo
-echo '$ cgspawn run --grace 1s -- sh -c "setsid sh -c '"'"'trap \"\" TERM; exec sleep 1000'"'"' & echo main exits; exit 0"'
-cgspawn run --grace 1s -- sh -c "setsid sh -c 'trap \"\" TERM; exec sleep 1000' </dev/null >/dev/null 2>&1 & echo main exits; exit 0"
+# The main process gives the daemon half a second to become `sleep 1000`, then exits.
+echo '$ cgspawn run --grace 1s -- sh -c "setsid sh -c '"'"'trap \"\" TERM; exec sleep 1000'"'"' & sleep 0.5; echo main exits; exit 0"'
+cgspawn run --grace 1s -- sh -c "setsid sh -c 'trap \"\" TERM; exec sleep 1000' </dev/null >/dev/null 2>&1 & sleep 0.5; echo main exits; exit 0"
 echo
 echo "No 'sleep 1000' is left:"
 if pgrep -fa '^sleep 1000$'; then

@@ -19,6 +19,7 @@
 #include "backends/podman/podman_cli.hpp"
 #include "backends/podman/podman_host.hpp"
 #include "backends/podman/podman_task.hpp"
+#include "backends/spec_checks.hpp"
 #include "cgroup/cgroup.hpp"
 #include "cgroup/parent.hpp"
 #include "cgspawn/error.hpp"
@@ -121,13 +122,7 @@ void PodmanSpawner::note_created(const std::vector<std::string>& created) {
 Capabilities PodmanSpawner::capabilities() const { return podman_backend_capabilities(options_); }
 
 void PodmanSpawner::validate(const TaskSpec& spec) const {
-  if (spec.argv.empty()) throw Error(ErrorKind::invalid_argument, "no program given");
-  if (!valid_task_id(spec.id))
-    throw Error(ErrorKind::invalid_argument,
-                "invalid task id \"" + spec.id + "\": use [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-  for (const auto& assignment : spec.env)
-    if (assignment.find('=') == std::string::npos || assignment[0] == '=')
-      throw Error(ErrorKind::invalid_argument, "invalid environment entry \"" + assignment + "\": use NAME=VALUE");
+  validate_spec(spec);
   check_podman_limits(host_, spec.limits);
 }
 

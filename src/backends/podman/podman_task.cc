@@ -6,6 +6,7 @@
 
 #include <sstream>
 
+#include "backends/finish_on_drop.hpp"
 #include "backends/podman/container_verify.hpp"
 #include "backends/podman/podman_cli.hpp"
 #include "cgroup/parent.hpp"
@@ -25,14 +26,7 @@ PodmanTask::PodmanTask(TaskSpec spec, ContainerRef ref, Launched logs, Launched 
       prune_dirs_(std::move(prune_dirs)) {}
 
 PodmanTask::~PodmanTask() {
-  if (finished_) return;
-  try {
-    DestroyOptions now;
-    now.grace = Duration::zero();
-    finish(now, ExitReason::destroyed);
-  } catch (const std::exception& e) {
-    spdlog::error("task {}: destroy on drop failed: {}", spec_.id, e.what());
-  }
+  if (!finished_) finish_on_drop(*this);
 }
 
 // `podman wait` ends when the container does (it stays a zombie until reap()).

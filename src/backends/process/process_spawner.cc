@@ -14,15 +14,16 @@
 #include <sstream>
 
 #include "backends/process/process_backend.hpp"
+#include "backends/process/process_task.hpp"
+#include "backends/spec_checks.hpp"
 #include "backends/systemd/bus.hpp"
 #include "backends/systemd/delegated_scope.hpp"
-#include "backends/process/process_task.hpp"
 #include "cgroup/destroy.hpp"
 #include "cgroup/hierarchy.hpp"
 #include "cgroup/limits.hpp"
 #include "cgroup/parent.hpp"
-#include "launch/launcher.hpp"
 #include "cgspawn/parse.hpp"
+#include "launch/launcher.hpp"
 #include "util/crash_point.hpp"
 #include "util/file_io.hpp"
 #include "util/sys_error.hpp"
@@ -63,23 +64,6 @@ std::vector<std::string> make_parent(const std::string& parent, const std::strin
 }
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
-
-void validate(const TaskSpec& spec) {
-  if (spec.argv.empty()) throw Error(ErrorKind::invalid_argument, "no program given");
-  if (!valid_task_id(spec.id))
-    throw Error(ErrorKind::invalid_argument,
-                "invalid task id \"" + spec.id + "\": use [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-  for (const auto& assignment : spec.env)
-    if (assignment.find('=') == std::string::npos || assignment[0] == '=')
-      throw Error(ErrorKind::invalid_argument, "invalid environment entry \"" + assignment + "\": use NAME=VALUE");
-}
-
-std::string path_of(const TaskSpec& spec) {
-  for (auto it = spec.env.rbegin(); it != spec.env.rend(); ++it)
-    if (it->rfind("PATH=", 0) == 0) return it->substr(5);
-  const char* path = spec.inherit_env ? std::getenv("PATH") : nullptr;
-  return path ? path : "";
-}
 
 // As root on a systemd host with pure cgroup v2, and no parent named: the system manager
 // hands cgspawn a delegated scope to make task cgroups in, instead of cgspawn writing into
@@ -246,8 +230,8 @@ void ProcessSpawner::record_cgroup(TaskRecord& record, const Cgroup& cgroup) con
 std::unique_ptr<Task> ProcessSpawner::spawn(const TaskSpec& input) {
   TaskSpec spec = input;
   if (spec.id.empty()) spec.id = make_task_id();
-  validate(spec);
-  std::string program = resolve_program(spec.argv[0], path_of(spec));
+  validate_spec(spec);
+  std::string program = resolve_program(spec.argv[0], task_path(spec));
   ensure_parent();
   LaunchRequest request = launch_request(spec, program);
   const Ledger* ledger = options_.ledger.get();

@@ -4,30 +4,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backends/finish_on_drop.hpp"
 #include "backends/process/process_group.hpp"
 #include "cgroup/destroy.hpp"
 #include "cgroup/parent.hpp"
 #include "cgroup/usage.hpp"
 #include "cgspawn/error.hpp"
+#include "launch/main_exit.hpp"
 #include "util/crash_point.hpp"
 
 namespace cgspawn {
-namespace {
-
-ExitStatus status_from(const siginfo_t& info) {
-  ExitStatus status;
-  if (info.si_code == CLD_EXITED) {
-    status.code = info.si_status;
-    status.reason = ExitReason::exited;
-  } else {
-    status.signal = info.si_status;
-    status.reason = ExitReason::signaled;
-  }
-  return status;
-}
-
-}  // namespace
-
 ProcessTask::ProcessTask(TaskSpec spec, std::optional<Cgroup> cgroup, Launched launched,
                          std::vector<std::string> prune_dirs)
     : spec_(std::move(spec)),
@@ -37,25 +23,15 @@ ProcessTask::ProcessTask(TaskSpec spec, std::optional<Cgroup> cgroup, Launched l
       started_(main_.started) {}
 
 ProcessTask::~ProcessTask() {
-  if (finished_) return;
-  try {
-    DestroyOptions now;
-    now.grace = Duration::zero();
-    finish(now, ExitReason::destroyed);
-  } catch (const std::exception& e) {
-    spdlog::error("task {}: destroy on drop failed: {}", spec_.id, e.what());
-  }
+  if (!finished_) finish_on_drop(*this);
 }
 
 // The main process stays a zombie (WNOWAIT) until finish(), so its pid, and with no cgroup2
 // its process group id, cannot be reused while destroy may still signal them.
 std::optional<ExitStatus> ProcessTask::peek_exit(bool block) {
   if (exit_) return exit_;
-  siginfo_t info{};
-  int flags = WEXITED | WNOWAIT | (block ? 0 : WNOHANG);
-  if (::waitid(P_PIDFD, static_cast<id_t>(main_.pidfd.get()), &info, flags) != 0 || info.si_pid == 0)
-    return std::nullopt;
-  exit_ = status_from(info);
+  exit_ = peek_main_exit(main_.pidfd.get(), block);
+  if (!exit_) return std::nullopt;
   ended_ = Clock::now();
   return exit_;
 }
@@ -78,12 +54,7 @@ ResourceOutcome ProcessTask::destroy_boundary(const DestroyOptions& options, Usa
 
 void ProcessTask::reap_main(ExitReason reason_if_running, bool was_running) {
   // After destroy the main process is dead (or listed as a survivor): wait briefly, then reap.
-  wait_readable(main_.pidfd.get(), Clock::now() + std::chrono::seconds(1));
-  siginfo_t info{};
-  if (::waitid(P_PIDFD, static_cast<id_t>(main_.pidfd.get()), &info, WEXITED | WNOHANG) == 0 &&
-      info.si_pid != 0 && !exit_) {
-    exit_ = status_from(info);
-  }
+  exit_ = reap_main_exit(main_.pidfd.get(), exit_, std::chrono::seconds(1));
   if (!ended_) ended_ = Clock::now();
   if (!exit_) exit_ = ExitStatus{};  // survived even SIGKILL: no status to give
   if (was_running) exit_->reason = reason_if_running;

@@ -14,6 +14,7 @@
 #include "backends/remote/remote_probe.hpp"
 #include "backends/remote/remote_task.hpp"
 #include "backends/remote/ssh_master.hpp"
+#include "backends/spec_checks.hpp"
 #include "cgspawn/error.hpp"
 #include "cgspawn/parse.hpp"
 #include "util/crash_point.hpp"
@@ -37,15 +38,6 @@ std::string origin_part(const std::string& ledger_dir) {
   char out[9];
   std::snprintf(out, sizeof out, "%08x", h);
   return out;
-}
-
-void validate(const TaskSpec& spec) {
-  if (spec.argv.empty()) throw Error(ErrorKind::invalid_argument, "no program given");
-  if (!valid_task_id(spec.id))
-    throw Error(ErrorKind::invalid_argument, "invalid task id \"" + spec.id + "\": use [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-  for (const auto& e : spec.env)
-    if (e.find('=') == std::string::npos || e[0] == '=')
-      throw Error(ErrorKind::invalid_argument, "invalid environment entry \"" + e + "\": use NAME=VALUE");
 }
 
 // The agent's LIMITS word: "-" or "mem=BYTES,pids=N,cpu=PERCENT". The agent sets them (a
@@ -187,7 +179,7 @@ void RemoteSpawner::undo(const RemoteCgroupRef& ref, const std::optional<TaskRec
 std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
   TaskSpec spec = input;
   if (spec.id.empty()) spec.id = make_task_id();
-  validate(spec);
+  validate_spec(spec);
   std::string name = "cgspawn-" + origin_ + "-" + spec.id;
   const Ledger* ledger = options_.ledger.get();
   std::optional<TaskRecord> record;

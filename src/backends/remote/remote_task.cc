@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backends/finish_on_drop.hpp"
 #include "backends/remote/markers.hpp"
 #include "backends/remote/ssh_master.hpp"
 #include "cgspawn/error.hpp"
@@ -75,15 +76,7 @@ RemoteTask::RemoteTask(TaskSpec spec, RemoteCgroupRef ref, std::optional<Duratio
 }
 
 RemoteTask::~RemoteTask() {
-  if (!finished_) {
-    try {
-      DestroyOptions now;
-      now.grace = Duration::zero();
-      finish(now, ExitReason::destroyed);
-    } catch (const std::exception& e) {
-      spdlog::error("task {}: destroy on drop failed: {}", spec_.id, e.what());
-    }
-  }
+  if (!finished_) finish_on_drop(*this);
   stop_pump();
 }
 

@@ -9,6 +9,7 @@
 
 #include <thread>
 
+#include "backends/finish_on_drop.hpp"
 #include "backends/systemd/bus.hpp"
 #include "cgroup/usage.hpp"
 #include "util/crash_point.hpp"
@@ -55,14 +56,7 @@ ServiceTask::ServiceTask(TaskSpec spec, std::unique_ptr<Manager> manager, UnitRe
       record_(std::move(record)) {}
 
 ServiceTask::~ServiceTask() {
-  if (finished_) return;
-  try {
-    DestroyOptions now;
-    now.grace = Duration::zero();
-    finish(now, ExitReason::destroyed);
-  } catch (const std::exception& e) {
-    spdlog::error("task {}: destroy on drop failed: {}", spec_.id, e.what());
-  }
+  if (!finished_) finish_on_drop(*this);
 }
 
 bool ServiceTask::main_ended() const {

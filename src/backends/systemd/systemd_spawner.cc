@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "backends/systemd/bus.hpp"
+#include "backends/spec_checks.hpp"
 #include "backends/systemd/held_child.hpp"
 #include "backends/systemd/manager.hpp"
 #include "backends/systemd/scope_verify.hpp"
@@ -32,26 +33,9 @@ using namespace systemd;
 constexpr unsigned kAnchors = 1;  // cgspawn's own process in every scope (see held_child.hpp)
 constexpr auto kJobTimeout = std::chrono::seconds(120);  // a start job in a slow TCG guest
 
-void validate(const TaskSpec& spec) {
-  if (spec.argv.empty()) throw Error(ErrorKind::invalid_argument, "no program given");
-  if (!valid_task_id(spec.id))
-    throw Error(ErrorKind::invalid_argument,
-                "invalid task id \"" + spec.id + "\": use [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-  for (const auto& assignment : spec.env)
-    if (assignment.find('=') == std::string::npos || assignment[0] == '=')
-      throw Error(ErrorKind::invalid_argument, "invalid environment entry \"" + assignment + "\": use NAME=VALUE");
-}
-
-std::string path_of(const TaskSpec& spec) {
-  for (auto it = spec.env.rbegin(); it != spec.env.rend(); ++it)
-    if (it->rfind("PATH=", 0) == 0) return it->substr(5);
-  const char* path = spec.inherit_env ? std::getenv("PATH") : nullptr;
-  return path ? path : "";
-}
-
 LaunchRequest launch_request(const TaskSpec& spec) {
   LaunchRequest request;
-  request.program = resolve_program(spec.argv[0], path_of(spec));  // a missing program makes nothing
+  request.program = resolve_program(spec.argv[0], task_path(spec));  // a missing program makes nothing
   request.argv = spec.argv;
   request.envp = build_environment(spec);
   request.cwd = spec.cwd;
@@ -154,7 +138,7 @@ TaskRecord SystemdSpawner::intent_record(const TaskSpec& spec, const std::string
 std::unique_ptr<Task> SystemdSpawner::spawn(const TaskSpec& input) {
   TaskSpec spec = input;
   if (spec.id.empty()) spec.id = make_task_id();
-  validate(spec);
+  validate_spec(spec);
   if (options_.unit_type == "service") return spawn_service(std::move(spec));
   LaunchRequest request = launch_request(spec);
   std::string name = unit_name(spec.id, "scope");

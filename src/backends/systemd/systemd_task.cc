@@ -3,24 +3,12 @@
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
 
+#include "backends/finish_on_drop.hpp"
 #include "cgroup/usage.hpp"
+#include "launch/main_exit.hpp"
 #include "util/crash_point.hpp"
 
 namespace cgspawn::systemd {
-namespace {
-
-ExitStatus status_from(const siginfo_t& info) {
-  ExitStatus status;
-  if (info.si_code == CLD_EXITED) {
-    status.code = info.si_status;
-  } else {
-    status.signal = info.si_status;
-    status.reason = ExitReason::signaled;
-  }
-  return status;
-}
-
-}  // namespace
 
 SystemdTask::SystemdTask(TaskSpec spec, std::unique_ptr<Manager> manager, UnitRef unit, Launched main,
                          std::unique_ptr<Anchor> anchor, TaskRecordRef record)
@@ -32,25 +20,15 @@ SystemdTask::SystemdTask(TaskSpec spec, std::unique_ptr<Manager> manager, UnitRe
       record_(std::move(record)) {}
 
 SystemdTask::~SystemdTask() {
-  if (finished_) return;
-  try {
-    DestroyOptions now;
-    now.grace = Duration::zero();
-    finish(now, ExitReason::destroyed);
-  } catch (const std::exception& e) {
-    spdlog::error("task {}: destroy on drop failed: {}", spec_.id, e.what());
-  }
+  if (!finished_) finish_on_drop(*this);
 }
 
 // The main process stays a zombie (WNOWAIT) until finish(), so its pid is not reused while
 // destroy may still look for it.
 std::optional<ExitStatus> SystemdTask::peek_exit(bool block) {
   if (exit_) return exit_;
-  siginfo_t info{};
-  int flags = WEXITED | WNOWAIT | (block ? 0 : WNOHANG);
-  if (::waitid(P_PIDFD, static_cast<id_t>(main_.pidfd.get()), &info, flags) != 0 || info.si_pid == 0)
-    return std::nullopt;
-  exit_ = status_from(info);
+  exit_ = peek_main_exit(main_.pidfd.get(), block);
+  if (!exit_) return std::nullopt;
   ended_ = Clock::now();
   return exit_;
 }
@@ -66,11 +44,7 @@ Result SystemdTask::wait() {
 }
 
 void SystemdTask::reap_main(ExitReason reason_if_running, bool was_running) {
-  wait_readable(main_.pidfd.get(), Clock::now() + std::chrono::seconds(1));
-  siginfo_t info{};
-  if (::waitid(P_PIDFD, static_cast<id_t>(main_.pidfd.get()), &info, WEXITED | WNOHANG) == 0 &&
-      info.si_pid != 0 && !exit_)
-    exit_ = status_from(info);
+  exit_ = reap_main_exit(main_.pidfd.get(), exit_, std::chrono::seconds(1));
   if (!ended_) ended_ = Clock::now();
   if (!exit_) exit_ = ExitStatus{};
   if (was_running) exit_->reason = reason_if_running;
