@@ -469,6 +469,7 @@ TEST_CASE("start: 127 for a missing program, 126 for a non-executable one, 125 f
     REQUIRE(r.err_lines().size() == 1);
     CHECK(r.err.find(c.named) != std::string::npos);
     CHECK_FALSE(exists(state.file("refused")));  // no record, not even its directory
+    CHECK_FALSE(exists(state.file("parents")));  // nor the parent it would have used
     CHECK(parent.children().empty());
     CHECK(cg.list_json().at("tasks").empty());
   }

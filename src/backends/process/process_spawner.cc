@@ -101,6 +101,7 @@ class ProcessSpawner final : public Spawner {
   std::unique_ptr<Task> spawn(const TaskSpec& spec) override;
 
  private:
+  void refuse_unenforceable(const Limits& limits) const;
   std::optional<Cgroup> make_task_cgroup(const TaskSpec& spec);
   LaunchRequest launch_request(const TaskSpec& spec, const std::string& program) const;
   std::vector<std::string> prune_dirs();
@@ -177,13 +178,15 @@ Capabilities ProcessSpawner::capabilities() const {
   return caps;
 }
 
+void ProcessSpawner::refuse_unenforceable(const Limits& limits) const {
+  if (limits.empty()) return;
+  if (hierarchy_.layout == CgroupLayout::none)
+    throw Error(ErrorKind::unsupported, "cannot enforce limits: no cgroup2 on this host");
+  check_limits_available(limits, parent_, hierarchy_);
+}
+
 std::optional<Cgroup> ProcessSpawner::make_task_cgroup(const TaskSpec& spec) {
-  if (hierarchy_.layout == CgroupLayout::none) {
-    if (!spec.limits.empty())
-      throw Error(ErrorKind::unsupported, "cannot enforce limits: no cgroup2 on this host");
-    return std::nullopt;
-  }
-  check_limits_available(spec.limits, parent_, hierarchy_);  // before anything is made
+  if (hierarchy_.layout == CgroupLayout::none) return std::nullopt;
   // A concurrent task's end may remove the parent between our mkdir and the task's: then
   // make it again.
   for (int attempt = 0;; ++attempt) {
@@ -233,6 +236,7 @@ std::unique_ptr<Task> ProcessSpawner::spawn(const TaskSpec& input) {
   validate_spec(spec);
   std::string program = resolve_program(spec.argv[0], task_path(spec));
   ensure_parent();
+  refuse_unenforceable(spec.limits);  // before the ledger hears of the task or its parent
   LaunchRequest request = launch_request(spec, program);
   const Ledger* ledger = options_.ledger.get();
   std::optional<TaskRecord> record;
