@@ -55,6 +55,11 @@ size_t alive_count(const std::vector<int>& pids);
 // leases, and `reap` then completes (its result returned) and leaves nothing.
 cgtest::RunResult check_sigkill_then_reap(const Lab& lab);
 
+// Packets to `lab` are dropped during a `cgspawn run` with a 3 s lease, which is then told to
+// stop: it exits 125, not-guaranteed, within its bound; the lease kills the remote task during
+// the partition; after healing, `reap` completes and nothing is left.
+void check_partition(const Lab& lab);
+
 // A copy of the lab's client config with one line replaced.
 std::string config_with(const Lab& lab, const cgtest::TempDir& dir, const std::string& key, const std::string& value);
 // `run` fails with exit 125 and `reason` on stderr, and leaves nothing.

@@ -120,29 +120,7 @@ TEST_CASE("a PID namespace on the remote: its PIDs differ from ours and confuse 
 }
 
 TEST_CASE("partition: destroy is not-guaranteed in bounded time, the lease kills the task, reap completes") {
-  const Lab& lab = rtest::bash_lab();
-  BackgroundRun run(lab, {"--lease", "3s", "--grace", "0s"});
-  REQUIRE(populated_with(lab, 2));
-  lab.fault("drop");
-  auto dropped = std::chrono::steady_clock::now();
-  run.child->signal(SIGTERM);
-  RunResult r = run.child->wait(60s);
-  double took = seconds_since(dropped);
-  bool lease_killed = rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).empty(); }, 3 * kLease);
-  double gone_after = seconds_since(dropped);
-  lab.fault("undrop");
-  INFO(all_of(r));
-  CHECK(r.exit_code == 125);
-  CHECK(r.err.find("not-guaranteed") != std::string::npos);
-  CHECK(r.err.find("when the lease expires, at most 3s after") != std::string::npos);
-  CHECK(took < 3 * std::chrono::duration<double>(kDestroyBound).count());
-  CHECK_MESSAGE(lease_killed, "the remote task cgroup was still there " << gone_after << "s into the partition");
-  std::string state = state_dir(run.dir);
-  RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state});
-  INFO(all_of(reap));
-  CHECK(reap.exit_code == 0);
-  CHECK(reap.out.find("lease-expired") != std::string::npos);
-  check_nothing_left(lab, state);
+  check_partition(rtest::bash_lab());
 }
 
 TEST_CASE("hung remote (its processes stopped): destroy is not-guaranteed in bounded time; reap completes after") {

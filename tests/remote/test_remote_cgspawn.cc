@@ -85,6 +85,10 @@ TEST_CASE("installed cgspawn: the local side SIGKILLed mid-task: the lease has t
   CHECK(reap.out.find("its `cgspawn destroy` by the lease: cgroup destroyed") != std::string::npos);
 }
 
+TEST_CASE("installed cgspawn: partition: not-guaranteed in bounded time, the lease has that cgspawn destroy it, reap completes") {
+  check_partition(rtest::cgspawn_lab());
+}
+
 TEST_CASE("installed cgspawn: a limit it cannot enforce is refused with its own reason, and nothing is left") {
   const Lab& lab = rtest::cgspawn_lab();
   check_start_failure(lab, lab.config(),
