@@ -265,6 +265,17 @@ TEST_CASE("every bad option: one stderr line naming it, exit 125, nothing left b
       {{"--"}, "PROGRAM", false},                  // "--" and nothing after it
       {{"--timeout"}, "--timeout", false},         // an option without its value
       {{"--log-level", "loud"}, "--log-level"},
+      // An option of another backend is refused, naming it (never ignored).
+      {{"--user"}, "--user: is an option of the systemd backend, not of process"},
+      {{"--unit-type", "service"}, "--unit-type: is an option of the systemd backend"},
+      {{"--image", "busybox"}, "--image: is an option of the podman backend, not of process"},
+      {{"--rootfs", "/"}, "--rootfs: is an option of the podman backend"},
+      {{"--keep-container"}, "--keep-container: is an option of the podman backend"},
+      {{"--host", "h"}, "--host: is an option of the remote backend, not of process"},
+      {{"--ssh-config", "/dev/null"}, "--ssh-config: is an option of the remote backend"},
+      {{"--lease", "10s"}, "--lease: is an option of the remote backend"},
+      {{"--backend", "remote", "--host", "h"}, "--parent: is an option of the process and podman backends, not of remote"},
+      {{"--backend", "systemd"}, "--parent: is an option of the process and podman backends, not of systemd"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> args = {"run"};

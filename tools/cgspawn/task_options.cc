@@ -94,6 +94,9 @@ void check_backend_options(const TaskOptions& o) {
   for (const auto& g : given)
     if (g.given && o.backend != g.backend)
       throw CLI::ValidationError(g.option, std::string("is an option of the ") + g.backend + " backend, not of " + o.backend);
+  // The systemd manager and the remote host choose where a task's cgroup goes: a parent here means nothing to them.
+  if (!o.parent.empty() && (o.backend == "systemd" || o.backend == "remote"))
+    throw CLI::ValidationError("--parent", "is an option of the process and podman backends, not of " + o.backend);
 }
 
 BackendOptions to_backend_options(const TaskOptions& o) {
