@@ -9,6 +9,7 @@
 #include "backends/finish_on_drop.hpp"
 #include "backends/podman/container_verify.hpp"
 #include "backends/podman/podman_cli.hpp"
+#include "backends/task_result.hpp"
 #include "cgroup/parent.hpp"
 #include "cgspawn/error.hpp"
 #include "util/crash_point.hpp"
@@ -114,11 +115,7 @@ Result PodmanTask::finish(const DestroyOptions& options, ExitReason reason_if_ru
   reap(waiter_);
   remove_empty(prune_dirs_);
   if (!ended_) ended_ = Clock::now();
-  Result result;
-  result.id = spec_.id;
-  result.backend = backend_;
-  result.argv = spec_.argv;
-  result.labels = spec_.labels;
+  Result result = result_for(spec_, backend_);
   result.exit = exit_.value_or(ExitStatus{});
   if (was_running) result.exit.reason = reason_if_running;
   result.usage = cleanup.usage;

@@ -6,6 +6,7 @@
 
 #include "backends/finish_on_drop.hpp"
 #include "backends/process/process_group.hpp"
+#include "backends/task_result.hpp"
 #include "cgroup/destroy.hpp"
 #include "cgroup/parent.hpp"
 #include "cgroup/usage.hpp"
@@ -76,16 +77,12 @@ Result ProcessTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   if (finished_) throw Error(ErrorKind::invalid_argument, "task " + spec_.id + " is already finished");
   finished_ = true;
   bool was_running = !peek_exit(false).has_value();
-  Result result;
+  Result result = result_for(spec_, backend_);
   crash_point("finish-before-destroy");
   ResourceOutcome row = destroy_boundary(options, result.usage);
   crash_point("finish-after-destroy");
   reap_main(reason_if_running, was_running);
   remove_empty(prune_dirs_);
-  result.id = spec_.id;
-  result.backend = backend_;
-  result.argv = spec_.argv;
-  result.labels = spec_.labels;
   result.exit = *exit_;
   result.usage.wall_seconds = seconds_between(started_, *ended_);
   spdlog::debug("task {}: {} {} in {:.3f}s", spec_.id, row.resource.id, to_string(row.outcome), row.seconds);

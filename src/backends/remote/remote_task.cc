@@ -10,6 +10,7 @@
 #include "backends/finish_on_drop.hpp"
 #include "backends/remote/markers.hpp"
 #include "backends/remote/ssh_master.hpp"
+#include "backends/task_result.hpp"
 #include "cgspawn/error.hpp"
 #include "report/rows.hpp"
 #include "util/crash_point.hpp"
@@ -203,7 +204,7 @@ Result RemoteTask::finish(const DestroyOptions& options, ExitReason reason_if_ru
   if (finished_) throw Error(ErrorKind::invalid_argument, "task " + spec_.id + " is already finished");
   finished_ = true;
   bool was_running = !try_wait().has_value();
-  Result result;
+  Result result = result_for(spec_, backend_);
   crash_point("finish-before-destroy");
   ResourceOutcome row = destroy_remote(options);
   crash_point("finish-after-destroy");
@@ -216,10 +217,6 @@ Result RemoteTask::finish(const DestroyOptions& options, ExitReason reason_if_ru
     result.exit = *exit_;
     result.usage.wall_seconds = seconds_between(started_, *ended_);
   }
-  result.id = spec_.id;
-  result.backend = backend_;
-  result.argv = spec_.argv;
-  result.labels = spec_.labels;
   result.cleanup.resources.push_back(std::move(row));
   result.cleanup.resources.push_back(release_master());
   record_result(result);

@@ -11,6 +11,7 @@
 
 #include "backends/finish_on_drop.hpp"
 #include "backends/systemd/bus.hpp"
+#include "backends/task_result.hpp"
 #include "cgroup/usage.hpp"
 #include "util/crash_point.hpp"
 #include "util/sys_error.hpp"
@@ -104,7 +105,7 @@ Result ServiceTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   if (finished_) throw Error(ErrorKind::invalid_argument, "task " + spec_.id + " is already finished");
   finished_ = true;
   bool was_running = !try_wait().has_value();
-  Result result;
+  Result result = result_for(spec_, backend_);
   UnitDestroyHooks hooks;
   hooks.before_kill = [&result](const Cgroup& cg) { result.usage = read_usage(cg); };
   // Killed by the destroy: its status is read before the stop unloads the unit.
@@ -116,10 +117,6 @@ Result ServiceTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   if (!ended_) ended_ = Clock::now();
   if (!exit_) exit_ = ExitStatus{};
   if (was_running) exit_->reason = reason_if_running;
-  result.id = spec_.id;
-  result.backend = backend_;
-  result.argv = spec_.argv;
-  result.labels = spec_.labels;
   result.exit = *exit_;
   result.usage.wall_seconds = seconds_between(started_, *ended_);
   result.cleanup.resources.push_back(std::move(row));

@@ -33,6 +33,19 @@ using namespace systemd;
 constexpr unsigned kAnchors = 1;  // cgspawn's own process in every scope (see held_child.hpp)
 constexpr auto kJobTimeout = std::chrono::seconds(120);  // a start job in a slow TCG guest
 
+// A spawn that failed after its unit started (manager given): the unit is destroyed and
+// verified before the error goes up; the record is removed.
+void undo_start(Manager* manager, const UnitRef& unit, const std::string& id, const std::shared_ptr<const Ledger>& ledger,
+                const std::optional<TaskRecord>& record) {
+  if (manager) {
+    DestroyOptions now;
+    now.grace = Duration::zero();
+    ResourceOutcome row = destroy_unit(*manager, unit, now);
+    if (row.outcome == Outcome::failed) spdlog::error("task {}: {} left: {}", id, unit.name, row.detail);
+  }
+  if (record) ledger->remove(record->id);
+}
+
 LaunchRequest launch_request(const TaskSpec& spec) {
   LaunchRequest request;
   request.program = resolve_program(spec.argv[0], task_path(spec));  // a missing program makes nothing
@@ -185,13 +198,7 @@ std::unique_ptr<Task> SystemdSpawner::spawn(const TaskSpec& input) {
   } catch (...) {
     // The held child and the anchor are gone by now (their destructors); the unit, if this
     // spawn made it, is destroyed and verified before the error goes up.
-    if (started) {
-      DestroyOptions now;
-      now.grace = Duration::zero();
-      ResourceOutcome row = destroy_unit(*manager, unit, now);
-      if (row.outcome == Outcome::failed) spdlog::error("task {}: {} left: {}", spec.id, name, row.detail);
-    }
-    if (record) ledger->remove(record->id);
+    undo_start(started ? manager.get() : nullptr, unit, spec.id, ledger, record);
     throw;
   }
 }
@@ -292,13 +299,7 @@ std::unique_ptr<Task> SystemdSpawner::spawn_service(TaskSpec spec) {
     return std::make_unique<ServiceTask>(std::move(spec), std::move(manager), std::move(unit), state.main_pid, begun,
                                          std::move(ref));
   } catch (...) {
-    if (started) {
-      DestroyOptions now;
-      now.grace = Duration::zero();
-      ResourceOutcome row = destroy_unit(*manager, unit, now);
-      if (row.outcome == Outcome::failed) spdlog::error("task {}: {} left: {}", spec.id, name, row.detail);
-    }
-    if (record) ledger->remove(record->id);
+    undo_start(started ? manager.get() : nullptr, unit, spec.id, ledger, record);
     throw;
   }
 }

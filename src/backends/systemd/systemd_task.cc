@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include "backends/finish_on_drop.hpp"
+#include "backends/task_result.hpp"
 #include "cgroup/usage.hpp"
 #include "launch/main_exit.hpp"
 #include "util/crash_point.hpp"
@@ -58,7 +59,7 @@ Result SystemdTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   if (finished_) throw Error(ErrorKind::invalid_argument, "task " + spec_.id + " is already finished");
   finished_ = true;
   bool was_running = !peek_exit(false).has_value();
-  Result result;
+  Result result = result_for(spec_, backend_);
   UnitDestroyHooks hooks;
   hooks.spare_pid = anchor_ ? anchor_->pid() : 0;
   hooks.before_kill = [&result](const Cgroup& cg) { result.usage = read_usage(cg); };
@@ -66,10 +67,6 @@ Result SystemdTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   ResourceOutcome row = destroy_unit(*manager_, unit_, options, hooks);
   if (anchor_) anchor_->end();
   reap_main(reason_if_running, was_running);
-  result.id = spec_.id;
-  result.backend = backend_;
-  result.argv = spec_.argv;
-  result.labels = spec_.labels;
   result.exit = *exit_;
   result.usage.wall_seconds = seconds_between(main_.started, *ended_);
   spdlog::debug("task {}: {} {} in {:.3f}s", spec_.id, row.resource.id, to_string(row.outcome), row.seconds);
