@@ -82,6 +82,7 @@ TEST_CASE("installed cgspawn: a daemon left by a task that ended is killed there
 TEST_CASE("installed cgspawn: the local side SIGKILLed mid-task: the lease has that cgspawn destroy it; reap confirms") {
   const Lab& lab = rtest::cgspawn_lab();
   RunResult reap = check_sigkill_then_reap(lab);
+  INFO(all_of(reap));
   CHECK(reap.out.find("its `cgspawn destroy` by the lease: cgroup destroyed") != std::string::npos);
 }
 

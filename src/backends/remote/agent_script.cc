@@ -275,7 +275,7 @@ run() {
   [ -n "$root" ] || { say "ERR no cgroup2 is mounted on $HOST_"; exit 125; }
   command -v timeout >/dev/null 2>&1 || { say "ERR $HOST_ has no timeout(1): the agent cannot keep a lease"; exit 125; }
   st=$(state_dir "$name")
-  if [ -d "$st" ]; then rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err" "$st/cgspawn" "$st/run.rc" "$st/result.json" "$st/lease-destroy.json"
+  if [ -d "$st" ]; then rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err" "$st/cgspawn" "$st/run.rc" "$st/result.json" "$st/lease-destroy.json" "$st/ending"
   else mkdir -p "$st" 2>/dev/null || { say "ERR cannot create $st on $HOST_"; exit 125; }; fi
   parse_limits "$limits"
   if has_systemd && [ "$UID_" = 0 ]; then start_unit "$@"
@@ -296,6 +296,7 @@ run() {
     elif [ "$lease" -gt 0 ] && [ $((now - last)) -ge "$lease" ]; then reason=lease-expired; break; fi
   done
   if [ "$lease" -gt 0 ] && { [ "$reason" = stdin-eof ] || [ "$reason" = lease-expired ]; }; then
+    : > "$st/ending"   # a destroy that comes now waits for this teardown and its report
     if [ -n "$unit" ]; then kill_tree "$cg" 0 10000 keep; stop_unit "$unit" 10000
     elif [ -n "$rid" ]; then cs_destroy 0 > "$st/lease-destroy.json"; wait
     else kill_tree "$cg" 0 10000 rm; fi
@@ -303,6 +304,7 @@ run() {
   rc=; read -r rc 2>/dev/null < "$st/rc"
   msg="ENDED reason=$reason rc=${rc:-none} at=$(date -u +%Y-%m-%dT%H:%M:%SZ) cgroup_removed=$([ -d "$cg" ] && echo no || echo yes)"
   [ -d "$st" ] && echo "$msg" > "$st/ended"
+  rm -f "$st/ending"
   say "$msg"
 }
 kill_unit() {
@@ -344,6 +346,9 @@ killmode() {
   say "HELLO host=$HOST_ boot_id=$BOOT_"
   root=$(cg2) st=$(state_dir "$1")
   base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
+  # The lease's own teardown is under way: racing it would report half of it, so wait for it.
+  n=$(( verify / 50 ))
+  while [ -e "$st/ending" ] && [ $n -gt 0 ]; do n=$((n - 1)); sleep 0.05; done
   ended=; read -r ended 2>/dev/null < "$st/ended"
   [ -z "$unit" ] && [ -r "$st/unit" ] && read -r unit < "$st/unit"
   # A start cut off before its record named the unit: a systemd remote may still have it.
