@@ -76,14 +76,15 @@ cs_id() {
 cs_destroy() { cgspawn --log-level error destroy "$rid" --state-dir "$L" --grace "$1ms" --json 2>/dev/null | tr -d '\n'; }
 has_children() { for d in "$1"/*/; do [ -d "$d" ] && return 0; done; return 1; }
 procs() {
-  if has_children "$1"; then find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null | tr '\n' ' '; else top_procs "$1"; fi
+  if has_children "$1"; then find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null | tr '\n' ' '; else top_procs "$1"; echo "$l"; fi
 }
 named() { for p in $(procs "$1"); do c=; read -r c < "/proc/$p/comm" 2>/dev/null; printf '%s:%s ' "$p" "$c"; done; }
 populated() {
   while read -r k v; do [ "$k" = populated ] && { [ "$v" = 1 ]; return; }; done 2>/dev/null < "$1/cgroup.events"
   return 1
 }
-top_procs() { l=; while read -r p; do l="$l$p "; done 2>/dev/null < "$1/cgroup.procs"; echo "$l"; }
+# top_procs CGROUP: sets l to its pids (no subshell: it is on the spawn's path).
+top_procs() { l=; while read -r p; do l="$l$p "; done 2>/dev/null < "$1/cgroup.procs"; }
 wait_empty() {
   for t in 0.005 0.01 0.02; do populated "$1" || return 0; sleep $t; done
   n=$(( $2 / 50 )); while populated "$1" && [ "$n" -gt 0 ]; do n=$((n - 1)); sleep 0.05; done; ! populated "$1"
@@ -206,7 +207,7 @@ WRAPPER='
   "$@" </dev/null
   rc=$?
   printf "%s EXITED rc=%s\n" "$M" "$rc" >&2
-  echo $rc > "$st/rc.tmp" && mv "$st/rc.tmp" "$st/rc"
+  echo $rc > "$st/rc"   # one write(2); a reader that finds it empty takes it as not yet written
 '
 start_cgroup() {
   base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
@@ -214,9 +215,10 @@ start_cgroup() {
   write_limits || { rmdir "$cg" 2>/dev/null; fail_start "$why"; }
   # The wrapper reports the exit itself, at once (the agent's loop would add up to its poll).
   setsid sh -c "$WRAPPER" cgspawn-task "$cg" "$st" "$cwd" "$nenv" "$M" "$@" </dev/null &
-  # The wrapper needs a millisecond or two: spin on the builtin check first, then sleep.
+  # The wrapper needs a few milliseconds (setsid, sh): spin on the builtin checks (about 25 us
+  # a turn) for up to about 50 ms before sleeping, as each sleep(1) costs a fork and 10 ms.
   i=0
-  until populated "$cg" || [ -e "$st/rc" ] || [ $i -ge 700 ]; do i=$((i + 1)); [ $i -gt 200 ] && sleep 0.01; done
+  until populated "$cg" || [ -s "$st/rc" ] || [ $i -ge 2500 ]; do i=$((i + 1)); [ $i -gt 2000 ] && sleep 0.01; done
 }
 start_unit() {
   unit=$name.scope
@@ -282,7 +284,8 @@ run() {
   elif command -v cgspawn >/dev/null 2>&1; then start_cgspawn "$@"
   else start_cgroup "$@"; fi
   trap '' PIPE HUP
-  say "STARTED cgroup=$cg unit=${unit:--} via=${rid:+cgspawn}${rid:-agent} pids=[$(top_procs "$cg")] host=$HOST_ boot_id=$BOOT_"
+  top_procs "$cg"
+  say "STARTED cgroup=$cg unit=${unit:--} via=${rid:+cgspawn}${rid:-agent} pids=[$l] host=$HOST_ boot_id=$BOOT_"
   tick; last=$now reason= tmo=0.05
   while :; do
     if [ -n "$rid" ] && [ -e "$st/run.rc" ]; then reason=cgspawn-ended; break; fi
