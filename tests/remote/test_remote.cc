@@ -149,6 +149,25 @@ TEST_CASE("the local side SIGKILLed mid-task: with a lease the remote task dies;
   check_sigkill_then_reap(lab);
 }
 
+TEST_CASE("a master SIGKILLed with nobody left to clean up: its stale socket neither blocks the next start nor stays") {
+  const Lab& lab = rtest::bash_lab();
+  BackgroundRun run(lab, {"--lease", "3s"});
+  REQUIRE(populated_with(lab, 2));
+  std::string state = state_dir(run.dir);
+  run.child->signal(SIGKILL);
+  run.child->wait(10s);
+  for (int pid : rtest::local_ssh_processes(state)) ::kill(pid, SIGKILL);  // the master and the session
+  REQUIRE(rtest::wait_until([&] { return rtest::local_ssh_processes(state).empty(); }, 5s));
+  // The control socket is left behind, with no master behind it.
+  RunResult next = rtest::cgspawn_in(state, rtest::remote_args("run", lab, state, {"-q"}, {"true"}));
+  INFO(all_of(next));
+  CHECK(next.exit_code == 0);
+  RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state});
+  INFO(all_of(reap));
+  CHECK(reap.exit_code == 0);
+  check_nothing_left(lab, state);
+}
+
 TEST_CASE("start failures exit 125 with the reason (ssh's, or the agent's) and leave nothing") {
   const Lab& lab = rtest::bash_lab();
   TempDir dir;

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -64,17 +65,41 @@ uint32_t word(const std::vector<char>& payload, size_t index) {
   return ntohl(w);
 }
 
-}  // namespace
+// connect(2) to the control socket. refused: nothing is listening there. unusable: no socket
+// could even be tried (a path too long for sun_path, or no fd left).
+struct Connected {
+  UniqueFd fd;
+  bool refused = false;
+  bool unusable = false;
+};
 
-MuxAlive mux_alive(const std::string& control_path, Duration timeout) {
+Connected connect_to(const std::string& control_path) {
+  Connected c;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (control_path.size() >= sizeof addr.sun_path) return {MuxAnswer::unknown, 0};
+  c.fd = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (control_path.size() >= sizeof addr.sun_path || !c.fd.valid()) {
+    c.unusable = true;
+    c.fd = UniqueFd();
+    return c;
+  }
   std::memcpy(addr.sun_path, control_path.c_str(), control_path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return {MuxAnswer::unknown, 0};
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return {MuxAnswer::dead, 0};
-  MuxSocket mux(std::move(fd), Clock::now() + timeout);
+  if (::connect(c.fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    c.refused = errno == ECONNREFUSED;
+    c.fd = UniqueFd();
+  }
+  return c;
+}
+
+}  // namespace
+
+bool nobody_listens(const std::string& control_path) { return connect_to(control_path).refused; }
+
+MuxAlive mux_alive(const std::string& control_path, Duration timeout) {
+  Connected c = connect_to(control_path);
+  if (c.unusable) return {MuxAnswer::unknown, 0};
+  if (!c.fd.valid()) return {MuxAnswer::dead, 0};
+  MuxSocket mux(std::move(c.fd), Clock::now() + timeout);
   // Both sides say hello first; the master's may carry extensions after the version.
   if (!mux.send({kHello, kVersion})) return {MuxAnswer::dead, 0};
   auto hello = mux.receive();

@@ -20,4 +20,7 @@ struct MuxAlive {
 // Never throws. dead: no socket, or nobody accepts on it, or it hangs up.
 MuxAlive mux_alive(const std::string& control_path, Duration timeout);
 
+// The socket file is there but nobody listens on it (its master was killed, or is exiting).
+bool nobody_listens(const std::string& control_path);
+
 }  // namespace cgspawn::remote

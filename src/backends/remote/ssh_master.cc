@@ -12,6 +12,7 @@
 
 #include "backends/remote/mux_alive.hpp"
 #include "backends/remote/ssh_process.hpp"
+#include "backends/remote/stray_master.hpp"
 #include "cgspawn/error.hpp"
 #include "cgspawn/parse.hpp"
 #include "report/rows.hpp"
@@ -48,6 +49,19 @@ std::map<std::string, int>& users() {
   return map;
 }
 
+// ssh removes its control socket as it exits, a moment after it stops answering there; a
+// socket nobody listens on (its master was killed) is stale and is removed here, so the
+// control directory can go too.
+void remove_socket_when_unused(const std::string& control_path) {
+  for (int i = 0; i < 100 && ::access(control_path.c_str(), F_OK) == 0; ++i) {
+    if (nobody_listens(control_path)) {
+      ::unlink(control_path.c_str());
+      return;
+    }
+    ::usleep(10 * 1000);
+  }
+}
+
 bool exited_ok(const SshOutput& r) { return r.status && WIFEXITED(*r.status) && WEXITSTATUS(*r.status) == 0; }
 
 }  // namespace
@@ -76,6 +90,9 @@ int ensure_master(const SshTarget& target, const std::string& control_path) {
   UniqueFd lock(::open((control_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (lock.valid()) ::flock(lock.get(), LOCK_EX);  // one master per socket, however many spawns race
   if (auto pid = master_pid(target, control_path)) return *pid;
+  // A master that was killed leaves its socket behind, and a new ssh -M would not replace it
+  // (it runs on without multiplexing). Under the lock nobody else is making one.
+  if (nobody_listens(control_path)) ::unlink(control_path.c_str());
   auto deadline = Clock::now() + std::chrono::seconds(kConnectTimeout + 15);
   SshOutput r = run_ssh(ssh_argv(target, Mux::master, control_path, ""), deadline);
   if (!exited_ok(r)) {
@@ -88,7 +105,10 @@ int ensure_master(const SshTarget& target, const std::string& control_path) {
     throw Error(ErrorKind::system, "cannot connect to " + target.display() + ": " + why);
   }
   if (auto pid = master_pid(target, control_path)) return *pid;
-  throw Error(ErrorKind::system, "ssh to " + target.display() + " connected, but its master does not answer on " + control_path);
+  std::string stopped;
+  for (int pid : stop_stray_masters(control_path)) stopped += (stopped.empty() ? "" : ", ") + std::to_string(pid);
+  throw Error(ErrorKind::system, "ssh to " + target.display() + " connected, but its master does not answer on " + control_path +
+                                     (stopped.empty() ? "" : " (its ssh, pid " + stopped + ", was stopped)"));
 }
 
 void master_acquire(const std::string& control_path) {
@@ -126,6 +146,7 @@ ResourceOutcome close_master(const SshTarget& target, const std::string& control
                : make_row(res, Outcome::failed, "ssh -O exit did not close the master (pid " + std::to_string(*pid) + "): " + one_line(r.err));
   }
   if (row.outcome != Outcome::kept && row.outcome != Outcome::failed) {
+    remove_socket_when_unused(control_path);
     ::unlink((control_path + ".lock").c_str());
     ::rmdir(dir_of(control_path).c_str());  // only when empty
   }

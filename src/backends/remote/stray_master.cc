@@ -1,0 +1,57 @@
+#include "backends/remote/stray_master.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+namespace cgspawn::remote {
+namespace {
+
+std::vector<std::string> argv_of(const std::string& proc_dir) {
+  std::ifstream in(proc_dir + "/cmdline", std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> argv;
+  for (size_t at = 0; at < raw.size();) {
+    size_t end = raw.find('\0', at);
+    if (end == std::string::npos) end = raw.size();
+    argv.push_back(raw.substr(at, end - at));
+    at = end + 1;
+  }
+  return argv;
+}
+
+bool is_master_for(const std::vector<std::string>& argv, const std::string& control_path) {
+  if (argv.empty()) return false;
+  const std::string& exe = argv[0];
+  if (exe != "ssh" && (exe.size() < 4 || exe.compare(exe.size() - 4, 4, "/ssh") != 0)) return false;
+  auto has = [&argv](const std::string& word) { return std::find(argv.begin(), argv.end(), word) != argv.end(); };
+  return has("ControlMaster=yes") && has("ControlPath=" + control_path);
+}
+
+}  // namespace
+
+std::vector<int> stop_stray_masters(const std::string& control_path) {
+  std::vector<int> stopped;
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return stopped;
+  while (dirent* e = ::readdir(proc)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0' || pid == ::getpid()) continue;
+    std::string dir = std::string("/proc/") + e->d_name;
+    struct stat st{};
+    if (::stat(dir.c_str(), &st) != 0 || st.st_uid != ::getuid()) continue;
+    if (!is_master_for(argv_of(dir), control_path)) continue;
+    if (::kill(static_cast<pid_t>(pid), SIGTERM) == 0) stopped.push_back(static_cast<int>(pid));
+  }
+  ::closedir(proc);
+  return stopped;
+}
+
+}  // namespace cgspawn::remote
