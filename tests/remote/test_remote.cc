@@ -3,9 +3,14 @@
 // the lease, reap, and failures at start. Bounds are generous (3x the configured value).
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -165,6 +170,60 @@ TEST_CASE("a master SIGKILLed with nobody left to clean up: its stale socket nei
   RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state});
   INFO(all_of(reap));
   CHECK(reap.exit_code == 0);
+  check_nothing_left(lab, state);
+}
+
+namespace {
+
+// The name cgspawn gives this lab's control socket in `state`: seen while a task runs.
+std::string control_socket_of(const Lab& lab, const std::string& state) {
+  RunResult s = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--id", "probe"}, {"sleep", "600"}));
+  REQUIRE(s.exit_code == 0);
+  std::string name;
+  for (const auto& e : std::filesystem::directory_iterator(state + "/.ssh-mux"))
+    if (e.path().extension() != ".lock") name = e.path().string();
+  RunResult d = rtest::cgspawn_in(state, {"destroy", "probe", "--state-dir", state, "--grace", "0s"});
+  REQUIRE(d.exit_code == 0);
+  REQUIRE_FALSE(name.empty());
+  return name;
+}
+
+// Something that is not ssh listens on `path` and never answers.
+struct SilentListener {
+  explicit SilentListener(const std::string& path) : path(path) {
+    ::mkdir(path.substr(0, path.rfind('/')).c_str(), 0700);
+    fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd, 8) == 0);
+  }
+  ~SilentListener() {
+    ::close(fd);
+    ::unlink(path.c_str());
+    ::rmdir(path.substr(0, path.rfind('/')).c_str());
+  }
+  std::string path;
+  int fd = -1;
+};
+
+}  // namespace
+
+TEST_CASE("a master that cannot take its control socket: the start fails saying so, and its ssh is stopped") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  std::string state = state_dir(dir);
+  std::string socket = control_socket_of(lab, state);
+  {
+    SilentListener squatter(socket);
+    RunResult r = rtest::cgspawn_in(state, rtest::remote_args("run", lab, state, {"-q"}, {"true"}));
+    INFO(all_of(r));
+    CHECK(r.exit_code == 125);
+    CHECK(r.err.find("its master does not answer on " + socket) != std::string::npos);
+    CHECK(r.err.find("was stopped") != std::string::npos);
+    CHECK(rtest::wait_until([&] { return rtest::local_ssh_processes(state).empty(); }, 5s));
+  }
   check_nothing_left(lab, state);
 }
 

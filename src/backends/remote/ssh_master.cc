@@ -105,6 +105,8 @@ int ensure_master(const SshTarget& target, const std::string& control_path) {
     throw Error(ErrorKind::system, "cannot connect to " + target.display() + ": " + why);
   }
   if (auto pid = master_pid(target, control_path)) return *pid;
+  ::unlink((control_path + ".lock").c_str());
+  ::rmdir(dir_of(control_path).c_str());  // only when empty: whatever holds the path stays
   std::string stopped;
   for (int pid : stop_stray_masters(control_path)) stopped += (stopped.empty() ? "" : ", ") + std::to_string(pid);
   throw Error(ErrorKind::system, "ssh to " + target.display() + " connected, but its master does not answer on " + control_path +
