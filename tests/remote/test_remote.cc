@@ -10,10 +10,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "host.hpp"
 #include "remote_checks.hpp"
@@ -224,6 +226,99 @@ TEST_CASE("a master that cannot take its control socket: the start fails saying 
     CHECK(r.err.find("was stopped") != std::string::npos);
     CHECK(rtest::wait_until([&] { return rtest::local_ssh_processes(state).empty(); }, 5s));
   }
+  check_nothing_left(lab, state);
+}
+
+TEST_CASE("a start that fails on a host keeps the master another cgspawn's task there still uses") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  std::string state = state_dir(dir);
+  RunResult a = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--id", "a"}, {"sleep", "600"}));
+  REQUIRE(a.exit_code == 0);
+  RunResult refused = rtest::cgspawn_in(state, rtest::remote_args("run", lab, state, {"--memory-max", "64M"}, {"true"}));
+  INFO(all_of(refused));
+  CHECK(refused.exit_code == 125);
+  std::this_thread::sleep_for(1s);  // a master closed under it: its session would be gone by now
+  RunResult status = rtest::cgspawn_in(state, {"status", "a", "--state-dir", state, "--json"});
+  INFO(all_of(status));
+  CHECK(status.out.find("\"running\"") != std::string::npos);
+  CHECK(rtest::remote_task_cgroups(lab).size() == 1);
+  RunResult d = rtest::cgspawn_in(state, {"destroy", "a", "--state-dir", state, "--grace", "0s"});
+  INFO(all_of(d));
+  CHECK(d.exit_code == 0);
+  CHECK(d.out.find("ssh-master") != std::string::npos);
+  check_nothing_left(lab, state);
+}
+
+namespace {
+
+std::vector<std::string> control_sockets(const std::string& state) {
+  std::vector<std::string> found;
+  if (!cgtest::exists(state + "/.ssh-mux")) return found;
+  for (const auto& e : std::filesystem::directory_iterator(state + "/.ssh-mux"))
+    if (e.path().extension() != ".lock") found.push_back(e.path().string());
+  return found;
+}
+
+// Established TCP connections from this host to the lab's sshd.
+size_t ssh_connections_to(const Lab& lab) {
+  std::string cmd = "ss -Htn state established dst 10.200." + std::to_string(lab.n) + ".2 | grep -c ':2222 *$'";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[64] = {};
+  if (p) {
+    if (!std::fgets(buf, sizeof buf, p)) buf[0] = 0;
+    ::pclose(p);
+  }
+  return static_cast<size_t>(std::atoi(buf));
+}
+
+}  // namespace
+
+TEST_CASE("more tasks on one host than its sshd's MaxSessions (10): a second master, every session multiplexed") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  std::string state = state_dir(dir);
+  constexpr int kTasks = 14;
+  struct DestroyLeft {  // even when a check below stops the test
+    std::string state;
+    ~DestroyLeft() {
+      for (int i = 0; i < kTasks; ++i) rtest::cgspawn_in(state, {"destroy", "m" + std::to_string(i), "--state-dir", state, "--grace", "0s"});
+    }
+  } guard{state};
+  for (int i = 0; i < kTasks; ++i) {
+    RunResult s = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--id", "m" + std::to_string(i)}, {"sleep", "600"}));
+    INFO(all_of(s));
+    REQUIRE(s.exit_code == 0);
+  }
+  CHECK(rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).size() == kTasks; }, 10s));
+  size_t masters = control_sockets(state).size();
+  CHECK(masters == 2);
+  CHECK_MESSAGE(ssh_connections_to(lab) == masters, "a session went over a connection of its own");
+  for (int i = 0; i < kTasks; ++i) {
+    RunResult d = rtest::cgspawn_in(state, {"destroy", "m" + std::to_string(i), "--state-dir", state, "--grace", "0s"});
+    INFO(all_of(d));
+    CHECK(d.exit_code == 0);
+  }
+  check_nothing_left(lab, state);  // the guard's destroys then find nothing
+}
+
+TEST_CASE("parallel cgspawn processes on one ledger and host share the master, open and close it, and refuse nobody") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  std::string state = state_dir(dir);
+  constexpr int kProcesses = 8, kRunsEach = 12;
+  std::vector<std::string> failures[kProcesses];
+  std::vector<std::thread> runners;
+  for (int p = 0; p < kProcesses; ++p) {
+    runners.emplace_back([&, p] {
+      for (int i = 0; i < kRunsEach; ++i) {
+        RunResult r = rtest::cgspawn_in(state, rtest::remote_args("run", lab, state, {"-q"}, {"true"}));
+        if (r.exit_code != 0 || !r.err.empty()) failures[p].push_back(all_of(r));
+      }
+    });
+  }
+  for (auto& t : runners) t.join();
+  for (const auto& f : failures) CHECK_MESSAGE(f.empty(), f.size() << " failed, the first: " << (f.empty() ? "" : f[0]));
   check_nothing_left(lab, state);
 }
 

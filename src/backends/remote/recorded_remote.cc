@@ -21,23 +21,6 @@ std::optional<Duration> recorded_lease(const ResourceRecord& res) {
   return std::chrono::seconds(s);
 }
 
-// Tasks of the same ledger still running on this master (their owners alive).
-std::string other_users(const ResourceRecord& res) {
-  std::string ledger_dir = attr(res, "ledger"), users;
-  if (ledger_dir.empty()) return users;
-  try {
-    Ledger ledger(ledger_dir);
-    for (const auto& t : ledger.list().tasks) {
-      if (t.state == TaskState::exited || !owner_alive(t.owner)) continue;
-      for (const auto& r : t.resources)
-        if (r.kind == kind::ssh_master && r.id == res.id) users += (users.empty() ? "task " : ", ") + t.id;
-    }
-  } catch (const std::exception&) {
-    // an unreadable ledger: no other users known
-  }
-  return users;
-}
-
 }  // namespace
 
 ResourceOutcome destroy_recorded_remote_cgroup(const ResourceRecord& res, const DestroyOptions& options) {
@@ -64,7 +47,7 @@ ResourceOutcome destroy_recorded_remote_cgroup(const ResourceRecord& res, const 
 ResourceOutcome destroy_recorded_ssh_master(const ResourceRecord& res, const DestroyOptions&) {
   try {
     auto target = remote::parse_target(attr(res, "host"), attr(res, "ssh_config"));
-    return remote::close_master(target, res.id, other_users(res));
+    return remote::close_master(target, res.id, {attr(res, "ledger"), ""});
   } catch (const std::exception& e) {
     return make_row({res.kind, res.id}, Outcome::failed, std::string("unusable record: ") + e.what());
   }

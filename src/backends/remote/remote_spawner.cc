@@ -85,9 +85,12 @@ class RemoteSpawner final : public Spawner {
   std::unique_ptr<Task> spawn(const TaskSpec& spec) override;
 
  private:
-  std::map<std::string, std::string> attributes(const std::string& name) const;
+  std::map<std::string, std::string> attributes(const std::string& name, const std::string& control_path) const;
   TaskRecord intent_record(const TaskSpec& spec, const std::string& name) const;
-  RemoteSession start_session(const TaskSpec& spec, const std::string& name, std::vector<Marker>& reply) const;
+  RemoteSession start_session(const TaskSpec& spec, const std::string& name, const std::string& control_path,
+                              std::vector<Marker>& reply) const;
+  RemoteSession session_on_a_master(const TaskSpec& spec, RemoteCgroupRef& ref, std::optional<TaskRecord>& record,
+                                    bool& master_used, std::vector<Marker>& reply) const;
   void undo(const RemoteCgroupRef& ref, const std::optional<TaskRecord>& record, bool master_used) const;
 
   BackendOptions options_;
@@ -105,10 +108,10 @@ Capabilities RemoteSpawner::capabilities() const {
 }
 
 // Everything reap needs to reconnect, kill and verify without the spawner.
-std::map<std::string, std::string> RemoteSpawner::attributes(const std::string& name) const {
+std::map<std::string, std::string> RemoteSpawner::attributes(const std::string& name, const std::string& control_path) const {
   std::map<std::string, std::string> a = {
       {"host", options_.host}, {"ssh_config", options_.ssh_config}, {"name", name},
-      {"control_path", control_path_}, {"lease_s", std::to_string(lease_seconds(options_.lease))}};
+      {"control_path", control_path}, {"lease_s", std::to_string(lease_seconds(options_.lease))}};
   if (options_.ledger) a["ledger"] = options_.ledger->dir();
   return a;
 }
@@ -116,13 +119,13 @@ std::map<std::string, std::string> RemoteSpawner::attributes(const std::string& 
 TaskRecord RemoteSpawner::intent_record(const TaskSpec& spec, const std::string& name) const {
   TaskRecord record = new_task_record(spec, "remote", options_.owner_kind);
   RemoteCgroupRef ref{target_, control_path_, name, "", ""};
-  record.resources.push_back({std::string(kind::remote_cgroup), ref.resource_id(), "intended", attributes(name)});
-  record.resources.push_back({std::string(kind::ssh_master), control_path_, "intended", attributes(name)});
+  record.resources.push_back({std::string(kind::remote_cgroup), ref.resource_id(), "intended", attributes(name, control_path_)});
+  record.resources.push_back({std::string(kind::ssh_master), control_path_, "intended", attributes(name, control_path_)});
   return record;
 }
 
 // Starts the agent and reads its stderr up to STARTED (or ERR, or the session's end).
-RemoteSession RemoteSpawner::start_session(const TaskSpec& spec, const std::string& name,
+RemoteSession RemoteSpawner::start_session(const TaskSpec& spec, const std::string& name, const std::string& control_path,
                                            std::vector<Marker>& reply) const {
   RemoteSession s;
   s.mark = make_mark();
@@ -136,7 +139,7 @@ RemoteSession RemoteSpawner::start_session(const TaskSpec& spec, const std::stri
   if (command.size() > 120 * 1024)
     throw Error(ErrorKind::invalid_argument, "the command line is too long to send over ssh (over 120 KiB)");
   Pipe in = make_pipe(), err = make_pipe();
-  s.ssh = SshProcess(ssh_argv(target_, Mux::client, control_path_, command), in.read.get(),
+  s.ssh = SshProcess(ssh_argv(target_, Mux::client_only, control_path, command), in.read.get(),
                      spec.stdout_fd >= 0 ? spec.stdout_fd : 1, err.write.get());
   s.heartbeat = std::move(in.write);
   s.stderr_in = std::move(err.read);
@@ -171,9 +174,41 @@ void RemoteSpawner::undo(const RemoteCgroupRef& ref, const std::optional<TaskRec
     ResourceOutcome row = kill_remote_cgroup(ref, quick);
     clean = row.outcome == Outcome::destroyed || row.outcome == Outcome::already_gone;
     if (!clean) spdlog::error("task {}: a failed start left {}: {}", record ? record->id : ref.name, row.resource.id, row.detail);
-    if (master_release(control_path_) == 0) close_master(target_, control_path_, "");
+    master_let_go(ref.control_path);
+    close_master(target_, ref.control_path, {options_.ledger ? options_.ledger->dir() : "", record ? record->id : ""});
   }
   if (record && clean) options_.ledger->remove(record->id);  // else reap finds it
+}
+
+// sshd refuses a session beyond its MaxSessions on one connection; nothing has run on the
+// remote then, so the task's session is started again over the next master of the pool.
+bool refused_by_master(const RemoteSession& s) {
+  return s.early_stderr.find("session request failed: Session open refused by peer") != std::string::npos;
+}
+
+RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteCgroupRef& ref, std::optional<TaskRecord>& record,
+                                                 bool& master_used, std::vector<Marker>& reply) const {
+  const Ledger* ledger = options_.ledger.get();
+  for (int i = 0;; ++i) {
+    ref.control_path = pooled_control_path(control_path_, i);
+    int master = ensure_master(target_, ref.control_path);
+    master_used = true;
+    if (record) {
+      for (auto& res : record->resources) res.attributes["control_path"] = ref.control_path;
+      record->resources[1].id = ref.control_path;
+      record->resources[1].state = "created";
+      record->resources[1].attributes["pid"] = std::to_string(master);
+      ledger->update(*record, true);
+    }
+    reply.clear();
+    RemoteSession session = start_session(spec, ref.name, ref.control_path, reply);
+    if (!refused_by_master(session) || i + 1 == kMasterPool) return session;
+    spdlog::debug("task {}: the master {} refused a session (sshd's MaxSessions): taking the next", spec.id, ref.control_path);
+    session.ssh.kill();
+    master_let_go(ref.control_path);
+    master_used = false;
+    close_master(target_, ref.control_path, {ledger ? ledger->dir() : "", record ? record->id : ""});
+  }
 }
 
 std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
@@ -191,16 +226,8 @@ std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
   RemoteCgroupRef ref{target_, control_path_, name, "", ""};
   bool master_used = false;
   try {
-    int master = ensure_master(target_, control_path_);
-    master_acquire(control_path_);
-    master_used = true;
-    if (record) {
-      record->resources[1].state = "created";
-      record->resources[1].attributes["pid"] = std::to_string(master);
-      ledger->update(*record, true);
-    }
     std::vector<Marker> reply;
-    RemoteSession session = start_session(spec, name, reply);
+    RemoteSession session = session_on_a_master(spec, ref, record, master_used, reply);
     const Marker* started = nullptr;
     for (const auto& m : reply)
       if (m.word == "STARTED") started = &m;

@@ -177,17 +177,8 @@ ResourceOutcome RemoteTask::destroy_remote(const DestroyOptions& options) {
 
 ResourceOutcome RemoteTask::release_master() {
   if (ref_.control_path.empty()) return make_row({std::string(kind::ssh_master), ""}, Outcome::kept, "no master was used");
-  int here = master_release(ref_.control_path);
-  std::string elsewhere;
-  if (here > 0) elsewhere = std::to_string(here) + " other task(s) of this process";
-  if (elsewhere.empty() && ledger_) {
-    for (const auto& t : ledger_->list().tasks) {
-      if (t.id == spec_.id || t.state == TaskState::exited || !owner_alive(t.owner)) continue;
-      for (const auto& r : t.resources)
-        if (r.kind == kind::ssh_master && r.id == ref_.control_path) elsewhere += (elsewhere.empty() ? "task " : ", ") + t.id;
-    }
-  }
-  return close_master(ref_.target, ref_.control_path, elsewhere);
+  master_let_go(ref_.control_path);
+  return close_master(ref_.target, ref_.control_path, {ledger_ ? ledger_->dir() : "", spec_.id});
 }
 
 void RemoteTask::attach_record(std::shared_ptr<const Ledger> ledger, TaskRecord record, bool keep) {

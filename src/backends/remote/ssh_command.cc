@@ -104,8 +104,10 @@ std::vector<std::string> ssh_argv(const SshTarget& target, Mux mux, const std::s
       add_option(argv, "ControlMaster=no");
       break;
     case Mux::client:
+    case Mux::client_only:
       add_option(argv, "ControlMaster=no");
       add_option(argv, "ControlPath=" + control_path);
+      if (mux == Mux::client_only) add_option(argv, "ProxyCommand=false");
       break;
     case Mux::master:
       add_option(argv, "ControlMaster=yes");

@@ -36,8 +36,11 @@ std::string shell_quote(std::string_view word);
 // "exec 'w0' 'w1' ...": one string the remote login shell parses back into exactly argv.
 std::string remote_command(const std::vector<std::string>& argv);
 
-// How a call uses the connection multiplexer.
-enum class Mux { none, client, master };
+// How a call uses the connection multiplexer. client: a session over the master, or, should
+// the master refuse it (sshd's MaxSessions), over a connection of its own, as ssh does by
+// itself. client_only: never a connection of its own (its ProxyCommand fails at once), so the
+// caller sees the refusal and can take another master.
+enum class Mux { none, client, client_only, master };
 
 // The full ssh argv: options, "--", destination, then `command` (if not empty) as ONE word.
 std::vector<std::string> ssh_argv(const SshTarget& target, Mux mux, const std::string& control_path,

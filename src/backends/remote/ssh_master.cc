@@ -7,9 +7,8 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <map>
-#include <mutex>
 
+#include "backends/remote/master_users.hpp"
 #include "backends/remote/mux_alive.hpp"
 #include "backends/remote/ssh_process.hpp"
 #include "backends/remote/stray_master.hpp"
@@ -21,7 +20,7 @@
 namespace cgspawn::remote {
 namespace {
 
-constexpr size_t kMaxSocketPath = 100;  // sun_path is 108; ssh appends a temporary suffix
+constexpr size_t kMaxSocketPath = 97;  // sun_path is 108; ssh appends a temporary suffix, the pool "-NN"
 
 std::string hex64(const std::string& text) {
   unsigned long long h = 1469598103934665603ULL;  // FNV-1a: stable across runs and builds
@@ -43,10 +42,23 @@ void make_private_dir(const std::string& dir) {
 
 std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
-std::mutex users_mutex;
-std::map<std::string, int>& users() {
-  static std::map<std::string, int> map;
-  return map;
+// The master's lock: held while one is started, and while one is closed, so a spawn never
+// takes up a master that is being closed. The lock file goes with the master; a waiter that
+// then holds a lock on the removed file takes the lock again on the new one.
+// `make_dir`: (re)create the private directory as needed, as a closer may remove it.
+UniqueFd lock_master(const std::string& control_path, bool make_dir) {
+  std::string path = control_path + ".lock";
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    if (make_dir) make_private_dir(dir_of(control_path));
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd.valid() && make_dir && errno == ENOENT) continue;
+    if (!fd.valid()) return fd;
+    ::flock(fd.get(), LOCK_EX);
+    struct stat held{}, now{};
+    if (::fstat(fd.get(), &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino && held.st_dev == now.st_dev)
+      return fd;
+  }
+  return UniqueFd();
 }
 
 // ssh removes its control socket as it exits, a moment after it stops answering there; a
@@ -73,6 +85,10 @@ std::string control_path_for(const SshTarget& target, const std::string& ledger_
   return dir + "/" + name;
 }
 
+std::string pooled_control_path(const std::string& first, int index) {
+  return index == 0 ? first : first + "-" + std::to_string(index);
+}
+
 std::optional<int> master_pid(const SshTarget& target, const std::string& control_path) {
   if (::access(control_path.c_str(), F_OK) != 0) return std::nullopt;
   MuxAlive asked = mux_alive(control_path, std::chrono::seconds(2));
@@ -86,10 +102,12 @@ std::optional<int> master_pid(const SshTarget& target, const std::string& contro
 }
 
 int ensure_master(const SshTarget& target, const std::string& control_path) {
-  make_private_dir(dir_of(control_path));
-  UniqueFd lock(::open((control_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (lock.valid()) ::flock(lock.get(), LOCK_EX);  // one master per socket, however many spawns race
-  if (auto pid = master_pid(target, control_path)) return *pid;
+  UniqueFd lock = lock_master(control_path, true);  // one master per socket, however many spawns race
+  if (!lock.valid()) throw Error(ErrorKind::system, "cannot lock " + control_path + ".lock for the ssh master");
+  if (auto pid = master_pid(target, control_path)) {
+    master_taken(control_path);
+    return *pid;
+  }
   // A master that was killed leaves its socket behind, and a new ssh -M would not replace it
   // (it runs on without multiplexing). Under the lock nobody else is making one.
   if (nobody_listens(control_path)) ::unlink(control_path.c_str());
@@ -104,7 +122,10 @@ int ensure_master(const SshTarget& target, const std::string& control_path) {
     else if (why.empty()) why = "ssh exited with status " + std::to_string(WEXITSTATUS(*r.status));
     throw Error(ErrorKind::system, "cannot connect to " + target.display() + ": " + why);
   }
-  if (auto pid = master_pid(target, control_path)) return *pid;
+  if (auto pid = master_pid(target, control_path)) {
+    master_taken(control_path);
+    return *pid;
+  }
   ::unlink((control_path + ".lock").c_str());
   ::rmdir(dir_of(control_path).c_str());  // only when empty: whatever holds the path stays
   std::string stopped;
@@ -113,28 +134,15 @@ int ensure_master(const SshTarget& target, const std::string& control_path) {
                                      (stopped.empty() ? "" : " (its ssh, pid " + stopped + ", was stopped)"));
 }
 
-void master_acquire(const std::string& control_path) {
-  std::lock_guard lock(users_mutex);
-  ++users()[control_path];
-}
-
-int master_release(const std::string& control_path) {
-  std::lock_guard lock(users_mutex);
-  int& n = users()[control_path];
-  if (n > 0) --n;
-  int left = n;
-  if (left == 0) users().erase(control_path);
-  return left;
-}
-
-ResourceOutcome close_master(const SshTarget& target, const std::string& control_path,
-                             const std::string& users_elsewhere) {
+ResourceOutcome close_master(const SshTarget& target, const std::string& control_path, const MasterUsers& users) {
   auto started = Clock::now();
   Resource res{std::string(kind::ssh_master), control_path};
   ResourceOutcome row;
   std::optional<int> pid;
-  if (!users_elsewhere.empty()) {  // checked first: the common case under load costs no ssh call
-    row = make_row(res, Outcome::kept, "still used by " + users_elsewhere);
+  UniqueFd lock = lock_master(control_path, false);
+  if (std::string others = other_master_users(control_path, users); !others.empty()) {
+    // checked first: the common case under load costs no ssh call
+    row = make_row(res, Outcome::kept, "still used by " + others);
   } else if (!(pid = master_pid(target, control_path))) {
     row = make_row(res, Outcome::already_gone, "no master answers on the control socket");
   } else {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "backends/remote/master_users.hpp"
 #include "backends/remote/ssh_command.hpp"
 #include "cgspawn/cleanup_report.hpp"
 #include "util/deadline.hpp"
@@ -16,22 +17,22 @@ namespace cgspawn::remote {
 // in /tmp without a ledger or when the ledger's path is too long.
 std::string control_path_for(const SshTarget& target, const std::string& ledger_dir);
 
+// The pool of masters to one host: sshd refuses sessions beyond its MaxSessions (default 10)
+// on one connection, so a spawn that a master refuses takes the next one. Index 0 is `first`.
+constexpr int kMasterPool = 16;
+std::string pooled_control_path(const std::string& first, int index);
+
 // Makes sure a master answers on `control_path`, starting one if needed (serialised with a
 // lock file, so concurrent spawns start one master). Throws cgspawn::Error with ssh's own
 // reason (auth failure, unknown host key, unreachable) when it cannot connect.
-// Returns the master's pid.
+// Returns the master's pid; the caller is counted as one of its users in this process.
 int ensure_master(const SshTarget& target, const std::string& control_path);
 
 // The pid of the master answering on `control_path`, if one does ("ssh -O check", local only).
 std::optional<int> master_pid(const SshTarget& target, const std::string& control_path);
 
-// Tasks of this process using a master: a task adds itself at spawn and leaves at finish.
-void master_acquire(const std::string& control_path);
-int master_release(const std::string& control_path);  // users left in this process
-
-// "ssh -O exit", verified with "-O check". `users_elsewhere`: tasks of other processes still on
-// it (then it is kept, and the row says for whom).
-ResourceOutcome close_master(const SshTarget& target, const std::string& control_path,
-                             const std::string& users_elsewhere);
+// Under the master's lock: kept (the row names them) while `users` finds others on it, else
+// "ssh -O exit", verified, and its socket, lock file and (empty) directory removed.
+ResourceOutcome close_master(const SshTarget& target, const std::string& control_path, const MasterUsers& users);
 
 }  // namespace cgspawn::remote
