@@ -302,6 +302,38 @@ TEST_CASE("more tasks on one host than its sshd's MaxSessions (10): a second mas
   check_nothing_left(lab, state);  // the guard's destroys then find nothing
 }
 
+TEST_CASE("a task killed on the remote itself, nobody left to say EXITED: run ends at once, its cleanup complete") {
+  const Lab& lab = rtest::bash_lab();
+  BackgroundRun run(lab, {});
+  REQUIRE(populated_with(lab, 2));
+  auto cgroups = rtest::remote_task_cgroups(lab);
+  REQUIRE(cgroups.size() == 1);
+  cgtest::write_text(lab.task_parent() + "/" + cgroups[0] + "/cgroup.kill", "1");
+  RunResult r = run.child->wait(10s);
+  INFO(all_of(r));
+  CHECK(r.exit_code == 125);
+  CHECK(r.err.find("exited with no exit status") != std::string::npos);
+  CHECK(r.err.find("cleanup complete") != std::string::npos);
+  check_nothing_left(lab, state_dir(run.dir));
+}
+
+TEST_CASE("a task that ends after its ledger directory was removed: its supervisor does not make the directory again") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  std::string state = state_dir(dir);
+  RunResult s = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--id", "orphaned"}, {"sleep", "600"}));
+  INFO(all_of(s));
+  REQUIRE(s.exit_code == 0);
+  auto cgroups = rtest::remote_task_cgroups(lab);
+  REQUIRE(cgroups.size() == 1);
+  std::filesystem::remove_all(state);
+  cgtest::write_text(lab.task_parent() + "/" + cgroups[0] + "/cgroup.kill", "1");  // the task ends on the remote
+  CHECK(rtest::wait_until([&] { return rtest::local_ssh_processes(state).empty(); }, 10s));  // its supervisor is done
+  std::this_thread::sleep_for(500ms);
+  CHECK_FALSE(cgtest::exists(state));
+  check_nothing_left(lab, state);
+}
+
 TEST_CASE("parallel cgspawn processes on one ledger and host share the master, open and close it, and refuse nobody") {
   const Lab& lab = rtest::bash_lab();
   TempDir dir;

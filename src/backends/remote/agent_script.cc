@@ -24,7 +24,7 @@
 // Then STARTED, and supervision: EXITED rc=N when the main program ends (the in-band exit
 // status: ssh's own 255 is ambiguous), and, with a lease, the agent kills the boundary by
 // itself when stdin (the controlling connection) reaches EOF or stays silent LEASE_S seconds.
-// Its last words (ENDED ...) are also kept in a state file, for the `kill` of a later `reap`,
+// It ends when the boundary is gone, or, for its own raw cgroup, empty. Its last words (ENDED ...) are also kept in a state file, for the `kill` of a later `reap`,
 // since stdout may be a dead channel.
 // kill: SIGTERM to all, GRACE_MS to leave, cgroup.kill (or freeze + SIGKILL + thaw before
 // 5.14), waits for "populated 0", then removes the cgroup, or for a unit stops and resets it
@@ -290,6 +290,9 @@ run() {
   while :; do
     if [ -n "$rid" ] && [ -e "$st/run.rc" ]; then reason=cgspawn-ended; break; fi
     if [ ! -d "$cg" ]; then reason=destroyed; [ -n "$unit" ] && reason=unit-ended; break; fi
+    # Everything in the raw cgroup is gone (its task ended, or was killed there): the session
+    # ends, so this side learns it even when nobody was left to say EXITED.
+    if [ -z "$unit$rid" ] && ! populated "$cg"; then reason=emptied; break; fi
     b=$(timeout $tmo dd bs=1 count=1 2>/dev/null); r=$?
     case $tmo in 0.05) tmo=0.1;; 0.1) tmo=0.2;; *) tmo=0.5;; esac
     tick

@@ -1,5 +1,7 @@
 #include "backends/remote/master_users.hpp"
 
+#include <sys/stat.h>
+
 #include <map>
 #include <mutex>
 
@@ -23,7 +25,9 @@ int in_process_users(const std::string& control_path) {
 
 std::string ledger_users(const std::string& control_path, const MasterUsers& users) {
   std::string found;
-  if (users.ledger_dir.empty()) return found;
+  struct stat st{};
+  // Opening a Ledger would create its directory: one that is gone has no users.
+  if (users.ledger_dir.empty() || ::stat(users.ledger_dir.c_str(), &st) != 0) return found;
   try {
     Ledger ledger(users.ledger_dir);
     for (const auto& t : ledger.list().tasks) {

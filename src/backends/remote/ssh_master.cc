@@ -74,6 +74,19 @@ void remove_socket_when_unused(const std::string& control_path) {
   }
 }
 
+// No master answers on the socket: none runs, or one runs on whose socket is gone.
+ResourceOutcome stray_master_row(const Resource& res, const std::vector<StoppedMaster>& strays, const SshTarget& target) {
+  if (strays.empty()) return make_row(res, Outcome::already_gone, "no master answers on the control socket");
+  std::string pids, left;
+  for (const auto& m : strays) {
+    pids += (pids.empty() ? "" : ", ") + std::to_string(m.pid);
+    if (!m.gone) left += (left.empty() ? "" : ", ") + std::to_string(m.pid);
+  }
+  std::string what = "ssh master (pid " + pids + ") to " + target.display() + " ran on without its control socket: SIGTERM";
+  return left.empty() ? make_row(res, Outcome::destroyed, what + ", exited")
+                      : make_row(res, Outcome::failed, what + ", still running 2 s later (pid " + left + ")");
+}
+
 bool exited_ok(const SshOutput& r) { return r.status && WIFEXITED(*r.status) && WEXITSTATUS(*r.status) == 0; }
 
 }  // namespace
@@ -129,7 +142,7 @@ int ensure_master(const SshTarget& target, const std::string& control_path) {
   ::unlink((control_path + ".lock").c_str());
   ::rmdir(dir_of(control_path).c_str());  // only when empty: whatever holds the path stays
   std::string stopped;
-  for (int pid : stop_stray_masters(control_path)) stopped += (stopped.empty() ? "" : ", ") + std::to_string(pid);
+  for (const auto& m : stop_stray_masters(control_path)) stopped += (stopped.empty() ? "" : ", ") + std::to_string(m.pid);
   throw Error(ErrorKind::system, "ssh to " + target.display() + " connected, but its master does not answer on " + control_path +
                                      (stopped.empty() ? "" : " (its ssh, pid " + stopped + ", was stopped)"));
 }
@@ -144,7 +157,7 @@ ResourceOutcome close_master(const SshTarget& target, const std::string& control
     // checked first: the common case under load costs no ssh call
     row = make_row(res, Outcome::kept, "still used by " + others);
   } else if (!(pid = master_pid(target, control_path))) {
-    row = make_row(res, Outcome::already_gone, "no master answers on the control socket");
+    row = stray_master_row(res, stop_stray_masters(control_path), target);
   } else {
     SshOutput r = run_ssh(ssh_control_argv(target, control_path, "exit"), Clock::now() + std::chrono::seconds(5));
     bool gone = false;

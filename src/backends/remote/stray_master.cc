@@ -34,10 +34,20 @@ bool is_master_for(const std::vector<std::string>& argv, const std::string& cont
   return has("ControlMaster=yes") && has("ControlPath=" + control_path);
 }
 
+// Gone, or a zombie (then its parent reaps it; it holds nothing of the connection any more).
+bool exited(int pid) {
+  if (::kill(pid, 0) != 0) return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  auto paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+}
+
 }  // namespace
 
-std::vector<int> stop_stray_masters(const std::string& control_path) {
-  std::vector<int> stopped;
+std::vector<StoppedMaster> stop_stray_masters(const std::string& control_path) {
+  std::vector<StoppedMaster> stopped;
   DIR* proc = ::opendir("/proc");
   if (!proc) return stopped;
   while (dirent* e = ::readdir(proc)) {
@@ -48,9 +58,15 @@ std::vector<int> stop_stray_masters(const std::string& control_path) {
     struct stat st{};
     if (::stat(dir.c_str(), &st) != 0 || st.st_uid != ::getuid()) continue;
     if (!is_master_for(argv_of(dir), control_path)) continue;
-    if (::kill(static_cast<pid_t>(pid), SIGTERM) == 0) stopped.push_back(static_cast<int>(pid));
+    if (::kill(static_cast<pid_t>(pid), SIGTERM) == 0) stopped.push_back({static_cast<int>(pid), false});
   }
   ::closedir(proc);
+  for (int i = 0; i < 40; ++i) {
+    bool all = true;
+    for (auto& m : stopped) all &= (m.gone = m.gone || exited(m.pid));
+    if (all) break;
+    ::usleep(50 * 1000);
+  }
   return stopped;
 }
 

@@ -7,8 +7,14 @@
 
 namespace cgspawn::remote {
 
-// This user's ssh processes started as the master for control_path; SIGTERM sent to each.
-// Returns their pids.
-std::vector<int> stop_stray_masters(const std::string& control_path);
+struct StoppedMaster {
+  int pid = 0;
+  bool gone = false;  // exited within 2 s of SIGTERM
+};
+
+// This user's ssh processes started as the master for control_path: SIGTERM sent to each,
+// then up to 2 s for them to exit. Also for a master whose socket file was removed under it
+// (a tmp cleaner, a removed ledger): it would linger for its ControlPersist otherwise.
+std::vector<StoppedMaster> stop_stray_masters(const std::string& control_path);
 
 }  // namespace cgspawn::remote
