@@ -133,34 +133,46 @@ RunResult check_sigkill_then_reap(const Lab& lab) {
   CHECK(rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).empty(); }, 3 * kLease));
   for (int p : pids) CHECK_FALSE(pid_alive(p));
   std::string state = state_dir(run.dir);
-  RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state});
-  INFO(all_of(reap));
-  CHECK(reap.exit_code == 0);
+  RunResult reap = reap_completes(state);
   check_nothing_left(lab, state);
   return reap;
 }
 
-void check_partition(const Lab& lab) {
-  BackgroundRun run(lab, {"--lease", "3s", "--grace", "0s"});
-  REQUIRE(populated_with(lab, 2));
-  lab.fault("drop");
-  auto dropped = std::chrono::steady_clock::now();
-  run.child->signal(SIGTERM);
-  RunResult r = run.child->wait(60s);
-  double took = seconds_since(dropped);
-  bool lease_killed = rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).empty(); }, 3 * kLease);
-  double gone_after = seconds_since(dropped);
-  lab.fault("undrop");
-  INFO(all_of(r));
-  CHECK(r.exit_code == 125);
-  CHECK(r.err.find("not-guaranteed") != std::string::npos);
-  CHECK(r.err.find("when the lease expires, at most 3s after") != std::string::npos);
-  CHECK(took < 3 * std::chrono::duration<double>(kDestroyBound).count());
-  CHECK_MESSAGE(lease_killed, "the remote task cgroup was still there " << gone_after << "s into the partition");
-  std::string state = state_dir(run.dir);
+RunResult reap_completes(const std::string& state) {
   RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state});
   INFO(all_of(reap));
   CHECK(reap.exit_code == 0);
+  return reap;
+}
+
+RunResult stop_under_fault(const Lab& lab, BackgroundRun& run, const std::string& fault, double& took) {
+  REQUIRE(populated_with(lab, 2));
+  lab.fault(fault);
+  auto faulted = std::chrono::steady_clock::now();
+  run.child->signal(SIGTERM);
+  RunResult r = run.child->wait(60s);
+  took = seconds_since(faulted);
+  INFO(all_of(r));
+  CHECK(r.exit_code == 125);
+  CHECK(r.err.find("not-guaranteed") != std::string::npos);
+  CHECK(took < 3 * std::chrono::duration<double>(kDestroyBound).count());
+  return r;
+}
+
+void check_partition(const Lab& lab) {
+  BackgroundRun run(lab, {"--lease", "3s", "--grace", "0s"});
+  double took = 0;
+  RunResult r = stop_under_fault(lab, run, "drop", took);
+  auto since = std::chrono::steady_clock::now();
+  bool lease_killed = rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).empty(); }, 3 * kLease);
+  double gone_after = took + seconds_since(since);
+  lab.fault("undrop");
+  INFO(all_of(r));
+  CHECK(r.err.find("when the lease expires, at most 3s after") != std::string::npos);
+  CHECK_MESSAGE(lease_killed, "the remote task cgroup was still there " << gone_after << "s into the partition");
+  std::string state = state_dir(run.dir);
+  RunResult reap = reap_completes(state);
+  INFO(all_of(reap));
   CHECK(reap.out.find("lease-expired") != std::string::npos);
   check_nothing_left(lab, state);
 }

@@ -35,12 +35,19 @@ bool populated_with(const Lab& lab, size_t n, std::chrono::milliseconds timeout 
 bool pid_alive(int pid);
 double seconds_since(std::chrono::steady_clock::time_point t);
 
+// `cgspawn reap` of `state`, which must complete (exit 0); its result, for further checks.
+cgtest::RunResult reap_completes(const std::string& state);
+
 // `cgspawn run` in the background on `lab`, with a lease, holding a remote sleep.
 struct BackgroundRun {
   cgtest::TempDir dir;
   std::unique_ptr<cgtest::Child> child;
   BackgroundRun(const Lab& lab, const std::vector<std::string>& extra);
 };
+
+// A `cgspawn run` told to stop while `lab` suffers `fault` (fault.sh): it exits 125,
+// not-guaranteed, within 3x the destroy bound. Returns its result; `took` is measured from the fault.
+cgtest::RunResult stop_under_fault(const Lab& lab, BackgroundRun& run, const std::string& fault, double& took);
 
 // `cgspawn start` of a setsid daemon, a SIGTERM ignorer and `sleepers` sleepers on `lab`,
 // waited for until all of them are in the remote cgroup (their host pids in `pids`).

@@ -133,21 +133,11 @@ TEST_CASE("partition: destroy is not-guaranteed in bounded time, the lease kills
 TEST_CASE("hung remote (its processes stopped): destroy is not-guaranteed in bounded time; reap completes after") {
   const Lab& lab = rtest::bash_lab();
   BackgroundRun run(lab, {"--lease", "3s", "--grace", "0s"});
-  REQUIRE(populated_with(lab, 2));
-  lab.fault("freeze");
-  auto frozen = std::chrono::steady_clock::now();
-  run.child->signal(SIGTERM);
-  RunResult r = run.child->wait(60s);
-  double took = seconds_since(frozen);
+  double took = 0;
+  stop_under_fault(lab, run, "freeze", took);
   lab.fault("thaw");
-  INFO(all_of(r));
-  CHECK(r.exit_code == 125);
-  CHECK(r.err.find("not-guaranteed") != std::string::npos);
-  CHECK(took < 3 * std::chrono::duration<double>(kDestroyBound).count());
   std::string state = state_dir(run.dir);
-  RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state});
-  INFO(all_of(reap));
-  CHECK(reap.exit_code == 0);
+  reap_completes(state);
   check_nothing_left(lab, state);
 }
 
@@ -169,9 +159,7 @@ TEST_CASE("a master SIGKILLed with nobody left to clean up: its stale socket nei
   RunResult next = rtest::cgspawn_in(state, rtest::remote_args("run", lab, state, {"-q"}, {"true"}));
   INFO(all_of(next));
   CHECK(next.exit_code == 0);
-  RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state});
-  INFO(all_of(reap));
-  CHECK(reap.exit_code == 0);
+  reap_completes(state);
   check_nothing_left(lab, state);
 }
 
@@ -192,7 +180,7 @@ std::string control_socket_of(const Lab& lab, const std::string& state) {
 
 // Something that is not ssh listens on `path` and never answers.
 struct SilentListener {
-  explicit SilentListener(const std::string& path) : path(path) {
+  explicit SilentListener(const std::string& socket_path) : path(socket_path) {
     ::mkdir(path.substr(0, path.rfind('/')).c_str(), 0700);
     fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
     sockaddr_un addr{};

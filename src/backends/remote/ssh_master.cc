@@ -87,6 +87,12 @@ ResourceOutcome stray_master_row(const Resource& res, const std::vector<StoppedM
                       : make_row(res, Outcome::failed, what + ", still running 2 s later (pid " + left + ")");
 }
 
+// The lock file (held by the caller) and the control directory, if nothing else is left in it.
+void remove_lock_and_dir(const std::string& control_path) {
+  ::unlink((control_path + ".lock").c_str());
+  ::rmdir(dir_of(control_path).c_str());
+}
+
 bool exited_ok(const SshOutput& r) { return r.status && WIFEXITED(*r.status) && WEXITSTATUS(*r.status) == 0; }
 
 }  // namespace
@@ -127,9 +133,7 @@ int ensure_master(const SshTarget& target, const std::string& control_path) {
   auto deadline = Clock::now() + std::chrono::seconds(kConnectTimeout + 15);
   SshOutput r = run_ssh(ssh_argv(target, Mux::master, control_path, ""), deadline);
   if (!exited_ok(r)) {
-    // Nothing is left of a start that could not connect: no lock file, no empty socket dir.
-    ::unlink((control_path + ".lock").c_str());
-    ::rmdir(dir_of(control_path).c_str());
+    remove_lock_and_dir(control_path);  // nothing is left of a start that could not connect
     std::string why = one_line(r.err);
     if (!r.status) why = "no answer within " + format_seconds(r.seconds) + (why.empty() ? "" : ": " + why);
     else if (why.empty()) why = "ssh exited with status " + std::to_string(WEXITSTATUS(*r.status));
@@ -139,8 +143,7 @@ int ensure_master(const SshTarget& target, const std::string& control_path) {
     master_taken(control_path);
     return *pid;
   }
-  ::unlink((control_path + ".lock").c_str());
-  ::rmdir(dir_of(control_path).c_str());  // only when empty: whatever holds the path stays
+  remove_lock_and_dir(control_path);  // whatever else holds the path stays, and so its dir
   std::string stopped;
   for (const auto& m : stop_stray_masters(control_path)) stopped += (stopped.empty() ? "" : ", ") + std::to_string(m.pid);
   throw Error(ErrorKind::system, "ssh to " + target.display() + " connected, but its master does not answer on " + control_path +
@@ -170,8 +173,7 @@ ResourceOutcome close_master(const SshTarget& target, const std::string& control
   }
   if (row.outcome != Outcome::kept && row.outcome != Outcome::failed) {
     remove_socket_when_unused(control_path);
-    ::unlink((control_path + ".lock").c_str());
-    ::rmdir(dir_of(control_path).c_str());  // only when empty
+    remove_lock_and_dir(control_path);
   }
   row.seconds = seconds_between(started, Clock::now());
   return row;
