@@ -16,7 +16,7 @@ struct BackendOptions {
   std::string backend = "process";  // process, systemd, podman, remote
   // Every backend:
   std::shared_ptr<const Ledger> ledger;  // records tasks before their resources exist
-  std::string owner_kind = "library";    // library, run, supervisor
+  OwnerKind owner_kind = OwnerKind::library;
   bool keep_record = false;              // keep the record with its Result after finish
   // process (and the cgroup parent podman places containers under):
   std::string parent;

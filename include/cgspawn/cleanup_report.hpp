@@ -2,30 +2,38 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace cgspawn {
 
-// The kinds of Resource, used the same way in code, JSON and docs.
-namespace kind {
-inline constexpr std::string_view cgroup = "cgroup";
-inline constexpr std::string_view process = "process";
-inline constexpr std::string_view process_group = "process-group";
-inline constexpr std::string_view scope = "scope";
-inline constexpr std::string_view service = "service";
-inline constexpr std::string_view container = "container";
-inline constexpr std::string_view conmon = "conmon";
-inline constexpr std::string_view ssh_master = "ssh-master";
-inline constexpr std::string_view remote_unit = "remote-unit";
-inline constexpr std::string_view remote_cgroup = "remote-cgroup";
-inline constexpr std::string_view directory = "directory";
-}  // namespace kind
+// The kinds of Resource, used the same way in code, JSON and docs (their names there are
+// to_string's: "cgroup", "ssh-master", ...).
+enum class ResourceKind {
+  cgroup,
+  process,
+  process_group,
+  scope,
+  service,
+  container,
+  conmon,
+  ssh_master,
+  remote_unit,
+  remote_cgroup,
+  directory,
+  escaped_process,
+  ipc,
+};
+
+std::string_view to_string(ResourceKind kind);
+// nullopt for a name this build does not know.
+std::optional<ResourceKind> parse_resource_kind(std::string_view name);
 
 struct Resource {
-  std::string kind;  // one of cgspawn::kind
-  std::string id;    // where it lives: a cgroup path, a unit name, a container id, ...
+  ResourceKind kind = ResourceKind::cgroup;
+  std::string id;  // where it lives: a cgroup path, a unit name, a container id, ...
 };
 
 enum class Outcome {

@@ -11,29 +11,43 @@
 #include <string>
 #include <vector>
 
+#include "cgspawn/cleanup_report.hpp"
 #include "cgspawn/result.hpp"
-#include "cgspawn/spawner.hpp"
 
 namespace cgspawn {
 
 // The process that holds a task: the supervisor (start), `cgspawn run`, or a library caller.
 // The start time pins it, so a reused pid is never taken for the owner.
+enum class OwnerKind {
+  library,     // a runner that linked the library
+  run,         // `cgspawn run`
+  supervisor,  // the supervisor of `cgspawn start`
+};
+std::string_view to_string(OwnerKind kind);
+
 struct OwnerRef {
   int pid = 0;
   unsigned long long start_time = 0;
-  std::string kind;  // "supervisor", "run", "library"
+  OwnerKind kind = OwnerKind::library;
 };
 
 bool owner_alive(const OwnerRef& owner);
-OwnerRef self_owner(const std::string& kind);
+OwnerRef self_owner(OwnerKind kind);
 
 enum class TaskState { starting, running, exited };
 std::string_view to_string(TaskState state);
 
+enum class ResourceState {
+  intended,   // about to be made (it may exist if the maker died just after)
+  created,
+  destroyed,  // verified gone (or kept on request)
+  failed,     // a destroy could not verify it is gone
+};
+std::string_view to_string(ResourceState state);
+
 struct ResourceRecord {
-  std::string kind;
-  std::string id;
-  std::string state;  // "intended" (about to be made), "created", "destroyed", "failed"
+  Resource resource;
+  ResourceState state = ResourceState::intended;
   // What a backend needs to find and verify it later: a conmon's pid and start time, the
   // host and ssh config of a remote unit, the bus of a systemd unit, ...
   std::map<std::string, std::string> attributes;
@@ -53,10 +67,6 @@ struct TaskRecord {
   double created_unix = 0;        // wall-clock seconds
   std::optional<Result> result;   // once the task has ended
 };
-
-// The record of a task about to start, before any resource is added: id, backend, argv,
-// labels and stdio paths from the spec, this process as its owner, the time now.
-TaskRecord new_task_record(const TaskSpec& spec, const std::string& backend, const std::string& owner_kind);
 
 class Ledger {
  public:
@@ -111,47 +121,5 @@ class Ledger::Lock {
  private:
   int fd_;
 };
-
-// After a task's finish: a complete cleanup removes its record (unless `keep`: then it stays,
-// state exited, carrying the Result until `destroy` collects it); otherwise the record keeps
-// the Result and marks each resource by its row's outcome (rows and resources in the same
-// order; else all by the report's completeness), for `reap`. Never throws: a failure is logged.
-void record_finished(const Ledger& ledger, TaskRecord& record, const Result& result, bool keep, bool durable = false);
-
-// A resource of cgspawn's naming that no record names: a task cgroup under a parent this
-// ledger used, or a cgspawn-* unit of the caller's systemd manager.
-struct Orphan {
-  ResourceRecord resource;  // kind, id, and what destroying it needs
-  bool ours;                // marked as this ledger's (xattr, or the unit's Description): safe to destroy
-};
-
-struct TaskReport {
-  std::string id;
-  CleanupReport cleanup;
-  std::optional<Result> result;
-  std::string note;  // e.g. "destroyed by a concurrent caller", "owner is alive"
-};
-
-// Destroys the task: asks a live supervisor to do it (and waits), or, when the owner is gone,
-// destroys the recorded resources itself. Removes the record when the cleanup is complete.
-// Never throws for a failure of the destroy itself (rows say it); throws unknown_task for an
-// unknown id.
-TaskReport destroy_task(const Ledger& ledger, const std::string& id, const DestroyOptions& options);
-
-// Orphans: task cgroups named "cgspawn-*" under this ledger's parents, and cgspawn-* units of
-// the caller's manager (the system's for root), with no record and no other ledger's mark.
-std::vector<Orphan> find_orphans(const Ledger& ledger);
-
-struct ReapReport {
-  std::vector<TaskReport> tasks;
-  CleanupReport orphans;
-  std::vector<std::string> corrupt;  // "<file>: <why>": records reap could not read (not complete)
-  bool complete() const;
-};
-
-// Destroys every task whose owner is gone (and, with `orphans`, every orphan cgroup marked as
-// this ledger's). `labels`: only tasks carrying all of them.
-ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& labels, bool orphans,
-                const DestroyOptions& options);
 
 }  // namespace cgspawn

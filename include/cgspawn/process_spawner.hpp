@@ -16,7 +16,7 @@ struct ProcessSpawnerOptions {
   // When set, every task is recorded there before its cgroup is made (see cgspawn/ledger.hpp),
   // so `list` and `reap` find it if this process dies.
   std::shared_ptr<const Ledger> ledger;
-  std::string owner_kind = "library";  // how the record names this process: library, run, supervisor
+  OwnerKind owner_kind = OwnerKind::library;  // how the record names this process
   bool keep_record = false;  // keep the record, with its Result, after finish (for the supervisor)
 };
 

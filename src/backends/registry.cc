@@ -1,39 +1,87 @@
 #include "backends/registry.hpp"
 
-#include "backends/podman/podman_backend.hpp"
-#include "backends/process/process_backend.hpp"
-#include "backends/systemd/systemd_backend.hpp"
-#include "backends/remote/remote_backend.hpp"
+#include "backends/backend_rows.hpp"
 #include "cgspawn/error.hpp"
 
 namespace cgspawn {
+namespace {
+
+struct DestroyerEntry {
+  ResourceKind kind;
+  ResourceDestroyer destroy;
+};
+
+const DestroyerEntry kDestroyers[] = {
+    {ResourceKind::cgroup, destroy_recorded_cgroup},
+    {ResourceKind::scope, destroy_recorded_unit},
+    {ResourceKind::service, destroy_recorded_unit},
+    {ResourceKind::remote_cgroup, destroy_recorded_remote_cgroup},
+    {ResourceKind::remote_unit, destroy_recorded_remote_cgroup},  // the agent tells a unit from a cgroup
+    {ResourceKind::ssh_master, destroy_recorded_ssh_master},
+    {ResourceKind::container, destroy_recorded_container},
+    {ResourceKind::conmon, destroy_recorded_conmon},
+};
+
+// The options that belong to one backend: given to another, they are a mistake to refuse, not
+// something to ignore. Named as the CLI spells them (each is the BackendOptions field of that
+// name). "Given" is "not the default": a default value given explicitly passes.
+void refuse_other_backends_options(const BackendOptions& o) {
+  const BackendOptions d;
+  struct Given {
+    const char* option;
+    bool given;
+    const char* backend;
+  };
+  const Given given[] = {{"--user", o.user_manager, "systemd"},
+                         {"--unit-type", o.unit_type != d.unit_type, "systemd"},
+                         {"--image", !o.image.empty(), "podman"},
+                         {"--rootfs", !o.rootfs.empty(), "podman"},
+                         {"--keep-container", o.keep_container, "podman"},
+                         {"--host", !o.host.empty(), "remote"},
+                         {"--ssh-config", !o.ssh_config.empty(), "remote"},
+                         {"--lease", o.lease != d.lease, "remote"}};
+  for (const auto& g : given)
+    if (g.given && o.backend != g.backend)
+      throw Error(ErrorKind::invalid_argument,
+                  std::string(g.option) + ": is an option of the " + g.backend + " backend, not of " + o.backend);
+  // The systemd manager and the remote host choose where a task's cgroup goes: a parent here
+  // means nothing to them.
+  if (!o.parent.empty() && (o.backend == "systemd" || o.backend == "remote"))
+    throw Error(ErrorKind::invalid_argument, "--parent: is an option of the process and podman backends, not of " + o.backend);
+}
+
+const BackendEntry* entry_for(const std::string& name) {
+  for (const auto& entry : backend_table())
+    if (name == entry.name) return &entry;
+  return nullptr;
+}
+
+}  // namespace
 
 const std::vector<BackendEntry>& backend_table() {
   static const std::vector<BackendEntry> table = {
-      {"process", make_process_backend, process_backend_capabilities},
-      {"systemd", make_systemd_backend, systemd_backend_capabilities},
-      {"remote", make_remote_backend, remote_backend_capabilities},
-      {"podman", make_podman_backend, podman_backend_capabilities},
+      {"process", make_process_backend, process_backend_capabilities, find_orphan_cgroups},
+      {"systemd", make_systemd_backend, systemd_backend_capabilities, find_orphan_units},
+      {"remote", make_remote_backend, remote_backend_capabilities, nullptr},
+      {"podman", make_podman_backend, podman_backend_capabilities, nullptr},
   };
   return table;
 }
 
-ResourceDestroyer destroyer_for(const std::string& kind) {
-  struct Row {
-    const char* kind;
-    ResourceDestroyer destroy;
-  };
-  static const Row rows[] = {
-      {"cgroup", destroy_recorded_cgroup},
-      {"scope", destroy_recorded_systemd_unit},
-      {"service", destroy_recorded_systemd_unit},
-      {"remote-cgroup", destroy_recorded_remote_cgroup},
-      {"remote-unit", destroy_recorded_remote_cgroup},  // the agent tells a unit from a cgroup
-      {"ssh-master", destroy_recorded_ssh_master},
-      {"container", destroy_recorded_container},
-      {"conmon", destroy_recorded_conmon},
-  };
-  for (const auto& row : rows)
+Capabilities capabilities_by_making(const char* backend, std::unique_ptr<Spawner> (*make)(const BackendOptions&),
+                                    const BackendOptions& options) {
+  try {
+    return make(options)->capabilities();
+  } catch (const Error& e) {
+    Capabilities caps;
+    caps.backend = backend;
+    caps.usable = {false, e.what()};
+    return caps;
+  }
+}
+
+ResourceDestroyer destroyer_for(ResourceKind kind) {
+  for (const auto& row : kDestroyers)
     if (kind == row.kind) return row.destroy;
   return nullptr;
 }
@@ -45,16 +93,19 @@ std::vector<std::string> backend_names() {
 }
 
 std::unique_ptr<Spawner> make_spawner(const BackendOptions& options) {
-  for (const auto& entry : backend_table())
-    if (options.backend == entry.name) return entry.make(options);
-  std::string known;
-  for (const auto& name : backend_names()) known += (known.empty() ? "" : ", ") + name;
-  throw Error(ErrorKind::invalid_argument, "unknown backend \"" + options.backend + "\" (this build has: " + known + ")");
+  const BackendEntry* entry = entry_for(options.backend);
+  if (!entry) {
+    std::string known;
+    for (const auto& name : backend_names()) known += (known.empty() ? "" : ", ") + name;
+    throw Error(ErrorKind::invalid_argument,
+                "unknown backend \"" + options.backend + "\" (this build has: " + known + ")");
+  }
+  refuse_other_backends_options(options);
+  return entry->make(options);
 }
 
 Capabilities backend_capabilities(const BackendOptions& options) {
-  for (const auto& entry : backend_table())
-    if (options.backend == entry.name) return entry.capabilities(options);
+  if (const BackendEntry* entry = entry_for(options.backend)) return entry->capabilities(options);
   Capabilities caps;
   caps.backend = options.backend;
   caps.usable = {false, "not a backend of this build"};

@@ -17,6 +17,13 @@ void validate_spec(const TaskSpec& spec) {
       throw Error(ErrorKind::invalid_argument, "invalid environment entry \"" + assignment + "\": use NAME=VALUE");
 }
 
+TaskSpec prepared_spec(const TaskSpec& input) {
+  TaskSpec spec = input;
+  if (spec.id.empty()) spec.id = make_task_id();
+  validate_spec(spec);
+  return spec;
+}
+
 std::string task_path(const TaskSpec& spec) {
   for (auto it = spec.env.rbegin(); it != spec.env.rend(); ++it)
     if (it->rfind("PATH=", 0) == 0) return it->substr(5);

@@ -75,7 +75,7 @@ CgroupDestroyResult destroy_cgroup(const Cgroup& cgroup, const DestroyOptions& o
   auto start = Clock::now();
   CgroupDestroyResult result;
   ResourceOutcome& row = result.row;
-  row.resource = Resource{std::string(kind::cgroup), cgroup.path()};
+  row.resource = Resource{ResourceKind::cgroup, cgroup.path()};
   KilledList killed;
   auto events = cgroup.read("cgroup.events");
   if (!events) {

@@ -9,7 +9,7 @@
 #include <set>
 
 #include "cgroup/events.hpp"
-#include "launch/syscalls.hpp"
+#include "util/syscalls.hpp"
 #include "util/proc_info.hpp"
 #include "util/unique_fd.hpp"
 

@@ -40,6 +40,9 @@ Launched launch(const LaunchRequest& request);
 // Throws not_found or not_executable naming the program.
 std::string resolve_program(const std::string& name, const std::string& path_env);
 
+// The request for the task's main program: argv, environment, cwd and stdio from the spec.
+LaunchRequest launch_request_for(const TaskSpec& spec, std::string program);
+
 // The task's environment: the caller's (if inherited) with the spec's NAME=VALUE applied.
 std::vector<std::string> build_environment(const TaskSpec& spec);
 

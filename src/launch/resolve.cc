@@ -71,4 +71,16 @@ std::vector<std::string> build_environment(const TaskSpec& spec) {
   return env;
 }
 
+LaunchRequest launch_request_for(const TaskSpec& spec, std::string program) {
+  LaunchRequest request;
+  request.program = std::move(program);
+  request.argv = spec.argv;
+  request.envp = build_environment(spec);
+  request.cwd = spec.cwd;
+  request.stdio[0] = spec.stdin_fd;
+  request.stdio[1] = spec.stdout_fd;
+  request.stdio[2] = spec.stderr_fd;
+  return request;
+}
+
 }  // namespace cgspawn

@@ -22,6 +22,7 @@
 #include "util/crash_point.hpp"
 #include "util/file_io.hpp"
 #include "util/sys_error.hpp"
+#include "util/syscalls.hpp"
 #include "util/unique_fd.hpp"
 
 namespace cgspawn {
@@ -78,7 +79,7 @@ void sync_directory_of(const std::string& path) {
 // sees the old record or the new one, never half of one.
 void write_atomically(const std::string& path, const std::string& text, bool durable) {
   std::string temp = write_temporary(path, text, durable);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
+  if (sys::syscalls().rename_record(temp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(temp.c_str());
     throw_sys("rename " + temp + " to " + path, err);
@@ -90,7 +91,7 @@ void write_atomically(const std::string& path, const std::string& text, bool dur
 // the first record of one id, exactly one wins. Returns false for the loser.
 bool write_exclusively(const std::string& path, const std::string& text, bool durable) {
   std::string temp = write_temporary(path, text, durable);
-  int rc = ::link(temp.c_str(), path.c_str());
+  int rc = sys::syscalls().link_record(temp.c_str(), path.c_str());
   int err = errno;
   ::unlink(temp.c_str());
   if (rc != 0 && err == EEXIST) return false;
@@ -119,42 +120,6 @@ std::string Ledger::default_dir() {
   return std::string(runtime) + "/cgspawn";
 }
 
-void record_finished(const Ledger& ledger, TaskRecord& record, const Result& result, bool keep, bool durable) {
-  crash_point("finish-before-record");
-  const auto& rows = result.cleanup.resources;
-  bool complete = result.cleanup.complete();
-  try {
-    if (complete && !keep) {
-      ledger.remove(record.id);
-      return;
-    }
-    record.state = TaskState::exited;
-    record.result = result;
-    bool aligned = rows.size() == record.resources.size();
-    for (size_t i = 0; i < record.resources.size(); ++i) {
-      Outcome o = aligned ? rows[i].outcome : complete ? Outcome::destroyed : Outcome::failed;
-      bool gone = o == Outcome::destroyed || o == Outcome::already_gone || o == Outcome::kept;
-      record.resources[i].state = gone ? "destroyed" : "failed";
-    }
-    ledger.update(record, durable);
-  } catch (const Error& e) {
-    spdlog::error("task {}: cannot update its ledger record: {}", record.id, e.what());
-  }
-}
-
-TaskRecord new_task_record(const TaskSpec& spec, const std::string& backend, const std::string& owner_kind) {
-  TaskRecord record;
-  record.id = spec.id;
-  record.backend = backend;
-  record.argv = spec.argv;
-  record.labels = spec.labels;
-  record.stdout_path = spec.stdout_path;
-  record.stderr_path = spec.stderr_path;
-  record.owner = self_owner(owner_kind);
-  record.created_unix = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  return record;
-}
-
 Ledger::Ledger(std::string dir) : dir_(std::move(dir)) {
   if (dir_.empty() || dir_[0] != '/')
     throw Error(ErrorKind::invalid_argument, "state directory \"" + dir_ + "\" is not an absolute path");
@@ -181,7 +146,7 @@ bool abandoned_reservation(const std::string& dir) {
     struct stat st;
     return ::stat(dir.c_str(), &st) == 0 && ::time(nullptr) - st.st_mtime > 60;
   }
-  OwnerRef owner{0, 0, "reserver"};
+  OwnerRef owner;
   std::istringstream in(*text);
   in >> owner.pid >> owner.start_time;
   return !owner_alive(owner);
@@ -192,7 +157,7 @@ bool abandoned_reservation(const std::string& dir) {
 void Ledger::reserve(const std::string& id) const {
   std::string dir = task_dir(id);
   if (::mkdir(dir.c_str(), 0700) == 0) {
-    OwnerRef me = self_owner("reserver");
+    OwnerRef me = self_owner(OwnerKind::library);
     write_atomically(dir + "/" + kReservedBy, std::to_string(me.pid) + " " + std::to_string(me.start_time) + "\n", false);
     crash_point("start-after-reserve");  // the id is taken, nothing is recorded or made yet
     return;

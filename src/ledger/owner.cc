@@ -13,7 +13,7 @@ bool owner_alive(const OwnerRef& owner) {
   return describe_process(owner.pid).state != "Z";
 }
 
-OwnerRef self_owner(const std::string& kind) {
+OwnerRef self_owner(OwnerKind kind) {
   pid_t pid = ::getpid();
   return OwnerRef{static_cast<int>(pid), process_start_time(pid).value_or(0), kind};
 }

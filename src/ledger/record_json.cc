@@ -1,6 +1,8 @@
 #include "ledger/record_json.hpp"
 
+#include "cgspawn/json.hpp"
 #include "report/json_codec.hpp"
+#include "report/names.hpp"
 
 namespace cgspawn {
 namespace {
@@ -27,14 +29,17 @@ std::string_view to_string(TaskState state) {
 json record_to_json(const TaskRecord& r) {
   json resources = json::array();
   for (const auto& res : r.resources)
-    resources.push_back({{"kind", res.kind}, {"id", res.id}, {"state", res.state}, {"attributes", res.attributes}});
+    resources.push_back({{"kind", to_string(res.resource.kind)},
+                         {"id", res.resource.id},
+                         {"state", to_string(res.state)},
+                         {"attributes", res.attributes}});
   json j = {{"schema", 1},
             {"id", r.id},
             {"backend", r.backend},
             {"argv", r.argv},
             {"labels", r.labels},
             {"state", std::string(to_string(r.state))},
-            {"owner", {{"pid", r.owner.pid}, {"start_time", r.owner.start_time}, {"kind", r.owner.kind}}},
+            {"owner", {{"pid", r.owner.pid}, {"start_time", r.owner.start_time}, {"kind", to_string(r.owner.kind)}}},
             {"resources", resources},
             {"main_pid", r.main_pid},
             {"stdout", r.stdout_path},
@@ -46,17 +51,14 @@ json record_to_json(const TaskRecord& r) {
 
 TaskRecord record_from_json(const json& j) {
   TaskRecord r;
-  r.id = j.at("id").get<std::string>();
-  r.backend = j.at("backend").get<std::string>();
-  r.argv = j.at("argv").get<std::vector<std::string>>();
-  r.labels = j.at("labels").get<std::map<std::string, std::string>>();
+  identity_from(j, r);
   r.state = state_from(j.at("state").get<std::string>());
   const json& owner = j.at("owner");
   r.owner = {owner.at("pid").get<int>(), owner.at("start_time").get<unsigned long long>(),
-             owner.at("kind").get<std::string>()};
+             enum_named(owner.at("kind"), parse_owner_kind, "owner kind")};
   for (const auto& res : j.at("resources"))
-    r.resources.push_back({res.at("kind").get<std::string>(), res.at("id").get<std::string>(),
-                           res.at("state").get<std::string>(),
+    r.resources.push_back({{enum_named(res.at("kind"), parse_resource_kind, "resource kind"), res.at("id").get<std::string>()},
+                           enum_named(res.at("state"), parse_resource_state, "resource state"),
                            res.value("attributes", std::map<std::string, std::string>())});
   r.main_pid = j.value("main_pid", 0);
   r.stdout_path = j.value("stdout", std::string());
@@ -64,6 +66,12 @@ TaskRecord record_from_json(const json& j) {
   r.created_unix = j.value("created", 0.0);
   if (!j.at("result").is_null()) r.result = result_from_json(j.at("result"));
   return r;
+}
+
+std::string to_json(const TaskRecord& record, int indent) {
+  json j = record_to_json(record);
+  j["owner"]["alive"] = owner_alive(record.owner);
+  return dump_json(j, indent);
 }
 
 }  // namespace cgspawn

@@ -2,6 +2,7 @@
 #include "cgspawn/json.hpp"
 
 #include "report/json_codec.hpp"
+#include "report/names.hpp"
 
 namespace cgspawn {
 namespace {
@@ -36,28 +37,16 @@ json row_json(const ResourceOutcome& row) {
   json killed = json::array(), survivors = json::array();
   for (const auto& p : row.killed) killed.push_back(process_json(p, false));
   for (const auto& p : row.survivors) survivors.push_back(process_json(p, true));
-  return {{"kind", row.resource.kind}, {"id", row.resource.id},
+  return {{"kind", to_string(row.resource.kind)}, {"id", row.resource.id},
           {"outcome", std::string(to_string(row.outcome))}, {"detail", row.detail},
           {"seconds", row.seconds}, {"killed", killed}, {"killed_total", row.killed_total},
           {"survivors", survivors}};
 }
 
-Outcome outcome_from(const std::string& name) {
-  for (Outcome o : {Outcome::destroyed, Outcome::already_gone, Outcome::kept, Outcome::not_guaranteed})
-    if (to_string(o) == name) return o;
-  return Outcome::failed;
-}
-
-ExitReason reason_from(const std::string& name) {
-  for (ExitReason r : {ExitReason::signaled, ExitReason::timed_out, ExitReason::destroyed})
-    if (to_string(r) == name) return r;
-  return ExitReason::exited;
-}
-
 ResourceOutcome row_from(const json& j) {
   ResourceOutcome row;
-  row.resource = {j.at("kind").get<std::string>(), j.at("id").get<std::string>()};
-  row.outcome = outcome_from(j.at("outcome").get<std::string>());
+  row.resource = {enum_named(j.at("kind"), parse_resource_kind, "resource kind"), j.at("id").get<std::string>()};
+  row.outcome = enum_named(j.at("outcome"), parse_outcome, "outcome");
   row.detail = j.at("detail").get<std::string>();
   row.seconds = j.at("seconds").get<double>();
   row.killed = processes_from(j.at("killed"));
@@ -103,13 +92,10 @@ json result_to_json(const Result& r) {
 
 Result result_from_json(const json& j) {
   Result r;
-  r.id = j.at("id").get<std::string>();
-  r.backend = j.at("backend").get<std::string>();
-  r.argv = j.at("argv").get<std::vector<std::string>>();
-  r.labels = j.at("labels").get<std::map<std::string, std::string>>();
+  identity_from(j, r);
   const json& exit = j.at("exit");
   r.exit = {optional_from<int>(exit.at("code")), optional_from<int>(exit.at("signal")),
-            reason_from(exit.at("reason").get<std::string>())};
+            enum_named(exit.at("reason"), parse_exit_reason, "exit reason")};
   const json& usage = j.at("usage");
   r.usage = {usage.at("wall_seconds").get<double>(), usage.at("cpu_user_seconds").get<double>(),
              usage.at("cpu_system_seconds").get<double>(),

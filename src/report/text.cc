@@ -40,7 +40,7 @@ std::string describe(const CleanupReport& report) {
   std::ostringstream out;
   out << "cleanup " << (report.complete() ? "complete" : "NOT complete") << ":\n";
   for (const auto& row : report.resources) {
-    out << "  " << row.resource.kind << " " << row.resource.id << ": " << to_string(row.outcome) << " in "
+    out << "  " << to_string(row.resource.kind) << " " << row.resource.id << ": " << to_string(row.outcome) << " in "
         << format_seconds(row.seconds);
     if (!row.detail.empty()) out << " (" << row.detail << ")";
     out << "\n";

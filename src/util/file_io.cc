@@ -59,4 +59,12 @@ std::optional<unsigned long long> keyed_value(const std::string& text, const std
   return std::nullopt;
 }
 
+std::string read_from_start(int fd) {
+  std::string text;
+  char buf[4096];
+  ::lseek(fd, 0, SEEK_SET);
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  return text;
+}
+
 }  // namespace cgspawn

@@ -9,6 +9,8 @@ namespace cgspawn {
 // The file's contents, or nullopt (errno set) when it cannot be read.
 std::optional<std::string> read_file(const std::string& path);
 std::optional<std::string> read_file_at(int dirfd, const std::string& name);
+// Everything in an open file from its start (a memfd a child wrote into).
+std::string read_from_start(int fd);
 
 // Writes `content` in one write(2). Returns 0 or the errno of the failure.
 int write_file_at(int dirfd, const std::string& name, const std::string& content);

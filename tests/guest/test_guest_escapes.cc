@@ -28,7 +28,7 @@ std::unique_ptr<Spawner> spawner_below(const GuestParent& parent) {
 const ResourceOutcome& destroyed_row(const Result& r, const GuestParent& parent, const std::string& id) {
   REQUIRE(r.cleanup.resources.size() == 1);
   const ResourceOutcome& row = r.cleanup.resources[0];
-  CHECK(row.resource.kind == "cgroup");
+  CHECK(to_string(row.resource.kind) == "cgroup");
   CHECK(row.resource.id == parent.task_path(id));
   CHECK(to_string(row.outcome) == "destroyed");
   CHECK(row.survivors.empty());

@@ -23,7 +23,7 @@ namespace {
 const ResourceOutcome& scope_row(const Result& r, const std::string& id) {
   REQUIRE(r.cleanup.resources.size() == 1);
   const ResourceOutcome& row = r.cleanup.resources[0];
-  CHECK(row.resource.kind == "scope");
+  CHECK(to_string(row.resource.kind) == "scope");
   CHECK(row.resource.id == "cgspawn-" + id + ".scope");
   CAPTURE(row.detail);
   CHECK(to_string(row.outcome) == "destroyed");

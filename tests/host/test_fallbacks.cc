@@ -1,4 +1,4 @@
-// The kernel seam (launch/syscalls.hpp): clone3 refused as by an old kernel, no cgroup.kill,
+// The kernel seam (util/syscalls.hpp): clone3 refused as by an old kernel, no cgroup.kill,
 // and cgroup.kill failing. The fallbacks must keep the guarantees: the task is in its cgroup
 // before exec, and destroy still ends every process.
 #include <doctest/doctest.h>
@@ -10,7 +10,8 @@
 
 #include "cli.hpp"
 #include "host.hpp"
-#include "launch/syscalls.hpp"
+#include "ledger_faults.hpp"
+#include "util/syscalls.hpp"
 #include "task.hpp"
 
 using namespace cgtest;
@@ -160,4 +161,34 @@ TEST_CASE("cgroup.kill failing (EACCES): the row is failed, names the error and 
   for (const auto& s : row.survivors) CHECK_FALSE(s.state.empty());
   CHECK(exists(parent.task_path("kill-fails")));  // not removed: it is not empty
   // The TestParent guard kills and removes it.
+}
+
+TEST_CASE("a ledger update that fails after launch: spawn throws, and no process, cgroup or record remains") {
+  TestParent parent;
+  TempDir state_parent;
+  std::string state = state_parent.file("ledger");
+  auto ledger = std::make_shared<const Ledger>(state);
+  ProcessSpawnerOptions options;
+  options.parent = parent.path();
+  options.ledger = ledger;
+  auto spawner = make_process_spawner(options);
+  // The process backend's one update comes after launch: the task runs when it fails.
+  TaskSpec spec = shell("ledgerfault", "exec sleep 4242.25");
+  {
+    FailingRecordUpdates faults(1);
+    try {
+      spawner->spawn(spec);
+      FAIL("spawn did not throw");
+    } catch (const Error& e) {
+      CAPTURE(e.what());
+      CHECK(std::string(e.what()).find("record.json") != std::string::npos);
+    }
+    CHECK(faults.failed() == 1);
+  }
+  CHECK(processes_running("sleep 4242.25").empty());
+  CHECK(parent.children().empty());
+  Ledger::Listing listing = ledger->list();
+  CHECK(listing.tasks.empty());
+  CHECK(listing.abandoned.empty());
+  CHECK_FALSE(exists(state + "/ledgerfault"));
 }

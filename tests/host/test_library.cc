@@ -25,7 +25,7 @@ const ResourceOutcome& only_row(const Result& r) {
 
 void check_clean(const Result& r, const TestParent& parent, const std::string& id) {
   const ResourceOutcome& row = only_row(r);
-  CHECK(row.resource.kind == "cgroup");
+  CHECK(to_string(row.resource.kind) == "cgroup");
   CHECK(row.resource.id == parent.task_path(id));
   CHECK(row.outcome == Outcome::destroyed);
   CHECK(row.survivors.empty());
@@ -161,7 +161,12 @@ TEST_CASE("finish() while the task runs: destroyed, or timed-out when the caller
   CHECK(row.killed[0].comm == "sleep");
   CHECK(row.killed_total == 1);
   check_clean(r, parent, "finish");
-  CHECK_THROWS_AS(task->finish(destroy_options(std::chrono::seconds(0))), Error);  // only once
+  // Destroy never throws: a second finish() does nothing and returns the first Result.
+  Result again = task->finish(destroy_options(std::chrono::seconds(0)), ExitReason::destroyed);
+  CHECK(again.exit.reason == reason);
+  CHECK(again.exit.signal == SIGTERM);
+  CHECK(only_row(again).killed_total == 1);
+  CHECK(again.usage.wall_seconds == r.usage.wall_seconds);
 }
 
 TEST_CASE("a busy task has CPU time; memory figures only where the memory controller is on") {

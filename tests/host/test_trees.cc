@@ -9,7 +9,7 @@
 
 #include "cli.hpp"
 #include "host.hpp"
-#include "launch/syscalls.hpp"
+#include "util/syscalls.hpp"
 #include "task.hpp"
 
 using namespace cgtest;
@@ -21,7 +21,7 @@ namespace {
 const ResourceOutcome& destroyed_row(const Result& r, const TestParent& parent, const std::string& id) {
   REQUIRE(r.cleanup.resources.size() == 1);
   const ResourceOutcome& row = r.cleanup.resources[0];
-  CHECK(row.resource.kind == "cgroup");
+  CHECK(to_string(row.resource.kind) == "cgroup");
   CHECK(row.resource.id == parent.task_path(id));
   CHECK(to_string(row.outcome) == "destroyed");
   CHECK(row.survivors.empty());

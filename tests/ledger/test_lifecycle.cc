@@ -14,7 +14,7 @@
 
 #include "freezer.hpp"
 #include "ledger_support.hpp"
-#include "supervisor/spec_json.hpp"
+#include "supervisor/start_request.hpp"
 
 using namespace ltest;
 
@@ -316,14 +316,13 @@ TEST_CASE("a supervisor whose `start` is gone before the report still owns its t
   StateDir state;
   Cg cg(parent, state);
   std::string supervisor = std::filesystem::path(cgspawn_bin()).parent_path() / "cgspawn-supervisor";
-  cgspawn::supervisor::StartRequest request;  // in the format `start` writes
+  cgspawn::StartRequest request;  // in the format start_supervised writes
   request.spec.argv = {"/bin/sleep", "100"};
   request.spec.cwd = "/";
   request.spec.grace = std::chrono::milliseconds(200);
   request.spec.id = "nostart";
-  request.state_dir = state.path();
   request.backend.parent = parent.path();
-  write_text(state.outside() + "/request.json", cgspawn::supervisor::to_json(request), 0600);
+  write_text(state.outside() + "/request.json", cgspawn::start_request_json(request, state.path()), 0600);
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
   ::close(fds[0]);  // no reader: as if `start` was killed

@@ -18,7 +18,7 @@ Result result(std::optional<int> code, std::optional<int> signal, ExitReason rea
   r.exit.signal = signal;
   r.exit.reason = reason;
   ResourceOutcome row;
-  row.resource = {"cgroup", "/x"};
+  row.resource = {ResourceKind::cgroup, "/x"};
   row.outcome = outcome;
   r.cleanup.resources.push_back(row);
   return r;

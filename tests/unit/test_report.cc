@@ -12,7 +12,7 @@ namespace {
 
 ResourceOutcome row(Outcome outcome) {
   ResourceOutcome r;
-  r.resource = {std::string(kind::cgroup), "/sys/fs/cgroup/x/cgspawn-t"};
+  r.resource = {ResourceKind::cgroup, "/sys/fs/cgroup/x/cgspawn-t"};
   r.outcome = outcome;
   return r;
 }
@@ -109,8 +109,16 @@ TEST_CASE("names of outcomes, exit reasons and kinds") {
   CHECK(to_string(ExitReason::signaled) == "signaled");
   CHECK(to_string(ExitReason::timed_out) == "timed-out");
   CHECK(to_string(ExitReason::destroyed) == "destroyed");
-  CHECK(kind::cgroup == "cgroup");
-  CHECK(kind::process_group == "process-group");
+  CHECK(to_string(ResourceKind::cgroup) == "cgroup");
+  CHECK(to_string(ResourceKind::process_group) == "process-group");
+  CHECK(to_string(ResourceKind::ssh_master) == "ssh-master");
+  CHECK(to_string(ResourceKind::escaped_process) == "escaped-process");
+  for (auto kind : {ResourceKind::cgroup, ResourceKind::process, ResourceKind::process_group, ResourceKind::scope,
+                    ResourceKind::service, ResourceKind::container, ResourceKind::conmon, ResourceKind::ssh_master,
+                    ResourceKind::remote_unit, ResourceKind::remote_cgroup, ResourceKind::directory,
+                    ResourceKind::escaped_process, ResourceKind::ipc})
+    CHECK(parse_resource_kind(to_string(kind)) == kind);
+  CHECK_FALSE(parse_resource_kind("bogus").has_value());
 }
 
 TEST_CASE("to_json(Result): the schema of issue 2, every field and type") {

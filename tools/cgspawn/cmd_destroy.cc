@@ -23,9 +23,7 @@ int destroy(const DestroyCommandOptions& options) {
   auto ledger = open_ledger(options.state_dir);
   TaskReport report = destroy_task(*ledger, options.id, destroy_options);
   if (options.json) {
-    nlohmann::json j = task_report_json(report);
-    j["schema"] = 1;
-    std::cout << j.dump(2) << "\n";
+    std::cout << to_json(report) << "\n";
   } else {
     std::cout << task_report_text(report);
   }

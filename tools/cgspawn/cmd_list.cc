@@ -32,12 +32,12 @@ int list(const ListOptions& options) {
   nlohmann::json tasks = nlohmann::json::array(), orphan_list = nlohmann::json::array();
   for (const auto& record : listing.tasks) {
     if (!has_labels(record, labels)) continue;
-    if (options.json) tasks.push_back(task_json(record));
+    if (options.json) tasks.push_back(nlohmann::json::parse(to_json(record, -1)));
     else std::cout << task_line(record) << "\n";
   }
   for (const auto& o : orphans) {
-    if (options.json) orphan_list.push_back({{"kind", o.resource.kind}, {"id", o.resource.id}, {"ours", o.ours}});
-    else std::cout << "orphan " << o.resource.kind << " " << o.resource.id << " (no record"
+    if (options.json) orphan_list.push_back({{"kind", to_string(o.resource.resource.kind)}, {"id", o.resource.resource.id}, {"ours", o.ours}});
+    else std::cout << "orphan " << to_string(o.resource.resource.kind) << " " << o.resource.resource.id << " (no record"
                    << (o.ours ? "" : ", not marked as this ledger's") << ")\n";
   }
   for (const auto& c : listing.corrupt) print_error(c);

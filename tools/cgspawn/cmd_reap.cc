@@ -5,7 +5,6 @@
 #include "cgspawn/cgspawn.hpp"
 #include "ledger_options.hpp"
 #include "output.hpp"
-#include "report/json_codec.hpp"
 #include "task_options.hpp"
 #include "task_views.hpp"
 
@@ -23,10 +22,7 @@ struct ReapOptions {
 void print(const ReapReport& report, bool json) {
   for (const auto& c : report.corrupt) print_error(c);  // as `list` does: by file, on stderr
   if (json) {
-    nlohmann::json tasks = nlohmann::json::array();
-    for (const auto& t : report.tasks) tasks.push_back(task_report_json(t));
-    std::cout << nlohmann::json{{"schema", 1}, {"complete", report.complete()}, {"tasks", tasks},
-                                {"orphans", report_to_json(report.orphans)}, {"corrupt", report.corrupt}}.dump(2) << "\n";
+    std::cout << to_json(report) << "\n";
     return;
   }
   for (const auto& t : report.tasks) std::cout << task_report_text(t);

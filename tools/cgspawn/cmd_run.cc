@@ -13,7 +13,6 @@
 #include "output.hpp"
 #include "signals.hpp"
 #include "task_options.hpp"
-#include "util/deadline.hpp"
 
 namespace cgspawn::cli {
 namespace {
@@ -44,7 +43,7 @@ int run(const RunOptions& options) {
   // Recorded in the ledger, owned by this process: if it is killed, `cgspawn reap` finds the task.
   BackendOptions backend = to_backend_options(options.task);
   backend.ledger = open_ledger(options.state_dir);
-  backend.owner_kind = "run";
+  backend.owner_kind = OwnerKind::run;
   auto spawner = make_spawner(backend);
   std::unique_ptr<Task> task;
   try {

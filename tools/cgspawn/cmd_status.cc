@@ -19,7 +19,7 @@ int status(const StatusOptions& options) {
   auto ledger = open_ledger(options.state_dir);
   auto record = ledger->read(options.id);
   if (!record) throw Error(ErrorKind::unknown_task, "no task \"" + options.id + "\" in " + ledger->dir());
-  if (options.json) std::cout << nlohmann::json{{"schema", 1}, {"task", task_json(*record)}}.dump(2) << "\n";
+  if (options.json) std::cout << nlohmann::json{{"schema", 1}, {"task", nlohmann::json::parse(to_json(*record, -1))}}.dump(2) << "\n";
   else std::cout << task_text(*record);
   return 0;
 }

@@ -8,9 +8,17 @@
 #include <cstdio>
 #include <iostream>
 
-#include "util/sys_error.hpp"
+#include <cstring>
+#include <utility>
 
 namespace cgspawn::cli {
+namespace {
+
+std::string cannot_write(const std::string& path, int err) {
+  return "--result: cannot write " + path + ": " + std::strerror(err);
+}
+
+}  // namespace
 
 void print_error(const std::string& message) {
   std::string line = message;
@@ -25,25 +33,24 @@ ResultFile::ResultFile(std::string path) : path_(std::move(path)) {
   // and the task ran, and only the final rename failed (EISDIR): the Result was lost.
   struct stat st;
   if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    throw Error(ErrorKind::invalid_argument, sys_message("--result: cannot write " + path_, EISDIR));
+    throw Error(ErrorKind::invalid_argument, cannot_write(path_, EISDIR));
   temp_path_ = path_ + ".tmp." + std::to_string(::getpid());
-  fd_.reset(::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd_.valid())
-    throw Error(ErrorKind::invalid_argument, sys_message("--result: cannot write " + path_, errno));
+  fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw Error(ErrorKind::invalid_argument, cannot_write(path_, errno));
 }
 
 void ResultFile::write(const std::string& text) {
-  if (!fd_.valid()) return;
-  bool ok = ::write(fd_.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  fd_.reset();
+  if (fd_ < 0) return;
+  bool ok = ::write(fd_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(std::exchange(fd_, -1));
   if (ok && std::rename(temp_path_.c_str(), path_.c_str()) == 0) return;
-  print_error(sys_message("--result: cannot write " + path_, errno ? errno : EIO));
+  print_error(cannot_write(path_, errno ? errno : EIO));
   ::unlink(temp_path_.c_str());
 }
 
 void ResultFile::discard() {
-  if (!fd_.valid()) return;
-  fd_.reset();
+  if (fd_ < 0) return;
+  ::close(std::exchange(fd_, -1));
   ::unlink(temp_path_.c_str());
 }
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "util/unique_fd.hpp"
+#include "cgspawn/error.hpp"
 
 namespace cgspawn::cli {
 
@@ -24,7 +24,7 @@ class ResultFile {
  private:
   std::string path_;
   std::string temp_path_;
-  UniqueFd fd_;
+  int fd_ = -1;
 };
 
 }  // namespace cgspawn::cli

@@ -4,10 +4,15 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "util/sys_error.hpp"
+#include <cerrno>
+#include <cstring>
+
+#include "cgspawn/error.hpp"
 
 namespace cgspawn::cli {
 namespace {
+
+[[noreturn]] void fail(const char* call) { throw Error(ErrorKind::system, std::string(call) + ": " + std::strerror(errno)); }
 
 sigset_t termination_set() {
   sigset_t set;
@@ -22,9 +27,12 @@ sigset_t termination_set() {
 
 TerminationSignals::TerminationSignals() {
   sigset_t set = termination_set();
-  if (sigprocmask(SIG_BLOCK, &set, &old_mask_) != 0) throw_sys("sigprocmask", errno);
-  fd_.reset(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!fd_.valid()) throw_sys("signalfd", errno);
+  if (sigprocmask(SIG_BLOCK, &set, &old_mask_) != 0) fail("sigprocmask");
+  fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (fd_ < 0) {
+    sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+    fail("signalfd");
+  }
 }
 
 TerminationSignals::~TerminationSignals() {
@@ -33,12 +41,13 @@ TerminationSignals::~TerminationSignals() {
   // what is pending first.
   while (take() != 0) {
   }
+  ::close(fd_);
   sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 
 int TerminationSignals::take() const {
   signalfd_siginfo info{};
-  if (::read(fd_.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return 0;
+  if (::read(fd_, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return 0;
   return static_cast<int>(info.ssi_signo);
 }
 

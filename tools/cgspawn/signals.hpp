@@ -4,7 +4,6 @@
 
 #include <signal.h>
 
-#include "util/unique_fd.hpp"
 
 namespace cgspawn::cli {
 
@@ -12,12 +11,12 @@ class TerminationSignals {
  public:
   TerminationSignals();   // blocks them and opens the signalfd
   ~TerminationSignals();  // restores the old mask
-  int fd() const { return fd_.get(); }
+  int fd() const { return fd_; }
   // The next pending signal's number, or 0 if none is pending.
   int take() const;
 
  private:
-  UniqueFd fd_;
+  int fd_ = -1;
   sigset_t old_mask_;
 };
 

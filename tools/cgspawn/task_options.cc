@@ -80,27 +80,8 @@ void add_task_options(CLI::App& app, TaskOptions& o) {
   app.add_option("command", o.command, "PROGRAM [ARGS...] (after --)")->required();
 }
 
-// An option of another backend is a mistake, not something to ignore.
-void check_backend_options(const TaskOptions& o) {
-  struct Given {
-    const char* option;
-    bool given;
-    const char* backend;
-  };
-  const Given given[] = {{"--user", o.user_manager, "systemd"}, {"--unit-type", o.unit_type != "scope", "systemd"},
-                         {"--image", !o.image.empty(), "podman"}, {"--rootfs", !o.rootfs.empty(), "podman"},
-                         {"--keep-container", o.keep_container, "podman"}, {"--host", !o.host.empty(), "remote"},
-                         {"--ssh-config", !o.ssh_config.empty(), "remote"}, {"--lease", o.lease != "30s", "remote"}};
-  for (const auto& g : given)
-    if (g.given && o.backend != g.backend)
-      throw CLI::ValidationError(g.option, std::string("is an option of the ") + g.backend + " backend, not of " + o.backend);
-  // The systemd manager and the remote host choose where a task's cgroup goes: a parent here means nothing to them.
-  if (!o.parent.empty() && (o.backend == "systemd" || o.backend == "remote"))
-    throw CLI::ValidationError("--parent", "is an option of the process and podman backends, not of " + o.backend);
-}
-
+// An option of another backend is refused by make_spawner, for library callers too.
 BackendOptions to_backend_options(const TaskOptions& o) {
-  check_backend_options(o);
   BackendOptions b;
   b.backend = o.backend;
   b.parent = o.parent;

@@ -3,29 +3,23 @@
 #include <sstream>
 
 #include "cgspawn/text.hpp"
-#include "ledger/record_json.hpp"
-#include "report/json_codec.hpp"
 
 namespace cgspawn::cli {
 namespace {
 
 std::string owner_text(const OwnerRef& owner) {
-  return owner.kind + " " + std::to_string(owner.pid) + (owner_alive(owner) ? "" : " (gone)");
+  return std::string(to_string(owner.kind)) + " " + std::to_string(owner.pid) + (owner_alive(owner) ? "" : " (gone)");
 }
 
 std::string resources_text(const TaskRecord& record) {
   std::string out;
-  for (const auto& r : record.resources) out += (out.empty() ? "" : ", ") + r.kind + " " + r.id + " [" + r.state + "]";
+  for (const auto& r : record.resources)
+    out += (out.empty() ? "" : ", ") + std::string(to_string(r.resource.kind)) + " " + r.resource.id + " [" +
+           std::string(to_string(r.state)) + "]";
   return out.empty() ? "-" : out;
 }
 
 }  // namespace
-
-nlohmann::json task_json(const TaskRecord& record) {
-  nlohmann::json j = record_to_json(record);
-  j["owner"]["alive"] = owner_alive(record.owner);
-  return j;
-}
 
 std::string task_line(const TaskRecord& record) {
   std::ostringstream out;
@@ -43,11 +37,6 @@ std::string task_text(const TaskRecord& record) {
   for (const auto& [k, v] : record.labels) out << "  label      " << k << "=" << v << "\n";
   if (record.result) out << "  " << describe(record.result->exit) << "\n";
   return out.str();
-}
-
-nlohmann::json task_report_json(const TaskReport& report) {
-  return {{"id", report.id}, {"note", report.note}, {"cleanup", report_to_json(report.cleanup)},
-          {"result", report.result ? result_to_json(*report.result) : nlohmann::json(nullptr)}};
 }
 
 std::string task_report_text(const TaskReport& report) {

@@ -61,7 +61,7 @@ std::vector<std::string> v1_mounts() {
 ResourceOutcome empty_task_cgroup(const ContainerRef& ref, const DestroyOptions& options, bool podman_ok,
                                   Usage& usage) {
   if (ref.task_cgroup.empty() || ::access(ref.task_cgroup.c_str(), F_OK) != 0)
-    return make_row({std::string(kind::cgroup), ref.task_cgroup}, Outcome::already_gone,
+    return make_row({ResourceKind::cgroup, ref.task_cgroup}, Outcome::already_gone,
                     "the cgroup was never created or removed before cgspawn acted");
   try {
     Cgroup cg = Cgroup::open(ref.task_cgroup);
@@ -71,7 +71,7 @@ ResourceOutcome empty_task_cgroup(const ContainerRef& ref, const DestroyOptions&
     kill_now.grace = Duration::zero();  // podman already had the grace period
     return destroy_cgroup(cg, kill_now, [&usage](const Cgroup& c) { usage = read_usage(c); }).row;
   } catch (const Error& e) {
-    return make_row({std::string(kind::cgroup), ref.task_cgroup}, Outcome::failed, e.what());
+    return make_row({ResourceKind::cgroup, ref.task_cgroup}, Outcome::failed, e.what());
   }
 }
 
@@ -83,7 +83,7 @@ std::string describe_fallback(const ResourceOutcome& cgroup_row) {
 
 ResourceOutcome container_row(const ContainerRef& ref, const PodmanOutput& podman, int gone, const std::string& why,
                               const ResourceOutcome& cgroup_row) {
-  ResourceOutcome row = make_row({std::string(kind::container), ref.target()}, Outcome::destroyed, "");
+  ResourceOutcome row = make_row({ResourceKind::container, ref.target()}, Outcome::destroyed, "");
   std::vector<std::string> notes;
   if (!podman.ok())
     notes.push_back("podman failed to " + std::string(ref.keep ? "stop" : "destroy") + " container " + ref.target() +
@@ -117,7 +117,7 @@ bool conmon_alive(int pid, unsigned long long start_time) {
 ResourceOutcome finish_conmon(int pid, unsigned long long start_time, const DestroyOptions& options,
                               bool container_empty) {
   auto begin = Clock::now();
-  Resource res{std::string(kind::conmon), pid > 0 ? std::to_string(pid) : "(not started)"};
+  Resource res{ResourceKind::conmon, pid > 0 ? std::to_string(pid) : "(not started)"};
   if (pid <= 0) return make_row(res, Outcome::already_gone, "conmon was never started");
   auto deadline = begin + (container_empty ? std::min<Duration>(options.verify_timeout, 5s) : Duration(1s));
   while (conmon_alive(pid, start_time) && Clock::now() < deadline) std::this_thread::sleep_for(10ms);

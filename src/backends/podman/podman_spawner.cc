@@ -15,16 +15,18 @@
 #include <sstream>
 
 #include "backends/podman/container_verify.hpp"
-#include "backends/podman/podman_backend.hpp"
+#include "backends/backend_rows.hpp"
 #include "backends/podman/podman_cli.hpp"
 #include "backends/podman/podman_host.hpp"
-#include "backends/podman/podman_task.hpp"
+#include "backends/podman/podman_boundary.hpp"
 #include "backends/spec_checks.hpp"
 #include "cgroup/cgroup.hpp"
 #include "cgroup/parent.hpp"
 #include "cgspawn/error.hpp"
 #include "cgspawn/parse.hpp"
 #include "cgspawn/process_spawner.hpp"
+#include "task/names.hpp"
+#include "task/spawn_transaction.hpp"
 #include "util/crash_point.hpp"
 #include "util/file_io.hpp"
 #include "util/proc_info.hpp"
@@ -34,20 +36,6 @@ namespace cgspawn {
 namespace {
 
 using namespace std::chrono_literals;
-
-constexpr const char* kTaskPrefix = "cgspawn-";
-
-// mkdir -p below the cgroup2 mount. Returns the directories it created, deepest first.
-std::vector<std::string> make_parent(const std::string& parent, const std::string& mount) {
-  std::vector<std::string> created;
-  for (size_t pos = mount.size() + 1; pos <= parent.size(); ++pos) {
-    if (pos != parent.size() && parent[pos] != '/') continue;
-    std::string dir = parent.substr(0, pos);
-    if (::mkdir(dir.c_str(), 0755) == 0) created.insert(created.begin(), dir);
-    else if (errno != EEXIST) throw_sys("create parent cgroup " + dir, errno);
-  }
-  return created;
-}
 
 std::string first_word(const std::string& text) {
   std::istringstream in(text);
@@ -70,21 +58,16 @@ class PodmanSpawner final : public Spawner {
   std::unique_ptr<Task> spawn(const TaskSpec& spec) override;
 
  private:
-  void validate(const TaskSpec& spec) const;
   ContainerRef ref_for(const TaskSpec& spec) const;
   std::vector<std::string> run_args(const TaskSpec& spec, const ContainerRef& ref) const;
-  TaskRecord intent_record(const TaskSpec& spec, const ContainerRef& ref) const;
+  std::vector<ResourceRecord> intended(const ContainerRef& ref) const;
   void start_container(const TaskSpec& spec, ContainerRef& ref) const;
-  void record_started(TaskRecord& record, const ContainerRef& ref, int main_pid) const;
-  std::vector<std::string> prune_dirs();
-  void note_created(const std::vector<std::string>& created);
 
   BackendOptions options_;
   PodmanHost host_;
   std::string parent_;  // full path of the cgroup2 dir the task nodes go under
   std::string rootfs_;  // absolute
-  std::mutex mutex_;
-  std::vector<std::string> prune_dirs_;
+  MadeParents made_;
 };
 
 PodmanSpawner::PodmanSpawner(const BackendOptions& options) : options_(options), host_(probe_podman_host()) {
@@ -97,34 +80,14 @@ PodmanSpawner::PodmanSpawner(const BackendOptions& options) : options_(options),
     if (::stat(rootfs_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
       throw Error(ErrorKind::invalid_argument, "--rootfs " + options.rootfs + " is not a directory");
   }
-  const std::string& mount = host_.hierarchy.mount;
   parent_ = options.parent.empty() ? default_parent() : options.parent;
-  if (parent_.size() <= mount.size() + 1 || parent_.rfind(mount + "/", 0) != 0 ||
-      parent_.find("/..") != std::string::npos || parent_.find("//") != std::string::npos)
-    throw Error(ErrorKind::invalid_argument, "parent cgroup " + parent_ + " is not a cgroup below the cgroup2 mount " + mount);
+  check_parent_path(parent_, host_.hierarchy.mount);
   // cgspawn's own default parent goes when empty; one named by $CGSPAWN_PARENT is the user's.
   const char* env_parent = std::getenv("CGSPAWN_PARENT");
-  if (options.parent.empty() && !(env_parent && *env_parent)) prune_dirs_ = {parent_};
-}
-
-std::vector<std::string> PodmanSpawner::prune_dirs() {
-  std::lock_guard lock(mutex_);
-  return prune_dirs_;
-}
-
-void PodmanSpawner::note_created(const std::vector<std::string>& created) {
-  std::lock_guard lock(mutex_);
-  for (const auto& dir : created)
-    if (std::find(prune_dirs_.begin(), prune_dirs_.end(), dir) == prune_dirs_.end()) prune_dirs_.push_back(dir);
-  std::sort(prune_dirs_.begin(), prune_dirs_.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
+  if (options.parent.empty() && !(env_parent && *env_parent)) made_.add({parent_});
 }
 
 Capabilities PodmanSpawner::capabilities() const { return podman_backend_capabilities(options_); }
-
-void PodmanSpawner::validate(const TaskSpec& spec) const {
-  validate_spec(spec);
-  check_podman_limits(host_, spec.limits);
-}
 
 ContainerRef PodmanSpawner::ref_for(const TaskSpec& spec) const {
   ContainerRef ref;
@@ -155,12 +118,10 @@ std::vector<std::string> PodmanSpawner::run_args(const TaskSpec& spec, const Con
   return a;
 }
 
-TaskRecord PodmanSpawner::intent_record(const TaskSpec& spec, const ContainerRef& ref) const {
-  TaskRecord record = new_task_record(spec, "podman", options_.owner_kind);
-  record.resources.push_back({std::string(kind::container), ref.name, "intended", ref.attributes()});
-  record.resources.push_back({std::string(kind::conmon), "(not started)", "intended", {{"task_cgroup", ref.task_cgroup}}});
-  record.resources.push_back({std::string(kind::cgroup), ref.task_cgroup, "intended", {}});
-  return record;
+std::vector<ResourceRecord> PodmanSpawner::intended(const ContainerRef& ref) const {
+  return {{{ResourceKind::container, ref.name}, ResourceState::intended, ref.attributes()},
+          {{ResourceKind::conmon, "(not started)"}, ResourceState::intended, {{"task_cgroup", ref.task_cgroup}}},
+          {{ResourceKind::cgroup, ref.task_cgroup}, ResourceState::intended, {}}};
 }
 
 // Starts the container; fills in podman's id and conmon (pid + start time). conmon's pid comes
@@ -183,71 +144,48 @@ void PodmanSpawner::start_container(const TaskSpec& spec, ContainerRef& ref) con
   if (ref.conmon_pid > 0) ref.conmon_start = process_start_time(ref.conmon_pid).value_or(0);
 }
 
-void PodmanSpawner::record_started(TaskRecord& record, const ContainerRef& ref, int main_pid) const {
-  record.resources[0].id = ref.id;
-  record.resources[0].state = "created";
+// The container runs: the record names podman's id and conmon (pid + start time).
+void record_started(TaskRecord& record, const ContainerRef& ref) {
+  record.resources[0].resource.id = ref.id;
+  record.resources[0].state = ResourceState::created;
   record.resources[0].attributes = ref.attributes();
   if (ref.conmon_pid > 0) {
-    record.resources[1].id = std::to_string(ref.conmon_pid);
-    record.resources[1].state = "created";
+    record.resources[1].resource.id = std::to_string(ref.conmon_pid);
+    record.resources[1].state = ResourceState::created;
     record.resources[1].attributes["pid"] = std::to_string(ref.conmon_pid);
     record.resources[1].attributes["start_time"] = std::to_string(ref.conmon_start);
   }
   record.resources[2].attributes["container_cgroup"] = ref.container_cgroup;
-  record.state = TaskState::running;
-  record.main_pid = main_pid;
-  options_.ledger->update(record, true);  // a container outlives a reboot of this machine
 }
 
+// podman refusing the name: a container of that name exists, and it is someone else's.
+bool name_in_use(const Error& e) { return std::string(e.what()).find("already in use") != std::string::npos; }
+
 std::unique_ptr<Task> PodmanSpawner::spawn(const TaskSpec& input) {
-  TaskSpec spec = input;
-  if (spec.id.empty()) spec.id = make_task_id();
-  validate(spec);
+  TaskSpec spec = prepared_spec(input);
+  check_podman_limits(host_, spec.limits);
   ContainerRef ref = ref_for(spec);
-  const Ledger* ledger = options_.ledger.get();
-  std::optional<TaskRecord> record;
-  if (ledger) {
-    record = intent_record(spec, ref);
-    ledger->create(*record, true);  // before anything exists (fsynced: a container outlives a reboot)
-    ledger->note_parent(parent_);
-    crash_point("spawn-after-intent");
-  }
+  // Fsynced: a container outlives a reboot of this machine.
+  SpawnTransaction txn(recording_of(options_, true), spec, "podman", intended(ref));
+  if (txn.ledger()) txn.ledger()->note_parent(parent_);
   auto started = Clock::now();
-  bool made = false;
+  txn.on_unwind([this] { remove_empty(made_.deepest_first()); });
+  made_.add(make_parent(parent_, host_.hierarchy.mount));
+  Cgroup::create(parent_, ref.name);
+  auto& boundary = txn.adopt(std::make_unique<PodmanBoundary>(ref, made_.deepest_first()));
+  txn.record().resources[2].state = ResourceState::created;
+  txn.save();
+  crash_point("spawn-after-cgroup");
+  boundary.container_may_exist(true);
   try {
-    note_created(make_parent(parent_, host_.hierarchy.mount));
-    Cgroup::create(parent_, ref.name);
-    made = true;
-    if (record) {
-      record->resources[2].state = "created";
-      ledger->update(*record, true);
-    }
-    crash_point("spawn-after-cgroup");
-    start_container(spec, ref);
-    if (record) record_started(*record, ref, 0);
-    crash_point("spawn-after-launch");
-    Launched logs = start_podman({"logs", "-f", ref.id}, spec.stdout_fd, spec.stderr_fd);
-    UniqueFd waiter_out;
-    Launched waiter = start_podman_piped({"wait", "--interval", "50ms", ref.id}, waiter_out);
-    auto task = std::make_unique<PodmanTask>(spec, ref, std::move(logs), std::move(waiter), std::move(waiter_out),
-                                             started, prune_dirs());
-    if (record) task->attach_record(options_.ledger, std::move(*record), options_.keep_record);
-    return task;
+    start_container(spec, boundary.ref());
   } catch (const Error& e) {
-    // A name already in use is someone else's container: never touch it.
-    bool ours = made && std::string(e.what()).find("already in use") == std::string::npos;
-    if (ours) {
-      DestroyOptions now;
-      now.grace = Duration::zero();
-      ref.keep = false;  // a container that failed to start is never kept
-      destroy_container(ref, now);
-    } else if (made) {
-      ::rmdir(ref.task_cgroup.c_str());
-    }
-    remove_empty(prune_dirs());
-    if (record) ledger->remove(record->id);
+    if (name_in_use(e)) boundary.container_may_exist(false);
     throw;
   }
+  record_started(txn.record(), boundary.ref());
+  boundary.follow(spec.stdout_fd, spec.stderr_fd, options_.keep_container);
+  return txn.commit(std::move(spec), started);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "backends/podman/container_verify.hpp"
-#include "backends/podman/podman_backend.hpp"
+#include "backends/backend_rows.hpp"
 #include "cgroup/cgroup.hpp"
 #include "util/proc_info.hpp"
 
@@ -11,7 +11,7 @@ namespace cgspawn {
 
 ResourceOutcome destroy_recorded_container(const ResourceRecord& res, const DestroyOptions& options) {
   ContainerRef ref = ContainerRef::from_attributes(res.attributes);
-  if (ref.name.empty()) ref.name = res.id;
+  if (ref.name.empty()) ref.name = res.resource.id;
   // Even an "intended" container is looked for: the crash may have come after podman made it.
   return destroy_container(ref, options).container;
 }

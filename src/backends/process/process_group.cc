@@ -48,7 +48,7 @@ bool wait_group_empty(pid_t pgid, Clock::time_point deadline) {
 ResourceOutcome destroy_process_group(pid_t pgid, const DestroyOptions& options) {
   auto start = Clock::now();
   ResourceOutcome row;
-  row.resource = Resource{std::string(kind::process_group), std::to_string(pgid)};
+  row.resource = Resource{ResourceKind::process_group, std::to_string(pgid)};
   auto members = group_members(pgid);
   if (!members.empty()) {
     ::kill(-pgid, SIGTERM);

@@ -13,17 +13,19 @@
 #include <mutex>
 #include <sstream>
 
-#include "backends/process/process_backend.hpp"
-#include "backends/process/process_task.hpp"
+#include "backends/backend_rows.hpp"
+#include "backends/process/process_boundary.hpp"
 #include "backends/spec_checks.hpp"
-#include "backends/systemd/bus.hpp"
-#include "backends/systemd/delegated_scope.hpp"
 #include "cgroup/destroy.hpp"
 #include "cgroup/hierarchy.hpp"
 #include "cgroup/limits.hpp"
 #include "cgroup/parent.hpp"
 #include "cgspawn/parse.hpp"
+#include "dbus/bus.hpp"
+#include "dbus/delegated_scope.hpp"
 #include "launch/launcher.hpp"
+#include "task/names.hpp"
+#include "task/spawn_transaction.hpp"
 #include "util/crash_point.hpp"
 #include "util/file_io.hpp"
 #include "util/sys_error.hpp"
@@ -31,36 +33,12 @@
 namespace cgspawn {
 namespace {
 
-constexpr const char* kTaskPrefix = "cgspawn-";
-constexpr const char* kLedgerXattr = "user.cgspawn.ledger";
-
 bool kernel_has_cgroup_kill() {
   utsname u{};
   if (::uname(&u) != 0) return false;
   int major = 0, minor = 0;
   std::sscanf(u.release, "%d.%d", &major, &minor);
   return major > 5 || (major == 5 && minor >= 14);
-}
-
-void check_parent(const std::string& parent, const Hierarchy& hierarchy) {
-  if (hierarchy.layout == CgroupLayout::none) return;
-  const std::string& mount = hierarchy.mount;
-  if (parent.size() <= mount.size() + 1 || parent.rfind(mount + "/", 0) != 0 ||
-      parent.find("/..") != std::string::npos || parent.find("//") != std::string::npos)
-    throw Error(ErrorKind::invalid_argument,
-                "parent cgroup " + parent + " is not a cgroup below the cgroup2 mount " + mount);
-}
-
-// mkdir -p for the parent. Returns the directories it created, deepest first.
-std::vector<std::string> make_parent(const std::string& parent, const std::string& mount) {
-  std::vector<std::string> created;
-  for (size_t pos = mount.size() + 1; pos <= parent.size(); ++pos) {
-    if (pos != parent.size() && parent[pos] != '/') continue;
-    std::string dir = parent.substr(0, pos);
-    if (::mkdir(dir.c_str(), 0755) == 0) created.insert(created.begin(), dir);
-    else if (errno != EEXIST) throw_sys("create parent cgroup " + dir, errno);
-  }
-  return created;
 }
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
@@ -73,7 +51,7 @@ bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0;
 bool use_delegated_scope(const ProcessSpawnerOptions& options, const Hierarchy& hierarchy) {
   const char* env_parent = std::getenv("CGSPAWN_PARENT");
   if (!options.parent.empty() || (env_parent && *env_parent) || hierarchy.layout != CgroupLayout::unified) return false;
-  return ::geteuid() == 0 && systemd::find_bus(false).unavailable.empty();
+  return ::geteuid() == 0 && dbus::find_bus(false).unavailable.empty();
 }
 
 // Where the system manager takes a delegated scope's controllers from: the root cgroup.
@@ -91,10 +69,10 @@ class ProcessSpawner final : public Spawner {
       : hierarchy_(discover_hierarchy()), options_(options), delegated_(use_delegated_scope(options, hierarchy_)) {
     if (delegated_) return;  // the parent is the scope, made at the first spawn
     parent_ = options.parent.empty() ? default_parent() : options.parent;
-    check_parent(parent_, hierarchy_);
+    if (hierarchy_.layout != CgroupLayout::none) check_parent_path(parent_, hierarchy_.mount);
     // cgspawn's own default parent goes when empty; one named by $CGSPAWN_PARENT is the user's.
     const char* env_parent = std::getenv("CGSPAWN_PARENT");
-    if (options.parent.empty() && !parent_.empty() && !(env_parent && *env_parent)) prune_dirs_ = {parent_};
+    if (options.parent.empty() && !parent_.empty() && !(env_parent && *env_parent)) made_.add({parent_});
   }
 
   Capabilities capabilities() const override;
@@ -103,43 +81,30 @@ class ProcessSpawner final : public Spawner {
  private:
   void refuse_unenforceable(const Limits& limits) const;
   std::optional<Cgroup> make_task_cgroup(const TaskSpec& spec);
-  LaunchRequest launch_request(const TaskSpec& spec, const std::string& program) const;
-  std::vector<std::string> prune_dirs();
-  void note_created(const std::vector<std::string>& created);
   void ensure_parent();
-
-  TaskRecord intent_record(const TaskSpec& spec) const;
-  void record_cgroup(TaskRecord& record, const Cgroup& cgroup) const;
+  std::string parent() const;
+  std::vector<ResourceRecord> intended(const TaskSpec& spec) const;
+  void mark_cgroup(SpawnTransaction& txn, const Cgroup& cgroup) const;
 
   Hierarchy hierarchy_;
   ProcessSpawnerOptions options_;
   bool delegated_;  // task cgroups in a delegated scope (scope_, from the first spawn on)
-  // Guards parent_, scope_ and prune_dirs_.
-  mutable std::mutex mutex_;
+  mutable std::mutex mutex_;  // guards parent_ and scope_
   std::string parent_;
-  std::unique_ptr<systemd::DelegatedScope> scope_;
-  // Parent cgroups this spawner made (and the default parent, cgspawn's own): removed again,
-  // deepest first, when a task ends and they are empty.
-  std::vector<std::string> prune_dirs_;
+  std::unique_ptr<dbus::DelegatedScope> scope_;
+  MadeParents made_;
 };
 
 void ProcessSpawner::ensure_parent() {
   std::lock_guard lock(mutex_);
   if (!delegated_ || scope_) return;
-  scope_ = systemd::DelegatedScope::start(false);
+  scope_ = dbus::DelegatedScope::start(false);
   parent_ = scope_->cgroup();
 }
 
-std::vector<std::string> ProcessSpawner::prune_dirs() {
+std::string ProcessSpawner::parent() const {
   std::lock_guard lock(mutex_);
-  return prune_dirs_;
-}
-
-void ProcessSpawner::note_created(const std::vector<std::string>& created) {
-  std::lock_guard lock(mutex_);
-  for (const auto& dir : created)
-    if (std::find(prune_dirs_.begin(), prune_dirs_.end(), dir) == prune_dirs_.end()) prune_dirs_.push_back(dir);
-  std::sort(prune_dirs_.begin(), prune_dirs_.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
+  return parent_;
 }
 
 Capabilities ProcessSpawner::capabilities() const {
@@ -182,95 +147,59 @@ void ProcessSpawner::refuse_unenforceable(const Limits& limits) const {
   if (limits.empty()) return;
   if (hierarchy_.layout == CgroupLayout::none)
     throw Error(ErrorKind::unsupported, "cannot enforce limits: no cgroup2 on this host");
-  check_limits_available(limits, parent_, hierarchy_);
+  check_limits_available(limits, parent(), hierarchy_);
 }
 
 std::optional<Cgroup> ProcessSpawner::make_task_cgroup(const TaskSpec& spec) {
   if (hierarchy_.layout == CgroupLayout::none) return std::nullopt;
+  std::string parent = this->parent();
   // A concurrent task's end may remove the parent between our mkdir and the task's: then
   // make it again.
   for (int attempt = 0;; ++attempt) {
-    note_created(make_parent(parent_, hierarchy_.mount));
-    prepare_controllers(spec.limits, parent_, hierarchy_);
+    made_.add(make_parent(parent, hierarchy_.mount));
+    prepare_controllers(spec.limits, parent, hierarchy_);
     try {
-      return Cgroup::create(parent_, kTaskPrefix + spec.id);
+      return Cgroup::create(parent, kTaskPrefix + spec.id);
     } catch (const Error&) {
-      if (exists(parent_) || attempt == 3) throw;
+      if (exists(parent) || attempt == 3) throw;
     }
   }
 }
 
-LaunchRequest ProcessSpawner::launch_request(const TaskSpec& spec, const std::string& program) const {
-  LaunchRequest request;
-  request.program = program;
-  request.argv = spec.argv;
-  request.envp = build_environment(spec);
-  request.cwd = spec.cwd;
-  request.stdio[0] = spec.stdin_fd;
-  request.stdio[1] = spec.stdout_fd;
-  request.stdio[2] = spec.stderr_fd;
-  request.new_process_group = hierarchy_.layout == CgroupLayout::none;
-  return request;
-}
-
-TaskRecord ProcessSpawner::intent_record(const TaskSpec& spec) const {
-  TaskRecord record = new_task_record(spec, "process", options_.owner_kind);
-  if (hierarchy_.layout != CgroupLayout::none)
-    record.resources.push_back({std::string(kind::cgroup), parent_ + "/" + kTaskPrefix + spec.id, "intended"});
-  return record;
+std::vector<ResourceRecord> ProcessSpawner::intended(const TaskSpec& spec) const {
+  if (hierarchy_.layout == CgroupLayout::none) return {};
+  return {{{ResourceKind::cgroup, parent() + "/" + kTaskPrefix + spec.id}, ResourceState::intended, {}}};
 }
 
 // Marks the cgroup as this ledger's, so `reap --orphans` may destroy it if the record is ever
-// lost. The record says "created" with the update after launch: until then it says
-// "intended", and a destroy from the record opens the cgroup if it exists either way.
-void ProcessSpawner::record_cgroup(TaskRecord& record, const Cgroup& cgroup) const {
-  const std::string& dir = options_.ledger->dir();
+// lost. The record says "created" from the next write on: until then it says "intended", and
+// a destroy from the record opens the cgroup if it exists either way.
+void ProcessSpawner::mark_cgroup(SpawnTransaction& txn, const Cgroup& cgroup) const {
+  if (!txn.ledger()) return;
+  const std::string& dir = txn.ledger()->dir();
   if (::setxattr(cgroup.path().c_str(), kLedgerXattr, dir.data(), dir.size(), 0) != 0)
-    spdlog::debug("task {}: setxattr {} on {}: {}", record.id, kLedgerXattr, cgroup.path(), errno_text(errno));
-  record.resources.back().state = "created";
+    spdlog::debug("task {}: setxattr {} on {}: {}", txn.record().id, kLedgerXattr, cgroup.path(), errno_text(errno));
+  txn.record().resources.back().state = ResourceState::created;
 }
 
 std::unique_ptr<Task> ProcessSpawner::spawn(const TaskSpec& input) {
-  TaskSpec spec = input;
-  if (spec.id.empty()) spec.id = make_task_id();
-  validate_spec(spec);
+  TaskSpec spec = prepared_spec(input);
   std::string program = resolve_program(spec.argv[0], task_path(spec));
   ensure_parent();
   refuse_unenforceable(spec.limits);  // before the ledger hears of the task or its parent
-  LaunchRequest request = launch_request(spec, program);
-  const Ledger* ledger = options_.ledger.get();
-  std::optional<TaskRecord> record;
-  if (ledger) {
-    record = intent_record(spec);
-    ledger->create(*record);  // before the cgroup exists: a crash from here on is found by reap
-    if (hierarchy_.layout != CgroupLayout::none) ledger->note_parent(parent_);
-    crash_point("spawn-after-intent");
-  }
-  std::optional<Cgroup> cgroup;
-  try {
-    cgroup = make_task_cgroup(spec);
-    if (cgroup && record) record_cgroup(*record, *cgroup);
-    crash_point("spawn-after-cgroup");
-    if (cgroup) apply_limits(*cgroup, spec.limits);
-    if (cgroup) request.cgroup_fd = cgroup->dirfd();
-    Launched launched = launch(request);
-    spdlog::debug("task {}: pid {} in {}", spec.id, launched.pid, cgroup ? cgroup->path() : "its process group");
-    if (record) {
-      record->state = TaskState::running;
-      record->main_pid = launched.pid;
-      ledger->update(*record);
-      crash_point("spawn-after-launch");
-    }
-    auto task = std::make_unique<ProcessTask>(std::move(spec), std::move(cgroup), std::move(launched),
-                                              prune_dirs());
-    if (record) task->attach_record(options_.ledger, std::move(*record), options_.keep_record);
-    return task;
-  } catch (...) {
-    if (cgroup) cgroup->remove_tree(Clock::now() + std::chrono::seconds(1));
-    remove_empty(prune_dirs());
-    if (record) ledger->remove(record->id);
-    throw;
-  }
+  SpawnTransaction txn({options_.ledger, options_.owner_kind, options_.keep_record, false}, spec, "process",
+                       intended(spec));
+  if (txn.ledger() && hierarchy_.layout != CgroupLayout::none) txn.ledger()->note_parent(parent());
+  txn.on_unwind([this] { remove_empty(made_.deepest_first()); });
+  std::optional<Cgroup> cgroup = make_task_cgroup(spec);
+  auto& boundary = txn.adopt(std::make_unique<ProcessBoundary>(std::move(cgroup), made_.deepest_first()));
+  if (boundary.cgroup()) mark_cgroup(txn, *boundary.cgroup());
+  crash_point("spawn-after-cgroup");
+  if (boundary.cgroup()) apply_limits(*boundary.cgroup(), spec.limits);
+  txn.record().main_pid = boundary.launch(launch_request_for(spec, program));
+  spdlog::debug("task {}: pid {} in {}", spec.id, txn.record().main_pid,
+                boundary.cgroup() ? boundary.cgroup()->path() : "its process group");
+  return txn.commit(std::move(spec), boundary.started());
 }
 
 }  // namespace
@@ -293,14 +222,7 @@ std::unique_ptr<Spawner> make_process_backend(const BackendOptions& o) {
 }
 
 Capabilities process_backend_capabilities(const BackendOptions& o) {
-  try {
-    return make_process_backend(o)->capabilities();
-  } catch (const Error& e) {
-    Capabilities caps;
-    caps.backend = "process";
-    caps.usable = {false, e.what()};
-    return caps;
-  }
+  return capabilities_by_making("process", make_process_backend, o);
 }
 
 }  // namespace cgspawn

@@ -1,22 +1,39 @@
 // Destroying a task cgroup known only from its ledger record (its owner is gone).
 #include <unistd.h>
 
-#include "backends/process/process_backend.hpp"
+#include <filesystem>
+
+#include "backends/backend_rows.hpp"
 #include "cgroup/cgroup.hpp"
 #include "cgroup/destroy.hpp"
+#include "cgroup/parent.hpp"
 #include "cgspawn/error.hpp"
 #include "report/rows.hpp"
 
 namespace cgspawn {
+namespace {
+
+// The parent cgspawn makes by default (<cgroup2>/cgspawn) is its own: removed when empty.
+void remove_own_parent(const std::string& cgroup_path) {
+  std::filesystem::path parent = std::filesystem::path(cgroup_path).parent_path();
+  if (parent.filename() == "cgspawn") remove_empty({parent.string()});
+}
+
+}  // namespace
 
 ResourceOutcome destroy_recorded_cgroup(const ResourceRecord& res, const DestroyOptions& options) {
-  if (::access(res.id.c_str(), F_OK) != 0)
-    return make_row({res.kind, res.id}, Outcome::already_gone,
-                    res.state == "intended" ? "never created" : "removed before cgspawn acted");
+  const std::string& path = res.resource.id;
+  if (::access(path.c_str(), F_OK) != 0) {
+    remove_own_parent(path);
+    return make_row(res.resource, Outcome::already_gone,
+                    res.state == ResourceState::intended ? "never created" : "removed before cgspawn acted");
+  }
   try {
-    return destroy_cgroup(Cgroup::open(res.id), options).row;
+    ResourceOutcome row = destroy_cgroup(Cgroup::open(path), options).row;
+    if (row.outcome == Outcome::destroyed) remove_own_parent(path);
+    return row;
   } catch (const Error& e) {
-    return make_row({res.kind, res.id}, Outcome::failed, e.what());
+    return make_row(res.resource, Outcome::failed, e.what());
   }
 }
 

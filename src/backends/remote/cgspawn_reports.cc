@@ -38,7 +38,7 @@ void add_rows(ResourceOutcome& row, const CleanupReport& report, const std::stri
     // The row's own cgroup is not named again.
     bool same = row.resource.id.size() >= r.resource.id.size() &&
                 row.resource.id.compare(row.resource.id.size() - r.resource.id.size(), r.resource.id.size(), r.resource.id) == 0;
-    row.detail += "; " + source + ": " + r.resource.kind + (same ? "" : " " + r.resource.id) + " " +
+    row.detail += "; " + source + ": " + std::string(to_string(r.resource.kind)) + (same ? "" : " " + r.resource.id) + " " +
                   std::string(to_string(r.outcome)) + (r.detail.empty() ? "" : " (" + r.detail + ")");
   }
 }

@@ -33,7 +33,7 @@ std::string ledger_users(const std::string& control_path, const MasterUsers& use
     for (const auto& t : ledger.list().tasks) {
       if (t.id == users.except_id || t.state == TaskState::exited || !owner_alive(t.owner)) continue;
       for (const auto& r : t.resources)
-        if (r.kind == kind::ssh_master && r.id == control_path) found += (found.empty() ? "task " : ", ") + t.id;
+        if (r.resource.kind == ResourceKind::ssh_master && r.resource.id == control_path) found += (found.empty() ? "task " : ", ") + t.id;
     }
   } catch (const std::exception&) {
     // an unreadable ledger: no other users known

@@ -2,7 +2,7 @@
 // destroy by id): everything needed to reconnect is in the record's attributes.
 #include <optional>
 
-#include "backends/remote/remote_backend.hpp"
+#include "backends/backend_rows.hpp"
 #include "backends/remote/remote_kill.hpp"
 #include "backends/remote/ssh_master.hpp"
 #include "report/rows.hpp"
@@ -37,19 +37,19 @@ ResourceOutcome destroy_recorded_remote_cgroup(const ResourceRecord& res, const 
           "silent for the lease (" + attr(res, "lease_s") + "s), unless the agent itself died"
         : remote::lease_promise(cgroup, std::nullopt, "");
     ResourceOutcome row = remote::kill_remote_cgroup(ref, options);
-    if (res.state == "intended" && row.outcome == Outcome::already_gone) row.detail = "never created: " + row.detail;
+    if (res.state == ResourceState::intended && row.outcome == Outcome::already_gone) row.detail = "never created: " + row.detail;
     return row;
   } catch (const std::exception& e) {
-    return make_row({res.kind, res.id}, Outcome::failed, std::string("unusable record: ") + e.what());
+    return make_row(res.resource, Outcome::failed, std::string("unusable record: ") + e.what());
   }
 }
 
 ResourceOutcome destroy_recorded_ssh_master(const ResourceRecord& res, const DestroyOptions&) {
   try {
     auto target = remote::parse_target(attr(res, "host"), attr(res, "ssh_config"));
-    return remote::close_master(target, res.id, {attr(res, "ledger"), ""});
+    return remote::close_master(target, res.resource.id, {attr(res, "ledger"), ""});
   } catch (const std::exception& e) {
-    return make_row({res.kind, res.id}, Outcome::failed, std::string("unusable record: ") + e.what());
+    return make_row(res.resource, Outcome::failed, std::string("unusable record: ") + e.what());
   }
 }
 

@@ -13,6 +13,7 @@
 #include "backends/remote/ssh_process.hpp"
 #include "cgspawn/parse.hpp"
 #include "report/rows.hpp"
+#include "util/file_io.hpp"
 #include "util/sys_error.hpp"
 
 namespace cgspawn::remote {
@@ -27,14 +28,6 @@ struct KillReply {
   bool answered = false;  // the agent said HELLO
   double seconds = 0;
 };
-
-std::string read_memfd(int fd) {
-  std::string text;
-  char buf[4096];
-  ::lseek(fd, 0, SEEK_SET);
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
-  return text;
-}
 
 // Runs the kill session. Its deadline starts as kAnswerBound and grows by the grace and
 // verify time once the agent has answered: a hung host costs kAnswerBound, never more.
@@ -68,7 +61,7 @@ KillReply run_kill_session(const RemoteCgroupRef& ref, const DestroyOptions& opt
   reply.status = ssh.wait(std::min(deadline, Clock::now() + std::chrono::seconds(2)));
   if (!reply.status) ssh.kill();
   reply.seconds = seconds_between(started, Clock::now());
-  reply.err = read_memfd(err.get());
+  reply.err = read_from_start(err.get());
   return reply;
 }
 
@@ -124,8 +117,8 @@ std::string why_unreachable(const KillReply& reply) {
 
 }  // namespace
 
-std::string RemoteCgroupRef::resource_kind() const {
-  return std::string(unit.empty() ? kind::remote_cgroup : kind::remote_unit);
+ResourceKind RemoteCgroupRef::resource_kind() const {
+  return unit.empty() ? ResourceKind::remote_cgroup : ResourceKind::remote_unit;
 }
 
 std::string RemoteCgroupRef::resource_id() const {

@@ -21,7 +21,7 @@ struct RemoteCgroupRef {
   std::string unit;          // the transient unit on a systemd remote ("" for a raw cgroup)
   std::string if_unreachable;  // what will still happen if the host cannot be reached
 
-  std::string resource_kind() const;  // remote-unit or remote-cgroup
+  ResourceKind resource_kind() const;  // remote-unit or remote-cgroup
   std::string resource_id() const;    // HOST:UNIT or HOST:CGROUP
 };
 

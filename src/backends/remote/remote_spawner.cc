@@ -10,13 +10,15 @@
 
 #include "backends/remote/agent_script.hpp"
 #include "backends/remote/markers.hpp"
-#include "backends/remote/remote_backend.hpp"
+#include "backends/backend_rows.hpp"
 #include "backends/remote/remote_probe.hpp"
-#include "backends/remote/remote_task.hpp"
+#include "backends/remote/remote_boundary.hpp"
 #include "backends/remote/ssh_master.hpp"
 #include "backends/spec_checks.hpp"
 #include "cgspawn/error.hpp"
 #include "cgspawn/parse.hpp"
+#include "task/names.hpp"
+#include "task/spawn_transaction.hpp"
 #include "util/crash_point.hpp"
 #include "util/file_io.hpp"
 #include "util/pipe.hpp"
@@ -86,12 +88,12 @@ class RemoteSpawner final : public Spawner {
 
  private:
   std::map<std::string, std::string> attributes(const std::string& name, const std::string& control_path) const;
-  TaskRecord intent_record(const TaskSpec& spec, const std::string& name) const;
+  std::vector<ResourceRecord> intended(const std::string& name) const;
   RemoteSession start_session(const TaskSpec& spec, const std::string& name, const std::string& control_path,
                               std::vector<Marker>& reply) const;
-  RemoteSession session_on_a_master(const TaskSpec& spec, RemoteCgroupRef& ref, std::optional<TaskRecord>& record,
-                                    bool& master_used, std::vector<Marker>& reply) const;
-  void undo(const RemoteCgroupRef& ref, const std::optional<TaskRecord>& record, bool master_used) const;
+  RemoteSession session_on_a_master(const TaskSpec& spec, RemoteBoundary& boundary, SpawnTransaction& txn,
+                                    std::vector<Marker>& reply) const;
+  std::string ledger_dir() const { return options_.ledger ? options_.ledger->dir() : ""; }
 
   BackendOptions options_;
   SshTarget target_;
@@ -116,12 +118,10 @@ std::map<std::string, std::string> RemoteSpawner::attributes(const std::string& 
   return a;
 }
 
-TaskRecord RemoteSpawner::intent_record(const TaskSpec& spec, const std::string& name) const {
-  TaskRecord record = new_task_record(spec, "remote", options_.owner_kind);
+std::vector<ResourceRecord> RemoteSpawner::intended(const std::string& name) const {
   RemoteCgroupRef ref{target_, control_path_, name, "", ""};
-  record.resources.push_back({std::string(kind::remote_cgroup), ref.resource_id(), "intended", attributes(name, control_path_)});
-  record.resources.push_back({std::string(kind::ssh_master), control_path_, "intended", attributes(name, control_path_)});
-  return record;
+  return {{{ResourceKind::remote_cgroup, ref.resource_id()}, ResourceState::intended, attributes(name, control_path_)},
+          {{ResourceKind::ssh_master, control_path_}, ResourceState::intended, attributes(name, control_path_)}};
 }
 
 // Starts the agent and reads its stderr up to STARTED (or ERR, or the session's end).
@@ -164,106 +164,76 @@ RemoteSession RemoteSpawner::start_session(const TaskSpec& spec, const std::stri
   return s;
 }
 
-// A spawn that failed: make sure nothing is left on the remote, then locally.
-void RemoteSpawner::undo(const RemoteCgroupRef& ref, const std::optional<TaskRecord>& record, bool master_used) const {
-  DestroyOptions quick;
-  quick.grace = Duration::zero();
-  quick.verify_timeout = std::chrono::seconds(5);
-  bool clean = true;
-  if (master_used) {
-    ResourceOutcome row = kill_remote_cgroup(ref, quick);
-    clean = row.outcome == Outcome::destroyed || row.outcome == Outcome::already_gone;
-    if (!clean) spdlog::error("task {}: a failed start left {}: {}", record ? record->id : ref.name, row.resource.id, row.detail);
-    master_let_go(ref.control_path);
-    close_master(target_, ref.control_path, {options_.ledger ? options_.ledger->dir() : "", record ? record->id : ""});
-  }
-  if (record && clean) options_.ledger->remove(record->id);  // else reap finds it
-}
-
 // sshd refuses a session beyond its MaxSessions on one connection; nothing has run on the
 // remote then, so the task's session is started again over the next master of the pool.
 bool refused_by_master(const RemoteSession& s) {
   return s.early_stderr.find("session request failed: Session open refused by peer") != std::string::npos;
 }
 
-RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteCgroupRef& ref, std::optional<TaskRecord>& record,
-                                                 bool& master_used, std::vector<Marker>& reply) const {
-  const Ledger* ledger = options_.ledger.get();
+RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteBoundary& boundary, SpawnTransaction& txn,
+                                                 std::vector<Marker>& reply) const {
+  RemoteCgroupRef& ref = boundary.ref();
   for (int i = 0;; ++i) {
     ref.control_path = pooled_control_path(control_path_, i);
     int master = ensure_master(target_, ref.control_path);
-    master_used = true;
-    if (record) {
-      for (auto& res : record->resources) res.attributes["control_path"] = ref.control_path;
-      record->resources[1].id = ref.control_path;
-      record->resources[1].state = "created";
-      record->resources[1].attributes["pid"] = std::to_string(master);
-      ledger->update(*record, true);
-    }
+    boundary.took_master();
+    TaskRecord& record = txn.record();
+    for (auto& res : record.resources) res.attributes["control_path"] = ref.control_path;
+    record.resources[1].resource.id = ref.control_path;
+    record.resources[1].state = ResourceState::created;
+    record.resources[1].attributes["pid"] = std::to_string(master);
+    txn.save();
     reply.clear();
     RemoteSession session = start_session(spec, ref.name, ref.control_path, reply);
     if (!refused_by_master(session) || i + 1 == kMasterPool) return session;
     spdlog::debug("task {}: the master {} refused a session (sshd's MaxSessions): taking the next", spec.id, ref.control_path);
     session.ssh.kill();
-    master_let_go(ref.control_path);
-    master_used = false;
-    close_master(target_, ref.control_path, {ledger ? ledger->dir() : "", record ? record->id : ""});
+    boundary.release_master();
   }
 }
 
+// The agent's answer to a start: STARTED, else why not (its ERR, an installed cgspawn's
+// refusal, or ssh's own words).
+const Marker& started_marker(RemoteSession& session, const std::vector<Marker>& reply, const SshTarget& target) {
+  for (const auto& m : reply)
+    if (m.word == "STARTED") return m;
+  session.ssh.kill();
+  std::string why = one_line(session.early_stderr);
+  for (const auto& m : reply)
+    if (m.word == "ERR") why = "ERR " + m.text;
+  if (why.rfind("ERR ", 0) == 0) why.erase(0, 4) += installed_cgspawn_says(session.early_stderr);
+  throw Error(ErrorKind::system, "cannot start the task on " + target.display() + ": " +
+                                     (why.empty() ? "the session ended without an answer" : why));
+}
+
+// The boundary exists on the remote: the record names it, as the agent reported it.
+void record_started(ResourceRecord& res, const RemoteCgroupRef& ref, const Marker& started) {
+  res.resource = {ref.resource_kind(), ref.resource_id()};
+  if (!ref.unit.empty()) res.attributes["unit"] = ref.unit;
+  res.attributes["via"] = started.field("via");
+  res.state = ResourceState::created;
+  res.attributes["cgroup"] = ref.cgroup;
+  res.attributes["boot_id"] = started.field("boot_id");
+  res.attributes["remote_host"] = started.field("host");
+}
+
 std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
-  TaskSpec spec = input;
-  if (spec.id.empty()) spec.id = make_task_id();
-  validate_spec(spec);
-  std::string name = "cgspawn-" + origin_ + "-" + spec.id;
-  const Ledger* ledger = options_.ledger.get();
-  std::optional<TaskRecord> record;
-  if (ledger) {
-    record = intent_record(spec, name);
-    ledger->create(*record, true);  // before anything exists remotely (fsynced: it outlives a reboot here)
-    crash_point("spawn-after-intent");
-  }
-  RemoteCgroupRef ref{target_, control_path_, name, "", ""};
-  bool master_used = false;
-  try {
-    std::vector<Marker> reply;
-    RemoteSession session = session_on_a_master(spec, ref, record, master_used, reply);
-    const Marker* started = nullptr;
-    for (const auto& m : reply)
-      if (m.word == "STARTED") started = &m;
-    if (!started) {
-      session.ssh.kill();
-      std::string why = one_line(session.early_stderr);
-      for (const auto& m : reply)
-        if (m.word == "ERR") why = "ERR " + m.text;
-      if (why.rfind("ERR ", 0) == 0) why.erase(0, 4) += installed_cgspawn_says(session.early_stderr);
-      throw Error(ErrorKind::system, "cannot start the task on " + target_.display() + ": " +
-                                         (why.empty() ? "the session ended without an answer" : why));
-    }
-    ref.cgroup = started->field("cgroup");
-    if (std::string unit = started->field("unit"); unit != "-") ref.unit = unit;
-    spdlog::debug("task {}: remote cgroup {} on {}, pids {}", spec.id, ref.cgroup, target_.display(), started->field("pids"));
-    if (record) {
-      auto& res = record->resources[0];
-      res.kind = ref.resource_kind();
-      res.id = ref.resource_id();
-      if (!ref.unit.empty()) res.attributes["unit"] = ref.unit;
-      res.attributes["via"] = started->field("via");
-      res.state = "created";
-      res.attributes["cgroup"] = ref.cgroup;
-      res.attributes["boot_id"] = started->field("boot_id");
-      res.attributes["remote_host"] = started->field("host");
-      record->state = TaskState::running;
-      ledger->update(*record, true);
-      crash_point("spawn-after-launch");
-    }
-    auto task = std::make_unique<RemoteTask>(spec, ref, options_.lease, std::move(session), reply);
-    if (record) task->attach_record(options_.ledger, std::move(*record), options_.keep_record);
-    return task;
-  } catch (...) {
-    undo(ref, record, master_used);
-    throw;
-  }
+  TaskSpec spec = prepared_spec(input);
+  std::string name = kTaskPrefix + origin_ + "-" + spec.id;
+  // Fsynced: what it names outlives a reboot of this machine.
+  SpawnTransaction txn(recording_of(options_, true), spec, "remote", intended(name));
+  auto& boundary = txn.adopt(std::make_unique<RemoteBoundary>(RemoteCgroupRef{target_, control_path_, name, "", ""},
+                                                               options_.lease, spec.stderr_fd, ledger_dir(), spec.id));
+  std::vector<Marker> reply;
+  RemoteSession session = session_on_a_master(spec, boundary, txn, reply);
+  const Marker& started = started_marker(session, reply, target_);
+  RemoteCgroupRef& ref = boundary.ref();
+  ref.cgroup = started.field("cgroup");
+  if (std::string unit = started.field("unit"); unit != "-") ref.unit = unit;
+  spdlog::debug("task {}: remote cgroup {} on {}, pids {}", spec.id, ref.cgroup, target_.display(), started.field("pids"));
+  record_started(txn.record().resources[0], ref, started);
+  boundary.attach(std::move(session), reply);
+  return txn.commit(std::move(spec), boundary.started());
 }
 
 }  // namespace
@@ -279,14 +249,7 @@ std::unique_ptr<Spawner> make_remote_backend(const BackendOptions& options) {
 }
 
 Capabilities remote_backend_capabilities(const BackendOptions& options) {
-  try {
-    return make_remote_backend(options)->capabilities();
-  } catch (const Error& e) {
-    Capabilities caps;
-    caps.backend = "remote";
-    caps.usable = {false, e.what()};
-    return caps;
-  }
+  return capabilities_by_making("remote", make_remote_backend, options);
 }
 
 }  // namespace cgspawn

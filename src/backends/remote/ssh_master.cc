@@ -152,7 +152,7 @@ int ensure_master(const SshTarget& target, const std::string& control_path) {
 
 ResourceOutcome close_master(const SshTarget& target, const std::string& control_path, const MasterUsers& users) {
   auto started = Clock::now();
-  Resource res{std::string(kind::ssh_master), control_path};
+  Resource res{ResourceKind::ssh_master, control_path};
   ResourceOutcome row;
   std::optional<int> pid;
   UniqueFd lock = lock_master(control_path, false);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/file_io.hpp"
 #include "util/sys_error.hpp"
 
 extern char** environ;
@@ -16,14 +17,6 @@ namespace cgspawn::remote {
 namespace {
 
 UniqueFd open_null() { return UniqueFd(::open("/dev/null", O_RDWR | O_CLOEXEC)); }
-
-std::string read_fd_from_start(int fd) {
-  std::string out;
-  char buf[4096];
-  ::lseek(fd, 0, SEEK_SET);
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
-  return out;
-}
 
 }  // namespace
 
@@ -89,8 +82,8 @@ SshOutput run_ssh(const std::vector<std::string>& argv, Clock::time_point deadli
   result.status = ssh.wait(deadline);
   if (!result.status) ssh.kill();
   result.seconds = seconds_between(started, Clock::now());
-  result.out = read_fd_from_start(out.get());
-  result.err = read_fd_from_start(err.get());
+  result.out = read_from_start(out.get());
+  result.err = read_from_start(err.get());
   return result;
 }
 

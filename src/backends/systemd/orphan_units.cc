@@ -4,11 +4,12 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include "backends/systemd/bus.hpp"
-#include "backends/systemd/manager.hpp"
-#include "backends/systemd/systemd_backend.hpp"
-#include "backends/systemd/unit_properties.hpp"
+#include "backends/orphans.hpp"
+#include "backends/backend_rows.hpp"
 #include "cgspawn/parse.hpp"
+#include "dbus/bus.hpp"
+#include "dbus/manager.hpp"
+#include "dbus/unit_properties.hpp"
 
 namespace cgspawn {
 namespace {
@@ -16,36 +17,28 @@ namespace {
 // "cgspawn-<id>.scope" -> "<id>", or "" when the name is not of that shape.
 std::string task_id_of(const std::string& unit) {
   auto dot = unit.rfind('.');
-  std::string prefix = systemd::kUnitPrefix;
+  std::string prefix = dbus::kUnitPrefix;
   if (dot == std::string::npos || unit.rfind(prefix, 0) != 0) return "";
   std::string id = unit.substr(prefix.size(), dot - prefix.size());
   return valid_task_id(id) ? id : "";
-}
-
-bool recorded(const Ledger& ledger, const std::string& id) {
-  try {
-    return ledger.read(id).has_value();
-  } catch (const Error&) {
-    return true;  // a corrupt record is listed as corrupt, not its unit as an orphan
-  }
 }
 
 }  // namespace
 
 std::vector<Orphan> find_orphan_units(const Ledger& ledger) {
   std::vector<Orphan> orphans;
-  systemd::BusLookup bus = systemd::find_bus(::geteuid() != 0);
+  dbus::BusLookup bus = dbus::find_bus(::geteuid() != 0);
   if (!bus.unavailable.empty()) return orphans;  // no manager here: no units to look at
   try {
-    systemd::Manager manager(bus.target);
-    std::string prefix = systemd::kUnitPrefix;
+    dbus::Manager manager(bus.target);
+    std::string prefix = dbus::kUnitPrefix;
     for (const auto& unit : manager.list_units({prefix + "*.scope", prefix + "*.service"})) {
       std::string id = task_id_of(unit.name);
-      if (id.empty() || recorded(ledger, id)) continue;
-      std::string mark = systemd::ledger_of_description(unit.description);
+      if (id.empty() || has_record(ledger, id)) continue;
+      std::string mark = dbus::ledger_of_description(unit.description);
       if (!mark.empty() && mark != ledger.dir()) continue;  // another ledger's task
-      std::string kind = unit.name.substr(unit.name.rfind('.') + 1);
-      ResourceRecord res{kind, unit.name, "created", {}};
+      ResourceKind kind = unit.name.ends_with(".service") ? ResourceKind::service : ResourceKind::scope;
+      ResourceRecord res{{kind, unit.name}, ResourceState::created, {}};
       res.attributes["bus"] = bus.target.user ? "user" : "system";
       res.attributes["uid"] = std::to_string(bus.target.uid);
       orphans.push_back({res, mark == ledger.dir()});

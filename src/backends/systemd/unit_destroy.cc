@@ -1,5 +1,7 @@
 #include "backends/systemd/unit_destroy.hpp"
 
+#include "backends/backend_rows.hpp"
+
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -7,6 +9,7 @@
 #include <thread>
 
 #include "cgroup/destroy.hpp"
+#include "dbus/scope_verify.hpp"
 #include "cgroup/events.hpp"
 #include "cgspawn/parse.hpp"
 #include "report/rows.hpp"
@@ -50,8 +53,8 @@ void terminate(Manager& manager, const UnitRef& unit, const Cgroup& cgroup, cons
   try {
     manager.kill_unit(unit.name, "all", SIGTERM);
     manager.kill_unit(unit.name, "all", SIGCONT);
-  } catch (const sdbus::Error& e) {
-    if (e.getName() != kNoSuchUnit) append(row.detail, "KillUnit SIGTERM: " + describe(e));
+  } catch (const dbus::BusError& e) {
+    if (e.name() != dbus::kNoSuchUnit) append(row.detail, "KillUnit SIGTERM: " + std::string(e.what()));
   }
   wait_until_empty(cgroup, Clock::now() + options.grace, options.interrupt_fd);
 }
@@ -78,11 +81,10 @@ bool kill_rest(const Cgroup& cgroup, const DestroyOptions& options, pid_t spare,
 // StopUnit and its job; a unit already unloaded (it emptied and was collected) is fine.
 void stop(Manager& manager, const UnitRef& unit, Clock::time_point deadline, ResourceOutcome& row) {
   try {
-    sdbus::ObjectPath job = manager.stop_unit(unit.name);
-    std::string result = manager.jobs().wait(job, deadline);
+    std::string result = manager.wait_job(manager.stop_unit(unit.name), deadline);
     if (result != "done") append(row.detail, "stop job: " + result);
-  } catch (const sdbus::Error& e) {
-    if (e.getName() != kNoSuchUnit) append(row.detail, "StopUnit: " + describe(e));
+  } catch (const dbus::BusError& e) {
+    if (e.name() != dbus::kNoSuchUnit) append(row.detail, "StopUnit: " + std::string(e.what()));
   } catch (const Error& e) {
     append(row.detail, e.what());
   }
@@ -93,30 +95,8 @@ void reset_if_failed(Manager& manager, const UnitRef& unit, ResourceOutcome& row
   try {
     auto path = manager.get_unit(unit.name);
     if (path && manager.unit_string(*path, "ActiveState") == "failed") manager.reset_failed(unit.name);
-  } catch (const sdbus::Error& e) {
-    if (e.getName() != kNoSuchUnit) append(row.detail, "ResetFailedUnit: " + describe(e));
-  }
-}
-
-// Unloading is asynchronous in systemd (its GC queue): poll GetUnit with a short back-off.
-std::string verify_gone(Manager& manager, const UnitRef& unit, Clock::time_point deadline) {
-  auto pause = std::chrono::milliseconds(2);
-  for (;;) {
-    std::string state;
-    try {
-      auto path = manager.get_unit(unit.name);
-      if (path) state = manager.unit_string(*path, "ActiveState");
-    } catch (const sdbus::Error& e) {
-      if (e.getName() != kNoSuchUnit) return "GetUnit: " + describe(e);
-    }
-    bool cgroup_left = !unit.cgroup.empty() && exists(unit.cgroup);
-    if (state.empty() && !cgroup_left) return "";
-    if (Clock::now() >= deadline) {
-      if (!state.empty()) return "the unit is still loaded (ActiveState=" + state + ")";
-      return "systemd did not remove the unit's cgroup " + unit.cgroup;
-    }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  } catch (const dbus::BusError& e) {
+    if (e.name() != dbus::kNoSuchUnit) append(row.detail, "ResetFailedUnit: " + std::string(e.what()));
   }
 }
 
@@ -126,11 +106,11 @@ ResourceOutcome destroy_unit(Manager& manager, const UnitRef& unit, const Destro
                              const UnitDestroyHooks& hooks) {
   auto start = Clock::now();
   ResourceOutcome row = make_row({unit.kind, unit.name}, Outcome::failed, "");
-  std::optional<sdbus::ObjectPath> loaded;
+  std::optional<std::string> loaded;
   try {
     loaded = manager.get_unit(unit.name);
-  } catch (const sdbus::Error& e) {
-    append(row.detail, "GetUnit: " + describe(e));
+  } catch (const Error& e) {
+    append(row.detail, "GetUnit: " + std::string(e.what()));
   }
   std::optional<Cgroup> cgroup = open_cgroup(unit.cgroup);
   if (!loaded && !cgroup && row.detail.empty()) {
@@ -153,7 +133,7 @@ ResourceOutcome destroy_unit(Manager& manager, const UnitRef& unit, const Destro
     stop(manager, unit, deadline, row);
     reset_if_failed(manager, unit, row);
     spdlog::debug("{}: stopped after {:.3f}s", unit.name, seconds_between(start, Clock::now()));
-    std::string left = verify_gone(manager, unit, deadline);
+    std::string left = dbus::wait_unit_gone(manager, unit.name, unit.cgroup, deadline);
     if (left.empty()) row.outcome = Outcome::destroyed;
     append(row.detail, left);
   }
@@ -161,24 +141,27 @@ ResourceOutcome destroy_unit(Manager& manager, const UnitRef& unit, const Destro
   return row;
 }
 
+}  // namespace cgspawn::systemd
+
+namespace cgspawn {
+
 ResourceOutcome destroy_recorded_unit(const ResourceRecord& res, const DestroyOptions& options) {
+  using namespace systemd;
   auto attr = [&res](const char* key) {
     auto it = res.attributes.find(key);
     return it == res.attributes.end() ? std::string() : it->second;
   };
-  UnitRef unit{res.kind, res.id, attr("cgroup")};
+  UnitRef unit{res.resource.kind, res.resource.id, attr("cgroup")};
   bool user = attr("bus") == "user";
   uid_t uid = static_cast<uid_t>(std::strtoul(attr("uid").c_str(), nullptr, 10));
   try {
-    Manager manager(recorded_bus(user, uid));
+    Manager manager(dbus::recorded_bus(user, uid));
     ResourceOutcome row = destroy_unit(manager, unit, options);
-    if (row.outcome == Outcome::already_gone && res.state == "intended") row.detail = "never created";
+    if (row.outcome == Outcome::already_gone && res.state == ResourceState::intended) row.detail = "never created";
     return row;
   } catch (const Error& e) {
-    return make_row({res.kind, res.id}, Outcome::failed, e.what());
-  } catch (const sdbus::Error& e) {
-    return make_row({res.kind, res.id}, Outcome::failed, describe(e));
+    return make_row(res.resource, Outcome::failed, e.what());
   }
 }
 
-}  // namespace cgspawn::systemd
+}  // namespace cgspawn

@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "backends/systemd/manager.hpp"
+#include "dbus/manager.hpp"
 #include "cgroup/cgroup.hpp"
 #include "cgspawn/cleanup_report.hpp"
 #include "cgspawn/ledger.hpp"
@@ -16,8 +16,10 @@
 
 namespace cgspawn::systemd {
 
+using dbus::Manager;
+
 struct UnitRef {
-  std::string kind;    // kind::scope or kind::service
+  ResourceKind kind;   // scope or service
   std::string name;    // cgspawn-<id>.scope
   std::string cgroup;  // its cgroup, absolute (/sys/fs/cgroup/...)
 };
@@ -35,9 +37,5 @@ struct UnitDestroyHooks {
 // Never throws: failures are the row's outcome and detail (D-Bus errors with their names).
 ResourceOutcome destroy_unit(Manager& manager, const UnitRef& unit, const DestroyOptions& options,
                              const UnitDestroyHooks& hooks = {});
-
-// The registry's destroyer for kinds scope and service (the owner is gone): connects to the
-// recorded bus (attributes bus=system|user, uid, cgroup) and destroys the unit.
-ResourceOutcome destroy_recorded_unit(const ResourceRecord& resource, const DestroyOptions& options);
 
 }  // namespace cgspawn::systemd

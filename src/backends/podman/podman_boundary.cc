@@ -1,0 +1,116 @@
+#include "backends/podman/podman_boundary.hpp"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "backends/podman/container_verify.hpp"
+#include "backends/podman/podman_cli.hpp"
+#include "cgroup/cgroup.hpp"
+#include "cgroup/destroy.hpp"
+#include "cgroup/parent.hpp"
+#include "cgspawn/error.hpp"
+
+namespace cgspawn {
+namespace {
+
+// Once the container is gone, its log ends and `podman wait` returns; a helper that hangs on
+// is only ours to kill.
+void reap(Launched& child) {
+  if (!child.pidfd.valid()) return;
+  if (wait_readable(child.pidfd.get(), Clock::now() + std::chrono::seconds(2)) != WaitResult::ready)
+    ::kill(child.pid, SIGKILL);
+  siginfo_t info{};
+  ::waitid(P_PIDFD, static_cast<id_t>(child.pidfd.get()), &info, WEXITED);
+  child.pidfd.reset();
+}
+
+// Only the task cgroup exists (podman made nothing, or refused a name that is someone else's).
+ResourceOutcome destroy_task_cgroup(const std::string& path, const DestroyOptions& options) {
+  try {
+    return destroy_cgroup(Cgroup::open(path), options).row;
+  } catch (const Error& e) {
+    ResourceOutcome row;
+    row.resource = {ResourceKind::cgroup, path};
+    row.outcome = ::access(path.c_str(), F_OK) == 0 ? Outcome::failed : Outcome::already_gone;
+    row.detail = e.what();
+    return row;
+  }
+}
+
+}  // namespace
+
+PodmanBoundary::PodmanBoundary(ContainerRef ref, std::vector<std::string> prune_dirs)
+    : ref_(std::move(ref)), prune_dirs_(std::move(prune_dirs)) {
+  ref_.keep = false;
+}
+
+void PodmanBoundary::follow(int stdout_fd, int stderr_fd, bool keep) {
+  ref_.keep = keep;
+  logs_ = start_podman({"logs", "-f", ref_.id}, stdout_fd, stderr_fd);
+  waiter_ = start_podman_piped({"wait", "--interval", "50ms", ref_.id}, waiter_out_);
+}
+
+// `podman wait` ends when the container does (it stays a zombie until reap()).
+bool PodmanBoundary::waiter_ended() const {
+  if (!waiter_.pidfd.valid()) return false;
+  siginfo_t info{};
+  return ::waitid(P_PIDFD, static_cast<id_t>(waiter_.pidfd.get()), &info, WEXITED | WNOWAIT | WNOHANG) == 0 &&
+         info.si_pid != 0;
+}
+
+// The container's own exit code: what `podman wait` printed, else podman's record of it. An
+// unknown status is left empty rather than guessed.
+ExitStatus PodmanBoundary::container_exit() {
+  ExitStatus status;
+  char buf[64] = {};
+  ssize_t n = ::read(waiter_out_.get(), buf, sizeof buf - 1);
+  waiter_out_.reset();
+  try {
+    if (n > 0) {
+      status.code = std::stoi(buf);
+      return status;
+    }
+  } catch (const std::exception&) {
+  }
+  try {
+    PodmanOutput out = run_podman({"inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", ref_.target()});
+    std::istringstream in(out.out);
+    std::string state;
+    int code = 0;
+    if (out.ok() && (in >> state >> code) && state != "running") status.code = code;
+    else spdlog::warn("task {}: no exit status from podman: {}", ref_.task_id, out.error_text());
+  } catch (const Error& e) {
+    spdlog::warn("task {}: no exit status from podman: {}", ref_.task_id, e.what());
+  }
+  return status;
+}
+
+std::optional<MainExit> PodmanBoundary::peek_exit() {
+  if (!exit_ && waiter_ended()) exit_ = container_exit();
+  if (!exit_) return std::nullopt;
+  return MainExit{*exit_};
+}
+
+std::vector<ResourceOutcome> PodmanBoundary::destroy(const DestroyOptions& options, Usage& usage) {
+  std::vector<ResourceOutcome> rows;
+  if (!container_may_exist_) {
+    rows.push_back(destroy_task_cgroup(ref_.task_cgroup, options));
+  } else {
+    // An ended container's log is complete: let `podman logs -f` print all of it before the
+    // container, and its log file with it, is removed (a short task's output was lost so).
+    if (exit_ && logs_.pidfd.valid()) wait_readable(logs_.pidfd.get(), Clock::now() + std::chrono::seconds(5));
+    ContainerCleanup cleanup = destroy_container(ref_, options);
+    usage = cleanup.usage;
+    rows = {std::move(cleanup.container), std::move(cleanup.conmon), std::move(cleanup.cgroup)};
+  }
+  reap(logs_);
+  reap(waiter_);
+  remove_empty(prune_dirs_);
+  return rows;
+}
+
+}  // namespace cgspawn

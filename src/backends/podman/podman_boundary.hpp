@@ -1,0 +1,49 @@
+// The podman backend's boundary: one container, under a cgroup2 node of cgspawn's own, with
+// two podman processes beside it: `podman logs -f`, which carries its output to the task's
+// stdout/stderr, and `podman wait`, whose end says the container has ended and whose output is
+// its exit code. Both run alongside the container, so their cost overlaps its run instead of
+// adding to it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backends/podman/container_ref.hpp"
+#include "launch/launcher.hpp"
+#include "task/boundary.hpp"
+
+namespace cgspawn {
+
+class PodmanBoundary final : public Boundary {
+ public:
+  // The task cgroup (ref.task_cgroup) exists. `prune_dirs`: parent cgroups to remove after the
+  // task if they are then empty.
+  PodmanBoundary(ContainerRef ref, std::vector<std::string> prune_dirs);
+
+  ContainerRef& ref() { return ref_; }
+  // From `podman run` on, a failure may have left a container of ours to destroy; unless
+  // podman refused the name (someone else's container: never touched).
+  void container_may_exist(bool yes) { container_may_exist_ = yes; }
+  // The container runs: follow its output and its end. From here on `keep` (--keep-container)
+  // holds: a container that failed to start is never kept.
+  void follow(int stdout_fd, int stderr_fd, bool keep);
+
+  int poll_fd() const override { return waiter_.pidfd.get(); }
+  std::optional<MainExit> peek_exit() override;
+  std::vector<ResourceOutcome> destroy(const DestroyOptions& options, Usage& usage) override;
+
+ private:
+  bool waiter_ended() const;
+  ExitStatus container_exit();
+
+  ContainerRef ref_;
+  std::vector<std::string> prune_dirs_;
+  bool container_may_exist_ = false;
+  Launched logs_;
+  Launched waiter_;
+  UniqueFd waiter_out_;
+  std::optional<ExitStatus> exit_;
+};
+
+}  // namespace cgspawn

@@ -1,0 +1,43 @@
+#include "backends/process/process_boundary.hpp"
+
+#include "backends/process/process_group.hpp"
+#include "cgroup/destroy.hpp"
+#include "cgroup/parent.hpp"
+#include "cgroup/usage.hpp"
+#include "launch/main_process.hpp"
+
+namespace cgspawn {
+
+ProcessBoundary::ProcessBoundary(std::optional<Cgroup> cgroup, std::vector<std::string> prune_dirs)
+    : cgroup_(std::move(cgroup)), prune_dirs_(std::move(prune_dirs)) {}
+
+pid_t ProcessBoundary::launch(LaunchRequest request) {
+  if (cgroup_) request.cgroup_fd = cgroup_->dirfd();
+  request.new_process_group = !cgroup_;
+  main_ = MainProcess(cgspawn::launch(request));
+  return main_.pid();
+}
+
+std::optional<MainExit> ProcessBoundary::peek_exit() {
+  if (auto status = main_.peek()) return MainExit{*status};
+  return std::nullopt;
+}
+
+std::vector<ResourceOutcome> ProcessBoundary::destroy(const DestroyOptions& options, Usage& usage) {
+  std::vector<ResourceOutcome> rows;
+  if (cgroup_) {
+    auto read = [&usage](const Cgroup& cg) { usage = read_usage(cg); };
+    rows.push_back(destroy_cgroup(*cgroup_, options, read).row);
+  } else if (main_.exists()) {
+    rows.push_back(destroy_process_group(main_.pid(), options));
+  }
+  remove_empty(prune_dirs_);
+  return rows;
+}
+
+// After destroy the main process is dead (or listed as a survivor): wait briefly, then reap.
+std::optional<ExitStatus> ProcessBoundary::reap_main(std::optional<ExitStatus> known) {
+  return main_.reap(known, std::chrono::seconds(1));
+}
+
+}  // namespace cgspawn

@@ -1,0 +1,171 @@
+// Operations on recorded tasks, whatever their backend: destroy by id, find orphans, reap.
+// Each resource is destroyed by its kind's row in the registry.
+#include "cgspawn/recorded_tasks.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "backends/registry.hpp"
+#include "cgspawn/error.hpp"
+#include "report/rows.hpp"
+#include "util/crash_point.hpp"
+#include "util/deadline.hpp"
+#include "util/pidfd.hpp"
+
+namespace cgspawn {
+namespace {
+
+
+// Destroys what the record names, ourselves (the owner is gone, or never finished the job).
+CleanupReport destroy_recorded(const TaskRecord& record, const DestroyOptions& options) {
+  CleanupReport report;
+  for (const auto& res : record.resources) {
+    if (ResourceDestroyer destroy = destroyer_for(res.resource.kind)) {
+      report.resources.push_back(destroy(res, options));
+      continue;
+    }
+    report.resources.push_back(make_row(res.resource, Outcome::not_guaranteed,
+                                        "this build cannot destroy a \"" + std::string(to_string(res.resource.kind)) +
+                                            "\" from its record"));
+  }
+  return report;
+}
+
+// The supervisor destroys its task on SIGTERM; the signal's value carries the grace in ms.
+// Returns false if it did not exit in time (then the caller acts itself).
+bool ask_supervisor(const OwnerRef& owner, const DestroyOptions& options) {
+  UniqueFd pidfd = open_pidfd(owner.pid);
+  if (!pidfd.valid() || !owner_alive(owner)) return true;  // already gone
+  sigval value{};
+  value.sival_int = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(options.grace).count());
+  if (::sigqueue(owner.pid, SIGTERM, value) != 0) return errno == ESRCH;
+  auto deadline = Clock::now() + options.grace + options.verify_timeout + std::chrono::seconds(5);
+  return wait_readable(pidfd.get(), deadline) == WaitResult::ready;
+}
+
+bool matches(const TaskRecord& record, const std::map<std::string, std::string>& labels) {
+  for (const auto& [k, v] : labels) {
+    auto it = record.labels.find(k);
+    if (it == record.labels.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+void settle(const Ledger& ledger, TaskRecord& record, TaskReport& report) {
+  if (report.cleanup.complete()) {
+    crash_point("destroy-before-remove");
+    ledger.remove(record.id);
+    return;
+  }
+  for (size_t i = 0; i < record.resources.size() && i < report.cleanup.resources.size(); ++i) {
+    Outcome o = report.cleanup.resources[i].outcome;
+    record.resources[i].state =
+        (o == Outcome::destroyed || o == Outcome::already_gone) ? ResourceState::destroyed : ResourceState::failed;
+  }
+  ledger.update(record);
+}
+
+}  // namespace
+
+TaskReport destroy_task(const Ledger& ledger, const std::string& id, const DestroyOptions& options) {
+  TaskReport report{id, {}, std::nullopt, ""};
+  std::optional<TaskRecord> before = ledger.read(id);
+  Ledger::Lock lock = ledger.lock(id);  // two destroys never both act
+  std::optional<TaskRecord> record = ledger.read(id);
+  if (!record) {
+    if (before) {
+      for (const auto& res : before->resources)
+        report.cleanup.resources.push_back(make_row(res.resource, Outcome::already_gone, "destroyed by a concurrent caller"));
+      report.note = "destroyed by a concurrent caller";
+    } else if (::access(ledger.task_dir(id).c_str(), F_OK) != 0) {
+      // There was no record when we looked and the directory is gone now: a concurrent destroy
+      // removed the task before we found it. Saying "never got as far as making a resource"
+      // (exit 0) was untrue: the other caller destroyed what it made. For us it is unknown.
+      throw Error(ErrorKind::unknown_task, "no task \"" + id + "\" in " + ledger.dir());
+    } else {
+      ledger.remove(id);  // a crash between mkdir and the first record: nothing was made
+      report.note = "no record: the task never got as far as making a resource";
+    }
+    return report;
+  }
+  bool supervised = record->owner.kind == OwnerKind::supervisor && owner_alive(record->owner);
+  if (supervised && record->state != TaskState::exited) {
+    if (!ask_supervisor(record->owner, options)) report.note = "the supervisor did not finish in time: destroyed directly";
+    record = ledger.read(id);
+    if (!record) return report;
+  }
+  if (record->state == TaskState::exited && record->result) {
+    report.result = record->result;
+    report.cleanup = record->result->cleanup;
+  }
+  if (!report.cleanup.complete() || !record->result) {
+    crash_point("destroy-before-kill");
+    report.cleanup = destroy_recorded(*record, options);
+  }
+  settle(ledger, *record, report);
+  return report;
+}
+
+std::vector<Orphan> find_orphans(const Ledger& ledger) {
+  std::vector<Orphan> orphans;
+  for (const auto& entry : backend_table()) {
+    if (!entry.find_orphans) continue;
+    for (auto& orphan : entry.find_orphans(ledger)) orphans.push_back(std::move(orphan));
+  }
+  return orphans;
+}
+
+bool ReapReport::complete() const {
+  if (!corrupt.empty()) return false;  // what those records name may still be there
+  for (const auto& t : tasks)
+    if (!t.cleanup.complete()) return false;
+  return orphans.complete();
+}
+
+ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& labels, bool orphans,
+                const DestroyOptions& options) {
+  ReapReport report;
+  auto listing = ledger.list();
+  // A record reap cannot read may name resources that stay: say so (by file), do not hide it.
+  report.corrupt = listing.corrupt;
+  for (const auto& id : listing.abandoned) {
+    try {
+      Ledger::Lock lock = ledger.lock(id);
+      if (ledger.read(id)) continue;  // recorded meanwhile: not abandoned after all
+      ledger.remove(id);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::unknown_task) throw;  // removed by a concurrent reap
+      continue;
+    }
+    report.tasks.push_back({id, {}, std::nullopt, "removed an empty task directory: its start died before recording anything"});
+  }
+  for (const auto& record : listing.tasks) {
+    if (!matches(record, labels) || owner_alive(record.owner)) continue;
+    try {
+      report.tasks.push_back(destroy_task(ledger, record.id, options));
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::unknown_task) throw;  // collected by a concurrent reap
+    }
+  }
+  if (!labels.empty()) return report;  // orphans carry no labels
+  for (const auto& orphan : find_orphans(ledger)) {
+    const ResourceRecord& res = orphan.resource;
+    ResourceDestroyer destroy = destroyer_for(res.resource.kind);
+    if (orphans && orphan.ours && destroy) {
+      report.orphans.resources.push_back(destroy(res, options));
+      continue;
+    }
+    std::string what = res.resource.kind == ResourceKind::cgroup ? "task cgroup" : std::string(to_string(res.resource.kind)) + " unit";
+    ResourceOutcome row;
+    row.resource = res.resource;
+    row.outcome = Outcome::not_guaranteed;
+    row.detail = orphans ? "a cgspawn " + what + " with no record and no mark of this ledger: left alone"
+                         : "a " + what + " with no record: destroy it with reap --orphans";
+    report.orphans.resources.push_back(row);
+  }
+  return report;
+}
+
+}  // namespace cgspawn

@@ -1,0 +1,188 @@
+#include "backends/remote/remote_boundary.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "backends/remote/ssh_master.hpp"
+#include "cgspawn/error.hpp"
+#include "report/rows.hpp"
+
+namespace cgspawn::remote {
+namespace {
+
+UniqueFd make_eventfd() {
+  UniqueFd fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!fd.valid()) throw Error(ErrorKind::system, "eventfd failed");
+  return fd;
+}
+
+void signal_event(int fd) {
+  uint64_t one = 1;
+  ssize_t ignored = ::write(fd, &one, sizeof one);
+  (void)ignored;
+}
+
+void write_all(int fd, const std::string& bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // the caller's stderr is gone: nothing to forward to
+    done += static_cast<size_t>(n);
+  }
+}
+
+// The shell's $? folds a signal death into 128+N; the agent cannot tell them apart either.
+ExitStatus status_from_rc(int rc) {
+  ExitStatus s;
+  if (rc > 128 && rc < 128 + 65) {
+    s.signal = rc - 128;
+    s.reason = ExitReason::signaled;
+  } else {
+    s.code = rc;
+  }
+  return s;
+}
+
+// Heartbeats well inside the lease: three per lease, so one lost write never expires it.
+Duration heartbeat_period(std::optional<Duration> lease) {
+  if (!lease) return std::chrono::hours(24);
+  return std::max<Duration>(*lease / 3, std::chrono::milliseconds(200));
+}
+
+}  // namespace
+
+RemoteBoundary::RemoteBoundary(RemoteCgroupRef ref, std::optional<Duration> lease, int stderr_fd,
+                               std::string ledger_dir, std::string task_id)
+    : ref_(std::move(ref)),
+      lease_(lease),
+      stderr_fd_(stderr_fd >= 0 ? stderr_fd : 2),
+      ledger_dir_(std::move(ledger_dir)),
+      task_id_(std::move(task_id)),
+      exit_event_(make_eventfd()),
+      stop_event_(make_eventfd()),
+      last_heartbeat_(std::chrono::system_clock::now()) {}
+
+RemoteBoundary::~RemoteBoundary() { stop_pump(); }
+
+void RemoteBoundary::attach(RemoteSession session, const std::vector<Marker>& early) {
+  session_ = std::move(session);
+  ::fcntl(session_.heartbeat.get(), F_SETFL, O_NONBLOCK);  // a stuck channel never blocks the pump
+  if (!session_.early_stderr.empty()) write_all(stderr_fd_, session_.early_stderr);
+  for (const auto& m : early) on_marker(m);
+  pump_ = std::thread([this] { pump(); });
+}
+
+void RemoteBoundary::set_exit(ExitStatus status, std::string lost) {
+  std::lock_guard lock(mutex_);
+  if (exit_) return;
+  exit_ = MainExit{status};
+  lost_ = std::move(lost);
+  signal_event(exit_event_.get());
+}
+
+void RemoteBoundary::on_marker(const Marker& m) {
+  // STARTED came before the pump; ENDED follows our own destroy.
+  if (m.word == "EXITED") set_exit(status_from_rc(std::atoi(m.field("rc").c_str())), "");
+}
+
+void RemoteBoundary::send_heartbeat() {
+  if (!lease_ || !session_.heartbeat.valid()) return;
+  if (::write(session_.heartbeat.get(), "h", 1) == 1) {
+    std::lock_guard lock(mutex_);
+    last_heartbeat_ = std::chrono::system_clock::now();
+  }
+}
+
+void RemoteBoundary::pump() {
+  MarkerDemux demux(session_.mark);
+  std::string tail;  // the last non-agent stderr: ssh's own reason, if the session dies
+  auto next_beat = Clock::now() + heartbeat_period(lease_);
+  char buf[8192];
+  for (;;) {
+    auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(next_beat - Clock::now()).count();
+    pollfd fds[2] = {{session_.stderr_in.get(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}};
+    int n = ::poll(fds, 2, static_cast<int>(std::max<long long>(0, wait_ms)));
+    if (n < 0 && errno != EINTR) break;
+    if (fds[1].revents) return;
+    if (Clock::now() >= next_beat) {
+      send_heartbeat();
+      next_beat = Clock::now() + heartbeat_period(lease_);
+    }
+    if (n <= 0 || !fds[0].revents) continue;
+    ssize_t got = ::read(session_.stderr_in.get(), buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;  // the session ended
+    std::string pass = demux.feed(std::string(buf, static_cast<size_t>(got)));
+    write_all(stderr_fd_, pass);
+    tail = (tail + pass).substr(tail.size() + pass.size() > 400 ? tail.size() + pass.size() - 400 : 0);
+    for (const auto& m : demux.take_markers()) on_marker(m);
+  }
+  write_all(stderr_fd_, demux.flush());
+  for (const auto& m : demux.take_markers()) on_marker(m);
+  // The connection died before the task's end: its status is unknown.
+  set_exit(ExitStatus{}, "the ssh session to " + ref_.target.display() + " ended before the task did" +
+                             (one_line(tail).empty() ? "" : ": " + one_line(tail)));
+}
+
+void RemoteBoundary::stop_pump() {
+  if (!pump_.joinable()) return;
+  signal_event(stop_event_.get());
+  pump_.join();
+}
+
+std::optional<MainExit> RemoteBoundary::peek_exit() {
+  std::lock_guard lock(mutex_);
+  return exit_;
+}
+
+std::string RemoteBoundary::last_heartbeat_text() {
+  std::lock_guard lock(mutex_);
+  return utc_time(last_heartbeat_);
+}
+
+// Destroys over a second session (the master, while it lives). If that fails, the task's
+// own session is cut too: the agent then sees EOF if the host is reachable at all, and its
+// lease runs out if it is not.
+ResourceOutcome RemoteBoundary::destroy_remote(const DestroyOptions& options) {
+  RemoteCgroupRef ref = ref_;
+  ref.if_unreachable = lease_promise(ref_.cgroup, lease_, last_heartbeat_text());
+  ResourceOutcome row = kill_remote_cgroup(ref, options);
+  if (!lease_) row.detail += "; the task had no lease (--lease none): had this side died, nothing would have stopped it";
+  bool verified = row.outcome == Outcome::destroyed || row.outcome == Outcome::already_gone;
+  stop_pump();
+  session_.heartbeat.reset();  // EOF for the agent: after a verified destroy it just says ENDED
+  if (session_.ssh.running() && (!verified || !session_.ssh.wait(Clock::now() + std::chrono::seconds(3))))
+    session_.ssh.kill();
+  std::lock_guard lock(mutex_);
+  if (!lost_.empty() && row.outcome != Outcome::destroyed) row.detail += " (" + lost_ + ")";
+  return row;
+}
+
+ResourceOutcome RemoteBoundary::release_master() {
+  if (!master_taken_) return make_row({ResourceKind::ssh_master, ref_.control_path}, Outcome::kept, "no master was used");
+  master_taken_ = false;
+  master_let_go(ref_.control_path);
+  return close_master(ref_.target, ref_.control_path, {ledger_dir_, task_id_});
+}
+
+// Nothing was made anywhere before a master was taken: then there is nothing to destroy.
+std::vector<ResourceOutcome> RemoteBoundary::destroy(const DestroyOptions& options, Usage&) {
+  if (!master_taken_) return {};
+  std::vector<ResourceOutcome> rows;
+  rows.push_back(destroy_remote(options));
+  rows.push_back(release_master());
+  return rows;
+}
+
+std::optional<ExitStatus> RemoteBoundary::reap_main(std::optional<ExitStatus> known) {
+  if (known) return known;
+  std::lock_guard lock(mutex_);
+  if (exit_) return exit_->status;
+  return std::nullopt;
+}
+
+}  // namespace cgspawn::remote

@@ -1,0 +1,78 @@
+// The remote backend's boundary: a cgroup or unit on another host, made by the agent over an
+// ssh session on a master (a pooled ControlMaster connection). Locally it is that session: a
+// pump thread forwards the task's stderr (minus the agent's lines), sends the lease's
+// heartbeats, and turns the agent's EXITED line into the main program's end.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backends/remote/markers.hpp"
+#include "backends/remote/remote_kill.hpp"
+#include "backends/remote/ssh_process.hpp"
+#include "task/boundary.hpp"
+
+namespace cgspawn::remote {
+
+struct RemoteSession {
+  SshProcess ssh;
+  UniqueFd heartbeat;  // ssh's stdin: the agent's lease channel
+  UniqueFd stderr_in;  // ssh's stderr: agent lines + the task's stderr
+  std::string mark;
+  std::string early_stderr;  // what came before STARTED, forwarded once the task runs
+  Clock::time_point started = Clock::now();  // when the session was started: the task's wall time counts from here
+};
+
+class RemoteBoundary final : public Boundary {
+ public:
+  // `stderr_fd`: where the task's stderr goes (-1: cgspawn's own). `ledger_dir`: whose tasks
+  // count as a master's other users.
+  RemoteBoundary(RemoteCgroupRef ref, std::optional<Duration> lease, int stderr_fd, std::string ledger_dir,
+                 std::string task_id);
+  ~RemoteBoundary() override;
+
+  RemoteCgroupRef& ref() { return ref_; }
+  // This task uses the master at ref().control_path from now on (counted among its users).
+  void took_master() { master_taken_ = true; }
+  // Lets go of the master (the task's session goes to another one of the pool).
+  ResourceOutcome release_master();
+  // The task runs: `early` are the agent's lines that came with STARTED (a short task's
+  // EXITED may be among them). Starts the pump.
+  void attach(RemoteSession session, const std::vector<Marker>& early);
+  Clock::time_point started() const { return session_.started; }
+
+  int poll_fd() const override { return exit_event_.get(); }
+  std::optional<MainExit> peek_exit() override;
+  std::vector<ResourceOutcome> destroy(const DestroyOptions& options, Usage& usage) override;
+  std::optional<ExitStatus> reap_main(std::optional<ExitStatus> known) override;
+
+ private:
+  void pump();
+  void on_marker(const Marker& marker);
+  void send_heartbeat();
+  void stop_pump();
+  void set_exit(ExitStatus status, std::string lost);
+  ResourceOutcome destroy_remote(const DestroyOptions& options);
+  std::string last_heartbeat_text();
+
+  RemoteCgroupRef ref_;
+  std::optional<Duration> lease_;
+  int stderr_fd_;
+  std::string ledger_dir_;
+  std::string task_id_;
+  bool master_taken_ = false;
+  RemoteSession session_;
+  UniqueFd exit_event_;  // eventfd: readable once the main program's end is known
+  UniqueFd stop_event_;  // eventfd: tells the pump to stop
+  std::thread pump_;
+  std::mutex mutex_;  // guards exit_, lost_ and last_heartbeat_ (the pump writes them)
+  std::optional<MainExit> exit_;
+  std::string lost_;  // why the session ended without the agent's EXITED
+  std::chrono::system_clock::time_point last_heartbeat_;
+};
+
+}  // namespace cgspawn::remote

@@ -1,0 +1,107 @@
+#include "dbus/bus.hpp"
+
+#include "dbus/connection.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <vector>
+
+namespace cgspawn::dbus {
+namespace {
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+constexpr const char* kUserManagerHint = " (is the user's systemd manager running? loginctl enable-linger)";
+
+// A place the user bus is looked for: how the error names it, and the address it gives.
+struct Place {
+  std::string name;     // "$XDG_RUNTIME_DIR/bus"
+  std::string address;  // "" when the variable is not set
+  std::string unset;    // what to say then
+};
+
+// $DBUS_SESSION_BUS_ADDRESS, then $XDG_RUNTIME_DIR/bus: a set but dead session address must not
+// hide a live bus in the runtime dir. A target from neither (a recorded unit's manager at
+// /run/user/UID/bus) is the only place.
+std::vector<Place> user_bus_places(const BusTarget& target) {
+  std::string session = env("DBUS_SESSION_BUS_ADDRESS"), runtime = env("XDG_RUNTIME_DIR");
+  std::string derived = runtime.empty() ? "" : "unix:path=" + runtime + "/bus";
+  if (target.address != session && target.address != derived)
+    return {{"the user bus of uid " + std::to_string(target.uid), target.address, ""}};
+  return {{"$DBUS_SESSION_BUS_ADDRESS", session, "$DBUS_SESSION_BUS_ADDRESS is not set"},
+          {"$XDG_RUNTIME_DIR/bus", derived, "$XDG_RUNTIME_DIR is not set"}};
+}
+
+// The first place that connects; else Error(unsupported) naming every place and its failure.
+std::unique_ptr<sdbus::IConnection> connect_user_bus(const BusTarget& target) {
+  std::string tried;
+  for (const Place& place : user_bus_places(target)) {
+    tried += tried.empty() ? "" : "; ";
+    if (place.address.empty()) {
+      tried += place.unset;
+      continue;
+    }
+    try {
+      return sdbus::createSessionBusConnectionWithAddress(place.address);
+    } catch (const sdbus::Error& e) {
+      tried += place.name + " (" + place.address + "): " + describe(e);
+    }
+  }
+  throw Error(ErrorKind::unsupported, "cannot connect to the user bus: " + tried + kUserManagerHint);
+}
+
+}  // namespace
+
+BusLookup find_bus(bool user) {
+  BusLookup lookup;
+  lookup.target.user = user;
+  lookup.target.uid = ::geteuid();
+  if (!user) {
+    // Without systemd as PID 1 there is no manager to talk to, whatever bus may exist.
+    if (!exists("/run/systemd/system")) lookup.unavailable = "no system bus: systemd is not PID 1 here";
+    return lookup;
+  }
+  if (std::string address = env("DBUS_SESSION_BUS_ADDRESS"); !address.empty()) {
+    lookup.target.address = address;
+    return lookup;
+  }
+  std::string runtime = env("XDG_RUNTIME_DIR");
+  if (!runtime.empty() && exists(runtime + "/bus")) {
+    lookup.target.address = "unix:path=" + runtime + "/bus";
+    return lookup;
+  }
+  lookup.unavailable = "no user bus: $DBUS_SESSION_BUS_ADDRESS is unset and " +
+                       (runtime.empty() ? std::string("$XDG_RUNTIME_DIR is unset")
+                                        : "$XDG_RUNTIME_DIR/bus (" + runtime + "/bus) does not exist") +
+                       kUserManagerHint;
+  return lookup;
+}
+
+BusTarget recorded_bus(bool user, uid_t uid) {
+  if (!user) return BusTarget{};
+  BusLookup lookup = find_bus(true);
+  if (lookup.unavailable.empty() && uid == ::geteuid()) return lookup.target;
+  return BusTarget{true, uid, "unix:path=/run/user/" + std::to_string(uid) + "/bus"};
+}
+
+std::unique_ptr<sdbus::IConnection> connect_bus(const BusTarget& target) {
+  if (target.user) return connect_user_bus(target);
+  try {
+    return sdbus::createSystemBusConnection();
+  } catch (const sdbus::Error& e) {
+    throw Error(ErrorKind::unsupported, "cannot connect to the system bus: " + describe(e));
+  }
+}
+
+std::string describe(const sdbus::Error& error) {
+  if (error.getMessage().empty()) return error.getName();
+  return error.getName() + ": " + error.getMessage();
+}
+
+}  // namespace cgspawn::dbus

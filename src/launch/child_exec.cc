@@ -1,0 +1,100 @@
+#include "launch/child_exec.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <string>
+
+#include "util/sys_error.hpp"
+
+namespace cgspawn {
+namespace {
+
+std::vector<char*> c_strings(const std::vector<std::string>& items) {
+  std::vector<char*> out;
+  out.reserve(items.size() + 1);
+  for (const auto& s : items) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+[[noreturn]] void fail(const ChildPlan& plan, ChildStage stage) {
+  ChildFailure failure{stage, errno};
+  ssize_t ignored = ::write(plan.error_pipe, &failure, sizeof failure);
+  (void)ignored;
+  ::_exit(127);
+}
+
+void await_go(int fd) {
+  char go = 0;
+  ssize_t n;
+  do n = ::read(fd, &go, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) ::_exit(126);  // never released: the spawn failed or cgspawn died
+}
+
+// Moves the wanted fds out of the way first, so {stdout -> 0, stdin -> 1} swaps work.
+void set_up_stdio(const ChildPlan& plan) {
+  int moved[3];
+  for (int i = 0; i < 3; ++i) {
+    moved[i] = plan.stdio[i] < 0 ? -1 : ::fcntl(plan.stdio[i], F_DUPFD_CLOEXEC, 3);
+    if (plan.stdio[i] >= 0 && moved[i] < 0) fail(plan, ChildStage::stdio);
+  }
+  for (int i = 0; i < 3; ++i)
+    if (moved[i] >= 0 && ::dup2(moved[i], i) < 0) fail(plan, ChildStage::stdio);
+}
+
+}  // namespace
+
+ChildPlan make_child_plan(const LaunchRequest& request, int error_pipe) {
+  return ChildPlan{request.program.c_str(),
+                   c_strings(request.argv),
+                   c_strings(request.envp),
+                   request.cwd.empty() ? nullptr : request.cwd.c_str(),
+                   {request.stdio[0], request.stdio[1], request.stdio[2]},
+                   -1,
+                   -1,
+                   request.new_process_group,
+                   error_pipe};
+}
+
+void child_exec(const ChildPlan& plan) {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (plan.go_fd >= 0) await_go(plan.go_fd);
+  if (plan.join_fd >= 0 && ::write(plan.join_fd, "0", 1) != 1) fail(plan, ChildStage::join_cgroup);
+  if (plan.new_process_group) ::setpgid(0, 0);
+  set_up_stdio(plan);
+  if (plan.cwd && ::chdir(plan.cwd) != 0) fail(plan, ChildStage::chdir);
+  ::execve(plan.program, plan.argv.data(), plan.envp.data());
+  fail(plan, ChildStage::exec);
+}
+
+std::optional<ChildFailure> read_child_failure(int error_read_end) {
+  ChildFailure failure{};
+  ssize_t n;
+  do n = ::read(error_read_end, &failure, sizeof failure);
+  while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof failure)) return std::nullopt;  // closed by exec: it runs
+  return failure;
+}
+
+Error child_error(const ChildFailure& failure, const LaunchRequest& request) {
+  switch (failure.stage) {
+    case ChildStage::exec:
+      return Error(failure.err == ENOENT ? ErrorKind::not_found : ErrorKind::not_executable,
+                   sys_message(request.program, failure.err));
+    case ChildStage::chdir:
+      return Error(ErrorKind::invalid_argument, sys_message("chdir " + request.cwd, failure.err));
+    case ChildStage::stdio:
+      return Error(ErrorKind::system, sys_message("set up stdin/stdout/stderr", failure.err));
+    case ChildStage::join_cgroup:
+      break;
+  }
+  return Error(ErrorKind::system, sys_message("join the task cgroup", failure.err));
+}
+
+}  // namespace cgspawn

@@ -1,0 +1,42 @@
+// SpawnedTask: the one implementation of Task, for every backend. It owns the path every task
+// walks (wait with its timeout, destroy on drop, finish into a Result, the ledger record);
+// the backend's Boundary knows only how to watch, kill, verify and reap its own resources.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cgspawn/spawner.hpp"
+#include "task/boundary.hpp"
+#include "task/task_record.hpp"
+#include "util/deadline.hpp"
+
+namespace cgspawn {
+
+class SpawnedTask final : public Task {
+ public:
+  // `started`: when the main program was started (its wall time and timeout count from here).
+  SpawnedTask(TaskSpec spec, std::string backend, std::unique_ptr<Boundary> boundary, Clock::time_point started,
+              TaskRecordKeeper record);
+  ~SpawnedTask() override;  // a task never finished is destroyed now, without grace
+
+  const std::string& id() const override { return spec_.id; }
+  const std::string& backend() const override { return backend_; }
+  int poll_fd() const override { return boundary_->poll_fd(); }
+  std::optional<ExitStatus> try_wait() override;
+  Result wait() override;
+  // A second call returns the first Result: destroy never throws.
+  Result finish(const DestroyOptions& options, ExitReason reason_if_running) override;
+
+ private:
+  TaskSpec spec_;
+  std::string backend_;
+  std::unique_ptr<Boundary> boundary_;
+  Clock::time_point started_;
+  TaskRecordKeeper record_;
+  std::optional<MainExit> exit_;
+  std::optional<Result> result_;
+};
+
+}  // namespace cgspawn

@@ -1,0 +1,33 @@
+#include "util/syscalls.hpp"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "util/file_io.hpp"
+
+namespace cgspawn::sys {
+namespace {
+
+long real_clone3(clone_args* args, std::size_t size) { return ::syscall(SYS_clone3, args, size); }
+
+int real_write_cgroup_kill(int dirfd) { return write_file_at(dirfd, "cgroup.kill", "1"); }
+
+int real_rename(const char* from, const char* to) { return std::rename(from, to); }
+
+int real_link(const char* from, const char* to) { return ::link(from, to); }
+
+}  // namespace
+
+const Syscalls& real_syscalls() {
+  static const Syscalls table{real_clone3, real_write_cgroup_kill, real_rename, real_link};
+  return table;
+}
+
+Syscalls& syscalls() {
+  static Syscalls table = real_syscalls();
+  return table;
+}
+
+}  // namespace cgspawn::sys
