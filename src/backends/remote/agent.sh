@@ -115,7 +115,7 @@ kill_tree() {
 }
 # unit_state UNIT: sets ls (LoadState) and ucg (ControlGroup) with one systemctl call.
 unit_state() {
-  ls= ucg=
+  ls='' ucg=''
   out=$(systemctl show -p LoadState -p ControlGroup "$1" 2>/dev/null)
   o=$IFS; IFS='
 '
@@ -159,7 +159,7 @@ make_cgroup() {
   return 1
 }
 parse_limits() {
-  mem= pids= cpu=
+  mem='' pids='' cpu=''
   [ "$1" = - ] && return 0
   o=$IFS; IFS=,
   for kv in $1; do case $kv in mem=*) mem=${kv#mem=};; pids=*) pids=${kv#pids=};; cpu=*) cpu=${kv#cpu=};; esac; done
@@ -196,6 +196,7 @@ fail_start() {
 # The wrapper: $1 is the cgroup to move into (raw path), or "gate" (already in its boundary:
 # it reports its cgroup and waits at the gate; "gate4": also takes its stderr back from fd 4).
 # Then the task, its status in-band.
+# shellcheck disable=SC2016  # the wrapper's own $1, $$ and $@: expanded by its sh, not here
 WRAPPER='
   exec 3>&-
   case $1 in
@@ -236,6 +237,7 @@ start_unit() {
   exec 5<>"$st/go"   # held open: the wrapper's open never blocks, and its read waits for "go"
   echo "$unit" > "$st/unit"
   # systemd-run's own errors go to a file; the task's stderr is fd 4, restored by the wrapper.
+  # shellcheck disable=SC2086  # $props is a list of words (-p NAME=VALUE), split on purpose
   setsid systemd-run --quiet --scope --collect --unit="$unit" --description="cgspawn task $name" $props -- \
     sh -c "$WRAPPER" cgspawn-task gate4 "$st" "$cwd" "$nenv" "$M" "$@" </dev/null 4>&2 2>"$st/systemd-run.err" 5>&- &
   i=0 ucg=
@@ -262,6 +264,7 @@ start_cgspawn() {
   mkfifo "$st/go" || fail_start "cannot create $st/go on $HOST_"
   exec 5<>"$st/go"
   echo "$rid $L" > "$st/cgspawn"
+  # shellcheck disable=SC2086  # $a is a list of words (--memory-max N ...), split on purpose
   { setsid cgspawn --log-level error run -q --id "$rid" --state-dir "$L" --result "$st/result.json" $a -- \
       sh -c "$WRAPPER" cgspawn-task gate "$st" "$cwd" "$nenv" "$M" "$@" </dev/null 5>&-
     echo $? > "$st/run.rc"; } &
@@ -276,7 +279,7 @@ start_cgspawn() {
 run() {
   exec 3>&2
   name=$1 lease=$2 cwd=$3 limits=$4 rtmax=$5 nenv=$6; shift 6
-  unit= rid=
+  unit='' rid=''
   valid "$name" || { say "ERR bad task name"; exit 125; }
   root=$(cg2)
   [ -n "$root" ] || { say "ERR no cgroup2 is mounted on $HOST_"; exit 125; }
@@ -291,10 +294,10 @@ run() {
   trap '' PIPE HUP
   top_procs "$cg"
   say "STARTED cgroup=$cg unit=${unit:--} via=${rid:+cgspawn}${rid:-agent} pids=[$l] host=$HOST_ boot_id=$BOOT_"
-  tick; last=$now reason= tmo=0.05
+  tick; last=$now reason='' tmo=0.05
   while :; do
     if [ -n "$rid" ] && [ -e "$st/run.rc" ]; then reason=cgspawn-ended; break; fi
-    if [ ! -d "$cg" ]; then reason=destroyed; [ -n "$unit" ] && reason=unit-ended; break; fi
+    if [ ! -d "$cg" ]; then reason=destroyed; [ -n "$unit" ] && reason='unit-ended'; break; fi
     # Everything in the raw cgroup is gone (its task ended, or was killed there): the session
     # ends, so this side learns it even when nobody was left to say EXITED.
     if [ -z "$unit$rid" ] && ! populated "$cg"; then reason=emptied; break; fi
@@ -304,7 +307,7 @@ run() {
     if [ $r = 0 ]; then
       [ -z "$b" ] && { reason=stdin-eof; break; }
       last=$now
-    elif [ "$lease" -gt 0 ] && [ $((now - last)) -ge "$lease" ]; then reason=lease-expired; break; fi
+    elif [ "$lease" -gt 0 ] && [ $((now - last)) -ge "$lease" ]; then reason='lease-expired'; break; fi
   done
   if [ "$lease" -gt 0 ] && { [ "$reason" = stdin-eof ] || [ "$reason" = lease-expired ]; }; then
     : > "$st/ending"   # a destroy that comes now waits for this teardown and its report
