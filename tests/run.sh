@@ -1,7 +1,7 @@
 #!/bin/bash
 # The README's second command: installs what the tests need, builds, and runs the whole suite
-# (host tests on real cgroups, then the tiers that need real components). Exit 0 only if all
-# of it passed and nothing was left behind.
+# (static checks, host tests on real cgroups, then the tiers that need real components). Exit 0
+# only if all of it passed and nothing was left behind.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${CGSPAWN_TEST_BUILD:-$top/build-tests}
@@ -17,6 +17,7 @@ run_tier() {  # name, command...
   if "$@"; then echo "=== $name: passed"; else echo "=== $name: FAILED"; status=1; fi
 }
 
+run_tier "lint" "$top/tests/lint.sh"
 run_tier "unit and host tests" meson test -C "$build" --suite unit --suite host --print-errorlogs
 run_tier "guest (real systemd, pure cgroup v2)" "$top/tests/guest/run-guest-suite.sh" "$build"
 run_tier "podman (real podman, offline lab)" "$top/tests/podman/run-podman-suite.sh" "$build"

@@ -6,7 +6,7 @@
 
 namespace cgspawn::remote {
 
-// The script itself (see agent_script.cc for its protocol).
+// The script itself: src/backends/remote/agent.sh, byte for byte (its protocol is at its top).
 const std::string& agent_script();
 
 // The one remote command string that runs the agent: "exec sh -c '<script>' cgspawn-agent

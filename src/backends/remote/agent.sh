@@ -1,0 +1,391 @@
+# The remote agent, sent over ssh on every call (nothing is installed on the remote). POSIX sh:
+# the remote's sh may be dash or bash. Embedded into the library at build time, byte for byte
+# (src/backends/remote/embed_agent.py), and run as ONE argument after `ssh ... --`:
+#
+#   sh -c SCRIPT cgspawn-agent MARK probe
+#   sh -c SCRIPT cgspawn-agent MARK run NAME LEASE_S CWD LIMITS RUNTIME_MAX_S NENV [NAME=VALUE...] -- ARGV...
+#   sh -c SCRIPT cgspawn-agent MARK kill NAME GRACE_MS VERIFY_MS [UNIT]
+#
+# Every line meant for cgspawn starts with MARK (a nonce per call): login-shell noise and the
+# task's own output are never taken for a reply. `run` writes its lines on stderr (stdout is
+# the task's), `probe` and `kill` on stdout. A call that cannot start says ERR and exits 125.
+# LIMITS is "-" or "mem=BYTES,pids=N,cpu=PERCENT" (any of them); RUNTIME_MAX_S is 0 or the
+# outer bound a systemd unit gets (RuntimeMaxSec), or an installed cgspawn (--timeout).
+#
+# probe: CGSPAWN-BACKENDS (JSON on one line) where cgspawn is installed, then PROBE host=...
+# cgroup2=... writable=... systemd=... cgspawn=... timeout=... uid=... controllers=...
+# kernel=... boot_id=...
+#
+# run: the boundary is chosen by what the remote has.
+#  - systemd as PID 1 with systemd-run, as root: a transient scope NAME.scope (systemd-run
+#    --scope --collect, limits as unit properties). The wrapper, already in the scope, reports
+#    its cgroup and waits at a gate (a FIFO) until the agent has read the limits back from
+#    cgroupfs; a limit that did not take stops the scope before anything of the task ran.
+#  - cgspawn installed there: `cgspawn run` makes the boundary (its own backend and limits,
+#    its own ledger, task id NAME without "cgspawn-", shortened with a hash beyond 64
+#    characters), the wrapper reports its cgroup and waits at the gate, as above. When the
+#    main program ends, that cgspawn destroys what is left at once; its Result is kept in the
+#    state dir for the `kill` that follows.
+#  - otherwise: <cgroup2>/cgspawn-remote/NAME, made by the agent, limits written to it (the
+#    controller enabled in cgspawn-remote, or refused naming it); the wrapper moves ITSELF
+#    into it before anything of the task runs (every descendant is inside, with no race).
+# Then STARTED, and supervision: EXITED rc=N when the main program ends (the in-band exit
+# status: ssh's own 255 is ambiguous), and, with a lease, the agent kills the boundary by
+# itself when stdin (the controlling connection) reaches EOF or stays silent LEASE_S seconds.
+# It ends at stdin's EOF, when the boundary is gone, when the installed cgspawn's run has
+# ended, or, for its own raw cgroup, when the cgroup is empty. Its last words (ENDED reason=...
+# rc=...) are also kept in a state file, for the `kill` of a later `reap`, since stdout may be
+# a dead channel.
+#
+# kill: HELLO first. It waits for a lease's teardown under way, then: SIGTERM to all, GRACE_MS
+# to leave, cgroup.kill (or freeze + SIGKILL + thaw before 5.14), waits up to VERIFY_MS for
+# "populated 0", then removes the cgroup, or for a unit stops and resets it and waits until
+# systemd has unloaded it: KILLED, GONE, NOT-EMPTY (pids) or UNIT-LEFT. A task of an installed
+# cgspawn is destroyed by `cgspawn destroy`; its reports come back as LEASE-REPORT,
+# DESTROY-REPORT and RUN-RESULT (JSON on one line), then the agent's own check of the cgroup:
+# KILLED via=cgspawn, GONE, NOT-EMPTY, or CGSPAWN-LEFT (the remote cgspawn kept its record).
+set -u
+M=$1 mode=$2; shift 2
+say() { printf '%s %s\n' "$M" "$*" >&3; }
+# Builtins (read) where a fork would do: every fork is paid on each spawn and destroy.
+first() { v=unknown; read -r v 2>/dev/null < "$1"; echo "$v"; }
+HOST_=unknown BOOT_=unknown UID_=
+while read -r k v _; do [ "$k" = Uid: ] && { UID_=$v; break; }; done < /proc/self/status
+[ -n "$UID_" ] || UID_=$(id -u)
+read -r HOST_ 2>/dev/null < /proc/sys/kernel/hostname
+read -r BOOT_ 2>/dev/null < /proc/sys/kernel/random/boot_id
+# Only cgroup2 has cgroup.controllers: the usual places first, as reading the mount table
+# with the shell's read costs tens of milliseconds on a host with many mounts.
+cg2() {
+  for c in /sys/fs/cgroup /sys/fs/cgroup/unified; do [ -f "$c/cgroup.controllers" ] && { echo "$c"; return; }; done
+  while read -r _ mp ty _; do [ "$ty" = cgroup2 ] && { echo "$mp"; return; }; done < /proc/self/mounts
+}
+# now: seconds since boot (monotonic, and a builtin: no date(1) on every turn of the loop).
+tick() { read -r now _ < /proc/uptime; now=${now%%.*}; }
+valid() { case $1 in ''|.*|*[!A-Za-z0-9._-]*) return 1;; esac; }
+has_systemd() { [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; }
+state_dir() {
+  if [ "$UID_" = 0 ]; then echo "/run/cgspawn-agent/$1"; else echo "${TMPDIR:-/tmp}/cgspawn-agent-$UID_/$1"; fi
+}
+# The installed cgspawn's ledger (its default one where there is a default) and task id: NAME
+# without "cgspawn-" (its cgroup is then cgspawn-<id> = NAME), at most 64 characters.
+cs_ledger() {
+  if [ "$UID_" = 0 ]; then echo /run/cgspawn
+  elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then echo "$XDG_RUNTIME_DIR/cgspawn"
+  else state_dir .ledger; fi
+}
+cs_id() {
+  rid=${1#cgspawn-}
+  if [ ${#rid} -gt 64 ]; then h=$(printf %s "$rid" | cksum); rid=$(printf %.50s "$rid")-${h%% *}; fi
+}
+cs_destroy() { cgspawn --log-level error destroy "$rid" --state-dir "$L" --grace "$1ms" --json 2>/dev/null | tr -d '\n'; }
+has_children() { for d in "$1"/*/; do [ -d "$d" ] && return 0; done; return 1; }
+procs() {
+  if has_children "$1"; then find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null | tr '\n' ' '; else top_procs "$1"; echo "$l"; fi
+}
+named() { for p in $(procs "$1"); do c=; read -r c < "/proc/$p/comm" 2>/dev/null; printf '%s:%s ' "$p" "$c"; done; }
+populated() {
+  while read -r k v; do [ "$k" = populated ] && { [ "$v" = 1 ]; return; }; done 2>/dev/null < "$1/cgroup.events"
+  return 1
+}
+# top_procs CGROUP: sets l to its pids (no subshell: it is on the spawn's path).
+top_procs() { l=; while read -r p; do l="$l$p "; done 2>/dev/null < "$1/cgroup.procs"; }
+wait_empty() {
+  for t in 0.005 0.01 0.02; do populated "$1" || return 0; sleep $t; done
+  n=$(( $2 / 50 )); while populated "$1" && [ "$n" -gt 0 ]; do n=$((n - 1)); sleep 0.05; done; ! populated "$1"
+}
+# kill_tree CGROUP GRACE_MS VERIFY_MS rm|keep: a unit's cgroup is systemd's to remove (keep).
+kill_tree() {
+  killed=
+  [ -d "$1" ] || return 0
+  killed=$(named "$1")
+  if [ "$2" -gt 0 ] && populated "$1"; then
+    for p in $(procs "$1"); do kill -TERM "$p" 2>/dev/null; kill -CONT "$p" 2>/dev/null; done
+    wait_empty "$1" "$2"
+  fi
+  if populated "$1"; then
+    if [ -e "$1/cgroup.kill" ]; then echo 1 > "$1/cgroup.kill"
+    else echo 1 > "$1/cgroup.freeze"; for p in $(procs "$1"); do kill -KILL "$p" 2>/dev/null; done; echo 0 > "$1/cgroup.freeze"; fi
+    wait_empty "$1" "$3"
+  fi
+  if [ "$4" = rm ] && ! populated "$1"; then
+    if has_children "$1"; then find "$1" -depth -type d -exec rmdir {} + 2>/dev/null; else rmdir "$1" 2>/dev/null; fi
+  fi
+  return 0
+}
+# unit_state UNIT: sets ls (LoadState) and ucg (ControlGroup) with one systemctl call.
+unit_state() {
+  ls='' ucg=''
+  out=$(systemctl show -p LoadState -p ControlGroup "$1" 2>/dev/null)
+  o=$IFS; IFS='
+'
+  for kv in $out; do case $kv in LoadState=*) ls=${kv#LoadState=};; ControlGroup=*) ucg=${kv#ControlGroup=};; esac; done
+  IFS=$o
+}
+# stop_unit UNIT VERIFY_MS: stop and reset it, then wait until systemd has unloaded it.
+stop_unit() {
+  systemctl stop "$1" >/dev/null 2>&1; systemctl reset-failed "$1" >/dev/null 2>&1
+  n=$(( $2 / 100 ))
+  while :; do
+    unit_state "$1"
+    [ "$ls" = not-found ] && return 0
+    [ "$n" -le 0 ] && return 1
+    n=$((n - 1)); sleep 0.1
+  done
+}
+probe() {
+  exec 3>&1
+  root=$(cg2) w=no sd=no cs=none t=no ctl=
+  if [ -n "$root" ]; then
+    { [ -w "$root" ] || [ -w "$root/cgspawn-remote" ]; } && w=yes
+    ctl=$(first "$root/cgroup.subtree_control"); [ "$ctl" = unknown ] && ctl=
+  fi
+  has_systemd && sd=yes
+  if command -v cgspawn >/dev/null 2>&1; then
+    cs=$(cgspawn --version 2>/dev/null) || cs=broken
+    cs=${cs#cgspawn }; cs=${cs%% *}
+    say "CGSPAWN-BACKENDS $(cgspawn --log-level error backends --json 2>/dev/null | tr -d '\n')"
+  fi
+  command -v timeout >/dev/null 2>&1 && command -v dd >/dev/null 2>&1 && t=yes
+  l=; for c in $ctl; do l="$l${l:+,}$c"; done
+  say "PROBE host=$HOST_ cgroup2=${root:-none} writable=$w systemd=$sd cgspawn=$cs timeout=$t uid=$UID_ controllers=${l:--} kernel=$(uname -r) boot_id=$BOOT_"
+}
+make_cgroup() {
+  for i in 1 2 3; do
+    [ -d "$1" ] || mkdir -p "$1" 2>/dev/null
+    mkdir "$2" 2>/dev/null && return 0
+    [ -d "$1" ] && return 1
+  done
+  return 1
+}
+parse_limits() {
+  mem='' pids='' cpu=''
+  [ "$1" = - ] && return 0
+  o=$IFS; IFS=,
+  for kv in $1; do case $kv in mem=*) mem=${kv#mem=};; pids=*) pids=${kv#pids=};; cpu=*) cpu=${kv#cpu=};; esac; done
+  IFS=$o
+}
+# The raw path's limits: the controller enabled in cgspawn-remote, then the limit written.
+need() {
+  case " $(first "$base/cgroup.controllers") " in
+    *" $1 "*) ;;
+    *) why="the $1 controller is not available on $HOST_: $base/cgroup.controllers is '$(first "$base/cgroup.controllers")'"; return 1;;
+  esac
+  echo "+$1" > "$base/cgroup.subtree_control" 2>/dev/null || { why="cannot enable the $1 controller in $base on $HOST_"; return 1; }
+}
+put() { echo "$2" > "$cg/$1" 2>/dev/null || { why="cannot write '$2' to $cg/$1 on $HOST_"; return 1; }; }
+write_limits() {
+  if [ -n "$mem" ]; then need memory && put memory.max "$mem" || return 1; { echo 0 > "$cg/memory.swap.max"; } 2>/dev/null; fi
+  if [ -n "$pids" ]; then need pids && put pids.max "$pids" || return 1; fi
+  if [ -n "$cpu" ]; then need cpu && put cpu.max "$((cpu * 1000)) 100000" || return 1; fi
+  return 0
+}
+# The unit path's limits, read back from cgroupfs: a manager may drop what it cannot enforce.
+differs() { [ -n "$2" ] && [ "$(first "$cg/$1")" != "$2" ]; }
+check_limits() {
+  for f in "memory.max:$mem:MemoryMax" "pids.max:$pids:TasksMax" "cpu.max:${cpu:+$((cpu * 1000)) 100000}:CPUQuota"; do
+    file=${f%%:*} rest=${f#*:}; want=${rest%:*} prop=${rest##*:}
+    if differs "$file" "$want"; then why="$prop did not take on $HOST_: $cg/$file is '$(first "$cg/$file")', not '$want'"; return 1; fi
+  done
+  return 0
+}
+fail_start() {
+  if [ -n "$unit" ]; then stop_unit "$unit" 5000; elif [ -n "$rid" ]; then cs_destroy 0 >/dev/null; fi
+  rm -rf "$st"; say "ERR $*"; exit 125
+}
+# The wrapper: $1 is the cgroup to move into (raw path), or "gate" (already in its boundary:
+# it reports its cgroup and waits at the gate; "gate4": also takes its stderr back from fd 4).
+# Then the task, its status in-band.
+# shellcheck disable=SC2016  # the wrapper's own $1, $$ and $@: expanded by its sh, not here
+WRAPPER='
+  exec 3>&-
+  case $1 in
+    gate*)
+      [ "$1" = gate4 ] && exec 2>&4 4>&-
+      while IFS= read -r l; do case $l in 0::*) echo "${l#0::}" > "$2/cg";; esac; done < /proc/self/cgroup
+      read -r _ < "$2/go" || exit 125;;
+    *) echo $$ > "$1/cgroup.procs" || { echo 125 > "$2/rc"; exit 125; };;
+  esac
+  st=$2 cwd=$3 n=$4 M=$5; shift 5
+  while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done
+  shift
+  if [ -n "$cwd" ]; then cd "$cwd" || { echo 125 > "$st/rc"; printf "%s EXITED rc=125\n" "$M" >&2; exit 125; }; fi
+  "$@" </dev/null
+  rc=$?
+  printf "%s EXITED rc=%s\n" "$M" "$rc" >&2
+  echo $rc > "$st/rc"   # one write(2); a reader that finds it empty takes it as not yet written
+'
+start_cgroup() {
+  base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
+  make_cgroup "$base" "$cg" || fail_start "cannot create cgroup $cg on $HOST_ (it exists, or cgroup2 is not writable)"
+  write_limits || { rmdir "$cg" 2>/dev/null; fail_start "$why"; }
+  # The wrapper reports the exit itself, at once (the agent's loop would add up to its poll).
+  setsid sh -c "$WRAPPER" cgspawn-task "$cg" "$st" "$cwd" "$nenv" "$M" "$@" </dev/null &
+  # The wrapper needs a few milliseconds (setsid, sh): spin on the builtin checks (about 25 us
+  # a turn) for up to about 50 ms before sleeping, as each sleep(1) costs a fork and 10 ms.
+  i=0
+  until populated "$cg" || [ -s "$st/rc" ] || [ $i -ge 2500 ]; do i=$((i + 1)); [ $i -gt 2000 ] && sleep 0.01; done
+}
+start_unit() {
+  unit=$name.scope
+  props="-p SendSIGKILL=yes"
+  [ -n "$mem" ] && props="$props -p MemoryMax=$mem -p MemorySwapMax=0"
+  [ -n "$pids" ] && props="$props -p TasksMax=$pids"
+  [ -n "$cpu" ] && props="$props -p CPUQuota=$cpu%"
+  [ "$rtmax" -gt 0 ] && props="$props -p RuntimeMaxSec=$rtmax"
+  mkfifo "$st/go" || fail_start "cannot create $st/go on $HOST_"
+  exec 5<>"$st/go"   # held open: the wrapper's open never blocks, and its read waits for "go"
+  echo "$unit" > "$st/unit"
+  # systemd-run's own errors go to a file; the task's stderr is fd 4, restored by the wrapper.
+  # shellcheck disable=SC2086  # $props is a list of words (-p NAME=VALUE), split on purpose
+  setsid systemd-run --quiet --scope --collect --unit="$unit" --description="cgspawn task $name" $props -- \
+    sh -c "$WRAPPER" cgspawn-task gate4 "$st" "$cwd" "$nenv" "$M" "$@" </dev/null 4>&2 2>"$st/systemd-run.err" 5>&- &
+  i=0 ucg=
+  until [ -n "$ucg" ] || [ -s "$st/systemd-run.err" ] || [ $i -ge 1000 ]; do
+    read -r ucg 2>/dev/null < "$st/cg" || { i=$((i + 1)); sleep 0.01; }
+  done
+  if [ -z "$ucg" ]; then
+    e=$(tr '\n' ' ' 2>/dev/null < "$st/systemd-run.err")
+    fail_start "systemd-run could not start $unit on $HOST_: ${e:-no answer within 10s}"
+  fi
+  cg=$root$ucg
+  check_limits || { kill_tree "$cg" 0 5000 keep; fail_start "$why"; }
+  echo go >&5
+}
+# The installed cgspawn's path. Its own errors are one line on stderr ("cgspawn: ..."), which
+# is also the task's: before the gate nothing of the task has run, so a line there is its.
+start_cgspawn() {
+  cs_id "$name"; L=$(cs_ledger)
+  a=
+  [ -n "$mem" ] && a="$a --memory-max $mem"
+  [ -n "$pids" ] && a="$a --pids-max $pids"
+  [ -n "$cpu" ] && a="$a --cpu-max $cpu"
+  [ "$rtmax" -gt 0 ] && a="$a --timeout $rtmax"
+  mkfifo "$st/go" || fail_start "cannot create $st/go on $HOST_"
+  exec 5<>"$st/go"
+  echo "$rid $L" > "$st/cgspawn"
+  # shellcheck disable=SC2086  # $a is a list of words (--memory-max N ...), split on purpose
+  { setsid cgspawn --log-level error run -q --id "$rid" --state-dir "$L" --result "$st/result.json" $a -- \
+      sh -c "$WRAPPER" cgspawn-task gate "$st" "$cwd" "$nenv" "$M" "$@" </dev/null 5>&-
+    echo $? > "$st/run.rc"; } &
+  i=0 ucg=
+  until [ -n "$ucg" ] || [ -e "$st/run.rc" ] || [ $i -ge 1000 ]; do
+    read -r ucg 2>/dev/null < "$st/cg" || { i=$((i + 1)); sleep 0.01; }
+  done
+  [ -n "$ucg" ] || fail_start "cgspawn on $HOST_ did not start the task (exit $(first "$st/run.rc"))"
+  cg=$root$ucg
+  echo go >&5
+}
+run() {
+  exec 3>&2
+  name=$1 lease=$2 cwd=$3 limits=$4 rtmax=$5 nenv=$6; shift 6
+  unit='' rid=''
+  valid "$name" || { say "ERR bad task name"; exit 125; }
+  root=$(cg2)
+  [ -n "$root" ] || { say "ERR no cgroup2 is mounted on $HOST_"; exit 125; }
+  command -v timeout >/dev/null 2>&1 || { say "ERR $HOST_ has no timeout(1): the agent cannot keep a lease"; exit 125; }
+  st=$(state_dir "$name")
+  if [ -d "$st" ]; then rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err" "$st/cgspawn" "$st/run.rc" "$st/result.json" "$st/lease-destroy.json" "$st/ending"
+  else mkdir -p "$st" 2>/dev/null || { say "ERR cannot create $st on $HOST_"; exit 125; }; fi
+  parse_limits "$limits"
+  if has_systemd && [ "$UID_" = 0 ]; then start_unit "$@"
+  elif command -v cgspawn >/dev/null 2>&1; then start_cgspawn "$@"
+  else start_cgroup "$@"; fi
+  trap '' PIPE HUP
+  top_procs "$cg"
+  say "STARTED cgroup=$cg unit=${unit:--} via=${rid:+cgspawn}${rid:-agent} pids=[$l] host=$HOST_ boot_id=$BOOT_"
+  tick; last=$now reason='' tmo=0.05
+  while :; do
+    if [ -n "$rid" ] && [ -e "$st/run.rc" ]; then reason=cgspawn-ended; break; fi
+    if [ ! -d "$cg" ]; then reason=destroyed; [ -n "$unit" ] && reason='unit-ended'; break; fi
+    # Everything in the raw cgroup is gone (its task ended, or was killed there): the session
+    # ends, so this side learns it even when nobody was left to say EXITED.
+    if [ -z "$unit$rid" ] && ! populated "$cg"; then reason=emptied; break; fi
+    b=$(timeout $tmo dd bs=1 count=1 2>/dev/null); r=$?
+    case $tmo in 0.05) tmo=0.1;; 0.1) tmo=0.2;; *) tmo=0.5;; esac
+    tick
+    if [ $r = 0 ]; then
+      [ -z "$b" ] && { reason=stdin-eof; break; }
+      last=$now
+    elif [ "$lease" -gt 0 ] && [ $((now - last)) -ge "$lease" ]; then reason='lease-expired'; break; fi
+  done
+  if [ "$lease" -gt 0 ] && { [ "$reason" = stdin-eof ] || [ "$reason" = lease-expired ]; }; then
+    : > "$st/ending"   # a destroy that comes now waits for this teardown and its report
+    if [ -n "$unit" ]; then kill_tree "$cg" 0 10000 keep; stop_unit "$unit" 10000
+    elif [ -n "$rid" ]; then cs_destroy 0 > "$st/lease-destroy.json"; wait
+    else kill_tree "$cg" 0 10000 rm; fi
+  fi
+  rc=; read -r rc 2>/dev/null < "$st/rc"
+  msg="ENDED reason=$reason rc=${rc:-none} at=$(date -u +%Y-%m-%dT%H:%M:%SZ) cgroup_removed=$([ -d "$cg" ] && echo no || echo yes)"
+  [ -d "$st" ] && echo "$msg" > "$st/ended"
+  rm -f "$st/ending"
+  say "$msg"
+}
+kill_unit() {
+  unit_state "$unit"
+  if [ "$ls" = not-found ]; then
+    rm -rf "$st"; say "GONE unit=$unit boot_id=$BOOT_ agent=${ended:-none}"; exit 0
+  fi
+  cg=$root$ucg
+  if [ -n "$ucg" ] && [ -d "$cg" ]; then kill_tree "$cg" "$grace" "$verify" keep; fi
+  if [ -n "$ucg" ] && populated "$cg"; then say "NOT-EMPTY cgroup=$cg unit=$unit boot_id=$BOOT_ left=[$(named "$cg")]"; exit 1; fi
+  if stop_unit "$unit" "$verify" && { [ -z "$ucg" ] || [ ! -d "$cg" ]; }; then
+    rm -rf "$st"; say "KILLED cgroup=$cg unit=$unit boot_id=$BOOT_ killed=[${killed:-}]"; exit 0
+  fi
+  say "UNIT-LEFT unit=$unit cgroup=$cg boot_id=$BOOT_ load_state=$ls"; exit 1
+}
+# The remote cgspawn destroys and reports; the agent checks the cgroup itself all the same.
+kill_cgspawn() {
+  ucg=; read -r ucg 2>/dev/null < "$st/cg"; cg=${ucg:+$root$ucg}
+  dj=
+  if [ -d "$L/$rid" ]; then dj=$(cs_destroy "$grace"); fi
+  # A `cgspawn run` still cleaning up writes its Result when done.
+  n=$(( verify / 50 ))
+  while [ -e "$st/cgspawn" ] && [ ! -e "$st/run.rc" ] && [ $n -gt 0 ]; do n=$((n - 1)); sleep 0.05; done
+  [ -s "$st/lease-destroy.json" ] && say "LEASE-REPORT $(cat "$st/lease-destroy.json")"
+  [ -n "$dj" ] && say "DESTROY-REPORT $dj"
+  [ -s "$st/result.json" ] && say "RUN-RESULT $(tr -d '\n' < "$st/result.json")"
+  if [ -n "$cg" ] && [ -d "$cg" ]; then
+    if populated "$cg"; then say "NOT-EMPTY cgroup=$cg boot_id=$BOOT_ left=[$(named "$cg")]"; exit 1; fi
+    say "CGSPAWN-LEFT cgroup=$cg id=$rid ledger=$L why=cgroup-not-removed"; exit 1
+  fi
+  if [ -d "$L/$rid" ]; then say "CGSPAWN-LEFT cgroup=${cg:--} id=$rid ledger=$L why=record-kept"; exit 1; fi
+  if [ -z "$dj" ] && [ ! -s "$st/result.json" ]; then rm -rf "$st"; say "GONE cgroup=${cg:--} boot_id=$BOOT_ agent=${ended:-none}"; exit 0; fi
+  rm -rf "$st"; say "KILLED cgroup=${cg:--} boot_id=$BOOT_ via=cgspawn killed=[] agent=${ended:-none}"; exit 0
+}
+killmode() {
+  exec 3>&1
+  name=$1 grace=$2 verify=$3 unit=${4:-}
+  valid "$name" || { say "ERR bad task name"; exit 125; }
+  say "HELLO host=$HOST_ boot_id=$BOOT_"
+  root=$(cg2) st=$(state_dir "$1")
+  base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
+  # The lease's own teardown is under way: racing it would report half of it, so wait for it.
+  n=$(( verify / 50 ))
+  while [ -e "$st/ending" ] && [ $n -gt 0 ]; do n=$((n - 1)); sleep 0.05; done
+  ended=; read -r ended 2>/dev/null < "$st/ended"
+  [ -z "$unit" ] && [ -r "$st/unit" ] && read -r unit < "$st/unit"
+  # A start cut off before its record named the unit: a systemd remote may still have it.
+  if [ -z "$unit" ] && [ ! -d "$cg" ] && [ "$UID_" = 0 ] && has_systemd; then
+    unit_state "$name.scope"; [ "$ls" = loaded ] && unit=$name.scope
+  fi
+  [ -n "$unit" ] && kill_unit
+  cs_id "$name"; L=$(cs_ledger)
+  if [ -e "$st/cgspawn" ] || { [ ! -d "$cg" ] && [ -d "$L/$rid" ] && command -v cgspawn >/dev/null 2>&1; }; then kill_cgspawn; fi
+  if [ -z "$root" ] || [ ! -d "$cg" ]; then
+    rm -rf "$st"; rmdir "$base" 2>/dev/null
+    say "GONE cgroup=$cg boot_id=$BOOT_ agent=${ended:-none}"; exit 0
+  fi
+  kill_tree "$cg" "$grace" "$verify" rm
+  if [ ! -d "$cg" ]; then
+    rm -rf "$st"; rmdir "$base" 2>/dev/null
+    say "KILLED cgroup=$cg boot_id=$BOOT_ killed=[$killed]"; exit 0
+  fi
+  say "NOT-EMPTY cgroup=$cg boot_id=$BOOT_ left=[$(named "$cg")]"; exit 1
+}
+case $mode in
+  probe) probe;;
+  run) run "$@";;
+  kill) killmode "$@";;
+  *) echo "$M ERR unknown agent mode $mode"; exit 125;;
+esac
