@@ -4,7 +4,7 @@
 set -eu
 BUILD_PKGS="meson ninja-build g++ pkg-config libsystemd-dev libsdbus-c++-dev libspdlog-dev \
 nlohmann-json3-dev libcli11-dev doctest-dev"
-TEST_PKGS="util-linux procps iproute2 python3 jq binutils shellcheck"
+TEST_PKGS="util-linux procps iproute2 python3 jq binutils shellcheck groff-base"
 pkgs=$BUILD_PKGS
 [ "${1:-}" = "--tests" ] && pkgs="$pkgs $TEST_PKGS"
 missing=""

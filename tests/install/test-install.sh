@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 2, "installable": `meson install` into a DESTDIR puts the CLI, the shared library (with
-# its soname link), the headers and cgspawn.pc in place, and a consumer builds against them with
-# nothing but `pkg-config --cflags --libs cgspawn`. Never touches the real prefix.
+# its soname link), the headers, cgspawn.pc, the man page and the bash completion in place, and
+# a consumer builds against them with nothing but `pkg-config --cflags --libs cgspawn`. Never
+# touches the real prefix.
 # Usage: test-install.sh BUILD_DIR
 set -euo pipefail
 
@@ -24,6 +25,8 @@ dir() {
 bindir=$(dir bindir)
 libdir=$(dir libdir)
 includedir=$(dir includedir)
+mandir=$(dir mandir)
+datadir=$(dir datadir)
 version=$(meson introspect --projectinfo "$build" | jq -r .version)
 
 # --no-rebuild: install what `meson test` built (the test depends on the installed targets).
@@ -40,6 +43,9 @@ soname=$(objdump -p "$libdir/libcgspawn.so.$version" | awk '$1 == "SONAME" { pri
 for h in cgspawn.hpp version.hpp spawner.hpp backends.hpp; do
   [[ -f $includedir/cgspawn/$h ]] || fail "header not installed: $includedir/cgspawn/$h"
 done
+[[ -f $mandir/man1/cgspawn.1 ]] || fail "man page not installed at $mandir/man1/cgspawn.1"
+[[ -f $datadir/bash-completion/completions/cgspawn ]] \
+  || fail "bash completion not installed at $datadir/bash-completion/completions/cgspawn"
 pc=$libdir/pkgconfig/cgspawn.pc
 [[ -f $pc ]] || fail "pkg-config file not installed at $pc"
 
