@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // cgspawn-bench: the benchmarks of issue 2, each measured side by side with its baseline in
 // the same run (interleaved, medians). Needs root and cgroup2. Run through bench/run.sh.
 //
@@ -39,7 +40,9 @@ using namespace cgspawn;
 
 namespace {
 
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -48,7 +51,9 @@ double median(std::vector<double> v) {
 }
 
 // Thrown, so the BenchParent guards still kill and remove their cgroups on the way out.
-[[noreturn]] void die(const std::string& what) { throw std::runtime_error(what); }
+[[noreturn]] void die(const std::string& what) {
+  throw std::runtime_error(what);
+}
 
 std::string read_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -125,13 +130,15 @@ double run_process(const std::vector<std::string>& argv, long* maxrss_kib = null
   if (::wait4(pid, &status, 0, &ru) != pid) die("wait4 failed");
   double ms = ms_since(t0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    die(argv[0] + std::string(" ") + (argv.size() > 1 ? argv[1] : "") + " failed, status " + std::to_string(status));
+    die(argv[0] + std::string(" ") + (argv.size() > 1 ? argv[1] : "") + " failed, status " +
+        std::to_string(status));
   if (maxrss_kib) *maxrss_kib = ru.ru_maxrss;
   return ms;
 }
 
 void print_ratio(const char* name, double ratio, double target) {
-  std::printf("    ratio %.2fx (target <= %.1fx): %s\n", ratio, target, ratio <= target ? "ok" : "OVER TARGET");
+  std::printf("    ratio %.2fx (target <= %.1fx): %s\n", ratio, target,
+              ratio <= target ? "ok" : "OVER TARGET");
   std::printf("ratio %s %.3f %.1f\n", name, ratio, target);
 }
 
@@ -194,8 +201,9 @@ int bench_cli(int runs, const std::string& cgspawn) {
   std::printf("[2] cgspawn run -q -- /bin/true: median %.3f ms (n=%d)\n", run, runs);
   std::printf("    baseline: /usr/bin/env /bin/true: median %.3f ms\n", base);
   print_ratio("cli", run / base, 2.0);
-  std::printf("    peak RSS of cgspawn run (wait4 ru_maxrss): median %.2f MiB, max %.2f MiB (target <= 8 MiB): %s\n",
-              rss_mib, rss_max, rss_max <= 8 ? "ok" : "OVER TARGET");
+  std::printf(
+      "    peak RSS of cgspawn run (wait4 ru_maxrss): median %.2f MiB, max %.2f MiB (target <= 8 MiB): %s\n",
+      rss_mib, rss_max, rss_max <= 8 ? "ok" : "OVER TARGET");
   std::printf("ratio cli-rss-mib %.3f 8.0\n", rss_max);
   return 0;
 }
@@ -243,7 +251,8 @@ int bench_destroy(int runs, const std::string& helper) {
     auto t0 = Clock::now();
     Result r = task->finish(now);
     double ms = ms_since(t0);
-    if (!r.cleanup.complete() || r.cleanup.resources[0].killed_total != n) die("a library destroy was not complete");
+    if (!r.cleanup.complete() || r.cleanup.resources[0].killed_total != n)
+      die("a library destroy was not complete");
     row_ms.push_back(r.cleanup.resources[0].seconds * 1000);
     return ms;
   };
@@ -258,8 +267,8 @@ int bench_destroy(int runs, const std::string& helper) {
     return ms;
   };
   auto [lib, base] = interleaved(runs, 1, library, floor);
-  std::printf("[3] destroy of a %zu-process tree until verified empty (library): median %.3f ms (n=%d)\n", n, lib,
-              runs);
+  std::printf("[3] destroy of a %zu-process tree until verified empty (library): median %.3f ms (n=%d)\n", n,
+              lib, runs);
   std::printf("    of which the cgroup row's own seconds (kill, verify, rmdir):  median %.3f ms\n",
               median(row_ms));
   std::printf("    kernel floor: cgroup.kill + inotify until populated 0:        median %.3f ms\n", base);

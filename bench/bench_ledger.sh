@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Ledger benchmarks (issue 3), as whole processes of the built CLI:
 #   [1] `start` + `destroy` of /bin/sleep 100, against `run -- /bin/true`
 #   [2] the supervisor's peak RSS (VmHWM) while a task runs        (target <= 3 MiB)

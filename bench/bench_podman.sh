@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bench_podman.sh BUILD_DIR [RUNS] - the podman backend against podman alone (medians, ratios):
 #  [1] cgspawn run --backend podman -- /bin/true   vs  podman run --rm IMAGE /bin/true   (target <= 1.2x)
 #  [2] destroy of a 100-process container until it is *verified* gone (container, cgroup,

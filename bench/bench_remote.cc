@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The remote backend through the library: N times spawn /bin/true on HOST and wait() for the
 // verified destroy (the second session's KILLED), over one multiplexed connection that a
 // holder task keeps open. Prints ms per task. Used by bench/bench_remote.sh next to

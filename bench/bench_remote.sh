@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bench_remote.sh BUILD_DIR [RUNS] - the remote backend over a multiplexed connection:
 # spawn + verified destroy (start the agent, STARTED, EXITED, kill session KILLED) against
 # `ssh HOST true` over the same master, twice: through the library (cgspawn-bench-remote, no

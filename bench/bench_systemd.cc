@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The systemd backend through the library, in the guest: N times spawn /bin/true in its scope
 // and wait() for the verified destroy (unit gone, cgroup removed). Prints ms per task. Used by
 // bench/bench_systemd.sh next to `systemd-run --scope /bin/true`; no cgspawn exec is counted,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bench_systemd.sh [BUILD_DIR] [N]
 #
 # The systemd backend in the guest VM (real systemd 252, pure cgroup v2, TCG emulation): one

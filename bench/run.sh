@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The benchmarks of issue 2, each against a baseline measured in the same run (interleaved,
 # medians), printed as ratios with their targets:
 #   [1] library spawn + wait + verified destroy of /bin/true   vs fork + exec + wait      <= 1.2x

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Fails if the suite left a cgroup or process of its own behind.
 u=/sys/fs/cgroup/unified; [ -d "$u" ] || u=/sys/fs/cgroup
 left=$(find "$u" -mindepth 1 -maxdepth 3 -type d \( -name 'cgspawn-test*' -o -name 'cgspawn' \) 2>/dev/null)

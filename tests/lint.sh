@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # lint.sh - static checks of the checkout, a tier of tests/run.sh. Each check is a function
 # below, listed in `checks`; every check runs (one failing does not hide the others), and the
 # script exits non-zero if any of them found something or could not run.
@@ -11,7 +12,32 @@ check_shellcheck_agent() {
   shellcheck -s sh src/backends/remote/agent.sh
 }
 
-checks=(check_shellcheck_agent)
+# Every C++ file of the checkout as the checked-in .clang-format has it (Debian 12's
+# clang-format 14: another version may format otherwise). Fix with:
+#   git ls-files '*.cc' '*.hpp' '*.h' | xargs clang-format -i
+check_clang_format() {
+  local bad
+  bad=$(git ls-files '*.cc' '*.hpp' '*.h' | while read -r f; do
+    clang-format --style=file "$f" | cmp -s - "$f" || echo "$f"
+  done)
+  [ -z "$bad" ] && return 0
+  echo "lint: not formatted (clang-format -i FILE):"
+  echo "$bad" | sed 's/^/  /'
+  return 1
+}
+
+# Every source file names its license.
+check_spdx() {
+  local missing
+  missing=$(git ls-files '*.cc' '*.hpp' '*.h' '*.sh' '*.py' '*.bash' 'meson.build' '*/meson.build' |
+    xargs grep -L 'SPDX-License-Identifier: MIT' || true)
+  [ -z "$missing" ] && return 0
+  echo "lint: no SPDX-License-Identifier line:"
+  echo "$missing" | sed 's/^/  /'
+  return 1
+}
+
+checks=(check_shellcheck_agent check_clang_format check_spdx)
 
 failed=()
 for check in "${checks[@]}"; do

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The README's second command: installs what the tests need, builds, and runs the whole suite
 # (static checks, host tests on real cgroups, then the tiers that need real components). Exit 0
 # only if all of it passed and nothing was left behind.

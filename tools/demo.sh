@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The README's first command: install, build, install cgspawn, and show it destroying a task
 # that escaped its parent (a double-forked daemon that ignores SIGTERM).
 set -eu

@@ -1,10 +1,11 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages cgspawn builds with (and, with --tests, what its test suite
 # needs). Safe to run again; uses apt's lock timeout because other apt runs may be going on.
 set -eu
 BUILD_PKGS="meson ninja-build g++ pkg-config libsystemd-dev libsdbus-c++-dev libspdlog-dev \
 nlohmann-json3-dev libcli11-dev doctest-dev"
-TEST_PKGS="util-linux procps iproute2 python3 jq binutils shellcheck groff-base"
+TEST_PKGS="util-linux procps iproute2 python3 jq binutils shellcheck groff-base clang-format git"
 pkgs=$BUILD_PKGS
 [ "${1:-}" = "--tests" ] && pkgs="$pkgs $TEST_PKGS"
 missing=""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Choosing a backend by name: one set of options for all of them, as the CLI has.
 #pragma once
 
@@ -17,18 +18,18 @@ struct BackendOptions {
   // Every backend:
   std::shared_ptr<const Ledger> ledger;  // records tasks before their resources exist
   OwnerKind owner_kind = OwnerKind::library;
-  bool keep_record = false;              // keep the record with its Result after finish
+  bool keep_record = false;  // keep the record with its Result after finish
   // process (and the cgroup parent podman places containers under):
   std::string parent;
   // systemd:
-  bool user_manager = false;          // the calling user's manager instead of the system's
-  std::string unit_type = "scope";    // scope, or service (systemd supervises the task)
+  bool user_manager = false;        // the calling user's manager instead of the system's
+  std::string unit_type = "scope";  // scope, or service (systemd supervises the task)
   // podman:
   std::string image;
   std::string rootfs;
   bool keep_container = false;
   // remote:
-  std::string host;                   // [USER@]HOST[:PORT]
+  std::string host;  // [USER@]HOST[:PORT]
   std::string ssh_config;
   std::optional<Duration> lease = std::chrono::seconds(30);  // nullopt: no lease
 };

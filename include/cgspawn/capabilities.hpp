@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Capabilities: what one backend can guarantee on this host, each "no" with its reason.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The whole public C++ API of cgspawn.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // CleanupReport: one row per Resource a task owned, and what became of it.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The one error type of the library boundary. Destroy never throws: its failures are rows
 // of the CleanupReport. Spawn and the ledger throw cgspawn::Error.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JSON forms of the public types (schema 1, documented in docs/cli.md).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Ledger: the on-disk record of every task and Resource, written before a resource is
 // made (intent) and updated after, so `list` and `reap` find what a crashed caller left.
 //
@@ -38,7 +39,7 @@ enum class TaskState { starting, running, exited };
 std::string_view to_string(TaskState state);
 
 enum class ResourceState {
-  intended,   // about to be made (it may exist if the maker died just after)
+  intended,  // about to be made (it may exist if the maker died just after)
   created,
   destroyed,  // verified gone (or kept on request)
   failed,     // a destroy could not verify it is gone
@@ -64,8 +65,8 @@ struct TaskRecord {
   int main_pid = 0;
   std::string stdout_path;
   std::string stderr_path;
-  double created_unix = 0;        // wall-clock seconds
-  std::optional<Result> result;   // once the task has ended
+  double created_unix = 0;       // wall-clock seconds
+  std::optional<Result> result;  // once the task has ended
 };
 
 class Ledger {

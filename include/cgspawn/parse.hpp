@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Parsing of the words users write: durations, sizes, CPU percentages, task ids.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The process backend: each task in a child cgroup of its own under a parent cgroup.
 #pragma once
 

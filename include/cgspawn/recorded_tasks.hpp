@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Recorded tasks, by id or in bulk, from any process: destroy one, find what no record names,
 // and reap what crashed owners left. These act on the resources a record names, through the
 // backend that made each (see docs/library.md).

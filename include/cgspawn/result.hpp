@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Result: how a task ended, what it used, and its CleanupReport.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Spawner and Task: the surface every backend implements.
 //
 // Threading: a Spawner may be used from several threads at once. One Task must be used from
@@ -16,7 +17,7 @@
 namespace cgspawn {
 
 struct DestroyOptions {
-  Duration grace = std::chrono::seconds(5);  // SIGTERM, then this long, then SIGKILL
+  Duration grace = std::chrono::seconds(5);            // SIGTERM, then this long, then SIGKILL
   Duration verify_timeout = std::chrono::seconds(10);  // after SIGKILL: how long to wait for empty
   int interrupt_fd = -1;  // when this fd becomes readable the rest of the grace is skipped
 };

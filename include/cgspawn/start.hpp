@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Starting a task detached from its caller: a supervisor process (think conmon) spawns it,
 // holds it, enforces its timeout, destroys it on request, and leaves its Result in the
 // ledger. The caller gets the task's id and may exit; `destroy_task`, `wait_for_task` and
@@ -12,8 +13,8 @@
 namespace cgspawn {
 
 struct StartRequest {
-  TaskSpec spec;           // the task; its stdin is /dev/null, its stdio fds are ignored
-  BackendOptions backend;  // the backend and its options; `ledger` is required
+  TaskSpec spec;            // the task; its stdin is /dev/null, its stdio fds are ignored
+  BackendOptions backend;   // the backend and its options; `ledger` is required
   std::string stdout_path;  // "" = <state dir>/<id>/stdout
   std::string stderr_path;  // "" = <state dir>/<id>/stderr
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TaskSpec: everything cgspawn needs to know to start one task.
 #pragma once
 
@@ -30,13 +31,13 @@ struct TaskSpec {
   int stdin_fd = -1;              // -1: the caller's own stdin/stdout/stderr
   int stdout_fd = -1;
   int stderr_fd = -1;
-  std::string stdout_path;        // where stdout_fd leads (a file), shown in the task's record
+  std::string stdout_path;  // where stdout_fd leads (a file), shown in the task's record
   std::string stderr_path;
   Limits limits;
-  std::optional<Duration> timeout;                  // Task::wait() destroys the task after it
-  Duration grace = std::chrono::seconds(5);         // SIGTERM -> SIGKILL delay on destroy
-  std::map<std::string, std::string> labels;        // stored with the task, shown in the Result
-  std::string id;                                   // empty: cgspawn makes one up
+  std::optional<Duration> timeout;            // Task::wait() destroys the task after it
+  Duration grace = std::chrono::seconds(5);   // SIGTERM -> SIGKILL delay on destroy
+  std::map<std::string, std::string> labels;  // stored with the task, shown in the Result
+  std::string id;                             // empty: cgspawn makes one up
 };
 
 }  // namespace cgspawn

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Short human-readable forms of the public types (what the CLI prints to stderr).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Waiting for a task in the caller's own way: its poll_fd() beside an fd of the caller's (a
 // signalfd, an eventfd), with a deadline, without a busy loop.
 #pragma once

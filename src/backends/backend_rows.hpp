@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What each backend contributes to the registry's tables (registry.cc): how to make its
 // Spawner, what it can guarantee here, what it made that no record names, and how each of its
 // kinds of Resource is destroyed from a ledger record when the task's owner is gone. A new
@@ -47,7 +48,8 @@ ResourceOutcome destroy_recorded_ssh_master(const ResourceRecord& resource, cons
 
 // The capabilities of a backend whose Spawner knows them itself: made with `options` and
 // asked; one that cannot be made here is unusable, with the reason.
-Capabilities capabilities_by_making(const char* backend, std::unique_ptr<Spawner> (*make)(const BackendOptions&),
+Capabilities capabilities_by_making(const char* backend,
+                                    std::unique_ptr<Spawner> (*make)(const BackendOptions&),
                                     const BackendOptions& options);
 
 }  // namespace cgspawn

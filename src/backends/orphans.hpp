@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What orphan discovery (each backend's column of the registry) shares.
 #pragma once
 

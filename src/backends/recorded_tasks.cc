@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Operations on recorded tasks, whatever their backend: destroy by id, find orphans, reap.
 // Each resource is destroyed by its kind's row in the registry.
 #include "cgspawn/recorded_tasks.hpp"
@@ -17,7 +18,6 @@
 namespace cgspawn {
 namespace {
 
-
 // Destroys what the record names, ourselves (the owner is gone, or never finished the job).
 CleanupReport destroy_recorded(const TaskRecord& record, const DestroyOptions& options) {
   CleanupReport report;
@@ -26,9 +26,9 @@ CleanupReport destroy_recorded(const TaskRecord& record, const DestroyOptions& o
       report.resources.push_back(destroy(res, options));
       continue;
     }
-    report.resources.push_back(make_row(res.resource, Outcome::not_guaranteed,
-                                        "this build cannot destroy a \"" + std::string(to_string(res.resource.kind)) +
-                                            "\" from its record"));
+    report.resources.push_back(make_row(
+        res.resource, Outcome::not_guaranteed,
+        "this build cannot destroy a \"" + std::string(to_string(res.resource.kind)) + "\" from its record"));
   }
   return report;
 }
@@ -39,7 +39,8 @@ bool ask_supervisor(const OwnerRef& owner, const DestroyOptions& options) {
   UniqueFd pidfd = open_pidfd(owner.pid);
   if (!pidfd.valid() || !owner_alive(owner)) return true;  // already gone
   sigval value{};
-  value.sival_int = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(options.grace).count());
+  value.sival_int =
+      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(options.grace).count());
   if (::sigqueue(owner.pid, SIGTERM, value) != 0) return errno == ESRCH;
   auto deadline = Clock::now() + options.grace + options.verify_timeout + std::chrono::seconds(5);
   return wait_readable(pidfd.get(), deadline) == WaitResult::ready;
@@ -61,8 +62,9 @@ void settle(const Ledger& ledger, TaskRecord& record, TaskReport& report) {
   }
   for (size_t i = 0; i < record.resources.size() && i < report.cleanup.resources.size(); ++i) {
     Outcome o = report.cleanup.resources[i].outcome;
-    record.resources[i].state =
-        (o == Outcome::destroyed || o == Outcome::already_gone) ? ResourceState::destroyed : ResourceState::failed;
+    record.resources[i].state = (o == Outcome::destroyed || o == Outcome::already_gone)
+                                    ? ResourceState::destroyed
+                                    : ResourceState::failed;
   }
   ledger.update(record);
 }
@@ -77,7 +79,8 @@ TaskReport destroy_task(const Ledger& ledger, const std::string& id, const Destr
   if (!record) {
     if (before) {
       for (const auto& res : before->resources)
-        report.cleanup.resources.push_back(make_row(res.resource, Outcome::already_gone, "destroyed by a concurrent caller"));
+        report.cleanup.resources.push_back(
+            make_row(res.resource, Outcome::already_gone, "destroyed by a concurrent caller"));
       report.note = "destroyed by a concurrent caller";
     } else if (::access(ledger.task_dir(id).c_str(), F_OK) != 0) {
       // There was no record when we looked and the directory is gone now: a concurrent destroy
@@ -92,7 +95,8 @@ TaskReport destroy_task(const Ledger& ledger, const std::string& id, const Destr
   }
   bool supervised = record->owner.kind == OwnerKind::supervisor && owner_alive(record->owner);
   if (supervised && record->state != TaskState::exited) {
-    if (!ask_supervisor(record->owner, options)) report.note = "the supervisor did not finish in time: destroyed directly";
+    if (!ask_supervisor(record->owner, options))
+      report.note = "the supervisor did not finish in time: destroyed directly";
     record = ledger.read(id);
     if (!record) return report;
   }
@@ -139,7 +143,8 @@ ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& 
       if (e.kind() != ErrorKind::unknown_task) throw;  // removed by a concurrent reap
       continue;
     }
-    report.tasks.push_back({id, {}, std::nullopt, "removed an empty task directory: its start died before recording anything"});
+    report.tasks.push_back(
+        {id, {}, std::nullopt, "removed an empty task directory: its start died before recording anything"});
   }
   for (const auto& record : listing.tasks) {
     if (!matches(record, labels) || owner_alive(record.owner)) continue;
@@ -157,7 +162,9 @@ ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& 
       report.orphans.resources.push_back(destroy(res, options));
       continue;
     }
-    std::string what = res.resource.kind == ResourceKind::cgroup ? "task cgroup" : std::string(to_string(res.resource.kind)) + " unit";
+    std::string what = res.resource.kind == ResourceKind::cgroup
+                           ? "task cgroup"
+                           : std::string(to_string(res.resource.kind)) + " unit";
     ResourceOutcome row;
     row.resource = res.resource;
     row.outcome = Outcome::not_guaranteed;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JSON of destroy and reap reports (schema 1, docs/cli.md).
 #include "cgspawn/json.hpp"
 #include "report/json_codec.hpp"
@@ -17,7 +18,9 @@ json task_report_json(const TaskReport& report) {
 
 }  // namespace
 
-std::string to_json(const TaskReport& report, int indent) { return dump_json(task_report_json(report), indent); }
+std::string to_json(const TaskReport& report, int indent) {
+  return dump_json(task_report_json(report), indent);
+}
 
 std::string to_json(const ReapReport& report, int indent) {
   json tasks = json::array();

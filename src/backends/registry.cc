@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/registry.hpp"
 
 #include "backends/backend_rows.hpp"
@@ -42,12 +43,13 @@ void refuse_other_backends_options(const BackendOptions& o) {
                          {"--lease", o.lease != d.lease, "remote"}};
   for (const auto& g : given)
     if (g.given && o.backend != g.backend)
-      throw Error(ErrorKind::invalid_argument,
-                  std::string(g.option) + ": is an option of the " + g.backend + " backend, not of " + o.backend);
+      throw Error(ErrorKind::invalid_argument, std::string(g.option) + ": is an option of the " + g.backend +
+                                                   " backend, not of " + o.backend);
   // The systemd manager and the remote host choose where a task's cgroup goes: a parent here
   // means nothing to them.
   if (!o.parent.empty() && (o.backend == "systemd" || o.backend == "remote"))
-    throw Error(ErrorKind::invalid_argument, "--parent: is an option of the process and podman backends, not of " + o.backend);
+    throw Error(ErrorKind::invalid_argument,
+                "--parent: is an option of the process and podman backends, not of " + o.backend);
 }
 
 const BackendEntry* entry_for(const std::string& name) {
@@ -68,7 +70,8 @@ const std::vector<BackendEntry>& backend_table() {
   return table;
 }
 
-Capabilities capabilities_by_making(const char* backend, std::unique_ptr<Spawner> (*make)(const BackendOptions&),
+Capabilities capabilities_by_making(const char* backend,
+                                    std::unique_ptr<Spawner> (*make)(const BackendOptions&),
                                     const BackendOptions& options) {
   try {
     return make(options)->capabilities();

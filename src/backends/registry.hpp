@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The table of backends, and of how each kind of Resource is destroyed from its ledger record
 // (when the task's owner is gone). A new backend adds one row to each table in registry.cc;
 // nothing else in the library names a backend.

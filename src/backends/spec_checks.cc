@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/spec_checks.hpp"
 
 #include <cstdlib>
@@ -14,7 +15,8 @@ void validate_spec(const TaskSpec& spec) {
                 "invalid task id \"" + spec.id + "\": use [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   for (const auto& assignment : spec.env)
     if (assignment.find('=') == std::string::npos || assignment[0] == '=')
-      throw Error(ErrorKind::invalid_argument, "invalid environment entry \"" + assignment + "\": use NAME=VALUE");
+      throw Error(ErrorKind::invalid_argument,
+                  "invalid environment entry \"" + assignment + "\": use NAME=VALUE");
 }
 
 TaskSpec prepared_spec(const TaskSpec& input) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What every backend checks of a TaskSpec before it makes anything, and the PATH a program
 // is looked up in: one set of rules and one wording of the errors, whatever the backend.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Waiting for a recorded task's Result from any process (`cgspawn wait`).
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -35,8 +36,9 @@ std::optional<Result> wait_for_task(const Ledger& ledger, const std::string& id,
     if (!record) throw Error(ErrorKind::unknown_task, "task \"" + id + "\" was destroyed while waiting");
     if (record->state == TaskState::exited && record->result) return record->result;
     if (!owner_alive(record->owner))
-      throw Error(ErrorKind::system, "the owner of task \"" + id + "\" (" + std::string(to_string(record->owner.kind)) +
-                                         " " + std::to_string(record->owner.pid) +
+      throw Error(ErrorKind::system, "the owner of task \"" + id + "\" (" +
+                                         std::string(to_string(record->owner.kind)) + " " +
+                                         std::to_string(record->owner.pid) +
                                          ") died before the task ended; `cgspawn reap` cleans up");
     // The owner's death is not an inotify event: its pidfd says it. An owner whose pid cannot
     // be opened has just died: the next turn sees it.

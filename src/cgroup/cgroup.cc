@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cgroup/cgroup.hpp"
 
 #include <dirent.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Cgroup: one directory in the cgroup2 filesystem that cgspawn created and owns.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cgroup/destroy.hpp"
 
 #include <csignal>
@@ -5,8 +6,8 @@
 
 #include "cgroup/events.hpp"
 #include "cgroup/kill.hpp"
-#include "util/file_io.hpp"
 #include "cgspawn/parse.hpp"
+#include "util/file_io.hpp"
 #include "util/proc_info.hpp"
 #include "util/sys_error.hpp"
 
@@ -51,8 +52,9 @@ bool terminate_gracefully(const Cgroup& cgroup, const DestroyOptions& options, K
   return r == WaitResult::interrupted;
 }
 
-void finish_row(const Cgroup& cgroup, ResourceOutcome& row, const std::function<void(const Cgroup&)>& before_remove,
-                bool remove, Clock::time_point deadline) {
+void finish_row(const Cgroup& cgroup, ResourceOutcome& row,
+                const std::function<void(const Cgroup&)>& before_remove, bool remove,
+                Clock::time_point deadline) {
   if (before_remove) before_remove(cgroup);
   if (!remove) {
     row.outcome = Outcome::destroyed;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Destroying a cgroup tree: SIGTERM to all, grace, SIGKILL to all, verify empty, remove.
 // The one path every backend with a cgroup walks (process, the systemd and podman fallbacks).
 #pragma once
@@ -11,7 +12,7 @@
 namespace cgspawn {
 
 struct CgroupDestroyResult {
-  ResourceOutcome row;   // kind "cgroup", id = the path
+  ResourceOutcome row;       // kind "cgroup", id = the path
   bool interrupted = false;  // the grace was cut short by DestroyOptions::interrupt_fd
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cgroup/events.hpp"
 
 #include <sys/inotify.h>
@@ -22,8 +23,7 @@ WaitResult wait_for_events(const Cgroup& cgroup, const std::function<bool(const 
                            Clock::time_point deadline, int interrupt_fd) {
   UniqueFd inotify(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   std::string events_path = cgroup.path() + "/cgroup.events";
-  bool watching = inotify.valid() &&
-                  ::inotify_add_watch(inotify.get(), events_path.c_str(), IN_MODIFY) >= 0;
+  bool watching = inotify.valid() && ::inotify_add_watch(inotify.get(), events_path.c_str(), IN_MODIFY) >= 0;
   for (;;) {
     auto events = cgroup.read("cgroup.events");
     if (!events || done(*events)) return WaitResult::ready;
@@ -38,14 +38,13 @@ WaitResult wait_for_events(const Cgroup& cgroup, const std::function<bool(const 
 
 WaitResult wait_until_empty(const Cgroup& cgroup, Clock::time_point deadline, int interrupt_fd) {
   return wait_for_events(
-      cgroup, [](const std::string& e) { return keyed_value(e, "populated").value_or(0) == 0; },
-      deadline, interrupt_fd);
+      cgroup, [](const std::string& e) { return keyed_value(e, "populated").value_or(0) == 0; }, deadline,
+      interrupt_fd);
 }
 
 WaitResult wait_until_frozen(const Cgroup& cgroup, Clock::time_point deadline) {
   return wait_for_events(
-      cgroup, [](const std::string& e) { return keyed_value(e, "frozen").value_or(0) == 1; },
-      deadline, -1);
+      cgroup, [](const std::string& e) { return keyed_value(e, "frozen").value_or(0) == 1; }, deadline, -1);
 }
 
 }  // namespace cgspawn

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Waiting for a cgroup to become empty: inotify on cgroup.events, never a busy loop.
 #pragma once
 
@@ -8,8 +9,7 @@ namespace cgspawn {
 
 // Returns ready when "populated 0" (or the cgroup is gone), interrupted when `interrupt_fd`
 // became readable first, timed_out at the deadline.
-WaitResult wait_until_empty(const Cgroup& cgroup, Clock::time_point deadline,
-                            int interrupt_fd = -1);
+WaitResult wait_until_empty(const Cgroup& cgroup, Clock::time_point deadline, int interrupt_fd = -1);
 
 // The same for "frozen 1" after a write to cgroup.freeze.
 WaitResult wait_until_frozen(const Cgroup& cgroup, Clock::time_point deadline);

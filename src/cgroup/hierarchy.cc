@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cgroup/hierarchy.hpp"
 
 #include <sstream>
@@ -37,9 +38,9 @@ Mount parse_mount_line(const std::string& line) {
 }
 
 const std::vector<std::string>& v1_controller_names() {
-  static const std::vector<std::string> names = {"cpu", "cpuacct", "cpuset", "memory", "devices",
-                                                 "freezer", "net_cls", "blkio", "perf_event",
-                                                 "net_prio", "hugetlb", "pids", "rdma", "misc"};
+  static const std::vector<std::string> names = {"cpu",     "cpuacct", "cpuset", "memory",     "devices",
+                                                 "freezer", "net_cls", "blkio",  "perf_event", "net_prio",
+                                                 "hugetlb", "pids",    "rdma",   "misc"};
   return names;
 }
 
@@ -64,12 +65,16 @@ Hierarchy parse_hierarchy(const std::string& mountinfo, const std::string& self_
     Mount m = parse_mount_line(line);
     if (m.fstype == "cgroup") note_v1_controllers(m, h);
     if (m.fstype != "cgroup2") continue;
-    if (m.point == "/sys/fs/cgroup" || m.point == "/sys/fs/cgroup/unified") h.mount = m.point;
-    else if (fallback.empty()) fallback = m.point;
+    if (m.point == "/sys/fs/cgroup" || m.point == "/sys/fs/cgroup/unified")
+      h.mount = m.point;
+    else if (fallback.empty())
+      fallback = m.point;
   }
   if (h.mount.empty()) h.mount = fallback;
-  if (h.mount.empty()) h.layout = CgroupLayout::none;
-  else h.layout = h.v1_controllers.empty() ? CgroupLayout::unified : CgroupLayout::hybrid;
+  if (h.mount.empty())
+    h.layout = CgroupLayout::none;
+  else
+    h.layout = h.v1_controllers.empty() ? CgroupLayout::unified : CgroupLayout::hybrid;
   h.own_cgroup = own_cgroup_from(self_cgroup);
   return h;
 }

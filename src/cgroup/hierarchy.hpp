@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Host discovery: where cgroup2 is mounted, which controllers v1 holds, where we are.
 #pragma once
 
@@ -14,9 +15,9 @@ enum class CgroupLayout {
 
 struct Hierarchy {
   CgroupLayout layout = CgroupLayout::none;
-  std::string mount;                                // the cgroup2 mount point, "" for none
+  std::string mount;                                  // the cgroup2 mount point, "" for none
   std::map<std::string, std::string> v1_controllers;  // controller -> its v1 mount point
-  std::string own_cgroup;                           // "/..." in cgroup2, from /proc/self/cgroup
+  std::string own_cgroup;                             // "/..." in cgroup2, from /proc/self/cgroup
 };
 
 // Reads /proc/self/mountinfo and /proc/self/cgroup. Cheap; not cached, so a test's private

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cgroup/kill.hpp"
 
 #include <sys/syscall.h>
@@ -9,8 +10,8 @@
 #include <set>
 
 #include "cgroup/events.hpp"
-#include "util/syscalls.hpp"
 #include "util/proc_info.hpp"
+#include "util/syscalls.hpp"
 #include "util/unique_fd.hpp"
 
 namespace cgspawn {
@@ -27,11 +28,14 @@ std::vector<ProcessRef> describe_all(const std::vector<pid_t>& pids) {
   std::vector<ProcessRef> out;
   out.reserve(pids.size());
   for (pid_t pid : pids)
-    out.push_back(out.size() < kDescribedBeforeKill ? describe_process(pid) : ProcessRef{static_cast<int>(pid), "", ""});
+    out.push_back(out.size() < kDescribedBeforeKill ? describe_process(pid)
+                                                    : ProcessRef{static_cast<int>(pid), "", ""});
   return out;
 }
 
-UniqueFd pidfd_open(pid_t pid) { return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); }
+UniqueFd pidfd_open(pid_t pid) {
+  return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+}
 
 int pidfd_send_signal(int pidfd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));

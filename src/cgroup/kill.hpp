@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Signalling every process of a cgroup tree.
 #pragma once
 
@@ -16,9 +17,9 @@ namespace cgspawn {
 std::vector<ProcessRef> signal_all(const Cgroup& cgroup, int sig);
 
 struct KillAll {
-  int error = 0;                    // 0, or the errno that stopped it
-  std::string method;               // "cgroup.kill" or "freeze+SIGKILL"
-  std::vector<ProcessRef> killed;   // processes present when the kill was sent
+  int error = 0;                   // 0, or the errno that stopped it
+  std::string method;              // "cgroup.kill" or "freeze+SIGKILL"
+  std::vector<ProcessRef> killed;  // processes present when the kill was sent
 };
 
 // SIGKILL to every process: cgroup.kill (kernel 5.14+), or else freeze, SIGKILL each pid, thaw,

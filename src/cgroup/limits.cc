@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cgroup/limits.hpp"
 
 #include <sys/stat.h>
@@ -47,12 +48,13 @@ std::vector<std::string> controllers_needed(const Limits& limits) {
 void write_and_check(const Cgroup& cgroup, const std::string& file, const std::string& value,
                      const std::string& expect) {
   if (int err = cgroup.write(file, value))
-    throw Error(ErrorKind::unsupported, sys_message("write " + value + " to " + cgroup.path() + "/" + file, err));
+    throw Error(ErrorKind::unsupported,
+                sys_message("write " + value + " to " + cgroup.path() + "/" + file, err));
   std::string got = cgroup.read(file).value_or("");
   while (!got.empty() && got.back() == '\n') got.pop_back();
   if (got != expect)
-    throw Error(ErrorKind::unsupported, cgroup.path() + "/" + file + " reads \"" + got +
-                                            "\" after writing \"" + value + "\"");
+    throw Error(ErrorKind::unsupported,
+                cgroup.path() + "/" + file + " reads \"" + got + "\" after writing \"" + value + "\"");
 }
 
 std::string cpu_max_value(std::uint32_t percent) {
@@ -64,14 +66,13 @@ std::string cpu_max_value(std::uint32_t percent) {
 
 Capability controller_capability(const std::string& controller, const std::string& parent,
                                  const Hierarchy& hierarchy) {
-  if (hierarchy.layout == CgroupLayout::none)
-    return {false, "no cgroup2 on this host"};
+  if (hierarchy.layout == CgroupLayout::none) return {false, "no cgroup2 on this host"};
   if (has_word(controllers_for_children_of(parent, hierarchy.mount), controller))
     return {true, "the " + controller + " controller of cgroup2 at " + parent};
   auto v1 = hierarchy.v1_controllers.find(controller);
   if (v1 != hierarchy.v1_controllers.end())
-    return {false, "the " + controller + " controller is bound to the cgroup v1 hierarchy at " +
-                       v1->second + ", so cgroup2 (" + hierarchy.mount + ") cannot use it"};
+    return {false, "the " + controller + " controller is bound to the cgroup v1 hierarchy at " + v1->second +
+                       ", so cgroup2 (" + hierarchy.mount + ") cannot use it"};
   return {false, "the " + controller + " controller is not delegated to " + parent +
                      " (not in the cgroup.controllers it can use)"};
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Limits: which controllers a TaskSpec's limits need, whether the host has them, and
 // writing them into the task cgroup.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cgroup/parent.hpp"
 
 #include <sys/stat.h>
@@ -23,8 +24,10 @@ std::vector<std::string> make_parent(const std::string& parent, const std::strin
   for (size_t pos = mount.size() + 1; pos <= parent.size(); ++pos) {
     if (pos != parent.size() && parent[pos] != '/') continue;
     std::string dir = parent.substr(0, pos);
-    if (::mkdir(dir.c_str(), 0755) == 0) created.insert(created.begin(), dir);
-    else if (errno != EEXIST) throw_sys("create parent cgroup " + dir, errno);
+    if (::mkdir(dir.c_str(), 0755) == 0)
+      created.insert(created.begin(), dir);
+    else if (errno != EEXIST)
+      throw_sys("create parent cgroup " + dir, errno);
   }
   return created;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Parent cgroups that cgspawn makes for its tasks (process and podman backends).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cgroup/usage.hpp"
 
 #include "util/file_io.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Usage read from a task cgroup before it is removed.
 #pragma once
 

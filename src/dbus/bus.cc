@@ -1,16 +1,19 @@
+// SPDX-License-Identifier: MIT
 #include "dbus/bus.hpp"
-
-#include "dbus/connection.hpp"
 
 #include <unistd.h>
 
 #include <cstdlib>
 #include <vector>
 
+#include "dbus/connection.hpp"
+
 namespace cgspawn::dbus {
 namespace {
 
-bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+bool exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
 
 std::string env(const char* name) {
   const char* value = std::getenv(name);

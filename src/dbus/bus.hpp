@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bus a systemd manager is reached on (the system manager's, or the calling user's).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // D-Bus errors as cgspawn::Error. The D-Bus client turns every sdbus::Error into a BusError at
 // its own boundary (manager.cc and bus.cc), so nothing above it sees sdbus: the message keeps
 // the error's name, which is what a user searches for

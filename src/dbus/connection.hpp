@@ -1,11 +1,12 @@
+// SPDX-License-Identifier: MIT
 // Inside the D-Bus client only: the sdbus-c++ connection, and the one place where sdbus::Error
 // becomes cgspawn's BusError. No header outside src/dbus/*.cc includes this.
 #pragma once
 
+#include <sdbus-c++/sdbus-c++.h>
+
 #include <memory>
 #include <string>
-
-#include <sdbus-c++/sdbus-c++.h>
 
 #include "dbus/bus.hpp"
 #include "dbus/bus_error.hpp"
@@ -18,7 +19,9 @@ std::unique_ptr<sdbus::IConnection> connect_bus(const BusTarget& target);
 // "org.freedesktop.systemd1.NoSuchUnit: Unit x.scope not loaded."
 std::string describe(const sdbus::Error& error);
 
-inline BusError translated(const sdbus::Error& error) { return BusError(error.getName(), error.getMessage()); }
+inline BusError translated(const sdbus::Error& error) {
+  return BusError(error.getName(), error.getMessage());
+}
 
 // Runs `call`, throwing BusError for an sdbus::Error.
 template <typename F>

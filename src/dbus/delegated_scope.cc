@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "dbus/delegated_scope.hpp"
 
 #include <spdlog/spdlog.h>
@@ -33,7 +34,8 @@ std::string description() {
 void prepare_subtree(const std::string& cgroup, pid_t anchor) {
   std::string leaf = cgroup + "/anchor";
   if (::mkdir(leaf.c_str(), 0755) != 0) throw_sys("create " + leaf, errno);
-  if (int err = write_file(leaf + "/cgroup.procs", std::to_string(anchor))) throw_sys("move the anchor into " + leaf, err);
+  if (int err = write_file(leaf + "/cgroup.procs", std::to_string(anchor)))
+    throw_sys("move the anchor into " + leaf, err);
   std::istringstream delegated(read_file(cgroup + "/cgroup.controllers").value_or(""));
   for (std::string c; delegated >> c;) {
     if (c != "memory" && c != "pids" && c != "cpu" && c != "io") continue;
@@ -46,7 +48,10 @@ void prepare_subtree(const std::string& cgroup, pid_t anchor) {
 
 DelegatedScope::DelegatedScope(std::unique_ptr<Manager> manager, std::string unit, std::string cgroup,
                                std::unique_ptr<Anchor> anchor)
-    : manager_(std::move(manager)), unit_(std::move(unit)), cgroup_(std::move(cgroup)), anchor_(std::move(anchor)) {}
+    : manager_(std::move(manager)),
+      unit_(std::move(unit)),
+      cgroup_(std::move(cgroup)),
+      anchor_(std::move(anchor)) {}
 
 DelegatedScope::~DelegatedScope() {
   anchor_->end();
@@ -70,14 +75,17 @@ std::unique_ptr<DelegatedScope> DelegatedScope::start(bool user_manager) {
   auto anchor = std::make_unique<Anchor>();
   std::string name = next_name();
   try {
-    std::string job = manager->start_transient(name, delegated_scope_properties(description(), anchor->pid()));
+    std::string job =
+        manager->start_transient(name, delegated_scope_properties(description(), anchor->pid()));
     std::string result = manager->wait_job(job, Clock::now() + kJobTimeout);
-    if (result != "done") throw Error(ErrorKind::system, "the start job of " + name + " ended with \"" + result + "\"");
+    if (result != "done")
+      throw Error(ErrorKind::system, "the start job of " + name + " ended with \"" + result + "\"");
     std::string cgroup = verify_active(*manager, name);
     verify_members(cgroup, {anchor->pid()});
     prepare_subtree(cgroup, anchor->pid());
     spdlog::debug("process backend: task cgroups under {} ({})", cgroup, name);
-    return std::unique_ptr<DelegatedScope>(new DelegatedScope(std::move(manager), name, cgroup, std::move(anchor)));
+    return std::unique_ptr<DelegatedScope>(
+        new DelegatedScope(std::move(manager), name, cgroup, std::move(anchor)));
   } catch (const BusError& e) {
     throw in_context("start the delegated scope " + name, e);  // the anchor ends: the scope empties and goes
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The process backend's parent on a systemd host: a transient scope with Delegate=yes, so that
 // task cgroups are made in a subtree systemd handed over, never in cgroups systemd owns. The
 // scope holds one process of cgspawn's own (an Anchor, never the caller: the library does not
@@ -33,7 +34,8 @@ class DelegatedScope {
   const std::string& cgroup() const { return cgroup_; }  // absolute: the parent of task cgroups
 
  private:
-  DelegatedScope(std::unique_ptr<Manager> manager, std::string unit, std::string cgroup, std::unique_ptr<Anchor> anchor);
+  DelegatedScope(std::unique_ptr<Manager> manager, std::string unit, std::string cgroup,
+                 std::unique_ptr<Anchor> anchor);
 
   std::unique_ptr<Manager> manager_;
   std::string unit_;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "dbus/jobs.hpp"
 
 #include <poll.h>

@@ -1,12 +1,13 @@
+// SPDX-License-Identifier: MIT
 // Inside the D-Bus client: waiting for systemd jobs. JobRemoved is matched before any job is
 // asked for, so a job that completes before its method call returns is never missed.
 #pragma once
 
+#include <sdbus-c++/sdbus-c++.h>
+
 #include <map>
 #include <memory>
 #include <string>
-
-#include <sdbus-c++/sdbus-c++.h>
 
 #include "util/deadline.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "dbus/manager.hpp"
 
 #include <functional>
@@ -17,7 +18,9 @@ constexpr std::uint64_t kCallTimeoutUsec = 120'000'000;  // a TCG guest under lo
 
 struct Manager::Impl {
   explicit Impl(const BusTarget& target)
-      : bus(connect_bus(target)), jobs(*bus), manager(sdbus::createProxy(*bus, kService, "/org/freedesktop/systemd1")) {
+      : bus(connect_bus(target)),
+        jobs(*bus),
+        manager(sdbus::createProxy(*bus, kService, "/org/freedesktop/systemd1")) {
     manager->finishRegistration();
   }
 
@@ -57,7 +60,8 @@ std::string Manager::start_transient(const std::string& name, const UnitProperti
 
 void Manager::kill_unit(const std::string& name, const std::string& who, int signal) {
   bus_call([&] {
-    impl_->call("KillUnit", [&](sdbus::MethodCall& c) { c << name << who << static_cast<std::int32_t>(signal); });
+    impl_->call("KillUnit",
+                [&](sdbus::MethodCall& c) { c << name << who << static_cast<std::int32_t>(signal); });
   });
 }
 
@@ -107,27 +111,22 @@ std::vector<Manager::UnitInfo> Manager::list_units(const std::vector<std::string
 }
 
 std::string Manager::version() {
-  return bus_call([&] { return impl_->manager->getProperty("Version").onInterface(kManager).get<std::string>(); });
+  return bus_call(
+      [&] { return impl_->manager->getProperty("Version").onInterface(kManager).get<std::string>(); });
 }
 
-std::string Manager::string_property(const std::string& path, const std::string& interface, const std::string& name) {
-  return bus_call([&] { return impl_->property(path, interface, name).get<std::string>(); });
+template <typename T>
+T Manager::property(const std::string& path, const std::string& interface, const std::string& name) {
+  return bus_call([&] { return impl_->property(path, interface, name).get<T>(); });
 }
 
-std::uint64_t Manager::u64_property(const std::string& path, const std::string& interface, const std::string& name) {
-  return bus_call([&] { return impl_->property(path, interface, name).get<std::uint64_t>(); });
-}
-
-std::uint32_t Manager::u32_property(const std::string& path, const std::string& interface, const std::string& name) {
-  return bus_call([&] { return impl_->property(path, interface, name).get<std::uint32_t>(); });
-}
-
-std::int32_t Manager::i32_property(const std::string& path, const std::string& interface, const std::string& name) {
-  return bus_call([&] { return impl_->property(path, interface, name).get<std::int32_t>(); });
-}
+template std::string Manager::property(const std::string&, const std::string&, const std::string&);
+template std::uint64_t Manager::property(const std::string&, const std::string&, const std::string&);
+template std::uint32_t Manager::property(const std::string&, const std::string&, const std::string&);
+template std::int32_t Manager::property(const std::string&, const std::string&, const std::string&);
 
 std::string Manager::unit_string(const std::string& path, const std::string& name) {
-  return string_property(path, "org.freedesktop.systemd1.Unit", name);
+  return property<std::string>(path, "org.freedesktop.systemd1.Unit", name);
 }
 
 }  // namespace cgspawn::dbus

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The systemd manager's D-Bus methods cgspawn uses, over one connection. Every method throws
 // BusError (a cgspawn::Error that keeps the D-Bus error's name) where the call fails, and
 // object paths are plain strings: nothing of sdbus-c++ shows above the D-Bus client.
@@ -47,11 +48,10 @@ class Manager {
   // Loaded units whose names match one of `patterns` (shell globs), in any state.
   std::vector<UnitInfo> list_units(const std::vector<std::string>& patterns);
 
-  // A property of the unit at `path`, on `interface` ("org.freedesktop.systemd1.Service", ...).
-  std::string string_property(const std::string& path, const std::string& interface, const std::string& name);
-  std::uint64_t u64_property(const std::string& path, const std::string& interface, const std::string& name);
-  std::uint32_t u32_property(const std::string& path, const std::string& interface, const std::string& name);
-  std::int32_t i32_property(const std::string& path, const std::string& interface, const std::string& name);
+  // A property of the unit at `path`, on `interface` ("org.freedesktop.systemd1.Service", ...):
+  // T is std::string, std::uint64_t, std::uint32_t or std::int32_t.
+  template <typename T>
+  T property(const std::string& path, const std::string& interface, const std::string& name);
   // On org.freedesktop.systemd1.Unit.
   std::string unit_string(const std::string& path, const std::string& name);
 

@@ -1,14 +1,15 @@
+// SPDX-License-Identifier: MIT
 #include "dbus/scope_verify.hpp"
+
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <thread>
 
-#include <unistd.h>
-
-#include "dbus/unit_properties.hpp"
 #include "cgroup/hierarchy.hpp"
 #include "cgspawn/error.hpp"
+#include "dbus/unit_properties.hpp"
 
 namespace cgspawn::dbus {
 namespace {
@@ -31,10 +32,13 @@ std::string cgroup_of(pid_t pid) {
                             bool user_manager) {
   std::string why = user_manager ? " (the controller is not delegated to the user manager)" : "";
   throw Error(ErrorKind::unsupported, property + " did not take: " + file + " " +
-                                          (found.empty() ? "does not exist" : "reads \"" + found + "\"") + why);
+                                          (found.empty() ? "does not exist" : "reads \"" + found + "\"") +
+                                          why);
 }
 
-std::string read_limit(const std::string& file) { return first_line(file).value_or(""); }
+std::string read_limit(const std::string& file) {
+  return first_line(file).value_or("");
+}
 
 void check_memory(const std::string& cgroup, std::uint64_t bytes, bool user) {
   std::string file = cgroup + "/memory.max";
@@ -44,7 +48,8 @@ void check_memory(const std::string& cgroup, std::uint64_t bytes, bool user) {
   if (std::sscanf(found.c_str(), "%llu", &value) != 1 || value > bytes || bytes - value >= 65536)
     not_taken("MemoryMax=" + std::to_string(bytes), file, found, user);
   std::string swap = cgroup + "/memory.swap.max";
-  if (std::ifstream(swap) && read_limit(swap) != "0") not_taken("MemorySwapMax=0", swap, read_limit(swap), user);
+  if (std::ifstream(swap) && read_limit(swap) != "0")
+    not_taken("MemorySwapMax=0", swap, read_limit(swap), user);
 }
 
 void check_pids(const std::string& cgroup, std::uint64_t tasks, bool user) {
@@ -75,13 +80,14 @@ std::string verify_active(Manager& manager, const std::string& unit) {
       state = manager.unit_string(*path, "ActiveState");
       std::string iface = "org.freedesktop.systemd1." +
                           std::string(unit.size() > 6 && unit.ends_with(".scope") ? "Scope" : "Service");
-      control_group = manager.string_property(*path, iface, "ControlGroup");
+      control_group = manager.property<std::string>(*path, iface, "ControlGroup");
     }
   } catch (const Error& e) {
     throw in_context("read the state of " + unit, e);
   }
   if (!path) throw Error(ErrorKind::system, unit + " is not loaded after its start job finished");
-  if (state != "active") throw Error(ErrorKind::system, unit + " is " + state + ", not active, after its start job");
+  if (state != "active")
+    throw Error(ErrorKind::system, unit + " is " + state + ", not active, after its start job");
   if (control_group.empty()) throw Error(ErrorKind::system, unit + " has no cgroup");
   return discover_hierarchy().mount + control_group;
 }
@@ -92,8 +98,8 @@ void verify_members(const std::string& cgroup, const std::vector<pid_t>& pids) {
   for (pid_t pid : pids) {
     std::string actual = cgroup_of(pid);
     if (actual != relative)
-      throw Error(ErrorKind::system, "process " + std::to_string(pid) + " is in " + actual + ", not in the unit's cgroup " +
-                                         relative);
+      throw Error(ErrorKind::system, "process " + std::to_string(pid) + " is in " + actual +
+                                         ", not in the unit's cgroup " + relative);
   }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What spawn checks after systemd says the start job is done and before the program may run:
 // the unit is active, the held processes are in its cgroup, and the limits took (a user
 // manager silently drops limits for controllers it was not delegated).
@@ -8,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "dbus/manager.hpp"
 #include "cgspawn/task_spec.hpp"
+#include "dbus/manager.hpp"
 
 namespace cgspawn::dbus {
 

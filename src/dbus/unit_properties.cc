@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: MIT
 #include "dbus/unit_properties.hpp"
 
-#include "dbus/unit_properties_impl.hpp"
-
 #include <chrono>
+
+#include "dbus/unit_properties_impl.hpp"
 
 namespace cgspawn::dbus {
 namespace {
@@ -17,7 +18,8 @@ constexpr const char* kLedgerMark = " [ledger ";
 }  // namespace
 
 std::string unit_description(const TaskSpec& spec, const std::string& ledger_dir) {
-  std::string text = "cgspawn task " + spec.id + (ledger_dir.empty() ? "" : kLedgerMark + ledger_dir + "]") + ":";
+  std::string text =
+      "cgspawn task " + spec.id + (ledger_dir.empty() ? "" : kLedgerMark + ledger_dir + "]") + ":";
   for (const auto& arg : spec.argv) {
     if (text.size() > 200 + ledger_dir.size()) return text + " ...";
     text += " " + arg;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The properties of a task's transient unit: what systemd-run would pass for the same task.
 // Built here, inside the D-Bus client, and handed to Manager::start_transient as one opaque
 // list, so that the backends never see sdbus-c++'s types.
@@ -34,7 +35,7 @@ struct ScopeProcesses {
 };
 
 struct ServiceExec {
-  std::string program;                   // resolved path
+  std::string program;  // resolved path
   std::vector<std::string> argv;
   std::vector<std::string> environment;  // complete NAME=VALUE list
   std::string cwd;                       // absolute
@@ -70,9 +71,13 @@ void add_scope_processes(UnitProperties& properties, const ScopeProcesses& proce
 void add_service_exec(UnitProperties& properties, const ServiceExec& exec);
 
 // The unit's TasksMax for a limit of `pids_max` processes of the task's own.
-inline std::uint64_t tasks_max_for(std::uint64_t pids_max, unsigned extra_tasks) { return pids_max + extra_tasks; }
+inline std::uint64_t tasks_max_for(std::uint64_t pids_max, unsigned extra_tasks) {
+  return pids_max + extra_tasks;
+}
 
 // CPUQuotaPerSecUSec for a percentage of one CPU (100 = one whole CPU).
-inline std::uint64_t cpu_quota_usec(std::uint32_t percent) { return std::uint64_t{percent} * 10'000; }
+inline std::uint64_t cpu_quota_usec(std::uint32_t percent) {
+  return std::uint64_t{percent} * 10'000;
+}
 
 }  // namespace cgspawn::dbus

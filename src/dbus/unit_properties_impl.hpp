@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: MIT
 // Inside the D-Bus client: what a UnitProperties holds, as StartTransientUnit takes it.
 #pragma once
 
+#include <sdbus-c++/sdbus-c++.h>
+
 #include <string>
 #include <vector>
-
-#include <sdbus-c++/sdbus-c++.h>
 
 #include "dbus/unit_properties.hpp"
 

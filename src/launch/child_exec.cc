@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "launch/child_exec.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a task's child does between fork (or clone3) and exec, shared by launch() and
 // HeldChild. After the fork the child may only make async-signal-safe calls (no allocation),
 // so everything is prepared in the parent as a ChildPlan.
@@ -27,7 +28,7 @@ struct ChildPlan {
   int go_fd = -1;    // when >= 0: wait for one byte on it before anything else (exit 126 at EOF)
   int join_fd = -1;  // when >= 0: cgroup.procs of the task cgroup, joined before exec
   bool new_process_group = false;
-  int error_pipe;    // close-on-exec: EOF says exec happened, a ChildFailure says what failed
+  int error_pipe;  // close-on-exec: EOF says exec happened, a ChildFailure says what failed
 };
 
 ChildPlan make_child_plan(const LaunchRequest& request, int error_pipe);

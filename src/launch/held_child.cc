@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "launch/held_child.hpp"
 
 #include <fcntl.h>
@@ -98,6 +99,8 @@ void Anchor::end() {
   pid_ = -1;
 }
 
-Anchor::~Anchor() { end(); }
+Anchor::~Anchor() {
+  end();
+}
 
 }  // namespace cgspawn

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The task's main process, forked before its scope exists and held before exec until the scope
 // is verified (as systemd-run --scope and Slurm do): the program never runs outside its scope.
 // And the anchor: a process of cgspawn's own in the scope that keeps its cgroup (and with it

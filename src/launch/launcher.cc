@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "launch/launcher.hpp"
 
 #include <fcntl.h>
@@ -8,15 +9,17 @@
 #include <csignal>
 
 #include "launch/child_exec.hpp"
-#include "util/syscalls.hpp"
 #include "util/pidfd.hpp"
 #include "util/pipe.hpp"
 #include "util/sys_error.hpp"
+#include "util/syscalls.hpp"
 
 namespace cgspawn {
 namespace {
 
-bool clone3_unsupported(int err) { return err == ENOSYS || err == E2BIG || err == EOPNOTSUPP; }
+bool clone3_unsupported(int err) {
+  return err == ENOSYS || err == E2BIG || err == EOPNOTSUPP;
+}
 
 // clone3 into the cgroup. Returns the child's pid in the parent (-1 with errno on failure).
 pid_t clone_into_cgroup(const ChildPlan& plan, int cgroup_fd, int* pidfd) {

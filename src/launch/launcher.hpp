@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Starting the task's main process directly inside its cgroup.
 #pragma once
 
@@ -13,7 +14,7 @@
 namespace cgspawn {
 
 struct LaunchRequest {
-  std::string program;            // resolved path (see resolve_program)
+  std::string program;  // resolved path (see resolve_program)
   std::vector<std::string> argv;
   std::vector<std::string> envp;  // NAME=VALUE, complete
   std::string cwd;                // empty: unchanged
@@ -25,7 +26,7 @@ struct LaunchRequest {
 struct Launched {
   pid_t pid = -1;
   UniqueFd pidfd;
-  bool via_clone3 = false;  // false: fork + join the cgroup before exec
+  bool via_clone3 = false;                        // false: fork + join the cgroup before exec
   std::chrono::steady_clock::time_point started;  // just before the process was made
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "launch/main_process.hpp"
 
 #include <sys/wait.h>
@@ -9,7 +10,8 @@ namespace cgspawn {
 std::optional<ExitStatus> MainProcess::peek() const {
   if (!exists()) return std::nullopt;
   siginfo_t info{};
-  if (::waitid(P_PIDFD, static_cast<id_t>(pidfd()), &info, WEXITED | WNOWAIT | WNOHANG) != 0 || info.si_pid == 0)
+  if (::waitid(P_PIDFD, static_cast<id_t>(pidfd()), &info, WEXITED | WNOWAIT | WNOHANG) != 0 ||
+      info.si_pid == 0)
     return std::nullopt;
   ExitStatus status;
   if (info.si_code == CLD_EXITED) {
@@ -22,7 +24,8 @@ std::optional<ExitStatus> MainProcess::peek() const {
   return status;
 }
 
-std::optional<ExitStatus> MainProcess::reap(std::optional<ExitStatus> known, std::chrono::milliseconds wait) const {
+std::optional<ExitStatus> MainProcess::reap(std::optional<ExitStatus> known,
+                                            std::chrono::milliseconds wait) const {
   if (!exists()) return known;
   wait_readable(pidfd(), Clock::now() + wait);
   if (!known) known = peek();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A task's main process when it is cgspawn's own child, held by its pidfd. Its end is read
 // without reaping it (WNOWAIT): the process stays a zombie until reap(), so its pid (and,
 // without cgroup2, its process group) cannot be reused while destroy may still signal them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Program lookup and environment building, done in the parent so that a missing program is
 // reported before anything is created.
 #include <sys/stat.h>
@@ -26,8 +27,7 @@ int check_executable(const std::string& path) {
 
 [[noreturn]] void throw_lookup(const std::string& name, int err) {
   std::string message = name + ": " + errno_text(err);
-  throw Error(err == ENOENT || err == ENOTDIR ? ErrorKind::not_found : ErrorKind::not_executable,
-              message);
+  throw Error(err == ENOENT || err == ENOTDIR ? ErrorKind::not_found : ErrorKind::not_executable, message);
 }
 
 std::string name_of(const std::string& assignment) {

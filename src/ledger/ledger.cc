@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: MIT
 #include "cgspawn/ledger.hpp"
 
 #include <dirent.h>
-#include <spdlog/spdlog.h>
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,7 +41,7 @@ void check_private(const std::string& dir) {
     throw Error(ErrorKind::invalid_argument, "state directory " + dir + " is owned by uid " +
                                                  std::to_string(st.st_uid) + ", not by you (uid " +
                                                  std::to_string(::geteuid()) + ")");
-  if (st.st_mode & 077) {
+  if ((st.st_mode & 0777) != 0700) {  // open to nobody else, and usable by its owner
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
     throw Error(ErrorKind::invalid_argument,
@@ -158,11 +159,13 @@ void Ledger::reserve(const std::string& id) const {
   std::string dir = task_dir(id);
   if (::mkdir(dir.c_str(), 0700) == 0) {
     OwnerRef me = self_owner(OwnerKind::library);
-    write_atomically(dir + "/" + kReservedBy, std::to_string(me.pid) + " " + std::to_string(me.start_time) + "\n", false);
+    write_atomically(dir + "/" + kReservedBy,
+                     std::to_string(me.pid) + " " + std::to_string(me.start_time) + "\n", false);
     crash_point("start-after-reserve");  // the id is taken, nothing is recorded or made yet
     return;
   }
-  if (errno == EEXIST) throw Error(ErrorKind::invalid_argument, "task id \"" + id + "\" is already in use in " + dir_);
+  if (errno == EEXIST)
+    throw Error(ErrorKind::invalid_argument, "task id \"" + id + "\" is already in use in " + dir_);
   throw_sys("create " + dir, errno);
 }
 
@@ -200,8 +203,10 @@ Ledger::Listing Ledger::list() const {
     std::string id = entry.path().filename().string();
     if (!entry.is_directory(ec) || !valid_task_id(id)) continue;
     try {
-      if (auto record = read(id)) listing.tasks.push_back(std::move(*record));
-      else if (abandoned_reservation(entry.path().string())) listing.abandoned.push_back(id);
+      if (auto record = read(id))
+        listing.tasks.push_back(std::move(*record));
+      else if (abandoned_reservation(entry.path().string()))
+        listing.abandoned.push_back(id);
     } catch (const Error& e) {
       listing.corrupt.push_back(e.what());
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Owners: is the process that holds a task still the same live process?
 #include <unistd.h>
 

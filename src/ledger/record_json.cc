@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ledger/record_json.hpp"
 
 #include "cgspawn/json.hpp"
@@ -19,9 +20,12 @@ TaskState state_from(const std::string& name) {
 
 std::string_view to_string(TaskState state) {
   switch (state) {
-    case TaskState::starting: return "starting";
-    case TaskState::running: return "running";
-    case TaskState::exited: return "exited";
+    case TaskState::starting:
+      return "starting";
+    case TaskState::running:
+      return "running";
+    case TaskState::exited:
+      return "exited";
   }
   return "starting";
 }
@@ -39,7 +43,8 @@ json record_to_json(const TaskRecord& r) {
             {"argv", r.argv},
             {"labels", r.labels},
             {"state", std::string(to_string(r.state))},
-            {"owner", {{"pid", r.owner.pid}, {"start_time", r.owner.start_time}, {"kind", to_string(r.owner.kind)}}},
+            {"owner",
+             {{"pid", r.owner.pid}, {"start_time", r.owner.start_time}, {"kind", to_string(r.owner.kind)}}},
             {"resources", resources},
             {"main_pid", r.main_pid},
             {"stdout", r.stdout_path},
@@ -57,9 +62,10 @@ TaskRecord record_from_json(const json& j) {
   r.owner = {owner.at("pid").get<int>(), owner.at("start_time").get<unsigned long long>(),
              enum_named(owner.at("kind"), parse_owner_kind, "owner kind")};
   for (const auto& res : j.at("resources"))
-    r.resources.push_back({{enum_named(res.at("kind"), parse_resource_kind, "resource kind"), res.at("id").get<std::string>()},
-                           enum_named(res.at("state"), parse_resource_state, "resource state"),
-                           res.value("attributes", std::map<std::string, std::string>())});
+    r.resources.push_back(
+        {{enum_named(res.at("kind"), parse_resource_kind, "resource kind"), res.at("id").get<std::string>()},
+         enum_named(res.at("state"), parse_resource_state, "resource state"),
+         res.value("attributes", std::map<std::string, std::string>())});
   r.main_pid = j.value("main_pid", 0);
   r.stdout_path = j.value("stdout", std::string());
   r.stderr_path = j.value("stderr", std::string());

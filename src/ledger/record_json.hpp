@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TaskRecord <-> JSON (the ledger's file format; schema 1).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JSON of the public types, schema 1 (docs/cli.md).
 #include "cgspawn/json.hpp"
 
@@ -28,8 +29,8 @@ json process_json(const ProcessRef& p, bool with_state) {
 
 std::vector<ProcessRef> processes_from(const json& list) {
   std::vector<ProcessRef> out;
-  for (const auto& p : list) out.push_back({p.at("pid").get<int>(), p.at("comm").get<std::string>(),
-                                            p.value("state", std::string())});
+  for (const auto& p : list)
+    out.push_back({p.at("pid").get<int>(), p.at("comm").get<std::string>(), p.value("state", std::string())});
   return out;
 }
 
@@ -37,15 +38,20 @@ json row_json(const ResourceOutcome& row) {
   json killed = json::array(), survivors = json::array();
   for (const auto& p : row.killed) killed.push_back(process_json(p, false));
   for (const auto& p : row.survivors) survivors.push_back(process_json(p, true));
-  return {{"kind", to_string(row.resource.kind)}, {"id", row.resource.id},
-          {"outcome", std::string(to_string(row.outcome))}, {"detail", row.detail},
-          {"seconds", row.seconds}, {"killed", killed}, {"killed_total", row.killed_total},
+  return {{"kind", to_string(row.resource.kind)},
+          {"id", row.resource.id},
+          {"outcome", std::string(to_string(row.outcome))},
+          {"detail", row.detail},
+          {"seconds", row.seconds},
+          {"killed", killed},
+          {"killed_total", row.killed_total},
           {"survivors", survivors}};
 }
 
 ResourceOutcome row_from(const json& j) {
   ResourceOutcome row;
-  row.resource = {enum_named(j.at("kind"), parse_resource_kind, "resource kind"), j.at("id").get<std::string>()};
+  row.resource = {enum_named(j.at("kind"), parse_resource_kind, "resource kind"),
+                  j.at("id").get<std::string>()};
   row.outcome = enum_named(j.at("outcome"), parse_outcome, "outcome");
   row.detail = j.at("detail").get<std::string>();
   row.seconds = j.at("seconds").get<double>();
@@ -55,7 +61,9 @@ ResourceOutcome row_from(const json& j) {
   return row;
 }
 
-json capability_json(const Capability& c) { return {{"available", c.available}, {"reason", c.reason}}; }
+json capability_json(const Capability& c) {
+  return {{"available", c.available}, {"reason", c.reason}};
+}
 
 }  // namespace
 
@@ -81,12 +89,16 @@ json result_to_json(const Result& r) {
           {"backend", r.backend},
           {"argv", r.argv},
           {"labels", r.labels},
-          {"exit", {{"code", optional_json(r.exit.code)}, {"signal", optional_json(r.exit.signal)},
-                    {"reason", std::string(to_string(r.exit.reason))}}},
-          {"usage", {{"wall_seconds", r.usage.wall_seconds}, {"cpu_user_seconds", r.usage.cpu_user_seconds},
-                     {"cpu_system_seconds", r.usage.cpu_system_seconds},
-                     {"memory_peak_bytes", optional_json(r.usage.memory_peak_bytes)},
-                     {"oom_kills", optional_json(r.usage.oom_kills)}}},
+          {"exit",
+           {{"code", optional_json(r.exit.code)},
+            {"signal", optional_json(r.exit.signal)},
+            {"reason", std::string(to_string(r.exit.reason))}}},
+          {"usage",
+           {{"wall_seconds", r.usage.wall_seconds},
+            {"cpu_user_seconds", r.usage.cpu_user_seconds},
+            {"cpu_system_seconds", r.usage.cpu_system_seconds},
+            {"memory_peak_bytes", optional_json(r.usage.memory_peak_bytes)},
+            {"oom_kills", optional_json(r.usage.oom_kills)}}},
           {"cleanup", report_to_json(r.cleanup)}};
 }
 
@@ -111,13 +123,20 @@ json capabilities_to_json(const Capabilities& c) {
           {"kill_all", capability_json(c.kill_all)},
           {"verify", capability_json(c.verify)},
           {"survives_caller_crash", capability_json(c.survives_caller_crash)},
-          {"limits", {{"memory_max", capability_json(c.memory_max)},
-                      {"pids_max", capability_json(c.pids_max)},
-                      {"cpu_max", capability_json(c.cpu_max)}}}};
+          {"limits",
+           {{"memory_max", capability_json(c.memory_max)},
+            {"pids_max", capability_json(c.pids_max)},
+            {"cpu_max", capability_json(c.cpu_max)}}}};
 }
 
-std::string to_json(const Result& result, int indent) { return dump_json(result_to_json(result), indent); }
-std::string to_json(const CleanupReport& report, int indent) { return dump_json(report_to_json(report), indent); }
-std::string to_json(const Capabilities& c, int indent) { return dump_json(capabilities_to_json(c), indent); }
+std::string to_json(const Result& result, int indent) {
+  return dump_json(result_to_json(result), indent);
+}
+std::string to_json(const CleanupReport& report, int indent) {
+  return dump_json(report_to_json(report), indent);
+}
+std::string to_json(const Capabilities& c, int indent) {
+  return dump_json(capabilities_to_json(c), indent);
+}
 
 }  // namespace cgspawn

@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: MIT
 // nlohmann::json forms of the public types, both ways (the ledger stores Results).
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

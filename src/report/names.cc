@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The names of kinds, states, outcomes and exit reasons: one table per enum, read both ways.
 #include "report/names.hpp"
 
@@ -31,15 +32,15 @@ constexpr std::pair<ResourceState, std::string_view> kStates[] = {{ResourceState
                                                                   {ResourceState::failed, "failed"}};
 
 constexpr std::pair<Outcome, std::string_view> kOutcomes[] = {{Outcome::destroyed, "destroyed"},
-                                                             {Outcome::already_gone, "already-gone"},
-                                                             {Outcome::kept, "kept"},
-                                                             {Outcome::not_guaranteed, "not-guaranteed"},
-                                                             {Outcome::failed, "failed"}};
+                                                              {Outcome::already_gone, "already-gone"},
+                                                              {Outcome::kept, "kept"},
+                                                              {Outcome::not_guaranteed, "not-guaranteed"},
+                                                              {Outcome::failed, "failed"}};
 
 constexpr std::pair<ExitReason, std::string_view> kReasons[] = {{ExitReason::exited, "exited"},
-                                                               {ExitReason::signaled, "signaled"},
-                                                               {ExitReason::timed_out, "timed-out"},
-                                                               {ExitReason::destroyed, "destroyed"}};
+                                                                {ExitReason::signaled, "signaled"},
+                                                                {ExitReason::timed_out, "timed-out"},
+                                                                {ExitReason::destroyed, "destroyed"}};
 
 template <typename E, std::size_t N>
 std::string_view name_in(const std::pair<E, std::string_view> (&table)[N], E value) {
@@ -57,21 +58,42 @@ std::optional<E> value_in(const std::pair<E, std::string_view> (&table)[N], std:
 
 }  // namespace
 
-std::string_view to_string(ResourceKind kind) { return name_in(kKinds, kind); }
-std::string_view to_string(OwnerKind kind) { return name_in(kOwners, kind); }
-std::string_view to_string(ResourceState state) { return name_in(kStates, state); }
-std::string_view to_string(Outcome outcome) { return name_in(kOutcomes, outcome); }
-std::string_view to_string(ExitReason reason) { return name_in(kReasons, reason); }
+std::string_view to_string(ResourceKind kind) {
+  return name_in(kKinds, kind);
+}
+std::string_view to_string(OwnerKind kind) {
+  return name_in(kOwners, kind);
+}
+std::string_view to_string(ResourceState state) {
+  return name_in(kStates, state);
+}
+std::string_view to_string(Outcome outcome) {
+  return name_in(kOutcomes, outcome);
+}
+std::string_view to_string(ExitReason reason) {
+  return name_in(kReasons, reason);
+}
 
-std::optional<ResourceKind> parse_resource_kind(std::string_view name) { return value_in(kKinds, name); }
-std::optional<OwnerKind> parse_owner_kind(std::string_view name) { return value_in(kOwners, name); }
-std::optional<ResourceState> parse_resource_state(std::string_view name) { return value_in(kStates, name); }
-std::optional<Outcome> parse_outcome(std::string_view name) { return value_in(kOutcomes, name); }
-std::optional<ExitReason> parse_exit_reason(std::string_view name) { return value_in(kReasons, name); }
+std::optional<ResourceKind> parse_resource_kind(std::string_view name) {
+  return value_in(kKinds, name);
+}
+std::optional<OwnerKind> parse_owner_kind(std::string_view name) {
+  return value_in(kOwners, name);
+}
+std::optional<ResourceState> parse_resource_state(std::string_view name) {
+  return value_in(kStates, name);
+}
+std::optional<Outcome> parse_outcome(std::string_view name) {
+  return value_in(kOutcomes, name);
+}
+std::optional<ExitReason> parse_exit_reason(std::string_view name) {
+  return value_in(kReasons, name);
+}
 
 bool CleanupReport::complete() const {
   for (const auto& row : resources) {
-    if (row.outcome != Outcome::destroyed && row.outcome != Outcome::already_gone && row.outcome != Outcome::kept)
+    if (row.outcome != Outcome::destroyed && row.outcome != Outcome::already_gone &&
+        row.outcome != Outcome::kept)
       return false;
   }
   return true;

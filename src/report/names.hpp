@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The names of cgspawn's enums as JSON, text and docs spell them, both ways. to_string() of
 // each is public (next to its enum); reading a name back is the library's own business.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Building CleanupReport rows.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Human-readable summaries. The data is in the Result; this only lays it out.
 #include "cgspawn/text.hpp"
 
@@ -19,19 +20,25 @@ std::string process_list(const std::vector<ProcessRef>& processes, size_t total)
   return out.str();
 }
 
-std::string yes_no(const Capability& c) { return (c.available ? "yes  " : "no   ") + c.reason; }
+std::string yes_no(const Capability& c) {
+  return (c.available ? "yes  " : "no   ") + c.reason;
+}
 
 }  // namespace
 
 std::string describe(const ExitStatus& exit) {
-  std::string how = exit.code ? "exit code " + std::to_string(*exit.code)
-                  : exit.signal ? "signal " + std::to_string(*exit.signal)
-                                : "no exit status";
+  std::string how = exit.code     ? "exit code " + std::to_string(*exit.code)
+                    : exit.signal ? "signal " + std::to_string(*exit.signal)
+                                  : "no exit status";
   switch (exit.reason) {
-    case ExitReason::exited: return "exited with " + how;
-    case ExitReason::signaled: return "died of " + how;
-    case ExitReason::timed_out: return "timed out and was destroyed (" + how + ")";
-    case ExitReason::destroyed: return "was destroyed on request (" + how + ")";
+    case ExitReason::exited:
+      return "exited with " + how;
+    case ExitReason::signaled:
+      return "died of " + how;
+    case ExitReason::timed_out:
+      return "timed out and was destroyed (" + how + ")";
+    case ExitReason::destroyed:
+      return "was destroyed on request (" + how + ")";
   }
   return how;
 }
@@ -40,8 +47,8 @@ std::string describe(const CleanupReport& report) {
   std::ostringstream out;
   out << "cleanup " << (report.complete() ? "complete" : "NOT complete") << ":\n";
   for (const auto& row : report.resources) {
-    out << "  " << to_string(row.resource.kind) << " " << row.resource.id << ": " << to_string(row.outcome) << " in "
-        << format_seconds(row.seconds);
+    out << "  " << to_string(row.resource.kind) << " " << row.resource.id << ": " << to_string(row.outcome)
+        << " in " << format_seconds(row.seconds);
     if (!row.detail.empty()) out << " (" << row.detail << ")";
     out << "\n";
     if (row.killed_total) out << "    killed " << process_list(row.killed, row.killed_total) << "\n";
@@ -53,15 +60,16 @@ std::string describe(const CleanupReport& report) {
 
 std::string describe(const Result& result) {
   std::ostringstream out;
-  out << "cgspawn: task " << result.id << " (" << result.backend << ") " << describe(result.exit)
-      << " after " << format_seconds(result.usage.wall_seconds) << "\n"
+  out << "cgspawn: task " << result.id << " (" << result.backend << ") " << describe(result.exit) << " after "
+      << format_seconds(result.usage.wall_seconds) << "\n"
       << describe(result.cleanup);
   return out.str();
 }
 
 std::string describe(const Capabilities& c) {
   std::ostringstream out;
-  out << c.backend << ": " << (c.usable.available ? "usable" : "NOT usable") << " (" << c.usable.reason << ")\n"
+  out << c.backend << ": " << (c.usable.available ? "usable" : "NOT usable") << " (" << c.usable.reason
+      << ")\n"
       << "  kill all descendants   " << yes_no(c.kill_all) << "\n"
       << "  verify they are gone   " << yes_no(c.verify) << "\n"
       << "  survives caller crash  " << yes_no(c.survives_caller_crash) << "\n"

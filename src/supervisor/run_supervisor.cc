@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The supervisor of one started task (think conmon): spawns it, reports to the starter, holds
 // the task's poll fd, enforces the timeout, destroys the task on SIGTERM (the signal's value,
 // if queued, is the grace in ms) or when its main program exits, and leaves the ledger record
@@ -77,7 +78,8 @@ int supervise(Task& task, const TaskSpec& spec, int signal_fd) {
 }
 
 // Spawns the task with its output in files; the reserved task directory goes if that fails.
-std::unique_ptr<Task> spawn_task(StartRequest& request, const std::shared_ptr<const Ledger>& ledger, int null_in) {
+std::unique_ptr<Task> spawn_task(StartRequest& request, const std::shared_ptr<const Ledger>& ledger,
+                                 int null_in) {
   TaskSpec& spec = request.spec;
   ledger->reserve(spec.id);
   std::string dir = ledger->task_dir(spec.id);

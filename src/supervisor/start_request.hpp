@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The StartRequest as start_supervised hands it to the supervisor (over a pipe, as JSON).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The caller's side of a supervised start: fork the supervisor (double fork, a session of its
 // own, so it outlives the caller), hand it the request, and read its one-line report.
 #include <fcntl.h>
@@ -68,13 +69,15 @@ std::string parse_report(const std::string& report, const std::string& path) {
     while (!message.empty() && message.back() == '\n') message.pop_back();
     throw Error(kind, message);
   }
-  throw Error(ErrorKind::system, "the supervisor exited before reporting (" + path + "); `cgspawn list` shows what it left");
+  throw Error(ErrorKind::system,
+              "the supervisor exited before reporting (" + path + "); `cgspawn list` shows what it left");
 }
 
 // Writes all of `text`, ignoring SIGPIPE for the moment (a supervisor that died early must
 // not kill the caller too).
 void hand_over(int fd, const std::string& text) {
-  struct sigaction ignore {}, old {};
+  struct sigaction ignore {
+  }, old{};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ignore, &old);
   size_t done = 0;
@@ -95,7 +98,8 @@ void hand_over(int fd, const std::string& text) {
 }  // namespace
 
 std::string start_supervised(const StartRequest& input) {
-  if (!input.backend.ledger) throw Error(ErrorKind::invalid_argument, "start_supervised: a ledger is required");
+  if (!input.backend.ledger)
+    throw Error(ErrorKind::invalid_argument, "start_supervised: a ledger is required");
   StartRequest request = input;
   if (request.spec.id.empty()) request.spec.id = make_task_id();
   std::string path = supervisor_path();

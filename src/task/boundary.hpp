@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Boundary: what one backend supplies to the one Task implementation (SpawnedTask): how to
 // watch, kill, verify and reap its own kind of boundary. Everything else of a task's life
 // (wait, timeout, destroy on drop, the ledger record, the Result) is the same for every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The names cgspawn gives what it makes, so that list, reap and orphan discovery find them.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "task/spawn_transaction.hpp"
 
 #include <spdlog/spdlog.h>
@@ -23,7 +24,8 @@ std::unique_ptr<Task> SpawnTransaction::commit(TaskSpec spec, Clock::time_point 
   save();
   if (keeper_.recording()) crash_point("spawn-after-launch");
   committed_ = true;
-  return std::make_unique<SpawnedTask>(std::move(spec), backend_, std::move(boundary_), started, std::move(keeper_));
+  return std::make_unique<SpawnedTask>(std::move(spec), backend_, std::move(boundary_), started,
+                                       std::move(keeper_));
 }
 
 // Everything the failed spawn made goes, verified; the record goes only if it did.

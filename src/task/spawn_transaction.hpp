@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SpawnTransaction: the ledger steps of one spawn as one object. The intent record is written
 // before anything exists; the backend adopts its Boundary as soon as the first resource
 // exists; commit() hands both to the Task. If the spawn unwinds before commit, the

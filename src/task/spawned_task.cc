@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "task/spawned_task.hpp"
 
 #include <spdlog/spdlog.h>
@@ -58,13 +59,15 @@ Result SpawnedTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   crash_point("finish-before-destroy");
   result.cleanup.resources = boundary_->destroy(options, result.usage);
   crash_point("finish-after-destroy");
-  std::optional<ExitStatus> status = boundary_->reap_main(exit_ ? std::optional(exit_->status) : std::nullopt);
+  std::optional<ExitStatus> status =
+      boundary_->reap_main(exit_ ? std::optional(exit_->status) : std::nullopt);
   Clock::time_point ended = exit_ ? exit_->at : Clock::now();
   result.exit = status.value_or(ExitStatus{});
   if (was_running) result.exit.reason = reason_if_running;
   result.usage.wall_seconds = seconds_between(started_, ended);
   for (const auto& row : result.cleanup.resources)
-    spdlog::debug("task {}: {} {} in {:.3f}s", spec_.id, row.resource.id, to_string(row.outcome), row.seconds);
+    spdlog::debug("task {}: {} {} in {:.3f}s", spec_.id, row.resource.id, to_string(row.outcome),
+                  row.seconds);
   record_.finished(result);
   result_ = result;
   return result;

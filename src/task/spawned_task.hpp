@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SpawnedTask: the one implementation of Task, for every backend. It owns the path every task
 // walks (wait with its timeout, destroy on drop, finish into a Result, the ledger record);
 // the backend's Boundary knows only how to watch, kill, verify and reap its own resources.
@@ -17,8 +18,8 @@ namespace cgspawn {
 class SpawnedTask final : public Task {
  public:
   // `started`: when the main program was started (its wall time and timeout count from here).
-  SpawnedTask(TaskSpec spec, std::string backend, std::unique_ptr<Boundary> boundary, Clock::time_point started,
-              TaskRecordKeeper record);
+  SpawnedTask(TaskSpec spec, std::string backend, std::unique_ptr<Boundary> boundary,
+              Clock::time_point started, TaskRecordKeeper record);
   ~SpawnedTask() override;  // a task never finished is destroyed now, without grace
 
   const std::string& id() const override { return spec_.id; }

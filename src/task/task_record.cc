@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "task/task_record.hpp"
 
 #include <spdlog/spdlog.h>
@@ -9,7 +10,9 @@
 namespace cgspawn {
 namespace {
 
-bool gone(Outcome o) { return o == Outcome::destroyed || o == Outcome::already_gone || o == Outcome::kept; }
+bool gone(Outcome o) {
+  return o == Outcome::destroyed || o == Outcome::already_gone || o == Outcome::kept;
+}
 
 }  // namespace
 
@@ -28,11 +31,13 @@ TaskRecord new_task_record(const TaskSpec& spec, const std::string& backend, Own
   record.stderr_path = spec.stderr_path;
   record.owner = self_owner(owner);
   record.resources = std::move(intended);
-  record.created_unix = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  record.created_unix =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   return record;
 }
 
-TaskRecordKeeper::TaskRecordKeeper(Recording how, TaskRecord record) : how_(std::move(how)), record_(std::move(record)) {}
+TaskRecordKeeper::TaskRecordKeeper(Recording how, TaskRecord record)
+    : how_(std::move(how)), record_(std::move(record)) {}
 
 void TaskRecordKeeper::create() {
   if (recording()) how_.ledger->create(record_, how_.durable);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The ledger record of one task, kept from its spawn (intent, before anything exists) to its
 // finish (removed once the cleanup is complete, or kept with the Result).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "util/crash_point.hpp"
 
 #ifdef CGSPAWN_CRASH_POINTS

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fault injection for the crash-safety tests: in builds with -Dcrash_points=true,
 // crash_point("name") SIGKILLs the calling process when $CGSPAWN_CRASH_AT is "name".
 // In other builds it compiles to nothing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Deadlines, and waiting for an fd without busy loops (the public part is cgspawn/wait.hpp).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Small whole-file reads and writes, as cgroupfs and procfs want them.
 #pragma once
 

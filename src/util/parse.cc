@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cgspawn/parse.hpp"
 
 #include <sys/random.h>
@@ -20,8 +21,8 @@ std::optional<std::pair<double, std::string>> number_and_unit(const std::string&
   return std::make_pair(value, std::string(end));
 }
 
-std::optional<double> unit_factor(const std::string& unit, std::string_view units[],
-                                  const double factors[], size_t count) {
+std::optional<double> unit_factor(const std::string& unit, std::string_view units[], const double factors[],
+                                  size_t count) {
   for (size_t i = 0; i < count; ++i)
     if (unit == units[i]) return factors[i];
   return std::nullopt;
@@ -45,8 +46,7 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
   auto parsed = number_and_unit(text);
   if (!parsed) return std::nullopt;
   std::string_view units[] = {"", "K", "M", "G", "T"};
-  const double factors[] = {1, 1024.0, 1024.0 * 1024, 1024.0 * 1024 * 1024,
-                            1024.0 * 1024 * 1024 * 1024};
+  const double factors[] = {1, 1024.0, 1024.0 * 1024, 1024.0 * 1024 * 1024, 1024.0 * 1024 * 1024 * 1024};
   auto factor = unit_factor(parsed->second, units, factors, std::size(factors));
   if (!factor) return std::nullopt;
   double bytes = std::floor(parsed->first * *factor);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // pidfds: a handle on one process that a reused pid can never be mistaken for.
 #pragma once
 
@@ -10,7 +11,9 @@
 namespace cgspawn {
 
 // Invalid (errno set) when the process is gone or the kernel has no pidfd_open.
-inline UniqueFd open_pidfd(pid_t pid) { return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); }
+inline UniqueFd open_pidfd(pid_t pid) {
+  return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+}
 
 // 0, or -1 with errno set (ESRCH once the process has exited).
 inline int signal_pidfd(int pidfd, int signal) {

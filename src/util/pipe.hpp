@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pipe: both ends of a close-on-exec pipe, each owned (closed when it goes out of scope).
 #pragma once
 

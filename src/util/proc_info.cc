@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "util/proc_info.hpp"
 
 #include <sstream>

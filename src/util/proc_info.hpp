@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What /proc says about one process.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Errors from system calls, carrying errno and naming what failed:
 // "rmdir /sys/fs/cgroup/x: Device or resource busy".
 #pragma once

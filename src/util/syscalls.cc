@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "util/syscalls.hpp"
 
 #include <sys/syscall.h>
@@ -10,13 +11,21 @@
 namespace cgspawn::sys {
 namespace {
 
-long real_clone3(clone_args* args, std::size_t size) { return ::syscall(SYS_clone3, args, size); }
+long real_clone3(clone_args* args, std::size_t size) {
+  return ::syscall(SYS_clone3, args, size);
+}
 
-int real_write_cgroup_kill(int dirfd) { return write_file_at(dirfd, "cgroup.kill", "1"); }
+int real_write_cgroup_kill(int dirfd) {
+  return write_file_at(dirfd, "cgroup.kill", "1");
+}
 
-int real_rename(const char* from, const char* to) { return std::rename(from, to); }
+int real_rename(const char* from, const char* to) {
+  return std::rename(from, to);
+}
 
-int real_link(const char* from, const char* to) { return ::link(from, to); }
+int real_link(const char* from, const char* to) {
+  return ::link(from, to);
+}
 
 }  // namespace
 

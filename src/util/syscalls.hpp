@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The seam between cgspawn and the calls whose failures matter most, so tests can inject them
 // (clone3 refused on an old kernel, no cgroup.kill, a ledger write that fails) as fmt's
 // posix-mock does.
@@ -11,7 +12,7 @@ namespace cgspawn::sys {
 
 struct Syscalls {
   long (*clone3)(clone_args* args, std::size_t size);  // returns as the syscall, errno set
-  int (*write_cgroup_kill)(int cgroup_dirfd);         // 0 or errno (ENOENT: no cgroup.kill)
+  int (*write_cgroup_kill)(int cgroup_dirfd);          // 0 or errno (ENOENT: no cgroup.kill)
   // The ledger's two ways of putting a record in place, as rename(2) and link(2): 0, or -1
   // with errno set. A record is replaced by rename, and created by link (so that of two
   // writers of one id exactly one wins).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // UniqueFd: owns one file descriptor and closes it when it goes out of scope.
 #pragma once
 

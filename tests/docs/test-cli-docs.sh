@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The CLI's documentation in step with the CLI itself: every verb of `cgspawn --help` and every
 # long option of `cgspawn VERB --help` must be in the man page (docs/cgspawn.1, in that verb's
 # section), in docs/cli.md (in that verb's section) and in the bash completion (offered after

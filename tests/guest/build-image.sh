@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # build-image.sh [--force]
 #
 # Builds (only when missing) the Debian 12 guest used by run-in-guest.sh: real

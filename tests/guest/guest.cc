@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "guest.hpp"
 
 #include <unistd.h>
@@ -31,8 +32,9 @@ std::chrono::milliseconds scaled(std::chrono::milliseconds base) {
 
 GuestParent::GuestParent() {
   if (delegated().empty())
-    throw std::runtime_error("$CGTEST_DELEGATED_CGROUP is not set: run this inside the guest "
-                             "(tests/guest/run-guest-suite.sh)");
+    throw std::runtime_error(
+        "$CGTEST_DELEGATED_CGROUP is not set: run this inside the guest "
+        "(tests/guest/run-guest-suite.sh)");
   path_ = delegated() + "/" + unique_name();
 }
 
@@ -41,7 +43,9 @@ GuestParent::~GuestParent() {
     cgtest::note_teardown_failure("could not kill and remove " + path_);
 }
 
-std::string GuestParent::relative() const { return path_.substr(std::string("/sys/fs/cgroup").size()); }
+std::string GuestParent::relative() const {
+  return path_.substr(std::string("/sys/fs/cgroup").size());
+}
 
 std::vector<std::string> GuestParent::children() const {
   std::vector<std::string> out;
@@ -74,6 +78,8 @@ nlohmann::json read_json(const std::string& path) {
   return nlohmann::json::parse(*text);
 }
 
-std::string guest_helper() { return cgtest::built_program("CGSPAWN_GUEST_HELPER"); }
+std::string guest_helper() {
+  return cgtest::built_program("CGSPAWN_GUEST_HELPER");
+}
 
 }  // namespace cgguest

@@ -1,13 +1,13 @@
+// SPDX-License-Identifier: MIT
 // What the guest tests stand on: the delegated cgroup of run-in-guest.sh's unit
 // ($CGTEST_DELEGATED_CGROUP, pure cgroup v2 with memory/pids/cpu/io enabled for its children),
 // per-test parent cgroups below it, timeouts scaled for TCG, and small readers.
 #pragma once
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "host.hpp"
 
@@ -39,7 +39,7 @@ class GuestParent {
 
   const std::string& path() const { return path_; }
   std::string task_path(const std::string& id) const { return path_ + "/cgspawn-" + id; }
-  std::string relative() const;              // as /proc/PID/cgroup shows it
+  std::string relative() const;               // as /proc/PID/cgroup shows it
   std::vector<std::string> children() const;  // names of the cgroups below it
 
  private:

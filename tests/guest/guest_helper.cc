@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // cgspawn-guest-helper: the workloads of the guest tier that neither sh nor cgspawn-test-helper
 // make (tests/support/helper.cc belongs to the host tier).
 //   alloc MB [GO_FILE]        write "ready" to stdout; wait until GO_FILE exists (when given);
@@ -67,8 +68,10 @@ int forker(int n, const char* file, const char* release_file) {
   for (int i = 0; i < n; ++i) {
     pid_t pid = ::fork();
     if (pid == 0) sleep_forever();
-    if (pid > 0) append(file, "ok " + std::to_string(pid));
-    else append(file, "fail " + std::to_string(errno));
+    if (pid > 0)
+      append(file, "ok " + std::to_string(pid));
+    else
+      append(file, "fail " + std::to_string(errno));
   }
   append(file, "done");
   wait_for_file(release_file);
@@ -79,7 +82,8 @@ int forker(int n, const char* file, const char* release_file) {
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "alloc" && (argc == 3 || argc == 4)) return alloc(std::atol(argv[2]), argc == 4 ? argv[3] : nullptr);
+  if (mode == "alloc" && (argc == 3 || argc == 4))
+    return alloc(std::atol(argv[2]), argc == 4 ? argv[3] : nullptr);
   if (mode == "fork" && argc == 5) return forker(std::atoi(argv[2]), argv[3], argv[4]);
   std::fprintf(stderr, "usage: %s alloc MB [GO_FILE] | fork N FILE RELEASE_FILE\n", argv[0]);
   return 2;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // main() of the guest test binary: refuses loudly (fails, never skips) outside the guest of
 // run-in-guest.sh (real systemd as PID 1, pure cgroup v2, a delegated cgroup with the memory,
 // pids and cpu controllers for its children), and fails afterwards when a fixture could not
@@ -36,12 +37,14 @@ std::vector<std::string> problems() {
   if (pid1 != "systemd") out.push_back("PID 1 is \"" + pid1 + "\", not systemd");
   std::string d = cgguest::delegated();
   if (d.empty()) {
-    out.push_back("$CGTEST_DELEGATED_CGROUP is not set: these tests run inside the guest VM, "
-                  "through tests/guest/run-guest-suite.sh BUILD_DIR");
+    out.push_back(
+        "$CGTEST_DELEGATED_CGROUP is not set: these tests run inside the guest VM, "
+        "through tests/guest/run-guest-suite.sh BUILD_DIR");
   } else {
     std::string subtree = cgtest::read_text(d + "/cgroup.subtree_control").value_or("");
     for (const char* c : {"memory", "pids", "cpu"})
-      if (!has_word(subtree, c)) out.push_back(d + "/cgroup.subtree_control lacks " + c + " (\"" + subtree + "\")");
+      if (!has_word(subtree, c))
+        out.push_back(d + "/cgroup.subtree_control lacks " + c + " (\"" + subtree + "\")");
     std::string own = "/sys/fs/cgroup" + cgtest::cgroup_of(::getpid());
     if (own.rfind(d + "/", 0) != 0)
       out.push_back("this process runs in " + own + ", not in a leaf below " + d);
@@ -62,7 +65,8 @@ std::vector<std::string> own_leftovers() {
   std::string mine = std::string(cgguest::kPrefix) + std::to_string(::getpid()) + "-";
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(cgguest::delegated(), ec))
-    if (e.is_directory(ec) && e.path().filename().string().rfind(mine, 0) == 0) out.push_back(e.path().string());
+    if (e.is_directory(ec) && e.path().filename().string().rfind(mine, 0) == 0)
+      out.push_back(e.path().string());
   return out;
 }
 
@@ -84,7 +88,8 @@ int main(int argc, char** argv) {
     std::cerr << "*** LEFT BEHIND: " << path << "\n";
     cgtest::kill_and_remove(path);
   }
-  if (cgtest::teardown_failures() > 0) std::cerr << "*** " << cgtest::teardown_failures() << " teardown(s) failed\n";
+  if (cgtest::teardown_failures() > 0)
+    std::cerr << "*** " << cgtest::teardown_failures() << " teardown(s) failed\n";
   if (!left.empty() || cgtest::teardown_failures() > 0) return 1;
   return rc;
 }

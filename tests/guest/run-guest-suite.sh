@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # run-guest-suite.sh [BUILD_DIR] [-- TEST_ARGS...]
 #
 # The guest tier: builds the guest image if needed (build-image.sh), boots it once

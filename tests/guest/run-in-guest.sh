@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # run-in-guest.sh [-e NAME=VALUE]... [-t SECONDS] [-s DIR] [--multi-user] -- CMD [ARGS...]
 #
 # Boots the Debian 12 guest of build-image.sh (built first if missing) under

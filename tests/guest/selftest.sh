@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # selftest.sh: checks, INSIDE the guest, what the cgspawn tests rely on.
 #   tests/guest/run-in-guest.sh -- tests/guest/selftest.sh
 #   tests/guest/run-in-guest.sh --multi-user -- tests/guest/selftest.sh   (adds the user manager)

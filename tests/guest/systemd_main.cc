@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // main() of the systemd guest tests: refuses loudly (fails, never skips) unless systemd is PID 1
 // on pure cgroup v2 and this runs as root; afterwards fails when any cgspawn-* unit is left on
 // the system manager or cgtest's user manager.
@@ -11,9 +12,11 @@
 
 int main(int argc, char** argv) {
   std::string pid1 = cgsd::sh("cat /proc/1/comm").out;
-  if (::geteuid() != 0 || pid1 != "systemd\n" || cgsd::sh("test -f /sys/fs/cgroup/cgroup.controllers").status != 0) {
-    std::cerr << "*** the systemd guest tests need root, systemd as PID 1 and pure cgroup v2: run them in the "
-                 "guest VM (tests/guest/run-guest-suite.sh BUILD_DIR)\n";
+  if (::geteuid() != 0 || pid1 != "systemd\n" ||
+      cgsd::sh("test -f /sys/fs/cgroup/cgroup.controllers").status != 0) {
+    std::cerr
+        << "*** the systemd guest tests need root, systemd as PID 1 and pure cgroup v2: run them in the "
+           "guest VM (tests/guest/run-guest-suite.sh BUILD_DIR)\n";
     return 1;
   }
   doctest::Context context(argc, argv);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "systemd_support.hpp"
 
 #include <sys/wait.h>
@@ -26,7 +27,8 @@ std::chrono::milliseconds scaled(std::chrono::milliseconds base) {
 
 std::string as_cgtest(const std::string& command) {
   return "runuser -u cgtest -- env XDG_RUNTIME_DIR=/run/user/1500 "
-         "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1500/bus " + command;
+         "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1500/bus " +
+         command;
 }
 
 std::string unit_property(const std::string& unit, const std::string& property, bool user) {
@@ -42,17 +44,20 @@ std::string unit_cgroup(const std::string& unit, bool user) {
 }
 
 bool unit_gone(const std::string& unit, bool user) {
-  return unit_property(unit, "LoadState", user) == "not-found" && unit_property(unit, "ControlGroup", user).empty();
+  return unit_property(unit, "LoadState", user) == "not-found" &&
+         unit_property(unit, "ControlGroup", user).empty();
 }
 
 std::string cgspawn_units() {
   std::string cmd = "systemctl list-units 'cgspawn-*' --all --plain --no-legend";
   std::string out = sh(cmd).out;
-  if (sh("test -S /run/user/1500/bus").status == 0) out += sh(as_cgtest("systemctl --user list-units 'cgspawn-*' --all --plain --no-legend")).out;
+  if (sh("test -S /run/user/1500/bus").status == 0)
+    out += sh(as_cgtest("systemctl --user list-units 'cgspawn-*' --all --plain --no-legend")).out;
   return out;
 }
 
-cgspawn::TaskSpec shell_task(const std::string& id, const std::string& script, std::vector<std::string> args) {
+cgspawn::TaskSpec shell_task(const std::string& id, const std::string& script,
+                             std::vector<std::string> args) {
   cgspawn::TaskSpec spec;
   spec.id = id;
   spec.argv = {"/bin/sh", "-c", script, "sh"};

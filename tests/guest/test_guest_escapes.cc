@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The escape scenarios on a real pure cgroup v2 host (the guest VM), with limits on, as users
 // run them: a double-forked setsid daemon, a child that ignores SIGTERM, and a tree of 100
 // processes are all destroyed, and verified gone (processes and cgroups).
@@ -36,7 +37,8 @@ const ResourceOutcome& destroyed_row(const Result& r, const GuestParent& parent,
   return row;
 }
 
-void check_all_gone(const std::vector<ProcessId>& processes, const GuestParent& parent, const std::string& id) {
+void check_all_gone(const std::vector<ProcessId>& processes, const GuestParent& parent,
+                    const std::string& id) {
   CHECK(still_alive(processes, scaled(10s)).empty());
   std::vector<pid_t> pids;
   for (const auto& p : processes) pids.push_back(p.pid);
@@ -65,7 +67,7 @@ while [ "$(wc -l < "$1")" -lt 2 ]; do sleep 0.05; done)sh",
   auto pids = read_pids(file);
   auto ids = identify(pids);
   pid_t daemon = pids[0];
-  CHECK(session_of(daemon) == daemon);  // it left the task's session
+  CHECK(session_of(daemon) == daemon);                                // it left the task's session
   CHECK(cgroup_of(daemon) == parent.relative() + "/cgspawn-daemon");  // ... but not its cgroup
   Result r = task->wait();
   CHECK(r.exit.reason == ExitReason::exited);
@@ -106,8 +108,9 @@ TEST_CASE("escape: a tree of 100 processes is destroyed when cgspawn run is told
   TempDir tmp;
   std::string file = tmp.file("pids"), result = tmp.file("result.json");
   const size_t n = 100;
-  Child run({cgspawn_bin(), "run", "--parent", parent.path(), "--id", "tree", "--pids-max", "200", "--memory-max",
-             "256M", "--grace", "2s", "--result", result, "--", helper_bin(), "tree", std::to_string(n), file});
+  Child run({cgspawn_bin(), "run", "--parent", parent.path(), "--id", "tree", "--pids-max", "200",
+             "--memory-max", "256M", "--grace", "2s", "--result", result, "--", helper_bin(), "tree",
+             std::to_string(n), file});
   REQUIRE(wait_for_lines(file, n, scaled(120s)));
   auto pids = read_pids(file);
   REQUIRE(pids.size() == n);

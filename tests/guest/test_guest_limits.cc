@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The limits of the process backend on a real pure cgroup v2 host (the guest VM): memory.max
 // OOM-kills, pids.max holds a fork storm, cpu.max throttles, `backends` reports the
 // controllers, and a limit whose controller is not delegated is refused before anything runs.
@@ -29,7 +30,9 @@ constexpr std::uint64_t kPeakSlack = 4 * MiB;
 // The shell prelude that finds the task's own cgroup directory.
 constexpr const char* kOwnCgroup = "cg=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup); ";
 
-std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + "ms"; }
+std::string ms(std::chrono::milliseconds d) {
+  return std::to_string(d.count()) + "ms";
+}
 
 bool has_word(const std::string& text, const std::string& word) {
   std::istringstream in(text);
@@ -85,12 +88,12 @@ TEST_CASE("memory: --memory-max 32M OOM-kills a task that allocates 200M (CLI)")
   GuestParent parent;
   TempDir tmp;
   std::string result = tmp.file("result.json"), limits = tmp.file("limits");
-  auto r = run_cgspawn({"run", "--parent", parent.path(), "--id", "oom", "--memory-max", "32M", "--timeout",
-                        ms(scaled(180s)), "--result", result, "--", "/bin/sh", "-c",
-                        std::string(kOwnCgroup) +
-                            R"(cat "$cg/memory.max" "$cg/memory.swap.max" > "$1"; exec "$2" alloc 200)",
-                        "sh", limits, guest_helper()},
-                       scaled(240s));
+  auto r = run_cgspawn(
+      {"run", "--parent", parent.path(), "--id", "oom", "--memory-max", "32M", "--timeout", ms(scaled(180s)),
+       "--result", result, "--", "/bin/sh", "-c",
+       std::string(kOwnCgroup) + R"(cat "$cg/memory.max" "$cg/memory.swap.max" > "$1"; exec "$2" alloc 200)",
+       "sh", limits, guest_helper()},
+      scaled(240s));
   INFO("stderr: " << r.err);
   CHECK_FALSE(r.hung);
   CHECK(r.exit_code == 128 + SIGKILL);
@@ -99,7 +102,8 @@ TEST_CASE("memory: --memory-max 32M OOM-kills a task that allocates 200M (CLI)")
   INFO("result: " << j.dump());
   CHECK(j.at("exit").at("reason") == "signaled");
   CHECK(j.at("exit").at("signal") == SIGKILL);
-  check_oom_usage(optional_u64(j.at("usage").at("oom_kills")), optional_u64(j.at("usage").at("memory_peak_bytes")));
+  check_oom_usage(optional_u64(j.at("usage").at("oom_kills")),
+                  optional_u64(j.at("usage").at("memory_peak_bytes")));
   destroyed_row(j, parent.task_path("oom"));
   check_cgroups_gone(parent, "oom");
 }
@@ -200,8 +204,8 @@ TEST_CASE("cpu: --cpu-max 20 throttles a busy loop to well under one CPU") {
   std::string result = tmp.file("result.json"), stat = tmp.file("cpu");
   auto r = run_cgspawn({"run", "--parent", parent.path(), "--id", "cpu", "--cpu-max", "20", "--timeout",
                         ms(scaled(120s)), "--result", result, "--", "/bin/sh", "-c",
-                        std::string(kOwnCgroup) + R"("$1" busy 2 && cat "$cg/cpu.max" "$cg/cpu.stat" > "$2")", "sh",
-                        helper_bin(), stat},
+                        std::string(kOwnCgroup) + R"("$1" busy 2 && cat "$cg/cpu.max" "$cg/cpu.stat" > "$2")",
+                        "sh", helper_bin(), stat},
                        scaled(180s));
   INFO("stderr: " << r.err);
   CHECK(r.exit_code == 0);
@@ -213,7 +217,8 @@ TEST_CASE("cpu: --cpu-max 20 throttles a busy loop to well under one CPU") {
   auto j = read_json(result);
   INFO("result: " << j.dump());
   double wall = j.at("usage").at("wall_seconds").get<double>();
-  double cpu = j.at("usage").at("cpu_user_seconds").get<double>() + j.at("usage").at("cpu_system_seconds").get<double>();
+  double cpu = j.at("usage").at("cpu_user_seconds").get<double>() +
+               j.at("usage").at("cpu_system_seconds").get<double>();
   CHECK(wall >= 2.0);
   CHECK(cpu > 0.05);
   CHECK(cpu < 0.5 * wall);  // 20% of one CPU, with a generous margin (unthrottled it would be ~100%)
@@ -230,12 +235,13 @@ TEST_CASE("limits under a parent two levels below the delegated cgroup, made by 
   std::string nested = parent.path() + "/a/b", values = tmp.file("values");
   auto caps = run_cgspawn({"backends", "--json", "--parent", nested}, scaled(60s));
   REQUIRE(caps.exit_code == 0);
-  CHECK(nlohmann::json::parse(caps.out).at("backends").at(0).at("limits").at("memory_max").at("available") == true);
-  auto r = run_cgspawn({"run", "--parent", nested, "--id", "nested", "--memory-max", "32M", "--pids-max", "5",
-                        "--cpu-max", "50", "--timeout", ms(scaled(60s)), "--", "/bin/sh", "-c",
-                        std::string(kOwnCgroup) + R"(cat "$cg/memory.max" "$cg/pids.max" "$cg/cpu.max" > "$1")", "sh",
-                        values},
-                       scaled(120s));
+  CHECK(nlohmann::json::parse(caps.out).at("backends").at(0).at("limits").at("memory_max").at("available") ==
+        true);
+  auto r = run_cgspawn(
+      {"run", "--parent", nested, "--id", "nested", "--memory-max", "32M", "--pids-max", "5", "--cpu-max",
+       "50", "--timeout", ms(scaled(60s)), "--", "/bin/sh", "-c",
+       std::string(kOwnCgroup) + R"(cat "$cg/memory.max" "$cg/pids.max" "$cg/cpu.max" > "$1")", "sh", values},
+      scaled(120s));
   INFO("stderr: " << r.err);
   CHECK(r.exit_code == 0);
   CHECK(split_lines(read_text(values).value_or("")) ==
@@ -278,7 +284,8 @@ TEST_CASE("backends --json: a parent whose controllers are not delegated has no 
   for (const char* limit : {"memory_max", "pids_max", "cpu_max"}) {
     CAPTURE(limit);
     CHECK(process.at("limits").at(limit).at("available") == false);
-    CHECK(process.at("limits").at(limit).at("reason").get<std::string>().find("not delegated") != std::string::npos);
+    CHECK(process.at("limits").at(limit).at("reason").get<std::string>().find("not delegated") !=
+          std::string::npos);
   }
 }
 
@@ -300,23 +307,25 @@ TEST_CASE("a limit whose controller is not delegated is refused before anything 
       CAPTURE(inner);
       CAPTURE(option);
       std::string marker = tmp.file(std::string("started-") + c.controller);
-      auto r = run_cgspawn({"run", "--parent", inner, "--id", "refused", c.option, c.value, "--", "/bin/sh", "-c",
-                            R"(touch "$1")", "sh", marker},
+      auto r = run_cgspawn({"run", "--parent", inner, "--id", "refused", c.option, c.value, "--", "/bin/sh",
+                            "-c", R"(touch "$1")", "sh", marker},
                            scaled(60s));
       INFO("stderr: " << r.err);
       CHECK(r.exit_code == 125);
       CHECK(r.err.find(std::string("cannot enforce the ") + c.controller + " limit") != std::string::npos);
       CHECK(r.err.find("not delegated") != std::string::npos);
       CHECK_FALSE(exists(marker));  // the task never ran
-      if (inner_exists) CHECK(subdirectories(inner).empty());  // no task cgroup was made
-      else CHECK_FALSE(exists(inner));
+      if (inner_exists)
+        CHECK(subdirectories(inner).empty());  // no task cgroup was made
+      else
+        CHECK_FALSE(exists(inner));
       CHECK(first_line(outer.path() + "/cgroup.subtree_control").empty());  // not enabled behind our back
     }
     // The same parent without a limit: the refusal was the limit's, not the parent's.
     std::string marker = tmp.file("started-unlimited");
-    auto r = run_cgspawn({"run", "--parent", inner, "--id", "unlimited", "--", "/bin/sh", "-c", R"(touch "$1")",
-                          "sh", marker},
-                         scaled(60s));
+    auto r = run_cgspawn(
+        {"run", "--parent", inner, "--id", "unlimited", "--", "/bin/sh", "-c", R"(touch "$1")", "sh", marker},
+        scaled(60s));
     INFO("stderr: " << r.err);
     CHECK(r.exit_code == 0);
     CHECK(exists(marker));

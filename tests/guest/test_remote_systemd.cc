@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The remote backend with real systemd on the remote: the guest's own sshd on its loopback is
 // the remote host (root login with a key made here), so the agent takes the systemd-run path.
 // A setsid daemon is destroyed with its transient scope, limits become unit properties read
@@ -23,14 +24,19 @@ class SelfRemote {
   SelfRemote() {
     std::string key = dir_.file("id_ed25519");
     REQUIRE(sh("ssh-keygen -q -t ed25519 -N '' -C cgspawn-guest-test -f " + key).status == 0);
-    REQUIRE(sh("mkdir -p -m 700 /root/.ssh && cat " + key + ".pub >> /root/.ssh/authorized_keys").status == 0);
+    REQUIRE(sh("mkdir -p -m 700 /root/.ssh && cat " + key + ".pub >> /root/.ssh/authorized_keys").status ==
+            0);
     Shell started = sh("systemctl start ssh.service");
     REQUIRE_MESSAGE(started.status == 0, started.out);
-    REQUIRE(sh("echo \"127.0.0.1 $(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub)\" > " + dir_.file("known_hosts")).status == 0);
+    REQUIRE(sh("echo \"127.0.0.1 $(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub)\" > " +
+               dir_.file("known_hosts"))
+                .status == 0);
     // curve25519: the default post-quantum key exchange costs seconds under TCG emulation.
-    cgtest::write_text(config(), "Host guest-self\n  HostName 127.0.0.1\n  User root\n  IdentityFile " + key +
-                                     "\n  IdentitiesOnly yes\n  UserKnownHostsFile " + dir_.file("known_hosts") +
-                                     "\n  KexAlgorithms curve25519-sha256\n", 0600);
+    cgtest::write_text(config(),
+                       "Host guest-self\n  HostName 127.0.0.1\n  User root\n  IdentityFile " + key +
+                           "\n  IdentitiesOnly yes\n  UserKnownHostsFile " + dir_.file("known_hosts") +
+                           "\n  KexAlgorithms curve25519-sha256\n",
+                       0600);
   }
   ~SelfRemote() {
     sh("sed -i '/ cgspawn-guest-test$/d' /root/.ssh/authorized_keys");
@@ -40,9 +46,18 @@ class SelfRemote {
   std::string file(const std::string& name) const { return dir_.file(name); }
   std::string state() const { return dir_.file("state"); }
 
-  std::vector<std::string> args(const std::string& verb, std::vector<std::string> options, std::vector<std::string> argv) const {
-    std::vector<std::string> a = {cgtest::built_program("CGSPAWN_BIN"), verb, "--backend", "remote", "--host", "guest-self",
-                                  "--ssh-config", config(), "--state-dir", state()};
+  std::vector<std::string> args(const std::string& verb, std::vector<std::string> options,
+                                std::vector<std::string> argv) const {
+    std::vector<std::string> a = {cgtest::built_program("CGSPAWN_BIN"),
+                                  verb,
+                                  "--backend",
+                                  "remote",
+                                  "--host",
+                                  "guest-self",
+                                  "--ssh-config",
+                                  config(),
+                                  "--state-dir",
+                                  state()};
     a.insert(a.end(), options.begin(), options.end());
     a.push_back("--");
     a.insert(a.end(), argv.begin(), argv.end());
@@ -54,7 +69,8 @@ class SelfRemote {
 };
 
 RunResult run(const SelfRemote& remote, std::vector<std::string> options, std::vector<std::string> argv) {
-  Child child(remote.args("run", std::move(options), std::move(argv)), {"CGSPAWN_STATE_DIR=" + remote.state()});
+  Child child(remote.args("run", std::move(options), std::move(argv)),
+              {"CGSPAWN_STATE_DIR=" + remote.state()});
   return child.wait(scaled(180s));
 }
 
@@ -69,14 +85,17 @@ const char* kWriteCgroup = "sed -n 's/^0:://p' /proc/self/cgroup > \"$1\"; ";
 
 }  // namespace
 
-TEST_CASE("remote on systemd: the task runs in a transient scope; a setsid daemon is destroyed, the unit unloaded") {
+TEST_CASE(
+    "remote on systemd: the task runs in a transient scope; a setsid daemon is destroyed, the unit "
+    "unloaded") {
   SelfRemote remote;
   std::string pids = remote.file("pids"), cgroup = remote.file("cgroup"), result = remote.file("result.json");
-  RunResult r = run(remote, {"-q", "--grace", "1s", "--result", result},
-                    {"/bin/sh", "-c",
-                     std::string(kWriteCgroup) + "setsid /bin/sh -c 'sleep 1000 & echo $! > \"$1\"; wait' sh \"$2\" & "
-                                                 "while [ ! -s \"$2\" ]; do sleep 0.05; done; exit 4",
-                     "sh", cgroup, pids});
+  RunResult r =
+      run(remote, {"-q", "--grace", "1s", "--result", result},
+          {"/bin/sh", "-c",
+           std::string(kWriteCgroup) + "setsid /bin/sh -c 'sleep 1000 & echo $! > \"$1\"; wait' sh \"$2\" & "
+                                       "while [ ! -s \"$2\" ]; do sleep 0.05; done; exit 4",
+           "sh", cgroup, pids});
   CAPTURE(r.err);
   CHECK(r.exit_code == 4);
   std::string unit = unit_in(cgroup);
@@ -96,11 +115,13 @@ TEST_CASE("remote on systemd: the task runs in a transient scope; a setsid daemo
   CHECK(unit_gone(unit));
 }
 
-TEST_CASE("remote on systemd: limits are unit properties read back from cgroupfs; the timeout sets RuntimeMaxSec") {
+TEST_CASE(
+    "remote on systemd: limits are unit properties read back from cgroupfs; the timeout sets RuntimeMaxSec") {
   SelfRemote remote;
   std::string out = remote.file("limits");
-  RunResult r = run(remote, {"-q", "--memory-max", "48M", "--pids-max", "9", "--cpu-max", "50", "--timeout", "120s",
-                             "--grace", "2s"},
+  RunResult r = run(remote,
+                    {"-q", "--memory-max", "48M", "--pids-max", "9", "--cpu-max", "50", "--timeout", "120s",
+                     "--grace", "2s"},
                     {"/bin/sh", "-c",
                      "d=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup); "
                      "cat $d/memory.max $d/memory.swap.max $d/pids.max $d/cpu.max > \"$1\"; "

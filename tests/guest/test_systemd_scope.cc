@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The systemd backend on the system bus, as root, in the guest (systemd 252: the PIDs path):
 // the escape scenarios, UnitExists recovery, daemon-reload, limits read back, OOM in the
 // Result, a bad property refused with systemd's own words, reap after the caller's SIGKILL.
@@ -9,6 +10,7 @@
 
 #include "cli.hpp"
 #include "host.hpp"
+#include "ledger_faults.hpp"
 #include "systemd_support.hpp"
 #include "task.hpp"
 
@@ -32,13 +34,16 @@ const ResourceOutcome& scope_row(const Result& r, const std::string& id) {
   return row;
 }
 
-void check_gone(const std::vector<cgtest::ProcessId>& processes, const std::string& id, const std::string& cgroup) {
+void check_gone(const std::vector<cgtest::ProcessId>& processes, const std::string& id,
+                const std::string& cgroup) {
   CHECK(cgtest::still_alive(processes, scaled(10s)).empty());
   CHECK(unit_gone("cgspawn-" + id + ".scope"));
   CHECK_FALSE(cgtest::exists(cgroup));
 }
 
-std::string relative(const std::string& cgroup) { return cgroup.substr(std::string("/sys/fs/cgroup").size()); }
+std::string relative(const std::string& cgroup) {
+  return cgroup.substr(std::string("/sys/fs/cgroup").size());
+}
 
 }  // namespace
 
@@ -47,7 +52,8 @@ TEST_CASE("systemd scope: a double-forked setsid daemon is destroyed; unit gone,
   std::string file = tmp.file("pids");
   auto spec = shell_task("sd-daemon", R"sh(: > "$1"
 ( setsid /bin/sh -c 'echo $$ >> "$1"; sleep 1000 & echo $! >> "$1"; wait' sh "$1" & )
-while [ "$(wc -l < "$1")" -lt 2 ]; do sleep 0.05; done)sh", {file});
+while [ "$(wc -l < "$1")" -lt 2 ]; do sleep 0.05; done)sh",
+                         {file});
   spec.grace = std::chrono::seconds(3);
   auto task = system_spawner()->spawn(spec);
   std::string cgroup = unit_cgroup("cgspawn-sd-daemon.scope");
@@ -72,7 +78,8 @@ while [ "$(wc -l < "$1")" -lt 2 ]; do sleep 0.05; done)sh", {file});
 TEST_CASE("systemd scope: a child that ignores SIGTERM is killed after the grace") {
   TempDir tmp;
   std::string file = tmp.file("pids");
-  auto spec = shell_task("sd-ignorer", R"sh(trap '' TERM; sleep 1000 & echo $! > "$1"; echo $$ >> "$1"; wait)sh", {file});
+  auto spec = shell_task("sd-ignorer",
+                         R"sh(trap '' TERM; sleep 1000 & echo $! > "$1"; echo $$ >> "$1"; wait)sh", {file});
   auto task = system_spawner()->spawn(spec);
   std::string cgroup = unit_cgroup("cgspawn-sd-ignorer.scope");
   REQUIRE(cgtest::wait_for_lines(file, 2, scaled(60s)));
@@ -92,7 +99,8 @@ TEST_CASE("systemd scope: a tree of 100 processes is destroyed") {
   std::string file = tmp.file("pids");
   auto spec = shell_task("sd-tree", R"sh(: > "$1"; i=0
 while [ $i -lt 99 ]; do sleep 1000 & echo $! >> "$1"; i=$((i+1)); done
-echo $$ >> "$1"; wait)sh", {file});
+echo $$ >> "$1"; wait)sh",
+                         {file});
   spec.limits.pids_max = 200;
   auto task = system_spawner()->spawn(spec);
   std::string cgroup = unit_cgroup("cgspawn-sd-tree.scope");
@@ -104,7 +112,8 @@ echo $$ >> "$1"; wait)sh", {file});
   check_gone(ids, "sd-tree", cgroup);
 }
 
-TEST_CASE("systemd scope: UnitExists from a failed unit of the same name is reset once and the start retried") {
+TEST_CASE(
+    "systemd scope: UnitExists from a failed unit of the same name is reset once and the start retried") {
   // A failed cgspawn-sd-exists.scope: its runtime limit ran out.
   Shell made = sh("systemd-run --quiet --unit=cgspawn-sd-exists --scope -p RuntimeMaxSec=1 /bin/sleep 60");
   CAPTURE(made.out);
@@ -118,7 +127,8 @@ TEST_CASE("systemd scope: UnitExists from a failed unit of the same name is rese
 
 TEST_CASE("systemd scope: an active unit of the same name is refused, named, and left alone") {
   Child other({"/usr/bin/systemd-run", "--quiet", "--unit=cgspawn-sd-busy", "--scope", "/bin/sleep", "1000"});
-  REQUIRE(cgtest::eventually([] { return unit_property("cgspawn-sd-busy.scope", "ActiveState") == "active"; }, scaled(60s)));
+  REQUIRE(cgtest::eventually([] { return unit_property("cgspawn-sd-busy.scope", "ActiveState") == "active"; },
+                             scaled(60s)));
   try {
     system_spawner()->spawn(shell_task("sd-busy", "exit 0"));
     FAIL("spawn did not refuse");
@@ -149,9 +159,11 @@ TEST_CASE("systemd scope: systemctl daemon-reload while the task runs does not l
 TEST_CASE("systemd scope: limits are unit properties, read back from cgroupfs") {
   TempDir tmp;
   std::string marker = tmp.file("forked");
-  auto spec = shell_task("sd-limits", R"sh(( i=0; while [ $i -lt 30 ]; do sleep 1000 & i=$((i+1)); done; wait ) 2>/dev/null &
+  auto spec = shell_task(
+      "sd-limits", R"sh(( i=0; while [ $i -lt 30 ]; do sleep 1000 & i=$((i+1)); done; wait ) 2>/dev/null &
 while [ "$(cat /sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)/pids.events)" = "max 0" ]; do sleep 0.1; done
-echo done > "$1"; while :; do :; done)sh", {marker});
+echo done > "$1"; while :; do :; done)sh",
+      {marker});
   spec.limits.memory_max_bytes = 64ull << 20;
   spec.limits.pids_max = 10;
   spec.limits.cpu_max_percent = 20;
@@ -166,11 +178,13 @@ echo done > "$1"; while :; do :; done)sh", {marker});
   std::string events = cgtest::read_text(cg + "/pids.events").value_or("");
   CHECK(events.find("max 0") == std::string::npos);  // forks were refused
   CHECK(std::stoul(cgtest::read_text(cg + "/pids.current").value_or("0")) <= 11);
-  CHECK(cgtest::eventually([&] {
-    std::string stat = cgtest::read_text(cg + "/cpu.stat").value_or("");
-    auto at = stat.find("nr_throttled ");
-    return at != std::string::npos && std::stoul(stat.substr(at + 13)) > 0;
-  }, scaled(60s)));
+  CHECK(cgtest::eventually(
+      [&] {
+        std::string stat = cgtest::read_text(cg + "/cpu.stat").value_or("");
+        auto at = stat.find("nr_throttled ");
+        return at != std::string::npos && std::stoul(stat.substr(at + 13)) > 0;
+      },
+      scaled(60s)));
   Result r = task->finish(cgtest::destroy_options(1s, scaled(30s)));
   scope_row(r, "sd-limits");
   CHECK(r.usage.cpu_user_seconds + r.usage.cpu_system_seconds > 0);
@@ -214,8 +228,9 @@ TEST_CASE("systemd scope: a bad property value is refused with systemd's own err
 TEST_CASE("systemd scope: cgspawn run --backend systemd; reap after the caller is killed with SIGKILL") {
   TempDir tmp;
   std::string state = tmp.file("state"), result = tmp.file("result.json");
-  RunResult ok = cgtest::run_cgspawn({"run", "-q", "--backend", "systemd", "--id", "sd-cli", "--result", result,
-                                      "--", "/bin/sh", "-c", "exit 3"}, scaled(120s));
+  RunResult ok = cgtest::run_cgspawn({"run", "-q", "--backend", "systemd", "--id", "sd-cli", "--result",
+                                      result, "--", "/bin/sh", "-c", "exit 3"},
+                                     scaled(120s));
   CAPTURE(ok.err);
   CHECK(ok.exit_code == 3);
   std::string json = cgtest::read_text(result).value_or("");
@@ -241,7 +256,9 @@ TEST_CASE("systemd scope: cgspawn run --backend systemd; reap after the caller i
   check_gone(ids, "sd-orphan", cgroup);
 }
 
-TEST_CASE("systemd scope: a unit whose record was lost is an orphan of its ledger only; reap --orphans destroys it") {
+TEST_CASE(
+    "systemd scope: a unit whose record was lost is an orphan of its ledger only; reap --orphans destroys "
+    "it") {
   TempDir tmp;
   std::string state = tmp.file("state"), other = tmp.file("other"), pids = tmp.file("pids");
   auto cgspawn = [&](const std::string& dir, std::vector<std::string> args) {
@@ -263,7 +280,8 @@ TEST_CASE("systemd scope: a unit whose record was lost is an orphan of its ledge
   CAPTURE(listed.out);
   CHECK(listed.out.find("\"id\": \"cgspawn-sd-lost.scope\"") != std::string::npos);
   CHECK(listed.out.find("\"ours\": true") != std::string::npos);
-  CHECK(cgspawn(other, {"list", "--json"}).out.find("cgspawn-sd-lost.scope") == std::string::npos);  // not that ledger's
+  CHECK(cgspawn(other, {"list", "--json"}).out.find("cgspawn-sd-lost.scope") ==
+        std::string::npos);  // not that ledger's
 
   RunResult reported = cgspawn(state, {"reap"});
   CAPTURE(reported.out);
@@ -278,12 +296,13 @@ TEST_CASE("systemd scope: a unit whose record was lost is an orphan of its ledge
   check_gone(ids, "sd-lost", cgroup);
 }
 
-TEST_CASE("systemd service (--unit-type service): exit status from ExecMain*, a daemon destroyed, no unit left") {
+TEST_CASE(
+    "systemd service (--unit-type service): exit status from ExecMain*, a daemon destroyed, no unit left") {
   TempDir tmp;
   std::string state = tmp.file("state"), pids = tmp.file("pids"), result = tmp.file("result.json");
   auto run = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {cgtest::built_program("CGSPAWN_BIN"), "run", "-q", "--backend", "systemd", "--unit-type",
-                               "service", "--result", result});
+    args.insert(args.begin(), {cgtest::built_program("CGSPAWN_BIN"), "run", "-q", "--backend", "systemd",
+                               "--unit-type", "service", "--result", result});
     Child c(args, {"CGSPAWN_STATE_DIR=" + state});
     return c.wait(scaled(120s));
   };
@@ -300,8 +319,9 @@ TEST_CASE("systemd service (--unit-type service): exit status from ExecMain*, a 
   RunResult signaled = run({"--id", "sv-sig", "--", "/bin/sh", "-c", "kill -9 $$"});
   CHECK(signaled.exit_code == 128 + 9);
 
-  RunResult timed_out = run({"--id", "sv-daemon", "--timeout", "3s", "--grace", "1s", "--", "/bin/sh", "-c",
-                             "setsid /bin/sh -c 'sleep 1000 & echo $! > \"$1\"; wait' sh \"$1\" & exec sleep 1000", "sh", pids});
+  RunResult timed_out = run(
+      {"--id", "sv-daemon", "--timeout", "3s", "--grace", "1s", "--", "/bin/sh", "-c",
+       "setsid /bin/sh -c 'sleep 1000 & echo $! > \"$1\"; wait' sh \"$1\" & exec sleep 1000", "sh", pids});
   CAPTURE(timed_out.err);
   CHECK(timed_out.exit_code == 124);
   auto daemon = cgtest::identify(cgtest::read_pids(pids));
@@ -322,8 +342,8 @@ TEST_CASE("systemd service: start, then wait gives the status systemd recorded; 
     Child c(args, {"CGSPAWN_STATE_DIR=" + state});
     return c.wait(scaled(120s));
   };
-  RunResult started = cgspawn({"start", "--backend", "systemd", "--unit-type", "service", "--id", "sv-start", "--",
-                               "/bin/sh", "-c", "sleep 1; exit 5"});
+  RunResult started = cgspawn({"start", "--backend", "systemd", "--unit-type", "service", "--id", "sv-start",
+                               "--", "/bin/sh", "-c", "sleep 1; exit 5"});
   CAPTURE(started.err);
   REQUIRE(started.exit_code == 0);
   RunResult waited = cgspawn({"wait", "sv-start", "--timeout", "60s"});
@@ -332,4 +352,36 @@ TEST_CASE("systemd service: start, then wait gives the status systemd recorded; 
   RunResult destroyed = cgspawn({"destroy", "sv-start"});
   CHECK(destroyed.exit_code == 0);
   CHECK(unit_gone("cgspawn-sv-start.service"));
+}
+
+TEST_CASE(
+    "systemd scope and service: a ledger update that fails during spawn leaves no process, unit or record") {
+  TempDir state_parent;
+  auto ledger = std::make_shared<const Ledger>(state_parent.file("ledger"));
+  for (std::string type : {"scope", "service"}) {
+    BackendOptions options;
+    options.backend = "systemd";
+    options.unit_type = type;
+    options.ledger = ledger;
+    auto spawner = make_spawner(options);
+    // A scope is updated when its cgroup is verified, and when the main program runs; a
+    // service once, when it runs.
+    for (int nth : type == "scope" ? std::vector<int>{1, 2} : std::vector<int>{1}) {
+      CAPTURE(type);
+      CAPTURE(nth);
+      std::string id = "ledgerfault-" + type + std::to_string(nth);
+      TaskSpec spec;
+      spec.id = id;
+      spec.argv = {"/bin/sleep", "4242.125"};
+      {
+        cgtest::FailingRecordUpdates faults(nth);
+        CHECK_THROWS_AS(spawner->spawn(spec), Error);
+        CHECK(faults.failed() == 1);
+      }
+      CHECK(cgtest::processes_running("sleep 4242.125").empty());
+      CHECK(unit_gone("cgspawn-" + id + "." + type));
+      CHECK(ledger->list().tasks.empty());
+      CHECK_FALSE(cgtest::exists(ledger->dir() + "/" + id));
+    }
+  }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The systemd backend on the user bus, as the real non-root user cgtest (uid 1500, lingering)
 // with its own user manager (needs the guest's multi-user boot): `cgspawn run --backend systemd
 // --user` contains a setsid daemon, and limits the user manager was delegated are read back.
@@ -40,10 +41,16 @@ TEST_CASE("systemd user manager: cgtest's task runs in its own scope; a setsid d
                   "no user bus for cgtest: the guest must boot multi-user (run-in-guest.sh --multi-user)");
   UserDir dir;
   std::string pids = dir.path() + "/pids";
-  Shell r = run_as_user(dir, "--id sd-user --grace 2s -- /bin/sh -c '"
-                             "( setsid /bin/sh -c \"sleep 1000 & echo \\$! > " + pids + "; wait\" & ); "
-                             "while [ ! -s " + pids + " ]; do sleep 0.05; done; "
-                             "cat /proc/self/cgroup > " + dir.path() + "/cgroup'");
+  Shell r = run_as_user(dir,
+                        "--id sd-user --grace 2s -- /bin/sh -c '"
+                        "( setsid /bin/sh -c \"sleep 1000 & echo \\$! > " +
+                            pids +
+                            "; wait\" & ); "
+                            "while [ ! -s " +
+                            pids +
+                            " ]; do sleep 0.05; done; "
+                            "cat /proc/self/cgroup > " +
+                            dir.path() + "/cgroup'");
   CAPTURE(r.out);
   CHECK(r.status == 0);
   std::string cgroup = cgtest::read_text(dir.path() + "/cgroup").value_or("");
@@ -56,17 +63,22 @@ TEST_CASE("systemd user manager: cgtest's task runs in its own scope; a setsid d
   auto daemon = cgtest::identify(cgtest::read_pids(pids));
   CHECK(cgtest::still_alive(daemon, scaled(10s)).empty());
   CHECK(unit_gone("cgspawn-sd-user.scope", true));
-  CHECK(sh("test -e /sys/fs/cgroup/user.slice/user-1500.slice/user@1500.service/app.slice/cgspawn-sd-user.scope").status != 0);
+  CHECK(sh("test -e "
+           "/sys/fs/cgroup/user.slice/user-1500.slice/user@1500.service/app.slice/cgspawn-sd-user.scope")
+            .status != 0);
 }
 
 TEST_CASE("systemd user manager: delegated limits are read back; one it was not delegated is refused") {
   REQUIRE(cgtest::exists("/run/user/1500/bus"));
   UserDir dir;
   std::string delegated =
-      cgtest::read_text("/sys/fs/cgroup/user.slice/user-1500.slice/user@1500.service/cgroup.subtree_control").value_or("");
+      cgtest::read_text("/sys/fs/cgroup/user.slice/user-1500.slice/user@1500.service/cgroup.subtree_control")
+          .value_or("");
   CAPTURE(delegated);
   REQUIRE(delegated.find("pids") != std::string::npos);
-  Shell ok = run_as_user(dir, "--id sd-user-pids --pids-max 20 -- /bin/sh -c 'cat /sys/fs/cgroup$(sed -n s/^0:://p /proc/self/cgroup)/pids.max'");
+  Shell ok = run_as_user(dir,
+                         "--id sd-user-pids --pids-max 20 -- /bin/sh -c 'cat /sys/fs/cgroup$(sed -n "
+                         "s/^0:://p /proc/self/cgroup)/pids.max'");
   CAPTURE(ok.out);
   CHECK(ok.status == 0);
   CHECK(ok.out.find("21") != std::string::npos);  // 20 + cgspawn's anchor
@@ -79,10 +91,12 @@ TEST_CASE("systemd user manager: delegated limits are read back; one it was not 
   }
 }
 
-TEST_CASE("systemd user manager: a SIGTERM ignorer is killed after the grace; reap after the caller's SIGKILL") {
+TEST_CASE(
+    "systemd user manager: a SIGTERM ignorer is killed after the grace; reap after the caller's SIGKILL") {
   REQUIRE(cgtest::exists("/run/user/1500/bus"));
   UserDir dir;
-  Shell timed_out = run_as_user(dir, "--id sd-user-term --timeout 2s --grace 1s -- /bin/sh -c 'trap \"\" TERM; sleep 1000 & wait'");
+  Shell timed_out = run_as_user(
+      dir, "--id sd-user-term --timeout 2s --grace 1s -- /bin/sh -c 'trap \"\" TERM; sleep 1000 & wait'");
   CAPTURE(timed_out.out);
   CHECK(timed_out.status == 124);
   CHECK(unit_gone("cgspawn-sd-user-term.scope", true));
@@ -90,15 +104,16 @@ TEST_CASE("systemd user manager: a SIGTERM ignorer is killed after the grace; re
   // A cgspawn run of cgtest's, killed with SIGKILL: the scope outlives it, cgtest's reap ends it.
   std::string pids = dir.path() + "/pids", state = dir.path() + "/state";
   sh(as_cgtest("sh -c 'CGSPAWN_STATE_DIR=" + state + " " + cgtest::built_program("CGSPAWN_BIN") +
-               " run --backend systemd --user --id sd-user-orphan -- /bin/sh -c \"sleep 1000 & echo \\$! > " + pids +
-               "; wait\" >/dev/null 2>&1 & echo $! > " + dir.path() + "/run.pid'"));
+               " run --backend systemd --user --id sd-user-orphan -- /bin/sh -c \"sleep 1000 & echo \\$! > " +
+               pids + "; wait\" >/dev/null 2>&1 & echo $! > " + dir.path() + "/run.pid'"));
   REQUIRE(cgtest::wait_for_lines(pids, 1, scaled(120s)));
   auto sleeper = cgtest::identify(cgtest::read_pids(pids));
   auto run_pid = cgtest::read_pids(dir.path() + "/run.pid");
   REQUIRE(run_pid.size() == 1);
   ::kill(run_pid[0], SIGKILL);
   CHECK(unit_property("cgspawn-sd-user-orphan.scope", "ActiveState", true) == "active");
-  Shell reaped = sh(as_cgtest("env CGSPAWN_STATE_DIR=" + state + " " + cgtest::built_program("CGSPAWN_BIN") + " reap --grace 1s"));
+  Shell reaped = sh(as_cgtest("env CGSPAWN_STATE_DIR=" + state + " " + cgtest::built_program("CGSPAWN_BIN") +
+                              " reap --grace 1s"));
   CAPTURE(reaped.out);
   CHECK(reaped.status == 0);
   CHECK(cgtest::still_alive(sleeper, scaled(10s)).empty());

@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: MIT
 // Run last and alone: the suite left no cgroup, no process and no temporary directory behind,
 // whatever passed or failed.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <doctest/doctest.h>
 #include <dirent.h>
+#include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -37,8 +38,7 @@ std::vector<std::string> named_ours(const std::string& root, int depth) {
     std::string name = e.path().filename().string();
     if (name.rfind(kPrefix, 0) == 0) {
       if (!owner_alive(name)) out.push_back(e.path().string());
-    }
-    else if (depth > 1) {
+    } else if (depth > 1) {
       auto sub = named_ours(e.path().string(), depth - 1);
       out.insert(out.end(), sub.begin(), sub.end());
     }

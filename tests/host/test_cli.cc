@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `cgspawn run` and `cgspawn backends` as whole processes: exit statuses, one-line errors for
 // every bad option (exit 125, nothing left behind), the --result JSON, backends --json.
 #include <doctest/doctest.h>
@@ -78,7 +79,10 @@ TEST_CASE("exit statuses: the program's own, 128+N, 124, 126, 127") {
   TestParent parent;
   TempDir tmp;
   write_text(tmp.file("plain"), "#!/bin/sh\nexit 0\n", 0644);
-  write_text(tmp.file("garbage"), "\x7f" "ELF?\n", 0755);
+  write_text(tmp.file("garbage"),
+             "\x7f"
+             "ELF?\n",
+             0755);
   write_text(tmp.file("no-interp"), "#!/nonexistent/interpreter\n", 0755);
   struct Case {
     std::vector<std::string> argv;
@@ -117,14 +121,15 @@ TEST_CASE("exit statuses: the program's own, 128+N, 124, 126, 127") {
 TEST_CASE("exit status 124 when the timeout fires, also when SIGTERM is ignored") {
   TestParent parent;
   SUBCASE("acts on SIGTERM") {
-    RunResult r = run_cgspawn(run_args(parent, {"--timeout", "300ms", "--grace", "30s", "--", "sleep", "1000"}));
+    RunResult r =
+        run_cgspawn(run_args(parent, {"--timeout", "300ms", "--grace", "30s", "--", "sleep", "1000"}));
     CHECK(r.exit_code == 124);
     CHECK(r.seconds >= 0.29);
     CHECK(r.seconds < 10);  // not the 30 s grace
   }
   SUBCASE("ignores SIGTERM: killed after the grace") {
-    RunResult r = run_cgspawn(
-        run_args(parent, {"--timeout", "300ms", "--grace", "500ms", "--", "sh", "-c", "trap '' TERM; sleep 1000"}));
+    RunResult r = run_cgspawn(run_args(
+        parent, {"--timeout", "300ms", "--grace", "500ms", "--", "sh", "-c", "trap '' TERM; sleep 1000"}));
     CHECK(r.exit_code == 124);
     CHECK(r.seconds >= 0.79);
     CHECK(r.seconds < 15);
@@ -161,9 +166,9 @@ TEST_CASE("--result FILE: the JSON of issue 2, every field and type") {
   TempDir tmp;
   std::string result = tmp.file("result.json");
   SUBCASE("exited") {
-    RunResult r = run_cgspawn(run_args(parent, {"--result", result, "--id", "json-1", "--label", "suite=host",
-                                                "--label", "k=v=w", "--env", "A=1", "--", "sh", "-c",
-                                                "test \"$A\" = 1 && exit 4"}));
+    RunResult r = run_cgspawn(
+        run_args(parent, {"--result", result, "--id", "json-1", "--label", "suite=host", "--label", "k=v=w",
+                          "--env", "A=1", "--", "sh", "-c", "test \"$A\" = 1 && exit 4"}));
     CHECK(r.exit_code == 4);
     json j = read_json(result);
     check_result_schema(j);
@@ -189,15 +194,16 @@ TEST_CASE("--result FILE: the JSON of issue 2, every field and type") {
     CHECK(j["exit"]["reason"] == "signaled");
   }
   SUBCASE("timed out, busy") {
-    RunResult r = run_cgspawn(run_args(parent, {"--result", result, "--timeout", "700ms", "--grace", "1s", "--",
-                                                helper_bin(), "busy", "1000"}));
+    RunResult r = run_cgspawn(run_args(parent, {"--result", result, "--timeout", "700ms", "--grace", "1s",
+                                                "--", helper_bin(), "busy", "1000"}));
     CHECK(r.exit_code == 124);
     json j = read_json(result);
     check_result_schema(j);
     CHECK(j["exit"]["reason"] == "timed-out");
     CHECK(j["exit"]["signal"] == SIGTERM);
     CHECK(j["usage"]["wall_seconds"] >= 0.69);
-    CHECK(j["usage"]["cpu_user_seconds"].get<double>() + j["usage"]["cpu_system_seconds"].get<double>() > 0.05);
+    CHECK(j["usage"]["cpu_user_seconds"].get<double>() + j["usage"]["cpu_system_seconds"].get<double>() >
+          0.05);
     const json& row = j["cleanup"]["resources"][0];
     REQUIRE(row["killed"].size() == 1);
     CHECK(row["killed"][0]["comm"] == "cgspawn-test-he");  // comm is cut to 15 characters
@@ -261,9 +267,9 @@ TEST_CASE("every bad option: one stderr line naming it, exit 125, nothing left b
       {{"--result", "/nonexistent-dir/result.json"}, "--result"},
       {{"--result", tmp.path()}, "--result"},
       {{"--chdir", tmp.file("no-such-dir")}, "chdir"},
-      {{}, "PROGRAM", false},                      // no program at all
-      {{"--"}, "PROGRAM", false},                  // "--" and nothing after it
-      {{"--timeout"}, "--timeout", false},         // an option without its value
+      {{}, "PROGRAM", false},               // no program at all
+      {{"--"}, "PROGRAM", false},           // "--" and nothing after it
+      {{"--timeout"}, "--timeout", false},  // an option without its value
       {{"--log-level", "loud"}, "--log-level"},
       // An option of another backend is refused, naming it (never ignored).
       {{"--user"}, "--user: is an option of the systemd backend, not of process"},
@@ -274,7 +280,8 @@ TEST_CASE("every bad option: one stderr line naming it, exit 125, nothing left b
       {{"--host", "h"}, "--host: is an option of the remote backend, not of process"},
       {{"--ssh-config", "/dev/null"}, "--ssh-config: is an option of the remote backend"},
       {{"--lease", "10s"}, "--lease: is an option of the remote backend"},
-      {{"--backend", "remote", "--host", "h"}, "--parent: is an option of the process and podman backends, not of remote"},
+      {{"--backend", "remote", "--host", "h"},
+       "--parent: is an option of the process and podman backends, not of remote"},
       {{"--backend", "systemd"}, "--parent: is an option of the process and podman backends, not of systemd"},
   };
   for (const auto& c : cases) {
@@ -285,7 +292,8 @@ TEST_CASE("every bad option: one stderr line naming it, exit 125, nothing left b
     if (!has_result) args.insert(args.end(), {"--result", result});
     args.insert(args.end(), c.options.begin(), c.options.end());
     if (c.with_program) args.insert(args.end(), {"--", "sh", "-c", "touch " + marker});
-    if (c.options.size() == 2 && c.options[0] == "--log-level") args = {"--log-level", "loud", "run", "--parent", p, "--", "true"};
+    if (c.options.size() == 2 && c.options[0] == "--log-level")
+      args = {"--log-level", "loud", "run", "--parent", p, "--", "true"};
     std::string shown;
     for (const auto& a : args) shown += a + " ";
     CAPTURE(shown);
@@ -319,8 +327,8 @@ TEST_CASE("a limit this host cannot enforce: refused before anything starts, nam
                         Case{"--cpu-max", "150", "cpu"}}) {
     CAPTURE(c.option);
     if (controllers.find(c.controller) != std::string::npos) continue;  // enforceable here
-    RunResult r = run_cgspawn({"run", "--parent", parent.path() + "/sub", "--result", result, c.option, c.value,
-                               "--", "sh", "-c", "touch " + marker});
+    RunResult r = run_cgspawn({"run", "--parent", parent.path() + "/sub", "--result", result, c.option,
+                               c.value, "--", "sh", "-c", "touch " + marker});
     CAPTURE(r.err);
     CHECK(r.exit_code == 125);
     auto lines = r.err_lines();
@@ -336,8 +344,8 @@ TEST_CASE("a limit this host cannot enforce: refused before anything starts, nam
 TEST_CASE("--env, --chdir and stdio pass through") {
   TestParent parent;
   TempDir tmp;
-  Child cli({cgspawn_bin(), "run", "-q", "--parent", parent.path(), "--env", "A=x y", "--env", "B=2", "--chdir",
-             tmp.path(), "--", "sh", "-c", R"sh(echo "$A|$B|$(pwd)"; echo to-stderr >&2)sh"});
+  Child cli({cgspawn_bin(), "run", "-q", "--parent", parent.path(), "--env", "A=x y", "--env", "B=2",
+             "--chdir", tmp.path(), "--", "sh", "-c", R"sh(echo "$A|$B|$(pwd)"; echo to-stderr >&2)sh"});
   RunResult r = cli.wait();
   CHECK(r.exit_code == 0);
   CHECK(r.out == "x y|2|" + tmp.path() + "\n");
@@ -375,7 +383,8 @@ TEST_CASE("backends --json names each limit's v1 reason; backends prints text; -
   }
   CHECK((*process)["kill_all"]["available"] == true);
   CHECK((*process)["verify"]["available"] == true);
-  for (auto [key, controller] : {std::pair{"memory_max", "memory"}, {"pids_max", "pids"}, {"cpu_max", "cpu"}}) {
+  for (auto [key, controller] :
+       {std::pair{"memory_max", "memory"}, {"pids_max", "pids"}, {"cpu_max", "cpu"}}) {
     CAPTURE(key);
     const json& cap = process->at("limits").at(key);
     CHECK(cap.at("available").is_boolean());
@@ -385,7 +394,8 @@ TEST_CASE("backends --json names each limit's v1 reason; backends prints text; -
       CHECK(reason.find("cgroup v1") != std::string::npos);
   }
   if (cgroup2_mount() == "/sys/fs/cgroup/unified")  // hybrid: v1 holds every controller
-    for (const char* key : {"memory_max", "pids_max", "cpu_max"}) CHECK((*process)["limits"][key]["available"] == false);
+    for (const char* key : {"memory_max", "pids_max", "cpu_max"})
+      CHECK((*process)["limits"][key]["available"] == false);
 
   RunResult text = run_cgspawn({"backends", "--parent", parent.path()});
   CHECK(text.exit_code == 0);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SIGTERM, SIGINT and SIGHUP to `cgspawn run`: the task is destroyed (grace, then kill) and
 // cgspawn exits 128+N; a second signal during the grace skips the rest of it.
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The kernel seam (util/syscalls.hpp): clone3 refused as by an old kernel, no cgroup.kill,
 // and cgroup.kill failing. The fallbacks must keep the guarantees: the task is in its cgroup
 // before exec, and destroy still ends every process.
@@ -11,8 +12,8 @@
 #include "cli.hpp"
 #include "host.hpp"
 #include "ledger_faults.hpp"
-#include "util/syscalls.hpp"
 #include "task.hpp"
+#include "util/syscalls.hpp"
 
 using namespace cgtest;
 using namespace cgspawn;
@@ -43,9 +44,15 @@ int failing_cgroup_kill(int) {
 TEST_CASE("clone3 refused: fork + join the cgroup before exec") {
   SeamGuard seam;
   g_calls = 0;
-  SUBCASE("E2BIG") { g_errno = E2BIG; }
-  SUBCASE("ENOSYS") { g_errno = ENOSYS; }
-  SUBCASE("EOPNOTSUPP") { g_errno = EOPNOTSUPP; }
+  SUBCASE("E2BIG") {
+    g_errno = E2BIG;
+  }
+  SUBCASE("ENOSYS") {
+    g_errno = ENOSYS;
+  }
+  SUBCASE("EOPNOTSUPP") {
+    g_errno = EOPNOTSUPP;
+  }
   sys::syscalls().clone3 = refused_clone3;
   TestParent parent;
   TempDir tmp;
@@ -119,7 +126,7 @@ TEST_CASE("no cgroup.kill (ENOENT): freeze + SIGKILL + thaw kills everything") {
 setsid /bin/sh -c 'echo $$ >> "$1"; exec sleep 1000' sh "$1" &
 for i in 1 2 3 4 5; do sleep 1000 & echo $! >> "$1"; done
 echo $$ >> "$1"; wait)",
-                                                            {file}));
+                                                 {file}));
   REQUIRE(wait_for_lines(file, 7));
   auto ids = identify(read_pids(file));
   Result r = task->finish(destroy_options(std::chrono::milliseconds(200)));

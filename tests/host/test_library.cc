@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The library surface on real tasks: exit code, death by signal, timeout, destroy on request,
 // usage, the pollable fd, labels/env/cwd/stdio, exec failures, limits this host cannot enforce.
 #include <doctest/doctest.h>
@@ -147,7 +148,9 @@ TEST_CASE("finish() while the task runs: destroyed, or timed-out when the caller
   TestParent parent;
   ExitReason reason = ExitReason::destroyed;
   SUBCASE("destroyed") {}
-  SUBCASE("timed out, as a caller-driven timeout") { reason = ExitReason::timed_out; }
+  SUBCASE("timed out, as a caller-driven timeout") {
+    reason = ExitReason::timed_out;
+  }
   TaskSpec spec;
   spec.id = "finish";
   spec.argv = {"/bin/sleep", "1000"};
@@ -205,7 +208,8 @@ TEST_CASE("a Task dropped without finish() is destroyed") {
   TempDir tmp;
   std::string file = tmp.file("pids");
   {
-    auto task = spawner_under(parent)->spawn(shell("dropped", R"(sleep 1000 & echo $! > "$1"; wait)", {file}));
+    auto task =
+        spawner_under(parent)->spawn(shell("dropped", R"(sleep 1000 & echo $! > "$1"; wait)", {file}));
     REQUIRE(wait_for_lines(file, 1));
   }
   auto ids = identify(read_pids(file));
@@ -254,7 +258,9 @@ TEST_CASE("exec failures and a bad cwd leave no cgroup and start nothing") {
     spec.argv = std::move(argv);
     return spec;
   };
-  SUBCASE("not found, by path") { check_refused(parent, run({"/nonexistent/prog"}), ErrorKind::not_found, "/nonexistent/prog"); }
+  SUBCASE("not found, by path") {
+    check_refused(parent, run({"/nonexistent/prog"}), ErrorKind::not_found, "/nonexistent/prog");
+  }
   SUBCASE("not found, in PATH") {
     check_refused(parent, run({"cgspawn-no-such-program"}), ErrorKind::not_found, "cgspawn-no-such-program");
   }
@@ -262,9 +268,14 @@ TEST_CASE("exec failures and a bad cwd leave no cgroup and start nothing") {
     write_text(tmp.file("plain"), "#!/bin/sh\ntouch " + marker + "\n", 0644);
     check_refused(parent, run({tmp.file("plain")}), ErrorKind::not_executable, "plain");
   }
-  SUBCASE("a directory") { check_refused(parent, run({tmp.path()}), ErrorKind::not_executable, tmp.path()); }
+  SUBCASE("a directory") {
+    check_refused(parent, run({tmp.path()}), ErrorKind::not_executable, tmp.path());
+  }
   SUBCASE("execve fails in the child: ENOEXEC, reported through the exec pipe") {
-    write_text(tmp.file("garbage"), std::string("\x7f" "ELFnot really\n"), 0755);
+    write_text(tmp.file("garbage"),
+               std::string("\x7f"
+                           "ELFnot really\n"),
+               0755);
     check_refused(parent, run({tmp.file("garbage")}), ErrorKind::not_executable, "garbage");
   }
   SUBCASE("execve fails in the child: a missing interpreter is ENOENT") {

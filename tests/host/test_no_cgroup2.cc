@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A host without cgroup2, made for real: cgspawn runs in a private mount namespace where the
 // cgroup2 mount is lazily unmounted (the host's own mounts are untouched). The task is then
 // its own process group, and the report must say "not-guaranteed".
@@ -19,8 +20,14 @@ namespace {
 std::vector<std::string> without_cgroup2(const std::vector<std::string>& args) {
   std::string mount = cgroup2_mount();
   REQUIRE_MESSAGE(!mount.empty(), "no cgroup2 on this host to take away");
-  std::vector<std::string> argv = {"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
-                                   R"(umount -l "$0" && exec "$@")", mount};
+  std::vector<std::string> argv = {"/usr/bin/unshare",
+                                   "-m",
+                                   "--propagation",
+                                   "private",
+                                   "/bin/sh",
+                                   "-c",
+                                   R"(umount -l "$0" && exec "$@")",
+                                   mount};
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }
@@ -76,8 +83,9 @@ TEST_CASE("no cgroup2: the process group is destroyed and the row says not-guara
 TEST_CASE("no cgroup2: a limit is refused, and backends says why it cannot kill or verify") {
   TempDir tmp;
   std::string marker = tmp.file("ran");
-  Child limited(without_cgroup2({cgspawn_bin(), "run", "--pids-max", "10", "--", "/bin/sh", "-c", "touch " + marker}),
-                {}, {"CGSPAWN_PARENT"});
+  Child limited(
+      without_cgroup2({cgspawn_bin(), "run", "--pids-max", "10", "--", "/bin/sh", "-c", "touch " + marker}),
+      {}, {"CGSPAWN_PARENT"});
   RunResult r = limited.wait();
   CAPTURE(r.err);
   CHECK(r.exit_code == 125);
@@ -100,7 +108,8 @@ TEST_CASE("no cgroup2: a limit is refused, and backends says why it cannot kill 
 TEST_CASE("no cgroup2: exit statuses of the program still come through in the Result") {
   TempDir tmp;
   std::string result = tmp.file("r.json");
-  Child cli(without_cgroup2({cgspawn_bin(), "run", "-q", "--result", result, "--", "/bin/sh", "-c", "kill -USR1 $$"}),
+  Child cli(without_cgroup2(
+                {cgspawn_bin(), "run", "-q", "--result", result, "--", "/bin/sh", "-c", "kill -USR1 $$"}),
             {}, {"CGSPAWN_PARENT"});
   RunResult r = cli.wait();
   CHECK(r.exit_code == 125);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A process no SIGKILL can end -- frozen by the cgroup v1 freezer while it stays in its
 // cgroup2 node -- must show up as a survivor: outcome failed, the report not complete, and
 // `cgspawn run` exits 125. Afterwards it is thawed, dies of the pending SIGKILL, and the
@@ -29,7 +30,7 @@ bool freezer_available(const V1Freezer& freezer) {
 }  // namespace
 
 TEST_CASE("library: a frozen survivor makes the row failed and the report incomplete") {
-  TestParent parent;    // declared first: destroyed last, after the freezer has thawed
+  TestParent parent;  // declared first: destroyed last, after the freezer has thawed
   V1Freezer freezer;
   if (!freezer_available(freezer)) return;
   TempDir tmp;
@@ -83,7 +84,8 @@ TEST_CASE("cgspawn run: a survivor makes it exit 125, the program's own status i
   std::string file = tmp.file("pids"), go = tmp.file("go"), result = tmp.file("result.json");
   Child cli({cgspawn_bin(), "run", "--parent", parent.path(), "--id", "frozen-cli", "--grace", "0",
              "--result", result, "--", "/bin/sh", "-c",
-             R"(sleep 1000 & echo $! >> "$1"; while [ ! -e "$2" ]; do sleep 0.05; done; exit 3)", "sh", file, go});
+             R"(sleep 1000 & echo $! >> "$1"; while [ ! -e "$2" ]; do sleep 0.05; done; exit 3)", "sh", file,
+             go});
   REQUIRE(wait_for_lines(file, 1));
   auto ids = identify(read_pids(file));
   freezer.add(ids[0].pid);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The systemd backend on a host without systemd as PID 1 (these machines): capabilities say
 // why, and `--backend systemd` fails at once with that reason (exit 125), running nothing and
 // leaving nothing: no record in the ledger, no cgroup, no process.
@@ -18,13 +19,15 @@ namespace {
 
 constexpr const char* kNoSystemBus = "no system bus: systemd is not PID 1 here";
 
-bool systemd_is_pid1() { return exists("/run/systemd/system"); }
+bool systemd_is_pid1() {
+  return exists("/run/systemd/system");
+}
 
 std::size_t entries(const std::string& dir) {
   std::error_code ec;
   std::size_t n = 0;
-  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
-       it.increment(ec))
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
     if (it->path().filename() != "parents") ++n;
   return n;
 }
@@ -62,8 +65,8 @@ TEST_CASE("systemd absent: run and start --backend systemd fail at once with the
 TEST_CASE("systemd absent: --user without a user bus names both places it looked") {
   TempDir runtime;
   check_refused("run", {"--user"}, {"XDG_RUNTIME_DIR=" + runtime.path()},
-                "no user bus: $DBUS_SESSION_BUS_ADDRESS is unset and $XDG_RUNTIME_DIR/bus (" + runtime.path() +
-                    "/bus) does not exist");
+                "no user bus: $DBUS_SESSION_BUS_ADDRESS is unset and $XDG_RUNTIME_DIR/bus (" +
+                    runtime.path() + "/bus) does not exist");
 }
 
 TEST_CASE("systemd absent: --user with a dead session bus address tries $XDG_RUNTIME_DIR/bus too") {
@@ -89,7 +92,8 @@ TEST_CASE("systemd absent: backends --json says why, for every capability") {
     CHECK(systemd->at(key).at("available") == false);
     CHECK(systemd->at(key).at("reason") == kNoSystemBus);
   }
-  for (const char* key : {"memory_max", "pids_max", "cpu_max"}) CHECK(systemd->at("limits").at(key).at("available") == false);
+  for (const char* key : {"memory_max", "pids_max", "cpu_max"})
+    CHECK(systemd->at("limits").at(key).at("available") == false);
 }
 
 TEST_CASE("systemd absent: the library refuses in make_spawner, before anything exists") {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Real process trees in real cgroups: whatever the task made, destroy ends every process and
 // removes the task cgroup. Each workload writes its pids to a file; the test reads them while
 // they live and checks /proc afterwards.
@@ -9,8 +10,8 @@
 
 #include "cli.hpp"
 #include "host.hpp"
-#include "util/syscalls.hpp"
 #include "task.hpp"
+#include "util/syscalls.hpp"
 
 using namespace cgtest;
 using namespace cgspawn;
@@ -30,7 +31,8 @@ const ResourceOutcome& destroyed_row(const Result& r, const TestParent& parent, 
 }
 
 // Every process is gone, and so is every cgroup below the test's parent.
-void check_all_gone(const std::vector<ProcessId>& processes, const TestParent& parent, const std::string& id) {
+void check_all_gone(const std::vector<ProcessId>& processes, const TestParent& parent,
+                    const std::string& id) {
   CHECK(still_alive(processes).empty());
   std::vector<pid_t> pids;
   for (const auto& p : processes) pids.push_back(p.pid);
@@ -104,8 +106,8 @@ wait)",
   CHECK_FALSE(r.exit.code.has_value());
   const auto& row = destroyed_row(r, parent, "ignore-term");
   CHECK(killed_has(row, ids[0].pid));
-  CHECK(row.seconds >= 0.5);             // the grace was waited out: a process ignored SIGTERM
-  CHECK(seconds_since(start) >= 0.8);    // timeout + grace
+  CHECK(row.seconds >= 0.5);           // the grace was waited out: a process ignored SIGTERM
+  CHECK(seconds_since(start) >= 0.8);  // timeout + grace
   CHECK(seconds_since(start) < 15);
   check_all_gone(ids, parent, "ignore-term");
 }
@@ -187,8 +189,7 @@ TEST_CASE("a multi-threaded process: every thread ends") {
   auto tids = read_pids(file);
   pid_t pid = tids[0];
   auto ids = identify(tids);
-  size_t in_cgroup_threads =
-      read_pids(parent.task_path("threads") + "/cgroup.threads").size();
+  size_t in_cgroup_threads = read_pids(parent.task_path("threads") + "/cgroup.threads").size();
   CHECK(in_cgroup_threads == static_cast<size_t>(threads + 1));
   Result r = task->finish(destroy_options(std::chrono::seconds(2)));
   CHECK(r.exit.reason == ExitReason::destroyed);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Issue 2, "installable": `meson install` into a DESTDIR puts the CLI, the shared library (with
 # its soname link), the headers, cgspawn.pc, the man page and the bash completion in place, and
 # a consumer builds against them with nothing but `pkg-config --cflags --libs cgspawn`. Never
@@ -70,4 +71,23 @@ LD_LIBRARY_PATH=$libdir ldd "$tmp/consumer" | grep -q "=> $libdir/libcgspawn.so.
 out=$(LD_LIBRARY_PATH=$libdir "$tmp/consumer") || fail "consumer exited $?"
 grep -qx "version $version" <<<"$out" || fail "consumer printed no 'version $version': $out"
 grep -qx "backend process" <<<"$out" || fail "consumer's backend_names() lacks process: $out"
-echo "test-install: ok ($(wc -l <<<"$out") lines from the consumer, flags: $flags)"
+
+# The complete example of docs/library.md builds against the installed library as it stands
+# there, and runs: a real task whose daemon is destroyed, with a ledger of the test's own.
+doc=$(dirname "$0")/../../docs/library.md
+awk '/<!-- example: library_example.cc -->/ { found = 1; next }
+     found && /^```cpp$/ { inside = 1; next }
+     inside && /^```$/ { exit }
+     inside { print }' "$doc" >"$tmp/example.cc"
+[[ -s $tmp/example.cc ]] || fail "no example after '<!-- example: library_example.cc -->' in $doc"
+# shellcheck disable=SC2086  # the flags are words
+"${CXX:-c++}" -Wall -Wextra -Werror -o "$tmp/example" "$tmp/example.cc" $flags >"$tmp/ex.log" 2>&1 \
+  || { cat "$tmp/ex.log" >&2; fail "the example of docs/library.md does not build"; }
+mkdir -m 0700 "$tmp/ledger"
+ex=$(CGSPAWN_STATE_DIR=$tmp/ledger LD_LIBRARY_PATH=$libdir "$tmp/example" 2>&1) \
+  || fail "the example of docs/library.md exited $?: $ex"
+grep -q "exited with exit code 3" <<<"$ex" || fail "the example's Result lacks exit code 3: $ex"
+grep -q "    killed " <<<"$ex" || fail "the example's report does not name the killed daemon: $ex"
+left=$(ls -A "$tmp/ledger" | grep -vx parents || true)  # the parent cgroups it used stay listed
+[[ -z $left ]] || fail "the example left records in its ledger: $left"
+echo "test-install: ok ($(wc -l <<<"$out") lines from the consumer, the docs' example ran; flags: $flags)"

@@ -1,6 +1,8 @@
+// SPDX-License-Identifier: MIT
 #include "ledger_support.hpp"
 
 #include <dirent.h>
+#include <doctest/doctest.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -8,10 +10,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <doctest/doctest.h>
+#include <map>
 #include <sstream>
 #include <stdexcept>
-#include <map>
 #include <thread>
 
 namespace ltest {
@@ -67,7 +68,8 @@ std::vector<std::string> Cg::env(std::vector<std::string> extra) const {
   return out;
 }
 
-std::unique_ptr<Child> Cg::spawn(const std::vector<std::string>& args, std::vector<std::string> extra_env) const {
+std::unique_ptr<Child> Cg::spawn(const std::vector<std::string>& args,
+                                 std::vector<std::string> extra_env) const {
   std::vector<std::string> argv = {cgspawn_bin()};
   argv.insert(argv.end(), args.begin(), args.end());
   return std::make_unique<Child>(argv, env(std::move(extra_env)),
@@ -86,7 +88,8 @@ std::vector<std::string> Cg::start_args(const std::string& id, const std::vector
 }
 
 std::vector<std::string> Cg::run_args(const std::string& id, const std::vector<std::string>& argv) const {
-  std::vector<std::string> args = {"run", "-q", "--parent", parent_.path(), "--grace", "200ms", "--id", id, "--"};
+  std::vector<std::string> args = {"run",  "-q", "--parent", parent_.path(), "--grace", "200ms",
+                                   "--id", id,   "--"};
   args.insert(args.end(), argv.begin(), argv.end());
   return args;
 }
@@ -142,7 +145,10 @@ std::vector<pid_t> cgspawn_descendants(bool supervisors_only) {
     if (st.comm.rfind("cgspawn-host", 0) == 0) continue;
     bool ours = false;
     for (pid_t up = st.ppid, hops = 0; up > 1 && hops < 64; ++hops) {
-      if (up == ::getpid()) { ours = true; break; }
+      if (up == ::getpid()) {
+        ours = true;
+        break;
+      }
       auto it = procs.find(up);
       if (it == procs.end()) break;
       up = it->second.ppid;
@@ -177,7 +183,8 @@ bool supervisors_gone(std::chrono::milliseconds timeout) {
 std::string describe_run(const RunResult& r) {
   std::ostringstream out;
   out << "exit " << r.exit_code << " signal " << r.term_signal << (r.hung ? " HUNG" : "") << "\n--- stdout\n"
-      << r.out << "--- stderr\n" << r.err;
+      << r.out << "--- stderr\n"
+      << r.err;
   return out.str();
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the ledger tests (issue 3) stand on: a private state directory and parent cgroup per
 // test, the cgspawn CLI run against exactly those, the supervisors this process adopts (it is
 // a child subreaper, so no supervisor or task of a test ends up a zombie of PID 1), and the
@@ -42,13 +43,14 @@ class Cg {
  public:
   Cg(const TestParent& parent, const StateDir& state) : parent_(parent), state_(state) {}
   std::vector<std::string> env(std::vector<std::string> extra = {}) const;
-  std::unique_ptr<Child> spawn(const std::vector<std::string>& args, std::vector<std::string> extra_env = {}) const;
+  std::unique_ptr<Child> spawn(const std::vector<std::string>& args,
+                               std::vector<std::string> extra_env = {}) const;
   RunResult run(const std::vector<std::string>& args, std::vector<std::string> extra_env = {},
                 std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
   // start --parent P --grace 200ms --id ID -- ARGV...
   std::vector<std::string> start_args(const std::string& id, const std::vector<std::string>& argv) const;
   std::vector<std::string> run_args(const std::string& id, const std::vector<std::string>& argv) const;
-  json list_json() const;          // `list --json`, which must exit 0
+  json list_json() const;                         // `list --json`, which must exit 0
   json status_json(const std::string& id) const;  // `status ID --json`; null when it fails
   const TestParent& parent() const { return parent_; }
   const StateDir& state() const { return state_; }

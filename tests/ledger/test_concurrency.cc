@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Concurrency (issue 3): 50 parallel `start`, then 100 `destroy` (two per id at once, all at
 // the same time, with `list` running alongside): no record is ever corrupt, each task is
 // destroyed exactly once, and both reports for an id are true.
@@ -21,7 +22,8 @@ TEST_CASE("concurrency: 50 parallel starts, then two parallel destroys per id") 
   auto pidfile = [&](int i) { return work.file("pids-" + std::to_string(i)); };
 
   std::vector<std::unique_ptr<Child>> starts;
-  for (int i = 0; i < kTasks; ++i) starts.push_back(cg.spawn(cg.start_args(id(i), workload(pidfile(i), "wait"))));
+  for (int i = 0; i < kTasks; ++i)
+    starts.push_back(cg.spawn(cg.start_args(id(i), workload(pidfile(i), "wait"))));
   for (int i = 0; i < kTasks; ++i) {
     RunResult r = starts[i]->wait();
     INFO(id(i) << ": " << describe_run(r));
@@ -97,8 +99,8 @@ TEST_CASE("concurrency: 50 parallel starts, then two parallel destroys per id") 
     CHECK_FALSE(exists(parent.task_path(id(i))));
     CHECK_FALSE(exists(state.file(id(i))));
   }
-  MESSAGE(acted << " destroys acted, " << concurrent << " found it destroyed by a concurrent caller, " << unknown
-                << " found no such task (125)");
+  MESSAGE(acted << " destroys acted, " << concurrent << " found it destroyed by a concurrent caller, "
+                << unknown << " found no such task (125)");
   CHECK(acted == kTasks);
   CHECK(acted + concurrent + unknown == 2 * kTasks);
 
@@ -111,7 +113,8 @@ TEST_CASE("concurrency: 50 parallel starts, then two parallel destroys per id") 
   CHECK(supervisors_gone());
 }
 
-TEST_CASE("concurrency: one id taken by 10 starts and runs at once: exactly one wins, the others are refused") {
+TEST_CASE(
+    "concurrency: one id taken by 10 starts and runs at once: exactly one wins, the others are refused") {
   TestParent parent;
   StateDir state;
   Cg cg(parent, state);

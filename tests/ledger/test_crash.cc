@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Crash safety (issue 3): SIGKILL `cgspawn run`, `cgspawn start`, `cgspawn destroy`,
 // `cgspawn reap` and the supervisor at every crash point (CGSPAWN_CRASH_AT, a -Dcrash_points
 // build) and at random moments; after each case `reap` leaves no task, no cgroup and no
@@ -17,18 +18,20 @@ using namespace ltest;
 
 namespace {
 
-const std::vector<std::string> kSpawnPoints = {"spawn-after-intent", "spawn-after-cgroup", "spawn-after-launch"};
+const std::vector<std::string> kSpawnPoints = {"spawn-after-intent", "spawn-after-cgroup",
+                                               "spawn-after-launch"};
 const std::vector<std::string> kFinishPoints = {"finish-before-destroy", "finish-after-destroy",
                                                 "finish-before-record"};
-constexpr int kRepeats = 2;        // deterministic cases: each point this many times
-constexpr int kRandomCases = 24;   // random-timing cases per kind
+constexpr int kRepeats = 2;       // deterministic cases: each point this many times
+constexpr int kRandomCases = 24;  // random-timing cases per kind
 
 int g_cases = 0;
 
 std::mt19937& rng() {
   static std::mt19937 gen = [] {
     unsigned seed = std::random_device{}();
-    if (const char* s = std::getenv("CGSPAWN_TEST_SEED")) seed = static_cast<unsigned>(std::strtoul(s, nullptr, 10));
+    if (const char* s = std::getenv("CGSPAWN_TEST_SEED"))
+      seed = static_cast<unsigned>(std::strtoul(s, nullptr, 10));
     MESSAGE("random timings: CGSPAWN_TEST_SEED=" << seed);
     return std::mt19937(seed);
   }();
@@ -86,8 +89,9 @@ TEST_CASE("crash safety: SIGKILL at every crash point and at random moments, the
           CAPTURE(point);
           CAPTURE(verb);
           auto argv = workload(c.pids, "exit 0");
-          RunResult r = c.cg.run(std::string(verb) == "run" ? c.cg.run_args(c.id, argv) : c.cg.start_args(c.id, argv),
-                                 {"CGSPAWN_CRASH_AT=" + point});
+          RunResult r =
+              c.cg.run(std::string(verb) == "run" ? c.cg.run_args(c.id, argv) : c.cg.start_args(c.id, argv),
+                       {"CGSPAWN_CRASH_AT=" + point});
           INFO(describe_run(r));
           if (std::string(verb) == "run") {
             CHECK(r.term_signal == SIGKILL);
@@ -103,7 +107,8 @@ TEST_CASE("crash safety: SIGKILL at every crash point and at random moments, the
       // frees the id (the empty task directory) once the supervisor is gone.
       {
         Case c;
-        RunResult r = c.cg.run(c.cg.start_args(c.id, workload(c.pids, "exit 0")), {"CGSPAWN_CRASH_AT=start-after-reserve"});
+        RunResult r = c.cg.run(c.cg.start_args(c.id, workload(c.pids, "exit 0")),
+                               {"CGSPAWN_CRASH_AT=start-after-reserve"});
         INFO(describe_run(r));
         CHECK(r.exit_code == 125);
         CHECK(supervisors_gone());
@@ -115,7 +120,8 @@ TEST_CASE("crash safety: SIGKILL at every crash point and at random moments, the
         {
           Case c;
           CAPTURE(point);
-          RunResult r = c.cg.run(c.cg.run_args(c.id, workload(c.pids, "exit 0")), {"CGSPAWN_CRASH_AT=" + point});
+          RunResult r =
+              c.cg.run(c.cg.run_args(c.id, workload(c.pids, "exit 0")), {"CGSPAWN_CRASH_AT=" + point});
           INFO(describe_run(r));
           CHECK(r.term_signal == SIGKILL);
           check_nothing_left(c.cg, c.pids, false);
@@ -124,7 +130,8 @@ TEST_CASE("crash safety: SIGKILL at every crash point and at random moments, the
         {
           Case c;
           CAPTURE(point);
-          RunResult r = c.cg.run(c.cg.start_args(c.id, workload(c.pids, "exit 0")), {"CGSPAWN_CRASH_AT=" + point});
+          RunResult r =
+              c.cg.run(c.cg.start_args(c.id, workload(c.pids, "exit 0")), {"CGSPAWN_CRASH_AT=" + point});
           INFO(describe_run(r));
           CHECK(r.exit_code == 0);
           CHECK(supervisors_gone());
@@ -135,7 +142,8 @@ TEST_CASE("crash safety: SIGKILL at every crash point and at random moments, the
         {
           Case c;
           CAPTURE(point);
-          RunResult r = c.cg.run(c.cg.start_args(c.id, workload(c.pids, "wait")), {"CGSPAWN_CRASH_AT=" + point});
+          RunResult r =
+              c.cg.run(c.cg.start_args(c.id, workload(c.pids, "wait")), {"CGSPAWN_CRASH_AT=" + point});
           INFO(describe_run(r));
           REQUIRE(r.exit_code == 0);
           REQUIRE(wait_for_lines(c.pids, 2));
@@ -231,10 +239,12 @@ TEST_CASE("crash safety: SIGKILL at every crash point and at random moments, the
         child->signal(SIGKILL);
         child->wait();
         // A supervisor that got the request finishes on its own.
-        eventually([&] {
-          json s = c.cg.status_json(c.id);
-          return s.is_null() || s.at("task").at("state") == "exited" || adopted_supervisors().empty();
-        }, std::chrono::milliseconds(300));
+        eventually(
+            [&] {
+              json s = c.cg.status_json(c.id);
+              return s.is_null() || s.at("task").at("state") == "exited" || adopted_supervisors().empty();
+            },
+            std::chrono::milliseconds(300));
         check_nothing_left(c.cg, c.pids, true);
       }
       // The supervisor killed 0-50 ms after `destroy` asked it to act: destroy acts itself.

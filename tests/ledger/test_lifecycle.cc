@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tasks that outlive `start` (issue 3): listed, status, wait, destroy; corrupt records;
 // orphan cgroups whose record was lost; a supervisor whose `start` died before the report;
 // --label filters, start --timeout, start's refusals, an incomplete destroy, an owner that
@@ -199,13 +200,19 @@ TEST_CASE("corrupt record: list names the file and lists the others; reap reaps 
       if (t.at("state") != "exited" || t.at("owner").at("alive") == true) return false;
     return true;
   }));
-  SUBCASE("garbage") { write_text(state.file("b2/record.json"), "\x01garbage{{{", 0600); }
+  SUBCASE("garbage") {
+    write_text(state.file("b2/record.json"), "\x01garbage{{{", 0600);
+  }
   SUBCASE("truncated") {
     std::string text = read_text(state.file("b2/record.json")).value_or("");
     write_text(state.file("b2/record.json"), text.substr(0, text.size() / 2), 0600);
   }
-  SUBCASE("empty") { write_text(state.file("b2/record.json"), "", 0600); }
-  SUBCASE("valid JSON of the wrong shape") { write_text(state.file("b2/record.json"), "{\"id\": 5}\n", 0600); }
+  SUBCASE("empty") {
+    write_text(state.file("b2/record.json"), "", 0600);
+  }
+  SUBCASE("valid JSON of the wrong shape") {
+    write_text(state.file("b2/record.json"), "{\"id\": 5}\n", 0600);
+  }
   std::string file = state.file("b2/record.json");
 
   RunResult text = cg.run({"list"});
@@ -227,7 +234,7 @@ TEST_CASE("corrupt record: list names the file and lists the others; reap reaps 
   REQUIRE(reaped.at("corrupt").size() == 1);
   CHECK(reaped.at("corrupt")[0].get<std::string>().find(file) != std::string::npos);
   CHECK(reap.err.find(file) != std::string::npos);  // reap says what it could not read
-  CHECK(reap.exit_code == 1);                        // and that something may be left
+  CHECK(reap.exit_code == 1);                       // and that something may be left
   json after = cg.list_json();
   CHECK(after.at("tasks").empty());
   CHECK(after.at("corrupt").size() == 1);
@@ -238,7 +245,8 @@ TEST_CASE("corrupt record: list names the file and lists the others; reap reaps 
   CHECK(supervisors_gone());
 }
 
-TEST_CASE("orphans: a task cgroup whose record was lost is listed, reported by reap, destroyed by reap --orphans") {
+TEST_CASE(
+    "orphans: a task cgroup whose record was lost is listed, reported by reap, destroyed by reap --orphans") {
   TestParent parent;
   StateDir state;
   Cg cg(parent, state);
@@ -296,7 +304,8 @@ TEST_CASE("orphans: a task cgroup whose record was lost is listed, reported by r
     // The live supervisor saw its task end and recorded the Result again: collect it.
     REQUIRE(eventually([&] {
       json s = cg.status_json("lost");
-      return !s.is_null() && s.at("task").at("state") == "exited" && s.at("task").at("owner").at("alive") == false;
+      return !s.is_null() && s.at("task").at("state") == "exited" &&
+             s.at("task").at("owner").at("alive") == false;
     }));
     CHECK(cg.run({"reap"}).exit_code == 0);
   }
@@ -357,8 +366,19 @@ TEST_CASE("start --stdout/--stderr FILE: the task's output goes there, and the r
   StateDir state;
   Cg cg(parent, state);
   TempDir work;
-  std::vector<std::string> args = {"start", "--parent", parent.path(), "--id", "out", "--stdout", work.file("o"),
-                                   "--stderr", work.file("e"), "--", "/bin/sh", "-c", "echo to-out; echo to-err >&2"};
+  std::vector<std::string> args = {"start",
+                                   "--parent",
+                                   parent.path(),
+                                   "--id",
+                                   "out",
+                                   "--stdout",
+                                   work.file("o"),
+                                   "--stderr",
+                                   work.file("e"),
+                                   "--",
+                                   "/bin/sh",
+                                   "-c",
+                                   "echo to-out; echo to-err >&2"};
   RunResult s = cg.run(args);
   INFO(describe_run(s));
   REQUIRE(s.exit_code == 0);

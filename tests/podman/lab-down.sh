@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # lab-down.sh - remove everything of the cgspawn podman test bed (idempotent).
 #
 # Removes: every container named cgspawn-test* or made from the test image or from the lab's

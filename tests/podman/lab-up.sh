@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # lab-up.sh - prepare the offline podman test bed for cgspawn (idempotent).
 #
 # Facts this relies on (see shared/podman.md): rootful podman 4.3.1 works offline here only with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "podman_support.hpp"
 
 #include <sys/stat.h>
@@ -34,11 +35,14 @@ std::string lab(const char* name) {
 }
 
 PodParent::PodParent() {
-  path_ = cgtest::cgroup2_mount() + kRoot + "/p" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+  path_ =
+      cgtest::cgroup2_mount() + kRoot + "/p" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
   ::mkdir((cgtest::cgroup2_mount() + kRoot).c_str(), 0755);
 }
 
-std::string PodParent::rel() const { return path_.substr(cgtest::cgroup2_mount().size()); }
+std::string PodParent::rel() const {
+  return path_.substr(cgtest::cgroup2_mount().size());
+}
 
 std::vector<std::string> PodParent::dirs_left() const {
   std::vector<std::string> out;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the podman tests stand on: the lab's variables (tests/podman/lab-up.sh), a parent cgroup
 // per test under /cgspawn-podtest (the root lab-down cleans), and podman/cgroup probes that
 // check on their own that a container is gone.
@@ -23,9 +24,9 @@ class PodParent {
   PodParent(const PodParent&) = delete;
   PodParent& operator=(const PodParent&) = delete;
   const std::string& path() const { return path_; }
-  std::string rel() const;                           // "/cgspawn-podtest/p..."
+  std::string rel() const;  // "/cgspawn-podtest/p..."
   std::string task(const std::string& id) const { return path_ + "/cgspawn-" + id; }
-  std::vector<std::string> dirs_left() const;        // in cgroup2 and v1, below and including it
+  std::vector<std::string> dirs_left() const;  // in cgroup2 and v1, below and including it
 
  private:
   std::string path_;

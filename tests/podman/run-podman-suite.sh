@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # run-podman-suite.sh BUILD_DIR - the podman tier: lab-up (fails loudly when podman cannot be
 # set up here), the 'podman' meson suite against it, then lab-down ALWAYS (trap), which also
 # checks that nothing of the lab is left. Exit 0 only if the suite passed and lab-down was clean.

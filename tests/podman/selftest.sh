@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # selftest.sh - prove the podman test bed works on this machine, then tear it down.
 #
 # lab-up; run the image; destroy a 103-process container and verify on our own that the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The podman backend against real podman (the offline lab of tests/podman/lab-up.sh): every
 // check of "gone" is made here on its own (podman, cgroup2, v1 dirs, /proc), never taken
 // from cgspawn's word.
@@ -7,9 +8,11 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "cgspawn/cgspawn.hpp"
 #include "cli.hpp"
 #include "freezer.hpp"
 #include "host.hpp"
+#include "ledger_faults.hpp"
 #include "podman_support.hpp"
 
 using namespace cgtest;
@@ -18,10 +21,10 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<std::string> run_args(const PodParent& parent, const std::string& id, std::vector<std::string> extra,
-                                  std::vector<std::string> argv) {
-  std::vector<std::string> a = {"run", "--backend", "podman", "--image", lab("CGSPAWN_PODMAN_IMAGE"),
-                                "--parent", parent.path(), "--id", id};
+std::vector<std::string> run_args(const PodParent& parent, const std::string& id,
+                                  std::vector<std::string> extra, std::vector<std::string> argv) {
+  std::vector<std::string> a = {"run",      "--backend",   "podman", "--image", lab("CGSPAWN_PODMAN_IMAGE"),
+                                "--parent", parent.path(), "--id",   id};
   a.insert(a.end(), extra.begin(), extra.end());
   a.push_back("--");
   a.insert(a.end(), argv.begin(), argv.end());
@@ -64,7 +67,8 @@ void check_all_gone(const PodParent& parent, const std::string& id, const std::v
   CHECK(still_alive(procs, 5s).empty());
   CHECK_FALSE(container_exists("cgspawn-" + id));
   CHECK_FALSE(exists(parent.task(id)));
-  for (const auto& d : parent.dirs_left()) CHECK_MESSAGE(!exists(d + "/cgspawn-" + id), d << "/cgspawn-" << id << " left");
+  for (const auto& d : parent.dirs_left())
+    CHECK_MESSAGE(!exists(d + "/cgspawn-" + id), d << "/cgspawn-" << id << " left");
   CHECK(still_alive({conmon}, 5s).empty());
 }
 
@@ -98,8 +102,8 @@ TEST_CASE("exit code, output passed through, --rootfs DIR is never written") {
   PodParent parent;
   std::string rootfs = lab("CGSPAWN_PODMAN_ROOTFS");
   std::string id = unique_id("rootfs");
-  RunResult r = run_cgspawn({"run", "--backend", "podman", "--rootfs", rootfs, "--parent", parent.path(), "--id", id,
-                             "--", "/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
+  RunResult r = run_cgspawn({"run", "--backend", "podman", "--rootfs", rootfs, "--parent", parent.path(),
+                             "--id", id, "--", "/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
   CHECK(r.exit_code == 3);
   CHECK(r.out.find("out") != std::string::npos);
   CHECK(r.err.find("err") != std::string::npos);
@@ -112,7 +116,8 @@ TEST_CASE("--keep-container: stopped and kept, said so") {
   PodParent parent;
   TempDir tmp;
   std::string id = unique_id("keep");
-  RunResult r = run_cgspawn(run_args(parent, id, {"--keep-container", "--result", tmp.file("r.json")}, {"/bin/true"}));
+  RunResult r =
+      run_cgspawn(run_args(parent, id, {"--keep-container", "--result", tmp.file("r.json")}, {"/bin/true"}));
   CHECK(r.exit_code == 0);
   json rows = rows_of(tmp.file("r.json"));
   const json* c = row(rows, "container");
@@ -120,7 +125,8 @@ TEST_CASE("--keep-container: stopped and kept, said so") {
   CHECK((*c)["outcome"] == "kept");
   CHECK((*c)["detail"].get<std::string>().find("kept by request") != std::string::npos);
   CHECK(container_exists("cgspawn-" + id));
-  CHECK(sh("podman inspect --format '{{.State.Status}}' cgspawn-" + id).out.find("exited") != std::string::npos);
+  CHECK(sh("podman inspect --format '{{.State.Status}}' cgspawn-" + id).out.find("exited") !=
+        std::string::npos);
   sh("podman rm -f -t 0 cgspawn-" + id + " >/dev/null");
 }
 
@@ -129,8 +135,8 @@ TEST_CASE("start, then destroy by id") {
   TempDir state;
   std::string id = unique_id("start");
   std::vector<std::string> env = {"CGSPAWN_STATE_DIR=" + state.path()};
-  Child start(cli({"start", "--backend", "podman", "--image", lab("CGSPAWN_PODMAN_IMAGE"), "--parent", parent.path(),
-                   "--id", id, "--", "/bin/workload", "3"}),
+  Child start(cli({"start", "--backend", "podman", "--image", lab("CGSPAWN_PODMAN_IMAGE"), "--parent",
+                   parent.path(), "--id", id, "--", "/bin/workload", "3"}),
               env);
   RunResult s = start.wait(60s);
   REQUIRE_MESSAGE(s.exit_code == 0, s.err);
@@ -150,9 +156,27 @@ TEST_CASE("limits reach the container's cgroups (v1 on this hybrid host); --chdi
   TempDir state;
   std::string id = unique_id("limits");
   std::vector<std::string> env = {"CGSPAWN_STATE_DIR=" + state.path()};
-  Child start(cli({"start", "--backend", "podman", "--image", lab("CGSPAWN_PODMAN_IMAGE"), "--parent", parent.path(),
-                   "--id", id, "--memory-max", "64M", "--pids-max", "50", "--cpu-max", "50", "--chdir", "/tmp", "--",
-                   "/bin/sh", "-c", "pwd; exec sleep 1000"}),
+  Child start(cli({"start",
+                   "--backend",
+                   "podman",
+                   "--image",
+                   lab("CGSPAWN_PODMAN_IMAGE"),
+                   "--parent",
+                   parent.path(),
+                   "--id",
+                   id,
+                   "--memory-max",
+                   "64M",
+                   "--pids-max",
+                   "50",
+                   "--cpu-max",
+                   "50",
+                   "--chdir",
+                   "/tmp",
+                   "--",
+                   "/bin/sh",
+                   "-c",
+                   "pwd; exec sleep 1000"}),
               env);
   RunResult s = start.wait(60s);
   REQUIRE_MESSAGE(s.exit_code == 0, s.err);
@@ -161,7 +185,8 @@ TEST_CASE("limits reach the container's cgroups (v1 on this hybrid host); --chdi
   cid.pop_back();
   // The container's own cgroup in each v1 hierarchy that carries a limit.
   auto v1 = [&](const std::string& controller, const std::string& file) {
-    return read_text("/sys/fs/cgroup/" + controller + parent.rel() + "/cgspawn-" + id + "/libpod-" + cid + "/" + file)
+    return read_text("/sys/fs/cgroup/" + controller + parent.rel() + "/cgspawn-" + id + "/libpod-" + cid +
+                     "/" + file)
         .value_or("(missing)");
   };
   CHECK(v1("memory", "memory.limit_in_bytes") == "67108864\n");
@@ -208,7 +233,8 @@ TEST_CASE("a failing runtime: the report names the container and podman's error;
   CHECK(detail.find("cgroup.kill") != std::string::npos);
   CHECK(still_alive(procs, 5s).empty());
   CHECK_FALSE(exists(parent.task(id)));
-  sh("podman rm -f -t 0 " + cid + " >/dev/null 2>&1; runc delete --force " + cid + " >/dev/null 2>&1; rm -f /run/libpod/exits/" + cid);
+  sh("podman rm -f -t 0 " + cid + " >/dev/null 2>&1; runc delete --force " + cid +
+     " >/dev/null 2>&1; rm -f /run/libpod/exits/" + cid);
 }
 
 TEST_CASE("an unkillable process: failed with the survivor listed; reap completes after the thaw") {
@@ -224,12 +250,17 @@ TEST_CASE("an unkillable process: failed with the survivor listed; reap complete
   std::vector<pid_t> pids;
   pid_t stuck = 0;
   // The TERM-ignoring sleeper is the workload's last child: wait for it, not for a count.
-  bool found = eventually([&] {
-    pids = pids_below(parent.task(id));
-    for (pid_t p : pids)
-      if (read_text("/proc/" + std::to_string(p) + "/cmdline").value_or("") == std::string("sleep\0" "10002\0", 12)) stuck = p;
-    return stuck > 0;
-  }, 30s);
+  bool found = eventually(
+      [&] {
+        pids = pids_below(parent.task(id));
+        for (pid_t p : pids)
+          if (read_text("/proc/" + std::to_string(p) + "/cmdline").value_or("") == std::string("sleep\0"
+                                                                                               "10002\0",
+                                                                                               12))
+            stuck = p;
+        return stuck > 0;
+      },
+      30s);
   REQUIRE_MESSAGE(found, "no 'sleep 10002' in " << parent.task(id));
   pids = wait_for_workload(parent, id, 2);
   freezer.add(stuck);
@@ -287,8 +318,8 @@ TEST_CASE("missing image, bad image name, podman not in PATH: exit 125, nothing 
     std::string id = unique_id("bad");
     std::vector<std::string> env = {"CGSPAWN_STATE_DIR=" + state.path()};
     if (!c.path.empty()) env.push_back(c.path);
-    Child run(cli({"run", "--backend", "podman", "--image", c.image, "--parent", parent.path(), "--id", id, "--",
-                   "/bin/true"}),
+    Child run(cli({"run", "--backend", "podman", "--image", c.image, "--parent", parent.path(), "--id", id,
+                   "--", "/bin/true"}),
               env);
     RunResult r = run.wait(60s);
     INFO(c.image << ": " << r.err);
@@ -297,5 +328,36 @@ TEST_CASE("missing image, bad image name, podman not in PATH: exit 125, nothing 
     CHECK_FALSE(container_exists("cgspawn-" + id));
     CHECK_FALSE(exists(parent.task(id)));
     CHECK_FALSE(exists(state.path() + "/" + id));
+  }
+}
+
+TEST_CASE(
+    "a ledger update that fails during spawn (after the cgroup, after the container started): nothing left") {
+  PodParent parent;
+  TempDir state_parent;
+  auto ledger = std::make_shared<const cgspawn::Ledger>(state_parent.file("ledger"));
+  cgspawn::BackendOptions options;
+  options.backend = "podman";
+  options.image = lab("CGSPAWN_PODMAN_IMAGE");
+  options.parent = parent.path();
+  options.ledger = ledger;
+  auto spawner = cgspawn::make_spawner(options);
+  // Update 1 follows the task cgroup; update 2 follows `podman run` (the container runs then).
+  for (int nth : {1, 2}) {
+    CAPTURE(nth);
+    std::string id = unique_id("ledgerfault");
+    cgspawn::TaskSpec spec;
+    spec.id = id;
+    spec.argv = {"/bin/sleep", "4242.5"};
+    {
+      FailingRecordUpdates faults(nth);
+      CHECK_THROWS_AS(spawner->spawn(spec), cgspawn::Error);
+      CHECK(faults.failed() == 1);
+    }
+    CHECK(processes_running("sleep 4242.5").empty());
+    CHECK_FALSE(container_exists("cgspawn-" + id));
+    CHECK_FALSE(exists(parent.task(id)));
+    CHECK(ledger->list().tasks.empty());
+    CHECK_FALSE(exists(ledger->dir() + "/" + id));
   }
 }

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # fault.sh N ACTION - inject or remove a fault of fake remote N. Only ever touches the remote's own
 # netns (cgspawn-testlab-rN), its veth pair (cgtlNh/cgtlNr) and its processes (its cgroup subtree).
 #

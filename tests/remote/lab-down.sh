@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # lab-down.sh N - stop fake remote N and remove everything lab-up.sh N made. Idempotent: safe to run
 # any number of times, also after a half-failed lab-up. Exits 1 if something could not be removed.
 #   mux master and other ssh clients using $CGSPAWN_LAB/rN/ssh_config, every process of the remote,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # lab-up.sh N - start fake remote host N (1..250) for cgspawn's remote backend tests.
 #
 # Prints the client config path on stdout (progress goes to stderr); then:

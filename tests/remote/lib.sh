@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash disable=SC2034  # the names set here are used by the scripts that source it
 # lib.sh - shared names and helpers of the fake-remote test bed (sourced by the scripts here, bash).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # remote-init.sh - first program of a fake remote, run by lab-up.sh already inside the remote's
 # network, mount, UTS (and optionally cgroup and PID) namespaces. Not meant to be run by hand.
 #

@@ -1,8 +1,8 @@
+// SPDX-License-Identifier: MIT
 // The checks and helpers the remote suite's test files share.
 #include "remote_checks.hpp"
 
 #include <doctest/doctest.h>
-
 #include <signal.h>
 
 #include <fstream>
@@ -16,9 +16,13 @@ using cgtest::TempDir;
 
 namespace rtest::checks {
 
-std::string state_dir(const TempDir& dir) { return dir.file("state"); }
+std::string state_dir(const TempDir& dir) {
+  return dir.file("state");
+}
 
-std::string all_of(const RunResult& r) { return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err; }
+std::string all_of(const RunResult& r) {
+  return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
 
 // The task records of the cgspawn installed on `lab` (its ledger /run/cgspawn, private to the remote).
 std::string installed_ledger_tasks(const Lab& lab) {
@@ -27,7 +31,9 @@ std::string installed_ledger_tasks(const Lab& lab) {
 
 // Nothing of the test is left: no remote task cgroup or record, no local ssh, no record.
 void check_nothing_left(const Lab& lab, const std::string& state) {
-  if (lab.cgspawn) CHECK_MESSAGE(installed_ledger_tasks(lab).empty(), "records of the installed cgspawn left on " << lab.alias());
+  if (lab.cgspawn)
+    CHECK_MESSAGE(installed_ledger_tasks(lab).empty(),
+                  "records of the installed cgspawn left on " << lab.alias());
   CHECK_MESSAGE(rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).empty(); }, 5s),
                 "remote task cgroups left on " << lab.alias());
   CHECK_MESSAGE(rtest::wait_until([&] { return rtest::local_ssh_processes(state).empty(); }, 5s),
@@ -38,9 +44,32 @@ void check_nothing_left(const Lab& lab, const std::string& state) {
 }
 
 std::vector<std::string> hostile_words(const std::string& canary) {
-  return {"a b", "it's", "say \"hi\"", "$(touch " + canary + ")", "`touch " + canary + "`", "line1\nline2", "-n", "",
-          "*", "back\\slash", ";", "|", "&&", "~", "!", "tab\there", "ends-with-newline\n", "\xc3\xbcn\xc3\xaf", "--",
-          "$HOME", "%s", "'", "''", "a'b'c", "\\", "-V"};
+  return {"a b",
+          "it's",
+          "say \"hi\"",
+          "$(touch " + canary + ")",
+          "`touch " + canary + "`",
+          "line1\nline2",
+          "-n",
+          "",
+          "*",
+          "back\\slash",
+          ";",
+          "|",
+          "&&",
+          "~",
+          "!",
+          "tab\there",
+          "ends-with-newline\n",
+          "\xc3\xbcn\xc3\xaf",
+          "--",
+          "$HOME",
+          "%s",
+          "'",
+          "''",
+          "a'b'c",
+          "\\",
+          "-V"};
 }
 
 void check_argv_byte_exact(const Lab& lab) {
@@ -51,7 +80,8 @@ void check_argv_byte_exact(const Lab& lab) {
   argv.insert(argv.end(), words.begin(), words.end());
   std::string expected;
   for (const auto& w : words) expected += w + std::string(1, '\0');
-  RunResult r = rtest::cgspawn_in(state_dir(dir), rtest::remote_args("run", lab, state_dir(dir), {"-q"}, argv));
+  RunResult r =
+      rtest::cgspawn_in(state_dir(dir), rtest::remote_args("run", lab, state_dir(dir), {"-q"}, argv));
   INFO(all_of(r));
   CHECK(r.exit_code == 0);
   CHECK(r.out == expected);
@@ -62,8 +92,9 @@ void check_argv_byte_exact(const Lab& lab) {
 void check_exit_status(const Lab& lab) {
   TempDir dir;
   for (int code : {0, 7, 255}) {
-    RunResult r = rtest::cgspawn_in(state_dir(dir), rtest::remote_args("run", lab, state_dir(dir), {"-q"},
-                                                                     {"sh", "-c", "exit " + std::to_string(code)}));
+    RunResult r = rtest::cgspawn_in(
+        state_dir(dir),
+        rtest::remote_args("run", lab, state_dir(dir), {"-q"}, {"sh", "-c", "exit " + std::to_string(code)}));
     INFO(all_of(r));
     CHECK(r.exit_code == code);
   }
@@ -85,7 +116,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 
 // A copy of the lab's client config with one line replaced.
-std::string config_with(const Lab& lab, const TempDir& dir, const std::string& key, const std::string& value) {
+std::string config_with(const Lab& lab, const TempDir& dir, const std::string& key,
+                        const std::string& value) {
   std::ifstream in(lab.config());
   std::ostringstream out;
   for (std::string line; std::getline(in, line);) {
@@ -101,8 +133,8 @@ void check_start_failure(const Lab& lab, const std::string& config, const std::s
                          const std::vector<std::string>& options) {
   TempDir dir;
   std::string state = state_dir(dir);
-  std::vector<std::string> args = {"run", "--backend", "remote", "--host", lab.alias(), "--ssh-config", config,
-                                   "--state-dir", state};
+  std::vector<std::string> args = {"run",          "--backend", "remote",      "--host", lab.alias(),
+                                   "--ssh-config", config,      "--state-dir", state};
   args.insert(args.end(), options.begin(), options.end());
   args.insert(args.end(), {"--", "sleep", "600"});
   RunResult r = rtest::cgspawn_in(state, args);
@@ -116,8 +148,10 @@ Escapees start_escapees(const Lab& lab, const std::string& state, int sleepers) 
   std::string script =
       "setsid sh -c 'sleep 900 & exit' </dev/null >/dev/null 2>&1; "
       "sh -c 'trap \"\" TERM; while :; do sleep 1; done' & "
-      "i=0; while [ $i -lt " + std::to_string(sleepers) + " ]; do sleep 901 & i=$((i+1)); done; exec sleep 902";
-  RunResult start = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--grace", "1s"}, {"sh", "-c", script}));
+      "i=0; while [ $i -lt " +
+      std::to_string(sleepers) + " ]; do sleep 901 & i=$((i+1)); done; exec sleep 902";
+  RunResult start = rtest::cgspawn_in(
+      state, rtest::remote_args("start", lab, state, {"--grace", "1s"}, {"sh", "-c", script}));
   INFO(all_of(start));
   REQUIRE(start.exit_code == 0);
   REQUIRE(populated_with(lab, static_cast<size_t>(sleepers) + 3));
@@ -169,7 +203,8 @@ void check_partition(const Lab& lab) {
   lab.fault("undrop");
   INFO(all_of(r));
   CHECK(r.err.find("when the lease expires, at most 3s after") != std::string::npos);
-  CHECK_MESSAGE(lease_killed, "the remote task cgroup was still there " << gone_after << "s into the partition");
+  CHECK_MESSAGE(lease_killed,
+                "the remote task cgroup was still there " << gone_after << "s into the partition");
   std::string state = state_dir(run.dir);
   RunResult reap = reap_completes(state);
   INFO(all_of(reap));
@@ -185,9 +220,11 @@ size_t alive_count(const std::vector<int>& pids) {
 
 BackgroundRun::BackgroundRun(const Lab& lab, const std::vector<std::string>& extra) {
   std::vector<std::string> argv = {cgtest::cgspawn_bin()};
-  auto args = rtest::remote_args("run", lab, state_dir(dir), extra, {"sh", "-c", "sleep 600 & exec sleep 601"});
+  auto args =
+      rtest::remote_args("run", lab, state_dir(dir), extra, {"sh", "-c", "sleep 600 & exec sleep 601"});
   argv.insert(argv.end(), args.begin(), args.end());
-  child = std::make_unique<cgtest::Child>(argv, std::vector<std::string>{"CGSPAWN_STATE_DIR=" + state_dir(dir)});
+  child =
+      std::make_unique<cgtest::Child>(argv, std::vector<std::string>{"CGSPAWN_STATE_DIR=" + state_dir(dir)});
 }
 
 }  // namespace rtest::checks

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The checks and helpers the remote suite's test files share.
 #pragma once
 
@@ -47,7 +48,8 @@ struct BackgroundRun {
 
 // A `cgspawn run` told to stop while `lab` suffers `fault` (fault.sh): it exits 125,
 // not-guaranteed, within 3x the destroy bound. Returns its result; `took` is measured from the fault.
-cgtest::RunResult stop_under_fault(const Lab& lab, BackgroundRun& run, const std::string& fault, double& took);
+cgtest::RunResult stop_under_fault(const Lab& lab, BackgroundRun& run, const std::string& fault,
+                                   double& took);
 
 // `cgspawn start` of a setsid daemon, a SIGTERM ignorer and `sleepers` sleepers on `lab`,
 // waited for until all of them are in the remote cgroup (their host pids in `pids`).
@@ -68,7 +70,8 @@ cgtest::RunResult check_sigkill_then_reap(const Lab& lab);
 void check_partition(const Lab& lab);
 
 // A copy of the lab's client config with one line replaced.
-std::string config_with(const Lab& lab, const cgtest::TempDir& dir, const std::string& key, const std::string& value);
+std::string config_with(const Lab& lab, const cgtest::TempDir& dir, const std::string& key,
+                        const std::string& value);
 // `run` fails with exit 125 and `reason` on stderr, and leaves nothing.
 void check_start_failure(const Lab& lab, const std::string& config, const std::string& reason,
                          const std::vector<std::string>& options = {});

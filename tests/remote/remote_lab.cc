@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "remote_lab.hpp"
 
 #include <dirent.h>
@@ -40,7 +41,8 @@ void given_labs() {
   const char* env = std::getenv("CGSPAWN_REMOTE_LABS");  // "N_BASH N_DASH N_CGSPAWN" from run-remote-suite.sh
   if (!env || !*env) return;
   int a = 0, b = 0, c = 0;
-  if (std::sscanf(env, "%d %d %d", &a, &b, &c) != 3) throw std::runtime_error("bad $CGSPAWN_REMOTE_LABS: " + std::string(env));
+  if (std::sscanf(env, "%d %d %d", &a, &b, &c) != 3)
+    throw std::runtime_error("bad $CGSPAWN_REMOTE_LABS: " + std::string(env));
   labs[0].n = a;
   labs[1].n = b;
   labs[2].n = c;
@@ -48,8 +50,12 @@ void given_labs() {
 
 }  // namespace
 
-std::string Lab::config() const { return lab_dir() + "/r" + std::to_string(n) + "/ssh_config"; }
-std::string Lab::host_cgroup() const { return cgtest::cgroup2_mount() + "/cgspawn-testlab-r" + std::to_string(n); }
+std::string Lab::config() const {
+  return lab_dir() + "/r" + std::to_string(n) + "/ssh_config";
+}
+std::string Lab::host_cgroup() const {
+  return cgtest::cgroup2_mount() + "/cgspawn-testlab-r" + std::to_string(n);
+}
 
 void Lab::fault(const std::string& action) const {
   if (shell(scripts() + "/fault.sh " + std::to_string(n) + " " + action) != 0)
@@ -58,7 +64,8 @@ void Lab::fault(const std::string& action) const {
 
 std::string Lab::ssh(const std::string& command) const {
   std::string out;
-  FILE* p = ::popen(("ssh -F " + config() + " " + alias() + " '" + command + "' </dev/null 2>/dev/null").c_str(), "r");
+  FILE* p = ::popen(
+      ("ssh -F " + config() + " " + alias() + " '" + command + "' </dev/null 2>/dev/null").c_str(), "r");
   if (!p) throw std::runtime_error("popen ssh failed");
   char buf[4096];
   for (size_t got; (got = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, got);
@@ -66,9 +73,15 @@ std::string Lab::ssh(const std::string& command) const {
   return out;
 }
 
-const Lab& bash_lab() { return labs[0]; }
-const Lab& dash_lab() { return labs[1]; }
-const Lab& cgspawn_lab() { return labs[2]; }
+const Lab& bash_lab() {
+  return labs[0];
+}
+const Lab& dash_lab() {
+  return labs[1];
+}
+const Lab& cgspawn_lab() {
+  return labs[2];
+}
 
 void labs_up() {
   given_labs();
@@ -88,9 +101,10 @@ void labs_down() {
 }
 
 std::vector<std::string> remote_args(const std::string& verb, const Lab& lab, const std::string& state_dir,
-                                     const std::vector<std::string>& extra, const std::vector<std::string>& argv) {
-  std::vector<std::string> args = {verb, "--backend", "remote", "--host", lab.alias(), "--ssh-config", lab.config(),
-                                   "--state-dir", state_dir};
+                                     const std::vector<std::string>& extra,
+                                     const std::vector<std::string>& argv) {
+  std::vector<std::string> args = {verb,           "--backend",  "remote",      "--host", lab.alias(),
+                                   "--ssh-config", lab.config(), "--state-dir", state_dir};
   args.insert(args.end(), extra.begin(), extra.end());
   args.push_back("--");
   args.insert(args.end(), argv.begin(), argv.end());

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fake remotes of the remote suite (tests/remote/lab-up.sh): used as given by
 // run-remote-suite.sh ($CGSPAWN_REMOTE_LABS="N1 N2"), or brought up and torn down here.
 #pragma once
@@ -20,19 +21,20 @@ struct Lab {
   std::string host_cgroup() const;  // the remote's cgroup subtree, seen from this host
   // Where task cgroups are made there: by the agent, or by the installed cgspawn's process backend.
   std::string task_parent() const { return host_cgroup() + (cgspawn ? "/cgspawn" : "/cgspawn-remote"); }
-  void fault(const std::string& action) const;  // fault.sh N ACTION
+  void fault(const std::string& action) const;        // fault.sh N ACTION
   std::string ssh(const std::string& command) const;  // its stdout
 };
 
 const Lab& bash_lab();
 const Lab& dash_lab();
 const Lab& cgspawn_lab();  // dash login shell, own PID namespace, cgspawn installed
-void labs_up();    // throws (loudly) when a lab cannot start
-void labs_down();  // only the labs this process brought up
+void labs_up();            // throws (loudly) when a lab cannot start
+void labs_down();          // only the labs this process brought up
 
 // cgspawn --backend remote ... with a ledger of the test's own.
 std::vector<std::string> remote_args(const std::string& verb, const Lab& lab, const std::string& state_dir,
-                                     const std::vector<std::string>& extra, const std::vector<std::string>& argv);
+                                     const std::vector<std::string>& extra,
+                                     const std::vector<std::string>& argv);
 cgtest::RunResult cgspawn_in(const std::string& state_dir, const std::vector<std::string>& args,
                              std::chrono::milliseconds timeout = std::chrono::seconds(90));
 

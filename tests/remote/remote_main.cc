@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // main() of the remote suite: brings the fake remotes up (unless run-remote-suite.sh did),
 // runs the tests, and always takes down what it brought up. A lab that cannot start fails
 // the suite loudly; it never skips.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # run-remote-suite.sh [BUILD_DIR] - the remote backend's tier: brings up three fake remotes
 # (N_BASH: bash login shell, shared PID ns; N_DASH: REMOTE_SHELL=/bin/dash REMOTE_PIDNS=1;
 # N_CGSPAWN: as N_DASH, with this build's cgspawn installed there),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # shellcheck disable=SC2016  # check ... eval '...': the condition is expanded when check runs it
 # selftest.sh [N1 [N2]] - self-test of the fake-remote test bed.
 #   Brings up remote N1 (default 1; bash, shared PID ns) and, at the same time, remote N2 (default 2;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The remote backend against real private sshds (tests/remote/lab-up.sh): containment on the
 // remote, byte-exact argv, in-band exit status, honesty when the host is unreachable or hung,
 // the lease, reap, and failures at start. Bounds are generous (3x the configured value).
@@ -17,7 +18,9 @@
 #include <thread>
 #include <vector>
 
+#include "cgspawn/cgspawn.hpp"
 #include "host.hpp"
+#include "ledger_faults.hpp"
 #include "remote_checks.hpp"
 #include "remote_lab.hpp"
 
@@ -30,28 +33,36 @@ using namespace rtest::checks;
 TEST_CASE("capabilities: the probe shows what the remote has") {
   const Lab& lab = rtest::bash_lab();
   TempDir dir;
-  RunResult r = rtest::cgspawn_in(state_dir(dir), {"backends", "--host", lab.alias(), "--ssh-config", lab.config(),
-                                                   "--state-dir", state_dir(dir)});
+  RunResult r = rtest::cgspawn_in(state_dir(dir), {"backends", "--host", lab.alias(), "--ssh-config",
+                                                   lab.config(), "--state-dir", state_dir(dir)});
   INFO(all_of(r));
   CHECK(r.exit_code == 0);
-  CHECK(r.out.find("a task cgroup under /sys/fs/cgroup/unified/cgspawn-remote on " + lab.alias() + ", made by the built-in agent") !=
-        std::string::npos);
+  CHECK(r.out.find("a task cgroup under /sys/fs/cgroup/unified/cgspawn-remote on " + lab.alias() +
+                   ", made by the built-in agent") != std::string::npos);
   CHECK(r.out.find("systemd-run with systemd as PID 1: no") != std::string::npos);
   // The fake remotes' cgroup2 has no controllers (a hybrid host): every limit says so.
-  CHECK(r.out.find("the memory controller is not enabled in /sys/fs/cgroup/unified on the remote") != std::string::npos);
+  CHECK(r.out.find("the memory controller is not enabled in /sys/fs/cgroup/unified on the remote") !=
+        std::string::npos);
   CHECK(rtest::local_ssh_processes(state_dir(dir)).empty());
 }
 
-TEST_CASE("hostile argv arrives byte-exact under a bash login shell") { check_argv_byte_exact(rtest::bash_lab()); }
-TEST_CASE("hostile argv arrives byte-exact under a dash login shell") { check_argv_byte_exact(rtest::dash_lab()); }
-TEST_CASE("the task's exit status travels in-band (0, 7, and 255)") { check_exit_status(rtest::bash_lab()); }
+TEST_CASE("hostile argv arrives byte-exact under a bash login shell") {
+  check_argv_byte_exact(rtest::bash_lab());
+}
+TEST_CASE("hostile argv arrives byte-exact under a dash login shell") {
+  check_argv_byte_exact(rtest::dash_lab());
+}
+TEST_CASE("the task's exit status travels in-band (0, 7, and 255)") {
+  check_exit_status(rtest::bash_lab());
+}
 
 TEST_CASE("--lease none: the task runs without one, and its report says so") {
   const Lab& lab = rtest::bash_lab();
   TempDir dir;
   std::string result = dir.file("result.json");
-  RunResult r = rtest::cgspawn_in(state_dir(dir), rtest::remote_args("run", lab, state_dir(dir),
-                                                                     {"-q", "--lease", "none", "--result", result}, {"true"}));
+  RunResult r = rtest::cgspawn_in(
+      state_dir(dir), rtest::remote_args("run", lab, state_dir(dir),
+                                         {"-q", "--lease", "none", "--result", result}, {"true"}));
   INFO(all_of(r));
   CHECK(r.exit_code == 0);
   std::string json = cgtest::read_text(result).value_or("");
@@ -61,29 +72,34 @@ TEST_CASE("--lease none: the task runs without one, and its report says so") {
   check_nothing_left(lab, state_dir(dir));
 }
 
-TEST_CASE("two ledgers start the same task id on one remote: two remote cgroups, destroying one spares the other") {
+TEST_CASE(
+    "two ledgers start the same task id on one remote: two remote cgroups, destroying one spares the other") {
   const Lab& lab = rtest::bash_lab();
   TempDir a, b;
   for (const TempDir* d : {&a, &b}) {
-    RunResult s = rtest::cgspawn_in(state_dir(*d), rtest::remote_args("start", lab, state_dir(*d), {"--id", "same"},
-                                                                     {"sleep", "600"}));
+    RunResult s = rtest::cgspawn_in(
+        state_dir(*d), rtest::remote_args("start", lab, state_dir(*d), {"--id", "same"}, {"sleep", "600"}));
     INFO(all_of(s));
     REQUIRE(s.exit_code == 0);
   }
   CHECK(rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).size() == 2; }, 10s));
-  RunResult d = rtest::cgspawn_in(state_dir(a), {"destroy", "same", "--state-dir", state_dir(a), "--grace", "0s"});
+  RunResult d =
+      rtest::cgspawn_in(state_dir(a), {"destroy", "same", "--state-dir", state_dir(a), "--grace", "0s"});
   INFO(all_of(d));
   CHECK(d.exit_code == 0);
   CHECK(rtest::remote_task_cgroups(lab).size() == 1);  // b's task runs on
-  RunResult status = rtest::cgspawn_in(state_dir(b), {"status", "same", "--state-dir", state_dir(b), "--json"});
+  RunResult status =
+      rtest::cgspawn_in(state_dir(b), {"status", "same", "--state-dir", state_dir(b), "--json"});
   CHECK(status.out.find("\"running\"") != std::string::npos);
-  RunResult d2 = rtest::cgspawn_in(state_dir(b), {"destroy", "same", "--state-dir", state_dir(b), "--grace", "0s"});
+  RunResult d2 =
+      rtest::cgspawn_in(state_dir(b), {"destroy", "same", "--state-dir", state_dir(b), "--grace", "0s"});
   CHECK(d2.exit_code == 0);
   check_nothing_left(lab, state_dir(a));
   check_nothing_left(lab, state_dir(b));
 }
 
-TEST_CASE("escapees on the remote (setsid daemon, SIGTERM ignorer, 100 sleepers) are destroyed and verified") {
+TEST_CASE(
+    "escapees on the remote (setsid daemon, SIGTERM ignorer, 100 sleepers) are destroyed and verified") {
   const Lab& lab = rtest::bash_lab();
   TempDir dir;
   std::string state = state_dir(dir);
@@ -103,18 +119,23 @@ TEST_CASE("a PID namespace on the remote: its PIDs differ from ours and confuse 
   TempDir dir;
   std::string state = state_dir(dir), out = dir.file("out");
   RunResult start = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--stdout", out},
-                                                               {"sh", "-c", "echo $$; exec sleep 600"}));
+                                                                {"sh", "-c", "echo $$; exec sleep 600"}));
   INFO(all_of(start));
   REQUIRE(start.exit_code == 0);
   std::string id = start.out.substr(0, start.out.find('\n'));
   // The task's own sleep, as this host numbers it (the agent's wrapper shell is there too).
   int host_pid = 0;
-  CHECK(rtest::wait_until([&] {
-    for (int p : rtest::remote_task_pids(lab))
-      if (cgtest::read_text("/proc/" + std::to_string(p) + "/cmdline").value_or("") == std::string("sleep\0" "600\0", 10))
-        host_pid = p;
-    return host_pid != 0 && !cgtest::read_text(out).value_or("").empty();
-  }, 20s));
+  CHECK(rtest::wait_until(
+      [&] {
+        for (int p : rtest::remote_task_pids(lab))
+          if (cgtest::read_text("/proc/" + std::to_string(p) + "/cmdline").value_or("") ==
+              std::string("sleep\0"
+                          "600\0",
+                          10))
+            host_pid = p;
+        return host_pid != 0 && !cgtest::read_text(out).value_or("").empty();
+      },
+      20s));
   int remote_pid = std::atoi(cgtest::read_text(out).value_or("0").c_str());
   CHECK(remote_pid > 0);
   CHECK(remote_pid != host_pid);
@@ -130,7 +151,8 @@ TEST_CASE("partition: destroy is not-guaranteed in bounded time, the lease kills
   check_partition(rtest::bash_lab());
 }
 
-TEST_CASE("hung remote (its processes stopped): destroy is not-guaranteed in bounded time; reap completes after") {
+TEST_CASE(
+    "hung remote (its processes stopped): destroy is not-guaranteed in bounded time; reap completes after") {
   const Lab& lab = rtest::bash_lab();
   BackgroundRun run(lab, {"--lease", "3s", "--grace", "0s"});
   double took = 0;
@@ -146,7 +168,9 @@ TEST_CASE("the local side SIGKILLed mid-task: with a lease the remote task dies;
   check_sigkill_then_reap(lab);
 }
 
-TEST_CASE("a master SIGKILLed with nobody left to clean up: its stale socket neither blocks the next start nor stays") {
+TEST_CASE(
+    "a master SIGKILLed with nobody left to clean up: its stale socket neither blocks the next start nor "
+    "stays") {
   const Lab& lab = rtest::bash_lab();
   BackgroundRun run(lab, {"--lease", "3s"});
   REQUIRE(populated_with(lab, 2));
@@ -167,7 +191,8 @@ namespace {
 
 // The name cgspawn gives this lab's control socket in `state`: seen while a task runs.
 std::string control_socket_of(const Lab& lab, const std::string& state) {
-  RunResult s = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--id", "probe"}, {"sleep", "600"}));
+  RunResult s =
+      rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--id", "probe"}, {"sleep", "600"}));
   REQUIRE(s.exit_code == 0);
   std::string name;
   for (const auto& e : std::filesystem::directory_iterator(state + "/.ssh-mux"))
@@ -221,9 +246,11 @@ TEST_CASE("a start that fails on a host keeps the master another cgspawn's task 
   const Lab& lab = rtest::bash_lab();
   TempDir dir;
   std::string state = state_dir(dir);
-  RunResult a = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--id", "a"}, {"sleep", "600"}));
+  RunResult a =
+      rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--id", "a"}, {"sleep", "600"}));
   REQUIRE(a.exit_code == 0);
-  RunResult refused = rtest::cgspawn_in(state, rtest::remote_args("run", lab, state, {"--memory-max", "64M"}, {"true"}));
+  RunResult refused =
+      rtest::cgspawn_in(state, rtest::remote_args("run", lab, state, {"--memory-max", "64M"}, {"true"}));
   INFO(all_of(refused));
   CHECK(refused.exit_code == 125);
   std::this_thread::sleep_for(1s);  // a master closed under it: its session would be gone by now
@@ -250,7 +277,8 @@ std::vector<std::string> control_sockets(const std::string& state) {
 
 // Established TCP connections from this host to the lab's sshd.
 size_t ssh_connections_to(const Lab& lab) {
-  std::string cmd = "ss -Htn state established dst 10.200." + std::to_string(lab.n) + ".2 | grep -c ':2222 *$'";
+  std::string cmd =
+      "ss -Htn state established dst 10.200." + std::to_string(lab.n) + ".2 | grep -c ':2222 *$'";
   FILE* p = ::popen(cmd.c_str(), "r");
   char buf[64] = {};
   if (p) {
@@ -262,7 +290,8 @@ size_t ssh_connections_to(const Lab& lab) {
 
 }  // namespace
 
-TEST_CASE("more tasks on one host than its sshd's MaxSessions (10): a second master, every session multiplexed") {
+TEST_CASE(
+    "more tasks on one host than its sshd's MaxSessions (10): a second master, every session multiplexed") {
   const Lab& lab = rtest::bash_lab();
   TempDir dir;
   std::string state = state_dir(dir);
@@ -270,11 +299,13 @@ TEST_CASE("more tasks on one host than its sshd's MaxSessions (10): a second mas
   struct DestroyLeft {  // even when a check below stops the test
     std::string state;
     ~DestroyLeft() {
-      for (int i = 0; i < kTasks; ++i) rtest::cgspawn_in(state, {"destroy", "m" + std::to_string(i), "--state-dir", state, "--grace", "0s"});
+      for (int i = 0; i < kTasks; ++i)
+        rtest::cgspawn_in(state, {"destroy", "m" + std::to_string(i), "--state-dir", state, "--grace", "0s"});
     }
   } guard{state};
   for (int i = 0; i < kTasks; ++i) {
-    RunResult s = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--id", "m" + std::to_string(i)}, {"sleep", "600"}));
+    RunResult s = rtest::cgspawn_in(
+        state, rtest::remote_args("start", lab, state, {"--id", "m" + std::to_string(i)}, {"sleep", "600"}));
     INFO(all_of(s));
     REQUIRE(s.exit_code == 0);
   }
@@ -283,14 +314,16 @@ TEST_CASE("more tasks on one host than its sshd's MaxSessions (10): a second mas
   CHECK(masters == 2);
   CHECK_MESSAGE(ssh_connections_to(lab) == masters, "a session went over a connection of its own");
   for (int i = 0; i < kTasks; ++i) {
-    RunResult d = rtest::cgspawn_in(state, {"destroy", "m" + std::to_string(i), "--state-dir", state, "--grace", "0s"});
+    RunResult d =
+        rtest::cgspawn_in(state, {"destroy", "m" + std::to_string(i), "--state-dir", state, "--grace", "0s"});
     INFO(all_of(d));
     CHECK(d.exit_code == 0);
   }
   check_nothing_left(lab, state);  // the guard's destroys then find nothing
 }
 
-TEST_CASE("a task killed on the remote itself, nobody left to say EXITED: run ends at once, its cleanup complete") {
+TEST_CASE(
+    "a task killed on the remote itself, nobody left to say EXITED: run ends at once, its cleanup complete") {
   const Lab& lab = rtest::bash_lab();
   BackgroundRun run(lab, {});
   REQUIRE(populated_with(lab, 2));
@@ -305,24 +338,31 @@ TEST_CASE("a task killed on the remote itself, nobody left to say EXITED: run en
   check_nothing_left(lab, state_dir(run.dir));
 }
 
-TEST_CASE("a task that ends after its ledger directory was removed: its supervisor does not make the directory again") {
+TEST_CASE(
+    "a task that ends after its ledger directory was removed: its supervisor does not make the directory "
+    "again") {
   const Lab& lab = rtest::bash_lab();
   TempDir dir;
   std::string state = state_dir(dir);
-  RunResult s = rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--id", "orphaned"}, {"sleep", "600"}));
+  RunResult s = rtest::cgspawn_in(
+      state, rtest::remote_args("start", lab, state, {"--id", "orphaned"}, {"sleep", "600"}));
   INFO(all_of(s));
   REQUIRE(s.exit_code == 0);
   auto cgroups = rtest::remote_task_cgroups(lab);
   REQUIRE(cgroups.size() == 1);
   std::filesystem::remove_all(state);
-  cgtest::write_text(lab.task_parent() + "/" + cgroups[0] + "/cgroup.kill", "1");  // the task ends on the remote
-  CHECK(rtest::wait_until([&] { return rtest::local_ssh_processes(state).empty(); }, 10s));  // its supervisor is done
+  cgtest::write_text(lab.task_parent() + "/" + cgroups[0] + "/cgroup.kill",
+                     "1");  // the task ends on the remote
+  CHECK(rtest::wait_until([&] { return rtest::local_ssh_processes(state).empty(); },
+                          10s));  // its supervisor is done
   std::this_thread::sleep_for(500ms);
   CHECK_FALSE(cgtest::exists(state));
   check_nothing_left(lab, state);
 }
 
-TEST_CASE("parallel cgspawn processes on one ledger and host share the master, open and close it, and refuse nobody") {
+TEST_CASE(
+    "parallel cgspawn processes on one ledger and host share the master, open and close it, and refuse "
+    "nobody") {
   const Lab& lab = rtest::bash_lab();
   TempDir dir;
   std::string state = state_dir(dir);
@@ -338,7 +378,8 @@ TEST_CASE("parallel cgspawn processes on one ledger and host share the master, o
     });
   }
   for (auto& t : runners) t.join();
-  for (const auto& f : failures) CHECK_MESSAGE(f.empty(), f.size() << " failed, the first: " << (f.empty() ? "" : f[0]));
+  for (const auto& f : failures)
+    CHECK_MESSAGE(f.empty(), f.size() << " failed, the first: " << (f.empty() ? "" : f[0]));
   check_nothing_left(lab, state);
 }
 
@@ -356,7 +397,8 @@ TEST_CASE("start failures exit 125 with the reason (ssh's, or the agent's) and l
                         "Host key verification failed");
   }
   SUBCASE("a limit the remote cannot enforce: refused, naming the controller and the host") {
-    check_start_failure(lab, lab.config(), "the memory controller is not available on remote", {"--memory-max", "64M"});
+    check_start_failure(lab, lab.config(), "the memory controller is not available on remote",
+                        {"--memory-max", "64M"});
   }
   SUBCASE("a lease too short to survive a healthy connection") {
     check_start_failure(lab, lab.config(), "is too short: use at least 3s, or none", {"--lease", "1s"});
@@ -365,5 +407,36 @@ TEST_CASE("start failures exit 125 with the reason (ssh's, or the agent's) and l
     lab.fault("drop");
     check_start_failure(lab, lab.config(), "Connection timed out");
     lab.fault("undrop");
+  }
+}
+
+TEST_CASE(
+    "a ledger update that fails during spawn (after the master, after the task started): nothing left, here "
+    "or there") {
+  const Lab& lab = rtest::bash_lab();
+  cgtest::TempDir dir;
+  std::string state = state_dir(dir);
+  auto ledger = std::make_shared<const cgspawn::Ledger>(state);
+  cgspawn::BackendOptions options;
+  options.backend = "remote";
+  options.host = lab.alias();
+  options.ssh_config = lab.config();
+  options.lease = std::chrono::seconds(3);
+  options.ledger = ledger;
+  auto spawner = cgspawn::make_spawner(options);
+  // Update 1 follows the master; update 2 follows STARTED (the task runs there then).
+  for (int nth : {1, 2}) {
+    CAPTURE(nth);
+    cgspawn::TaskSpec spec;
+    spec.id = "ledgerfault" + std::to_string(nth);
+    spec.argv = {"sleep", "4242.75"};
+    {
+      cgtest::FailingRecordUpdates faults(nth);
+      CHECK_THROWS_AS(spawner->spawn(spec), cgspawn::Error);
+      CHECK(faults.failed() == 1);
+    }
+    CHECK(cgtest::processes_running("sleep 4242.75").empty());
+    CHECK(ledger->list().tasks.empty());
+    check_nothing_left(lab, state);
   }
 }

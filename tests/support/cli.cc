@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cli.hpp"
 
 #include <fcntl.h>
@@ -105,8 +106,12 @@ RunResult Child::wait(std::chrono::milliseconds timeout) {
   return r;
 }
 
-std::string cgspawn_bin() { return built_program("CGSPAWN_BIN"); }
-std::string helper_bin() { return built_program("CGSPAWN_TEST_HELPER"); }
+std::string cgspawn_bin() {
+  return built_program("CGSPAWN_BIN");
+}
+std::string helper_bin() {
+  return built_program("CGSPAWN_TEST_HELPER");
+}
 
 RunResult run_cgspawn(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
   std::vector<std::string> argv = {cgspawn_bin()};

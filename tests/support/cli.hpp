@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Running programs (the cgspawn CLI above all) as whole processes, with their output captured.
 #pragma once
 
@@ -12,9 +13,9 @@
 namespace cgtest {
 
 struct RunResult {
-  int exit_code = -1;  // when it exited
-  int term_signal = 0; // when a signal ended it
-  bool hung = false;   // the timeout ran out and it was killed
+  int exit_code = -1;   // when it exited
+  int term_signal = 0;  // when a signal ended it
+  bool hung = false;    // the timeout ran out and it was killed
   std::string out, err;
   double seconds = 0;
   std::vector<std::string> err_lines() const;  // stderr, one entry per line, no empty last line

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "freezer.hpp"
 
 #include <fcntl.h>
@@ -44,7 +45,8 @@ V1Freezer::~V1Freezer() {
   // back to the root freezer cgroup, where it came from, so the directory can be removed.
   bool empty = eventually([&] { return read_pids(path_ + "/cgroup.procs").empty(); }, 3s);
   if (!empty)
-    for (pid_t pid : read_pids(path_ + "/cgroup.procs")) write_file(root_ + "/cgroup.procs", std::to_string(pid));
+    for (pid_t pid : read_pids(path_ + "/cgroup.procs"))
+      write_file(root_ + "/cgroup.procs", std::to_string(pid));
   bool removed = eventually([&] { return ::rmdir(path_.c_str()) == 0 || errno == ENOENT; }, 5s);
   if (!removed) note_teardown_failure("could not remove the v1 freezer cgroup " + path_);
 }

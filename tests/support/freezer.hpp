@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A cgroup v1 freezer cgroup of the test's own: the one way on a hybrid host to make a process
 // that no SIGKILL can end (a v1-frozen task does not act on signals until thawed), so that
 // destroy has a real survivor to report. The process stays in its cgroup2 node meanwhile.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // cgspawn-test-helper: the workloads that sh cannot make.
 //   threads N FILE   start N threads, write every thread id (the pid first) to FILE, sleep
 //   tree N FILE      become a tree of N processes (fan-out 10), each writes its pid, sleep

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "host.hpp"
 
 #include <fcntl.h>
@@ -122,7 +123,9 @@ std::string unique_name() {
   return std::string(kPrefix) + std::to_string(::getpid()) + "-" + std::to_string(++g_counter);
 }
 
-int teardown_failures() { return g_teardown_failures.load(); }
+int teardown_failures() {
+  return g_teardown_failures.load();
+}
 
 void note_teardown_failure(const std::string& what) {
   ++g_teardown_failures;
@@ -134,8 +137,10 @@ bool kill_and_remove(const std::string& path, std::chrono::milliseconds timeout)
   auto deadline = Clock::now() + timeout;
   for (;;) {
     if (populated(path)) {
-      if (exists(path + "/cgroup.kill")) write_quiet(path + "/cgroup.kill", "1");
-      else freeze_and_kill(path);
+      if (exists(path + "/cgroup.kill"))
+        write_quiet(path + "/cgroup.kill", "1");
+      else
+        freeze_and_kill(path);
       eventually([&] { return !populated(path); }, std::chrono::milliseconds(200));
     }
     bool removed = true;
@@ -151,8 +156,7 @@ TestParent::TestParent() {
   if (::geteuid() != 0)
     throw std::runtime_error("the host tests need root (they create cgroups); run them as root");
   std::string mount = cgroup2_mount();
-  if (mount.empty())
-    throw std::runtime_error("no cgroup2 mounted on this host: the host tests need one");
+  if (mount.empty()) throw std::runtime_error("no cgroup2 mounted on this host: the host tests need one");
   path_ = mount + "/" + unique_name();
   if (::mkdir(path_.c_str(), 0755) != 0)
     throw std::runtime_error("cannot create the test's parent cgroup " + path_ + ": " + std::strerror(errno));
@@ -162,7 +166,9 @@ TestParent::~TestParent() {
   if (!kill_and_remove(path_)) note_teardown_failure("could not kill and remove " + path_);
 }
 
-std::string TestParent::relative() const { return path_.substr(cgroup2_mount().size()); }
+std::string TestParent::relative() const {
+  return path_.substr(cgroup2_mount().size());
+}
 
 std::vector<std::string> TestParent::children() const {
   std::vector<std::string> out;
@@ -210,7 +216,9 @@ void write_text(const std::string& path, const std::string& text, unsigned mode)
   ::chmod(path.c_str(), mode);
 }
 
-std::vector<std::string> split_lines(const std::string& text) { return split(text, '\n'); }
+std::vector<std::string> split_lines(const std::string& text) {
+  return split(text, '\n');
+}
 
 std::vector<pid_t> read_pids(const std::string& file) {
   std::vector<pid_t> out;

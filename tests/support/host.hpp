@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the host tests stand on: the cgroup2 mount (found by discovery, independent of the
 // library's own), per-test parent cgroups that are always killed and removed, temporary
 // directories, and checks that processes are really gone.

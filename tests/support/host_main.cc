@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // main() of every host test binary: refuses loudly (fails, never skips) when the host cannot
 // run the tests, and fails afterwards when a fixture could not clean up or a cgroup of this
 // process is left.
@@ -18,7 +19,8 @@ std::vector<std::string> problems() {
   std::vector<std::string> out;
   if (::geteuid() != 0) out.push_back("not running as root: the host tests create cgroups");
   std::string mount = cgtest::cgroup2_mount();
-  if (mount.empty()) out.push_back("no cgroup2 is mounted: the host tests need one");
+  if (mount.empty())
+    out.push_back("no cgroup2 is mounted: the host tests need one");
   else if (::access((mount + "/cgroup.procs").c_str(), W_OK) != 0)
     out.push_back("cgroup2 at " + mount + " is not writable");
   for (const char* env : {"CGSPAWN_BIN", "CGSPAWN_TEST_HELPER"}) {
@@ -39,7 +41,8 @@ std::vector<std::string> own_leftovers() {
     if (root.empty()) continue;
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(root, ec))
-      if (e.is_directory(ec) && e.path().filename().string().rfind(mine, 0) == 0) out.push_back(e.path().string());
+      if (e.is_directory(ec) && e.path().filename().string().rfind(mine, 0) == 0)
+        out.push_back(e.path().string());
   }
   return out;
 }
@@ -62,7 +65,8 @@ int main(int argc, char** argv) {
     std::cerr << "*** LEFT BEHIND: " << path << "\n";
     cgtest::kill_and_remove(path);
   }
-  if (cgtest::teardown_failures() > 0) std::cerr << "*** " << cgtest::teardown_failures() << " teardown(s) failed\n";
+  if (cgtest::teardown_failures() > 0)
+    std::cerr << "*** " << cgtest::teardown_failures() << " teardown(s) failed\n";
   if (!left.empty() || cgtest::teardown_failures() > 0) return 1;
   return rc;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ledger_faults.hpp"
 
 #include <dirent.h>
@@ -39,10 +40,16 @@ FailingRecordUpdates::FailingRecordUpdates(int nth) : saved_(cgspawn::sys::sysca
   cgspawn::sys::syscalls().rename_record = failing_rename;
 }
 
-FailingRecordUpdates::~FailingRecordUpdates() { cgspawn::sys::syscalls() = saved_; }
+FailingRecordUpdates::~FailingRecordUpdates() {
+  cgspawn::sys::syscalls() = saved_;
+}
 
-int FailingRecordUpdates::updates() const { return g_updates; }
-int FailingRecordUpdates::failed() const { return g_failed; }
+int FailingRecordUpdates::updates() const {
+  return g_updates;
+}
+int FailingRecordUpdates::failed() const {
+  return g_failed;
+}
 
 std::vector<std::string> processes_running(const std::string& needle) {
   std::vector<std::string> found;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ledger writes that fail, through the seam (util/syscalls.hpp): for the checks that a spawn
 // whose record cannot be updated throws and leaves nothing behind, in every backend.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "task.hpp"
 
 namespace cgtest {
@@ -16,7 +17,8 @@ std::unique_ptr<cgspawn::Spawner> spawner_under(const TestParent& parent) {
   return cgspawn::make_process_spawner(options);
 }
 
-cgspawn::DestroyOptions destroy_options(std::chrono::milliseconds grace, std::chrono::milliseconds verify_timeout) {
+cgspawn::DestroyOptions destroy_options(std::chrono::milliseconds grace,
+                                        std::chrono::milliseconds verify_timeout) {
   cgspawn::DestroyOptions o;
   o.grace = grace;
   o.verify_timeout = verify_timeout;

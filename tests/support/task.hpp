@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shorthands for driving the library in host tests.
 #pragma once
 

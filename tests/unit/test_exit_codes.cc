@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The CLI's exit statuses (tools/cgspawn/exit_codes.cc): the program's own, 128+N, 124, 125,
 // 126, 127 -- as timeout(1) and env(1).
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Host discovery from mountinfo texts: pure v2, hybrid, none; and which controllers a parent
 // cgroup can hand to its children.
 #include <doctest/doctest.h>
@@ -38,8 +39,7 @@ const char* kHybrid =
     "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
     "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
 
-const char* kHybridSelf =
-    "9:name=systemd:/\n8:pids:/\n4:memory:/process_api/85b06f14\n1:cpu:/\n0::/\n";
+const char* kHybridSelf = "9:name=systemd:/\n8:pids:/\n4:memory:/process_api/85b06f14\n1:cpu:/\n0::/\n";
 
 // systemd's own hybrid layout: controllers mounted together, cgroup2 listed before them.
 const char* kSystemdHybrid =
@@ -55,8 +55,9 @@ const char* kV1Only =
     "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
     "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
     "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n";
-const char* kNoCgroups = "28 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
-                         "22 28 0:21 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n";
+const char* kNoCgroups =
+    "28 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+    "22 28 0:21 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n";
 
 }  // namespace
 
@@ -77,7 +78,7 @@ TEST_CASE("parse_hierarchy: hybrid, as on these machines") {
   CHECK(h.v1_controllers.at("pids") == "/sys/fs/cgroup/pids");
   CHECK(h.v1_controllers.at("cpu") == "/sys/fs/cgroup/cpu");
   CHECK(h.v1_controllers.at("freezer") == "/sys/fs/cgroup/freezer");
-  CHECK(h.v1_controllers.count("systemd") == 0);       // name=systemd is no controller
+  CHECK(h.v1_controllers.count("systemd") == 0);  // name=systemd is no controller
   CHECK(h.v1_controllers.count("name=systemd") == 0);
 }
 

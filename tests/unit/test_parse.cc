@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The words users write: durations, sizes, CPU percentages, task ids.
 #include <doctest/doctest.h>
 
@@ -41,8 +42,8 @@ TEST_CASE("parse_size: powers of 1024") {
 }
 
 TEST_CASE("parse_size: malformed or out of range") {
-  for (const char* bad : {"", "0", "0K", "0.5", "-1", "-1M", "12Q", "M", "1.5.5M", " 1M", "1M ", "1MB", "1e30T",
-                          "abc", "nan"}) {
+  for (const char* bad : {"", "0", "0K", "0.5", "-1", "-1M", "12Q", "M", "1.5.5M", " 1M", "1M ", "1MB",
+                          "1e30T", "abc", "nan"}) {
     CAPTURE(bad);
     CHECK_FALSE(parse_size(bad).has_value());
   }
@@ -54,7 +55,8 @@ TEST_CASE("parse_percent: percent of one CPU, 1..100000") {
   CHECK(parse_percent("1") == 1u);
   CHECK(parse_percent("100") == 100u);
   CHECK(parse_percent("100000") == 100000u);
-  for (const char* bad : {"", "%", "0", "0%", "100001", "1234567", "abc", "1.5", "-5", "+5", "50%%", " 50", "5 0"}) {
+  for (const char* bad :
+       {"", "%", "0", "0%", "100001", "1234567", "abc", "1.5", "-5", "+5", "50%%", " 50", "5 0"}) {
     CAPTURE(bad);
     CHECK_FALSE(parse_percent(bad).has_value());
   }

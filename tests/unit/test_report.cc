@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // CleanupReport, names, the JSON shapes (schema 1 of issue 2) and the text summary.
 #include <doctest/doctest.h>
 
@@ -113,10 +114,10 @@ TEST_CASE("names of outcomes, exit reasons and kinds") {
   CHECK(to_string(ResourceKind::process_group) == "process-group");
   CHECK(to_string(ResourceKind::ssh_master) == "ssh-master");
   CHECK(to_string(ResourceKind::escaped_process) == "escaped-process");
-  for (auto kind : {ResourceKind::cgroup, ResourceKind::process, ResourceKind::process_group, ResourceKind::scope,
-                    ResourceKind::service, ResourceKind::container, ResourceKind::conmon, ResourceKind::ssh_master,
-                    ResourceKind::remote_unit, ResourceKind::remote_cgroup, ResourceKind::directory,
-                    ResourceKind::escaped_process, ResourceKind::ipc})
+  for (auto kind : {ResourceKind::cgroup, ResourceKind::process, ResourceKind::process_group,
+                    ResourceKind::scope, ResourceKind::service, ResourceKind::container, ResourceKind::conmon,
+                    ResourceKind::ssh_master, ResourceKind::remote_unit, ResourceKind::remote_cgroup,
+                    ResourceKind::directory, ResourceKind::escaped_process, ResourceKind::ipc})
     CHECK(parse_resource_kind(to_string(kind)) == kind);
   CHECK_FALSE(parse_resource_kind("bogus").has_value());
 }
@@ -193,7 +194,8 @@ TEST_CASE("to_json(CleanupReport) and to_json(Capabilities)") {
   c.kill_all = {true, "cgroup.kill"};
   c.verify = {true, "populated 0"};
   c.survives_caller_crash = {false, "no record"};
-  c.memory_max = {false, "the memory controller is bound to the cgroup v1 hierarchy at /sys/fs/cgroup/memory"};
+  c.memory_max = {false,
+                  "the memory controller is bound to the cgroup v1 hierarchy at /sys/fs/cgroup/memory"};
   c.pids_max = {true, "pids"};
   c.cpu_max = {false, "not delegated"};
   json j = json::parse(to_json(c));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cmd_backends.hpp"
 
 #include <iostream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `cgspawn backends`: each backend's Capabilities on this host.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cmd_destroy.hpp"
 
 #include <iostream>
@@ -34,7 +35,8 @@ int destroy(const DestroyCommandOptions& options) {
 
 Verb add_destroy_command(CLI::App& app) {
   auto options = std::make_shared<DestroyCommandOptions>();
-  CLI::App* cmd = app.add_subcommand("destroy", "Destroy a task, verify, print its CleanupReport (exit 1 if incomplete)");
+  CLI::App* cmd =
+      app.add_subcommand("destroy", "Destroy a task, verify, print its CleanupReport (exit 1 if incomplete)");
   cmd->add_option("id", options->id, "Task id")->required();
   cmd->add_option("--grace", options->grace, "SIGTERM to SIGKILL delay (default 5s)");
   add_state_dir_option(*cmd, options->state_dir);

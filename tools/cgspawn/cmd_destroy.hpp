@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `cgspawn destroy ID`: destroy a task (grace, kill, verify), print its CleanupReport, collect it.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cmd_list.hpp"
 
 #include <iostream>
@@ -32,17 +33,26 @@ int list(const ListOptions& options) {
   nlohmann::json tasks = nlohmann::json::array(), orphan_list = nlohmann::json::array();
   for (const auto& record : listing.tasks) {
     if (!has_labels(record, labels)) continue;
-    if (options.json) tasks.push_back(nlohmann::json::parse(to_json(record, -1)));
-    else std::cout << task_line(record) << "\n";
+    if (options.json)
+      tasks.push_back(nlohmann::json::parse(to_json(record, -1)));
+    else
+      std::cout << task_line(record) << "\n";
   }
   for (const auto& o : orphans) {
-    if (options.json) orphan_list.push_back({{"kind", to_string(o.resource.resource.kind)}, {"id", o.resource.resource.id}, {"ours", o.ours}});
-    else std::cout << "orphan " << to_string(o.resource.resource.kind) << " " << o.resource.resource.id << " (no record"
-                   << (o.ours ? "" : ", not marked as this ledger's") << ")\n";
+    if (options.json)
+      orphan_list.push_back(
+          {{"kind", to_string(o.resource.resource.kind)}, {"id", o.resource.resource.id}, {"ours", o.ours}});
+    else
+      std::cout << "orphan " << to_string(o.resource.resource.kind) << " " << o.resource.resource.id
+                << " (no record" << (o.ours ? "" : ", not marked as this ledger's") << ")\n";
   }
   for (const auto& c : listing.corrupt) print_error(c);
   if (options.json)
-    std::cout << nlohmann::json{{"schema", 1}, {"tasks", tasks}, {"orphans", orphan_list}, {"corrupt", listing.corrupt}}.dump(2)
+    std::cout << nlohmann::json{{"schema", 1},
+                                {"tasks", tasks},
+                                {"orphans", orphan_list},
+                                {"corrupt", listing.corrupt}}
+                     .dump(2)
               << "\n";
   return 0;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `cgspawn list`: every task and every resource not yet verified gone.
 #pragma once
 

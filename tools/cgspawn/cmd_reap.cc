@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cmd_reap.hpp"
 
 #include <iostream>
@@ -45,11 +46,13 @@ int reap_command(const ReapOptions& options) {
 
 Verb add_reap_command(CLI::App& app) {
   auto options = std::make_shared<ReapOptions>();
-  CLI::App* cmd = app.add_subcommand("reap", "Destroy every task whose owner is gone; report (exit 1 if anything stays)");
+  CLI::App* cmd =
+      app.add_subcommand("reap", "Destroy every task whose owner is gone; report (exit 1 if anything stays)");
   add_state_dir_option(*cmd, options->state_dir);
   cmd->add_option("--label", options->labels, "Only tasks with KEY=VALUE (repeatable)");
   cmd->add_option("--grace", options->grace, "SIGTERM to SIGKILL delay (default 5s)");
-  cmd->add_flag("--orphans", options->orphans, "Also destroy task cgroups of this ledger that have no record");
+  cmd->add_flag("--orphans", options->orphans,
+                "Also destroy task cgroups of this ledger that have no record");
   cmd->add_flag("--json", options->json, "Machine-readable output");
   return {cmd, [options] { return reap_command(*options); }};
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `cgspawn reap`: destroy every resource whose owner is gone, and report.
 #pragma once
 

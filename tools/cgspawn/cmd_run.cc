@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cmd_run.hpp"
 
 #include <fcntl.h>
@@ -58,7 +59,8 @@ int run(const RunOptions& options) {
   DestroyOptions destroy;
   destroy.grace = spec.grace;
   destroy.interrupt_fd = signals.fd();  // a (second) signal during the grace skips the rest of it
-  Result result = task->finish(destroy, event == Event::timed_out ? ExitReason::timed_out : ExitReason::destroyed);
+  Result result =
+      task->finish(destroy, event == Event::timed_out ? ExitReason::timed_out : ExitReason::destroyed);
   result_file.write(to_json(result) + "\n");
   if (!options.quiet) std::cerr << describe(result);
   return exit_code_for(result, signal);
@@ -68,9 +70,11 @@ int run(const RunOptions& options) {
 
 Verb add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
-  CLI::App* run_cmd = app.add_subcommand("run", "Run PROGRAM in a cgroup of its own; destroy and verify on exit");
+  CLI::App* run_cmd =
+      app.add_subcommand("run", "Run PROGRAM in a cgroup of its own; destroy and verify on exit");
   add_task_options(*run_cmd, options->task);
-  run_cmd->add_option("--result", options->result_file, "Write the Result as JSON to FILE")->check(non_empty());
+  run_cmd->add_option("--result", options->result_file, "Write the Result as JSON to FILE")
+      ->check(non_empty());
   run_cmd->add_flag("-q,--quiet", options->quiet, "No summary on stderr");
   add_state_dir_option(*run_cmd, options->state_dir);
   return {run_cmd, [options] { return run(*options); }};

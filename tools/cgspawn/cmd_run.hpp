@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `cgspawn run`: run a program in a cgroup of its own, wait, destroy what is left, verify.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `cgspawn start`: start a task detached, owned by its supervisor; print its id.
 #pragma once
 

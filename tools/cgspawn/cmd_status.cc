@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cmd_status.hpp"
 
 #include <iostream>
@@ -19,8 +20,11 @@ int status(const StatusOptions& options) {
   auto ledger = open_ledger(options.state_dir);
   auto record = ledger->read(options.id);
   if (!record) throw Error(ErrorKind::unknown_task, "no task \"" + options.id + "\" in " + ledger->dir());
-  if (options.json) std::cout << nlohmann::json{{"schema", 1}, {"task", nlohmann::json::parse(to_json(*record, -1))}}.dump(2) << "\n";
-  else std::cout << task_text(*record);
+  if (options.json)
+    std::cout << nlohmann::json{{"schema", 1}, {"task", nlohmann::json::parse(to_json(*record, -1))}}.dump(2)
+              << "\n";
+  else
+    std::cout << task_text(*record);
   return 0;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `cgspawn status ID`: one task's record.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cmd_wait.hpp"
 
 #include <iostream>
@@ -21,8 +22,9 @@ struct WaitOptions {
 
 int wait_command(const WaitOptions& options) {
   auto ledger = open_ledger(options.state_dir);
-  auto deadline = options.timeout.empty() ? Clock::time_point::max()
-                                          : Clock::now() + parse_duration_option("--timeout", options.timeout);
+  auto deadline = options.timeout.empty()
+                      ? Clock::time_point::max()
+                      : Clock::now() + parse_duration_option("--timeout", options.timeout);
   ResultFile result_file(options.result_file);
   auto result = wait_for_task(*ledger, options.id, deadline);
   if (!result) {

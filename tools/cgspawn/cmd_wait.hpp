@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `cgspawn wait ID`: wait for a started task to end; exit as `run` would.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "exit_codes.hpp"
 
 namespace cgspawn::cli {
@@ -14,9 +15,12 @@ int exit_code_for(const Result& result, int caught_signal) {
 
 int exit_code_for(const Error& error) {
   switch (error.kind()) {
-    case ErrorKind::not_found: return kNotFound;
-    case ErrorKind::not_executable: return kNotExecutable;
-    default: return kCgspawnError;
+    case ErrorKind::not_found:
+      return kNotFound;
+    case ErrorKind::not_executable:
+      return kNotExecutable;
+    default:
+      return kCgspawnError;
   }
 }
 

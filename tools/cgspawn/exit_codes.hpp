@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The CLI's exit statuses: the program's own, else the convention of timeout(1) and env(1).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ledger_options.hpp"
 
 #include "task_options.hpp"

@@ -1,8 +1,8 @@
+// SPDX-License-Identifier: MIT
 // The --state-dir option shared by the verbs that use the ledger.
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <memory>
 #include <string>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // cgspawn: the command line, a thin layer over the library. One file per verb.
 #include <spdlog/spdlog.h>
 
@@ -25,7 +26,8 @@ namespace {
 void set_log_level(const std::string& level) {
   auto parsed = spdlog::level::from_str(level);
   if (parsed == spdlog::level::off && level != "off")
-    throw CLI::ValidationError("--log-level", "unknown level \"" + level + "\" (trace, debug, info, warn, error)");
+    throw CLI::ValidationError("--log-level",
+                               "unknown level \"" + level + "\" (trace, debug, info, warn, error)");
   spdlog::set_level(parsed);
 }
 
@@ -59,9 +61,9 @@ int main(int argc, char** argv) {
   const char* env_level = std::getenv("CGSPAWN_LOG");
   std::string log_level = env_level ? env_level : "warn";
   app.add_option("--log-level", log_level, "trace, debug, info, warn (default), error; or $CGSPAWN_LOG");
-  std::vector<Verb> verbs = {add_run_command(app),     add_start_command(app),   add_status_command(app),
-                             add_wait_command(app),    add_destroy_command(app), add_list_command(app),
-                             add_reap_command(app),    add_backends_command(app)};
+  std::vector<Verb> verbs = {add_run_command(app),  add_start_command(app),   add_status_command(app),
+                             add_wait_command(app), add_destroy_command(app), add_list_command(app),
+                             add_reap_command(app), add_backends_command(app)};
   try {
     app.parse(argc, argv);
     set_log_level(log_level);
@@ -73,7 +75,8 @@ int main(int argc, char** argv) {
     return kCgspawnError;
   } catch (const CLI::RequiredError& e) {
     std::string what = e.what();
-    print_error(what.find("command") != std::string::npos ? "no program given: put PROGRAM [ARGS...] after --" : what);
+    print_error(what.find("command") != std::string::npos ? "no program given: put PROGRAM [ARGS...] after --"
+                                                          : what);
     return kCgspawnError;
   } catch (const CLI::ParseError& e) {
     print_error(e.what());

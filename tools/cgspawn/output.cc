@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "output.hpp"
 
 #include <fcntl.h>
@@ -6,9 +7,8 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <iostream>
-
 #include <cstring>
+#include <iostream>
 #include <utility>
 
 namespace cgspawn::cli {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the CLI writes: one-line errors, and the --result file.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "signals.hpp"
 
 #include <signal.h>
@@ -12,7 +13,9 @@
 namespace cgspawn::cli {
 namespace {
 
-[[noreturn]] void fail(const char* call) { throw Error(ErrorKind::system, std::string(call) + ": " + std::strerror(errno)); }
+[[noreturn]] void fail(const char* call) {
+  throw Error(ErrorKind::system, std::string(call) + ": " + std::strerror(errno));
+}
 
 sigset_t termination_set() {
   sigset_t set;

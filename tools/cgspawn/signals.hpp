@@ -1,9 +1,9 @@
+// SPDX-License-Identifier: MIT
 // The CLI's own signals: SIGINT, SIGTERM and SIGHUP are blocked and read from a signalfd, so
 // the event loop sees them as data (the task's child resets its signal mask before exec).
 #pragma once
 
 #include <signal.h>
-
 
 namespace cgspawn::cli {
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "task_options.hpp"
 
 #include "cgspawn/parse.hpp"
@@ -5,7 +6,8 @@
 namespace cgspawn::cli {
 namespace {
 
-[[noreturn]] void bad_value(const std::string& option, const std::string& value, const std::string& expected) {
+[[noreturn]] void bad_value(const std::string& option, const std::string& value,
+                            const std::string& expected) {
   throw CLI::ValidationError(option, "invalid value \"" + value + "\" (" + expected + ")");
 }
 
@@ -44,7 +46,9 @@ Duration parse_duration_option(const std::string& option, const std::string& val
 
 const CLI::Validator& non_empty() {
   static const CLI::Validator v(
-      [](const std::string& value) { return value.empty() ? std::string("an empty value is not allowed") : std::string(); },
+      [](const std::string& value) {
+        return value.empty() ? std::string("an empty value is not allowed") : std::string();
+      },
       "NON-EMPTY");
   return v;
 }
@@ -52,12 +56,14 @@ const CLI::Validator& non_empty() {
 void add_task_options(CLI::App& app, TaskOptions& o) {
   // Every value option is non_empty(): the empty string stands for "not given" below, so
   // "--timeout ''" or "--memory-max ''" used to be silently ignored (a limit dropped).
-  app.add_option("--timeout", o.timeout, "Destroy the task after DURATION (500ms, 30s, 1.5m)")->check(non_empty());
+  app.add_option("--timeout", o.timeout, "Destroy the task after DURATION (500ms, 30s, 1.5m)")
+      ->check(non_empty());
   app.add_option("--grace", o.grace, "SIGTERM to SIGKILL delay on destroy (default 5s)")->check(non_empty());
   app.add_option("--memory-max", o.memory_max, "memory.max of the task cgroup (K/M/G: powers of 1024)")
       ->check(non_empty());
   app.add_option("--pids-max", o.pids_max, "pids.max of the task cgroup")->check(non_empty());
-  app.add_option("--cpu-max", o.cpu_max, "CPU quota in percent of one CPU (150 = 1.5 CPUs)")->check(non_empty());
+  app.add_option("--cpu-max", o.cpu_max, "CPU quota in percent of one CPU (150 = 1.5 CPUs)")
+      ->check(non_empty());
   // One value per occurrence (allow_extra_args(false)): as an unlimited vector, CLI11 would
   // eat the "--" after the last --env/--label as the end of their list, and then parse the
   // program's own options ("-- sh -c ...") as cgspawn's ("unknown option -c").
@@ -66,8 +72,10 @@ void add_task_options(CLI::App& app, TaskOptions& o) {
   app.add_option("--chdir", o.chdir, "Working directory of the task")->check(non_empty());
   app.add_option("--label", o.labels, "KEY=VALUE stored with the task and shown in the Result")
       ->allow_extra_args(false);
-  app.add_option("--parent", o.parent, "cgroup2 directory under which the task cgroup is made")->check(non_empty());
-  app.add_option("--id", o.id, "Task id ([A-Za-z0-9][A-Za-z0-9._-]{0,63}); default: random")->check(non_empty());
+  app.add_option("--parent", o.parent, "cgroup2 directory under which the task cgroup is made")
+      ->check(non_empty());
+  app.add_option("--id", o.id, "Task id ([A-Za-z0-9][A-Za-z0-9._-]{0,63}); default: random")
+      ->check(non_empty());
   app.add_option("--backend", o.backend, "process (default), systemd, podman, remote");
   app.add_flag("--user", o.user_manager, "systemd: the calling user's manager (as systemd-run --user)");
   app.add_option("--unit-type", o.unit_type, "systemd: scope (default) or service");
@@ -76,7 +84,8 @@ void add_task_options(CLI::App& app, TaskOptions& o) {
   app.add_flag("--keep-container", o.keep_container, "podman: stop the container but keep it");
   app.add_option("--host", o.host, "remote: [USER@]HOST[:PORT]");
   app.add_option("--ssh-config", o.ssh_config, "remote: ssh client configuration file");
-  app.add_option("--lease", o.lease, "remote: kill the task when the connection is silent this long (default 30s; none)");
+  app.add_option("--lease", o.lease,
+                 "remote: kill the task when the connection is silent this long (default 30s; none)");
   app.add_option("command", o.command, "PROGRAM [ARGS...] (after --)")->required();
 }
 
@@ -92,8 +101,10 @@ BackendOptions to_backend_options(const TaskOptions& o) {
   b.keep_container = o.keep_container;
   b.host = o.host;
   b.ssh_config = o.ssh_config;
-  if (o.lease == "none") b.lease.reset();
-  else b.lease = parse_duration_option("--lease", o.lease);
+  if (o.lease == "none")
+    b.lease.reset();
+  else
+    b.lease = parse_duration_option("--lease", o.lease);
   return b;
 }
 

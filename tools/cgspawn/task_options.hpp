@@ -1,8 +1,8 @@
+// SPDX-License-Identifier: MIT
 // The options that describe a task, shared by every verb that starts one.
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <string>
 #include <vector>
 

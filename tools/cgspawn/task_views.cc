@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "task_views.hpp"
 
 #include <sstream>
@@ -8,7 +9,8 @@ namespace cgspawn::cli {
 namespace {
 
 std::string owner_text(const OwnerRef& owner) {
-  return std::string(to_string(owner.kind)) + " " + std::to_string(owner.pid) + (owner_alive(owner) ? "" : " (gone)");
+  return std::string(to_string(owner.kind)) + " " + std::to_string(owner.pid) +
+         (owner_alive(owner) ? "" : " (gone)");
 }
 
 std::string resources_text(const TaskRecord& record) {

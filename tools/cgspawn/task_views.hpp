@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // How the ledger's records and reports are shown to people (their JSON forms are the
 // library's: cgspawn/json.hpp).
 #pragma once

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bash completion for cgspawn(1). Installed as .../bash-completion/completions/cgspawn.
 # Kept in step with `cgspawn VERB --help`, docs/cli.md and docs/cgspawn.1 by
 # tests/docs/test-cli-docs.sh. Self-contained: it needs bash only, and uses bash-completion's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/podman/container_ref.hpp"
 
 namespace cgspawn {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What cgspawn knows about one container: enough to destroy and verify it on its own, from the
 // Task or from the ledger record after a crash (podman may have forgotten it by then).
 #pragma once
@@ -9,14 +10,14 @@ namespace cgspawn {
 
 struct ContainerRef {
   std::string task_id;
-  std::string name;             // cgspawn-<task id>: known before the container exists
-  std::string id;               // podman's full id, once created
-  std::string task_cgroup;      // cgspawn's cgroup2 node the container lives under (full path)
-  std::string cgroup_parent;    // the same as podman's --cgroup-parent (absolute, below the mount)
-  std::string container_cgroup; // .State.CgroupPath from podman inspect
-  int conmon_pid = 0;           // .State.ConmonPid, pinned by its start time
+  std::string name;              // cgspawn-<task id>: known before the container exists
+  std::string id;                // podman's full id, once created
+  std::string task_cgroup;       // cgspawn's cgroup2 node the container lives under (full path)
+  std::string cgroup_parent;     // the same as podman's --cgroup-parent (absolute, below the mount)
+  std::string container_cgroup;  // .State.CgroupPath from podman inspect
+  int conmon_pid = 0;            // .State.ConmonPid, pinned by its start time
   unsigned long long conmon_start = 0;
-  bool keep = false;            // --keep-container: stopped, not removed
+  bool keep = false;  // --keep-container: stopped, not removed
 
   // podman's id once known, else the name.
   const std::string& target() const { return id.empty() ? name : id; }

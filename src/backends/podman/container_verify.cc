@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/podman/container_verify.hpp"
 
 #include <signal.h>
@@ -77,17 +78,18 @@ ResourceOutcome empty_task_cgroup(const ContainerRef& ref, const DestroyOptions&
 
 std::string describe_fallback(const ResourceOutcome& cgroup_row) {
   if (cgroup_row.killed_total == 0) return "";
-  return "its cgroup " + cgroup_row.resource.id + (cgroup_row.outcome == Outcome::destroyed ? " was" : " was not") +
-         " emptied with cgroup.kill (" + std::to_string(cgroup_row.killed_total) + " process(es) killed)";
+  return "its cgroup " + cgroup_row.resource.id +
+         (cgroup_row.outcome == Outcome::destroyed ? " was" : " was not") + " emptied with cgroup.kill (" +
+         std::to_string(cgroup_row.killed_total) + " process(es) killed)";
 }
 
-ResourceOutcome container_row(const ContainerRef& ref, const PodmanOutput& podman, int gone, const std::string& why,
-                              const ResourceOutcome& cgroup_row) {
+ResourceOutcome container_row(const ContainerRef& ref, const PodmanOutput& podman, int gone,
+                              const std::string& why, const ResourceOutcome& cgroup_row) {
   ResourceOutcome row = make_row({ResourceKind::container, ref.target()}, Outcome::destroyed, "");
   std::vector<std::string> notes;
   if (!podman.ok())
-    notes.push_back("podman failed to " + std::string(ref.keep ? "stop" : "destroy") + " container " + ref.target() +
-                    ": " + podman.error_text());
+    notes.push_back("podman failed to " + std::string(ref.keep ? "stop" : "destroy") + " container " +
+                    ref.target() + ": " + podman.error_text());
   else if (cgroup_row.killed_total > 0)
     notes.push_back("podman reported container " + ref.target() + " " + (ref.keep ? "stopped" : "removed") +
                     " while processes still ran in it");
@@ -100,7 +102,8 @@ ResourceOutcome container_row(const ContainerRef& ref, const PodmanOutput& podma
     notes.insert(notes.begin(), gone ? "was to be kept, but podman no longer knows it" : "kept by request");
   } else {
     row.outcome = gone ? Outcome::destroyed : Outcome::failed;
-    if (!notes.empty() || !gone) notes.push_back(std::string("container record removed: ") + (gone ? "yes" : "no"));
+    if (!notes.empty() || !gone)
+      notes.push_back(std::string("container record removed: ") + (gone ? "yes" : "no"));
   }
   for (const auto& n : notes) row.detail += (row.detail.empty() ? "" : "; ") + n;
   return row;
@@ -183,8 +186,9 @@ ContainerCleanup destroy_container(const ContainerRef& ref, const DestroyOptions
   auto begin = Clock::now();
   PodmanOutput podman;
   try {
-    std::vector<std::string> args = ref.keep ? std::vector<std::string>{"stop", "-t", grace_seconds(options.grace)}
-                                             : std::vector<std::string>{"rm", "-f", "-t", grace_seconds(options.grace)};
+    std::vector<std::string> args =
+        ref.keep ? std::vector<std::string>{"stop", "-t", grace_seconds(options.grace)}
+                 : std::vector<std::string>{"rm", "-f", "-t", grace_seconds(options.grace)};
     args.push_back(ref.target());
     podman = run_podman(args, podman_timeout(options));
   } catch (const Error& e) {
@@ -213,7 +217,8 @@ ContainerCleanup destroy_container(const ContainerRef& ref, const DestroyOptions
   out.conmon = finish_conmon(ref.conmon_pid, ref.conmon_start, options, emptied);
   if (std::string left = remove_v1_dirs(ref.cgroup_parent); !left.empty()) {
     if (out.cgroup.outcome != Outcome::failed) out.cgroup.outcome = Outcome::failed;
-    out.cgroup.detail += (out.cgroup.detail.empty() ? "" : "; ") + std::string("v1 cgroup dirs left: ") + left;
+    out.cgroup.detail +=
+        (out.cgroup.detail.empty() ? "" : "; ") + std::string("v1 cgroup dirs left: ") + left;
   }
   return out;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Destroying one container and verifying on our own that it is gone: podman's exit status
 // does not prove it (shared/podman.md 3.6: podman can exit 0 with every process alive, or
 // exit 125 and still forget the container). So after podman's stop/rm, cgspawn checks three

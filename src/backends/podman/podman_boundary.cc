@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/podman/podman_boundary.hpp"
 
 #include <signal.h>
@@ -77,12 +78,15 @@ ExitStatus PodmanBoundary::container_exit() {
   } catch (const std::exception&) {
   }
   try {
-    PodmanOutput out = run_podman({"inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", ref_.target()});
+    PodmanOutput out =
+        run_podman({"inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", ref_.target()});
     std::istringstream in(out.out);
     std::string state;
     int code = 0;
-    if (out.ok() && (in >> state >> code) && state != "running") status.code = code;
-    else spdlog::warn("task {}: no exit status from podman: {}", ref_.task_id, out.error_text());
+    if (out.ok() && (in >> state >> code) && state != "running")
+      status.code = code;
+    else
+      spdlog::warn("task {}: no exit status from podman: {}", ref_.task_id, out.error_text());
   } catch (const Error& e) {
     spdlog::warn("task {}: no exit status from podman: {}", ref_.task_id, e.what());
   }
@@ -102,7 +106,8 @@ std::vector<ResourceOutcome> PodmanBoundary::destroy(const DestroyOptions& optio
   } else {
     // An ended container's log is complete: let `podman logs -f` print all of it before the
     // container, and its log file with it, is removed (a short task's output was lost so).
-    if (exit_ && logs_.pidfd.valid()) wait_readable(logs_.pidfd.get(), Clock::now() + std::chrono::seconds(5));
+    if (exit_ && logs_.pidfd.valid())
+      wait_readable(logs_.pidfd.get(), Clock::now() + std::chrono::seconds(5));
     ContainerCleanup cleanup = destroy_container(ref_, options);
     usage = cleanup.usage;
     rows = {std::move(cleanup.container), std::move(cleanup.conmon), std::move(cleanup.cgroup)};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The podman backend's boundary: one container, under a cgroup2 node of cgspawn's own, with
 // two podman processes beside it: `podman logs -f`, which carries its output to the task's
 // stdout/stderr, and `podman wait`, whose end says the container has ended and whose output is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/podman/podman_cli.hpp"
 
 #include <fcntl.h>

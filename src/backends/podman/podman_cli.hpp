@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Running the podman CLI: argv (never a shell string), stdout/stderr captured, a timeout.
 // podman is looked up in PATH each time, and uses the environment's own configuration
 // (CONTAINERS_CONF and the usual containers.conf files): cgspawn adds no config of its own.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/podman/podman_host.hpp"
 
 #include <glob.h>
@@ -41,7 +42,8 @@ std::string runtime_in(const std::string& file) {
 // The files podman 4 reads, in order, later ones overriding; $CONTAINERS_CONF replaces them all.
 std::vector<std::string> config_files() {
   if (const char* env = std::getenv("CONTAINERS_CONF"); env && *env) return {env};
-  std::vector<std::string> files = {"/usr/share/containers/containers.conf", "/etc/containers/containers.conf"};
+  std::vector<std::string> files = {"/usr/share/containers/containers.conf",
+                                    "/etc/containers/containers.conf"};
   glob_t g{};
   if (::glob("/etc/containers/containers.conf.d/*.conf", 0, nullptr, &g) == 0)
     for (size_t i = 0; i < g.gl_pathc; ++i) files.push_back(g.gl_pathv[i]);
@@ -60,7 +62,9 @@ void find_runtime(PodmanHost& host) {
   }
 }
 
-std::string basename_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+std::string basename_of(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
 
 // crun 1.8 refuses any hybrid host whose cgroup2 lists a controller (podman.md section 1).
 bool crun_refuses(const Hierarchy& h) {
@@ -72,18 +76,22 @@ bool crun_refuses(const Hierarchy& h) {
 Capability usable(const PodmanHost& host) {
   if (host.podman.empty()) return {false, "podman is not installed or not in PATH"};
   if (host.hierarchy.layout == CgroupLayout::none)
-    return {false, "no cgroup2 on this host: a container's processes could not be killed or verified through its cgroup"};
+    return {false,
+            "no cgroup2 on this host: a container's processes could not be killed or verified through its "
+            "cgroup"};
   if (::geteuid() != 0)
     return {false, host.hierarchy.layout == CgroupLayout::hybrid
                        ? "rootless podman gets no cgroup of its own on this cgroup v1/hybrid host: "
                          "limits are ignored and nothing could be verified"
                        : "rootless podman is not supported by this backend yet: run as root"};
   if (basename_of(host.runtime) == "crun" && crun_refuses(host.hierarchy))
-    return {false, "podman's OCI runtime is crun (" + host.runtime_from + "), and crun refuses this hybrid cgroup host "
-                   "(\"cgroups in hybrid mode not supported\"); use runc: [engine] runtime = \"runc\" in the "
-                   "containers.conf podman reads (e.g. through CONTAINERS_CONF)"};
-  return {true, "rootful podman (" + host.podman + ") with runtime " + host.runtime + " (" + host.runtime_from +
-                    "), using the environment's podman configuration"};
+    return {false,
+            "podman's OCI runtime is crun (" + host.runtime_from +
+                "), and crun refuses this hybrid cgroup host "
+                "(\"cgroups in hybrid mode not supported\"); use runc: [engine] runtime = \"runc\" in the "
+                "containers.conf podman reads (e.g. through CONTAINERS_CONF)"};
+  return {true, "rootful podman (" + host.podman + ") with runtime " + host.runtime + " (" +
+                    host.runtime_from + "), using the environment's podman configuration"};
 }
 
 }  // namespace
@@ -127,7 +135,8 @@ void check_podman_limits(const PodmanHost& host, const Limits& limits) {
                         Want{limits.cpu_max_percent.has_value(), "cpu", "cpu limit"}}) {
     if (!w.given) continue;
     Capability c = podman_limit_capability(host, w.controller);
-    if (!c.available) throw Error(ErrorKind::unsupported, std::string("cannot enforce the ") + w.what + ": " + c.reason);
+    if (!c.available)
+      throw Error(ErrorKind::unsupported, std::string("cannot enforce the ") + w.what + ": " + c.reason);
   }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Whether podman can contain tasks on this host, and why not: checked without running podman
 // (`podman info` costs ~0.4 s here, more than a whole container run) and without changing
 // anything, so make_spawner() stays free of side effects until spawn().
@@ -13,9 +14,9 @@ namespace cgspawn {
 
 struct PodmanHost {
   Hierarchy hierarchy;
-  std::string podman;       // the binary, "" when not in PATH
-  std::string runtime;      // the OCI runtime the environment's containers.conf selects
-  std::string runtime_from; // which file said so, or "podman's default"
+  std::string podman;        // the binary, "" when not in PATH
+  std::string runtime;       // the OCI runtime the environment's containers.conf selects
+  std::string runtime_from;  // which file said so, or "podman's default"
   Capability usable;
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The podman backend's Spawner: each task is one container, placed under a cgroup2 node of
 // cgspawn's own (<parent>/cgspawn-<id>, passed to podman as an absolute --cgroup-parent), so
 // that the node, and the empty dirs podman leaves in the v1 hierarchies, are ours to kill and
@@ -14,11 +15,11 @@
 #include <mutex>
 #include <sstream>
 
-#include "backends/podman/container_verify.hpp"
 #include "backends/backend_rows.hpp"
+#include "backends/podman/container_verify.hpp"
+#include "backends/podman/podman_boundary.hpp"
 #include "backends/podman/podman_cli.hpp"
 #include "backends/podman/podman_host.hpp"
-#include "backends/podman/podman_boundary.hpp"
 #include "backends/spec_checks.hpp"
 #include "cgroup/cgroup.hpp"
 #include "cgroup/parent.hpp"
@@ -71,12 +72,14 @@ class PodmanSpawner final : public Spawner {
 };
 
 PodmanSpawner::PodmanSpawner(const BackendOptions& options) : options_(options), host_(probe_podman_host()) {
-  if (!host_.usable.available) throw Error(ErrorKind::unsupported, "the podman backend cannot run here: " + host_.usable.reason);
+  if (!host_.usable.available)
+    throw Error(ErrorKind::unsupported, "the podman backend cannot run here: " + host_.usable.reason);
   if (options.image.empty() == options.rootfs.empty())
-    throw Error(ErrorKind::invalid_argument, "the podman backend needs exactly one of --image IMAGE or --rootfs DIR");
+    throw Error(ErrorKind::invalid_argument,
+                "the podman backend needs exactly one of --image IMAGE or --rootfs DIR");
   if (!options.rootfs.empty()) {
     rootfs_ = std::filesystem::absolute(options.rootfs).lexically_normal().string();
-    struct stat st{};
+    struct stat st {};
     if (::stat(rootfs_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
       throw Error(ErrorKind::invalid_argument, "--rootfs " + options.rootfs + " is not a directory");
   }
@@ -87,7 +90,9 @@ PodmanSpawner::PodmanSpawner(const BackendOptions& options) : options_(options),
   if (options.parent.empty() && !(env_parent && *env_parent)) made_.add({parent_});
 }
 
-Capabilities PodmanSpawner::capabilities() const { return podman_backend_capabilities(options_); }
+Capabilities PodmanSpawner::capabilities() const {
+  return podman_backend_capabilities(options_);
+}
 
 ContainerRef PodmanSpawner::ref_for(const TaskSpec& spec) const {
   ContainerRef ref;
@@ -101,8 +106,16 @@ ContainerRef PodmanSpawner::ref_for(const TaskSpec& spec) const {
 
 // podman run -d: create and start in one call, every error of either with podman's words.
 std::vector<std::string> PodmanSpawner::run_args(const TaskSpec& spec, const ContainerRef& ref) const {
-  std::vector<std::string> a = {"run", "-d", "--pull=never", "--network=none", "--name", ref.name,
-                                "--cgroup-parent", ref.cgroup_parent, "--label", "cgspawn.task=" + spec.id};
+  std::vector<std::string> a = {"run",
+                                "-d",
+                                "--pull=never",
+                                "--network=none",
+                                "--name",
+                                ref.name,
+                                "--cgroup-parent",
+                                ref.cgroup_parent,
+                                "--label",
+                                "cgspawn.task=" + spec.id};
   const Limits& l = spec.limits;
   if (l.memory_max_bytes) {
     std::string bytes = std::to_string(*l.memory_max_bytes);
@@ -112,16 +125,19 @@ std::vector<std::string> PodmanSpawner::run_args(const TaskSpec& spec, const Con
   if (l.cpu_max_percent) a.insert(a.end(), {"--cpus", cpus(*l.cpu_max_percent)});
   for (const auto& e : spec.env) a.insert(a.end(), {"--env", e});
   if (!spec.cwd.empty()) a.insert(a.end(), {"--workdir", spec.cwd});  // a path inside the container
-  if (!rootfs_.empty()) a.insert(a.end(), {"--rootfs", rootfs_ + ":O"});  // overlay: DIR is never written
-  else a.push_back(options_.image);
+  if (!rootfs_.empty())
+    a.insert(a.end(), {"--rootfs", rootfs_ + ":O"});  // overlay: DIR is never written
+  else
+    a.push_back(options_.image);
   a.insert(a.end(), spec.argv.begin(), spec.argv.end());
   return a;
 }
 
 std::vector<ResourceRecord> PodmanSpawner::intended(const ContainerRef& ref) const {
-  return {{{ResourceKind::container, ref.name}, ResourceState::intended, ref.attributes()},
-          {{ResourceKind::conmon, "(not started)"}, ResourceState::intended, {{"task_cgroup", ref.task_cgroup}}},
-          {{ResourceKind::cgroup, ref.task_cgroup}, ResourceState::intended, {}}};
+  return {
+      {{ResourceKind::container, ref.name}, ResourceState::intended, ref.attributes()},
+      {{ResourceKind::conmon, "(not started)"}, ResourceState::intended, {{"task_cgroup", ref.task_cgroup}}},
+      {{ResourceKind::cgroup, ref.task_cgroup}, ResourceState::intended, {}}};
 }
 
 // Starts the container; fills in podman's id and conmon (pid + start time). conmon's pid comes
@@ -136,7 +152,9 @@ void PodmanSpawner::start_container(const TaskSpec& spec, ContainerRef& ref) con
   PodmanOutput run = run_podman(args, 120s);
   auto pid_text = read_file(pidfile);
   ::unlink(pidfile.c_str());
-  if (!run.ok()) throw Error(ErrorKind::unsupported, "podman could not start container " + ref.name + ": " + run.error_text());
+  if (!run.ok())
+    throw Error(ErrorKind::unsupported,
+                "podman could not start container " + ref.name + ": " + run.error_text());
   ref.id = first_word(run.out);
   ref.container_cgroup = ref.cgroup_parent + "/libpod-" + ref.id;
   ref.conmon_pid = pid_text ? std::atoi(pid_text->c_str()) : 0;
@@ -159,7 +177,9 @@ void record_started(TaskRecord& record, const ContainerRef& ref) {
 }
 
 // podman refusing the name: a container of that name exists, and it is someone else's.
-bool name_in_use(const Error& e) { return std::string(e.what()).find("already in use") != std::string::npos; }
+bool name_in_use(const Error& e) {
+  return std::string(e.what()).find("already in use") != std::string::npos;
+}
 
 std::unique_ptr<Task> PodmanSpawner::spawn(const TaskSpec& input) {
   TaskSpec spec = prepared_spec(input);
@@ -205,17 +225,21 @@ Capabilities podman_backend_capabilities(const BackendOptions& options) {
       *c = {false, "podman is not usable here"};
     return caps;
   }
-  caps.kill_all = {true, "podman rm -f -t GRACE (stop -t with --keep-container); where podman fails or lies, "
-                         "cgroup.kill on the container's cgroup2 node under cgspawn's own parent"};
-  caps.verify = {true, "cgspawn's own checks, not podman's exit status: `podman container exists` says no, the "
-                       "container's cgroup2 node is empty (populated 0) and removed, conmon (pid + start time) "
-                       "has exited; the empty v1 cgroup dirs podman leaves are removed"};
+  caps.kill_all = {true,
+                   "podman rm -f -t GRACE (stop -t with --keep-container); where podman fails or lies, "
+                   "cgroup.kill on the container's cgroup2 node under cgspawn's own parent"};
+  caps.verify = {true,
+                 "cgspawn's own checks, not podman's exit status: `podman container exists` says no, the "
+                 "container's cgroup2 node is empty (populated 0) and removed, conmon (pid + start time) "
+                 "has exited; the empty v1 cgroup dirs podman leaves are removed"};
   if (options.ledger)
-    caps.survives_caller_crash = {true, "the container, its conmon and its cgroup are recorded in the ledger " +
-                                            options.ledger->dir() + " before they exist: `cgspawn reap` destroys them"};
+    caps.survives_caller_crash = {
+        true, "the container, its conmon and its cgroup are recorded in the ledger " + options.ledger->dir() +
+                  " before they exist: `cgspawn reap` destroys them"};
   else
-    caps.survives_caller_crash = {false, "no ledger given: a container whose caller dies keeps running and "
-                                         "nothing records it"};
+    caps.survives_caller_crash = {false,
+                                  "no ledger given: a container whose caller dies keeps running and "
+                                  "nothing records it"};
   caps.memory_max = podman_limit_capability(host, "memory");
   caps.pids_max = podman_limit_capability(host, "pids");
   caps.cpu_max = podman_limit_capability(host, "cpu");

@@ -1,9 +1,10 @@
+// SPDX-License-Identifier: MIT
 // Destroying a container and its conmon known only from the ledger (their owner is gone):
 // the same destroy-and-verify path as PodmanTask::finish, from the recorded attributes.
 #include <unistd.h>
 
-#include "backends/podman/container_verify.hpp"
 #include "backends/backend_rows.hpp"
+#include "backends/podman/container_verify.hpp"
 #include "cgroup/cgroup.hpp"
 #include "util/proc_info.hpp"
 
@@ -26,7 +27,8 @@ ResourceOutcome destroy_recorded_conmon(const ResourceRecord& res, const Destroy
     pid = 0;  // never recorded: conmon was never started
   }
   bool empty = true;
-  if (auto it = res.attributes.find("task_cgroup"); it != res.attributes.end() && ::access(it->second.c_str(), F_OK) == 0) {
+  if (auto it = res.attributes.find("task_cgroup");
+      it != res.attributes.end() && ::access(it->second.c_str(), F_OK) == 0) {
     try {
       empty = !Cgroup::open(it->second).populated();
     } catch (const std::exception&) {

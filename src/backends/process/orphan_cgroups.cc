@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Task cgroups that no record names: the process backend's column of orphan discovery. A
 // record can be lost (a crash before its first write, a removed state directory); the cgroup
 // tree under the ledger's parents is then the second source of truth.
@@ -5,8 +6,8 @@
 
 #include <filesystem>
 
-#include "backends/orphans.hpp"
 #include "backends/backend_rows.hpp"
+#include "backends/orphans.hpp"
 #include "cgspawn/error.hpp"
 #include "cgspawn/process_spawner.hpp"
 #include "task/names.hpp"
@@ -37,7 +38,8 @@ std::vector<Orphan> find_orphan_cgroups(const Ledger& ledger) {
       if (!mark.empty() && mark != ledger.dir()) continue;  // another ledger's task
       bool duplicate = false;
       for (const auto& o : orphans) duplicate = duplicate || o.resource.resource.id == path;
-      if (!duplicate) orphans.push_back({{{ResourceKind::cgroup, path}, ResourceState::created, {}}, mark == ledger.dir()});
+      if (!duplicate)
+        orphans.push_back({{{ResourceKind::cgroup, path}, ResourceState::created, {}}, mark == ledger.dir()});
     }
   }
   return orphans;

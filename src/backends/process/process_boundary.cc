@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/process/process_boundary.hpp"
 
 #include "backends/process/process_group.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The process backend's boundary: the task cgroup, made by cgspawn, and the main process
 // born in it (clone3 into the cgroup), held by its pidfd. Without cgroup2 the task is its own
 // process group instead.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fallback where there is no cgroup2 at all: the task is its own process group, and
 // destroy signals that group. Processes that leave it (setsid) escape: the row says so.
 #pragma once

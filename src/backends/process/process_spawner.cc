@@ -1,14 +1,15 @@
+// SPDX-License-Identifier: MIT
 // The process backend's Spawner: task cgroups under one parent cgroup.
 #include "cgspawn/process_spawner.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <sys/utsname.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <mutex>
 #include <sstream>
@@ -41,7 +42,9 @@ bool kernel_has_cgroup_kill() {
   return major > 5 || (major == 5 && minor >= 14);
 }
 
-bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+bool exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
 
 // As root on a systemd host with pure cgroup v2, and no parent named: the system manager
 // hands cgspawn a delegated scope to make task cgroups in, instead of cgspawn writing into
@@ -50,7 +53,8 @@ bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0;
 // a delegated subtree of its own instead (the default parent below its own cgroup).
 bool use_delegated_scope(const ProcessSpawnerOptions& options, const Hierarchy& hierarchy) {
   const char* env_parent = std::getenv("CGSPAWN_PARENT");
-  if (!options.parent.empty() || (env_parent && *env_parent) || hierarchy.layout != CgroupLayout::unified) return false;
+  if (!options.parent.empty() || (env_parent && *env_parent) || hierarchy.layout != CgroupLayout::unified)
+    return false;
   return ::geteuid() == 0 && dbus::find_bus(false).unavailable.empty();
 }
 
@@ -59,14 +63,17 @@ Capability delegated_capability(const std::string& controller, const Hierarchy& 
   const std::string& base = hierarchy.mount;
   std::istringstream in(read_file(base + "/cgroup.controllers").value_or(""));
   for (std::string word; in >> word;)
-    if (word == controller) return {true, "systemd delegates it to cgspawn's scope (Delegate=yes; from " + base + ")"};
+    if (word == controller)
+      return {true, "systemd delegates it to cgspawn's scope (Delegate=yes; from " + base + ")"};
   return {false, "systemd cannot delegate " + controller + ": it is not in " + base + "/cgroup.controllers"};
 }
 
 class ProcessSpawner final : public Spawner {
  public:
   explicit ProcessSpawner(const ProcessSpawnerOptions& options)
-      : hierarchy_(discover_hierarchy()), options_(options), delegated_(use_delegated_scope(options, hierarchy_)) {
+      : hierarchy_(discover_hierarchy()),
+        options_(options),
+        delegated_(use_delegated_scope(options, hierarchy_)) {
     if (delegated_) return;  // the parent is the scope, made at the first spawn
     parent_ = options.parent.empty() ? default_parent() : options.parent;
     if (hierarchy_.layout != CgroupLayout::none) check_parent_path(parent_, hierarchy_.mount);
@@ -88,7 +95,7 @@ class ProcessSpawner final : public Spawner {
 
   Hierarchy hierarchy_;
   ProcessSpawnerOptions options_;
-  bool delegated_;  // task cgroups in a delegated scope (scope_, from the first spawn on)
+  bool delegated_;            // task cgroups in a delegated scope (scope_, from the first spawn on)
   mutable std::mutex mutex_;  // guards parent_ and scope_
   std::string parent_;
   std::unique_ptr<dbus::DelegatedScope> scope_;
@@ -111,14 +118,16 @@ Capabilities ProcessSpawner::capabilities() const {
   std::lock_guard lock(mutex_);
   Capabilities caps;
   caps.backend = "process";
-  caps.usable = {true, hierarchy_.layout == CgroupLayout::none ? "no cgroup2: tasks run as process groups"
-                       : delegated_ && !scope_
-                           ? std::string("task cgroups in a transient scope that systemd delegates to cgspawn "
-                                         "(Delegate=yes), made at the first spawn")
-                           : "task cgroups under " + parent_};
+  caps.usable = {true,
+                 hierarchy_.layout == CgroupLayout::none ? "no cgroup2: tasks run as process groups"
+                 : delegated_ && !scope_
+                     ? std::string("task cgroups in a transient scope that systemd delegates to cgspawn "
+                                   "(Delegate=yes), made at the first spawn")
+                     : "task cgroups under " + parent_};
   if (hierarchy_.layout == CgroupLayout::none) {
-    caps.kill_all = {false, "no cgroup2 on this host: only the task's process group is signalled; "
-                            "processes that call setsid() escape"};
+    caps.kill_all = {false,
+                     "no cgroup2 on this host: only the task's process group is signalled; "
+                     "processes that call setsid() escape"};
     caps.verify = {false, "no cgroup2 on this host: nothing can prove every descendant is gone"};
   } else {
     caps.kill_all = {true, kernel_has_cgroup_kill() ? "cgroup.kill on the task cgroup"
@@ -126,11 +135,13 @@ Capabilities ProcessSpawner::capabilities() const {
     caps.verify = {true, "waits for \"populated 0\" in the task cgroup's cgroup.events, then removes it"};
   }
   if (options_.ledger)
-    caps.survives_caller_crash = {true, "recorded in the ledger " + options_.ledger->dir() +
-                                            " before its cgroup exists: `cgspawn reap` finds and destroys it"};
+    caps.survives_caller_crash = {true,
+                                  "recorded in the ledger " + options_.ledger->dir() +
+                                      " before its cgroup exists: `cgspawn reap` finds and destroys it"};
   else
-    caps.survives_caller_crash = {false, "no ledger given: a task whose caller dies keeps running in its "
-                                         "cgroup and nothing records where"};
+    caps.survives_caller_crash = {false,
+                                  "no ledger given: a task whose caller dies keeps running in its "
+                                  "cgroup and nothing records where"};
   if (delegated_ && !scope_) {
     caps.memory_max = delegated_capability("memory", hierarchy_);
     caps.pids_max = delegated_capability("pids", hierarchy_);
@@ -178,7 +189,8 @@ void ProcessSpawner::mark_cgroup(SpawnTransaction& txn, const Cgroup& cgroup) co
   if (!txn.ledger()) return;
   const std::string& dir = txn.ledger()->dir();
   if (::setxattr(cgroup.path().c_str(), kLedgerXattr, dir.data(), dir.size(), 0) != 0)
-    spdlog::debug("task {}: setxattr {} on {}: {}", txn.record().id, kLedgerXattr, cgroup.path(), errno_text(errno));
+    spdlog::debug("task {}: setxattr {} on {}: {}", txn.record().id, kLedgerXattr, cgroup.path(),
+                  errno_text(errno));
   txn.record().resources.back().state = ResourceState::created;
 }
 

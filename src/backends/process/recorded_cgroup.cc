@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Destroying a task cgroup known only from its ledger record (its owner is gone).
 #include <unistd.h>
 

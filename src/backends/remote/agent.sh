@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The remote agent, sent over ssh on every call (nothing is installed on the remote). POSIX sh:
 # the remote's sh may be dash or bash. Embedded into the library at build time, byte for byte
 # (src/backends/remote/embed_agent.py), and run as ONE argument after `ssh ... --`:

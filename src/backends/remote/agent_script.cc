@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The agent is src/backends/remote/agent.sh (its protocol is at its top), embedded into the
 // library at build time by embed_agent.py: the script is edited and checked as a shell file.
 #include "backends/remote/agent_script.hpp"
@@ -17,7 +18,8 @@ const std::string& agent_script() {
   return script;
 }
 
-std::string agent_command(const std::string& mark, const std::string& mode, const std::vector<std::string>& args) {
+std::string agent_command(const std::string& mark, const std::string& mode,
+                          const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"sh", "-c", agent_script(), "cgspawn-agent", mark, mode};
   argv.insert(argv.end(), args.begin(), args.end());
   return remote_command(argv);

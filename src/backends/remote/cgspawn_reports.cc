@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/remote/cgspawn_reports.hpp"
 
 #include <algorithm>
@@ -37,9 +38,11 @@ void add_rows(ResourceOutcome& row, const CleanupReport& report, const std::stri
     row.survivors.insert(row.survivors.end(), r.survivors.begin(), r.survivors.end());
     // The row's own cgroup is not named again.
     bool same = row.resource.id.size() >= r.resource.id.size() &&
-                row.resource.id.compare(row.resource.id.size() - r.resource.id.size(), r.resource.id.size(), r.resource.id) == 0;
-    row.detail += "; " + source + ": " + std::string(to_string(r.resource.kind)) + (same ? "" : " " + r.resource.id) + " " +
-                  std::string(to_string(r.outcome)) + (r.detail.empty() ? "" : " (" + r.detail + ")");
+                row.resource.id.compare(row.resource.id.size() - r.resource.id.size(), r.resource.id.size(),
+                                        r.resource.id) == 0;
+    row.detail += "; " + source + ": " + std::string(to_string(r.resource.kind)) +
+                  (same ? "" : " " + r.resource.id) + " " + std::string(to_string(r.outcome)) +
+                  (r.detail.empty() ? "" : " (" + r.detail + ")");
   }
 }
 
@@ -63,7 +66,9 @@ std::optional<Capabilities> remote_process_capabilities(const std::string& backe
     auto j = nlohmann::json::parse(backends_json);
     for (const auto& b : j.at("backends")) {
       if (b.at("backend") != "process") continue;
-      auto cap = [&b](const nlohmann::json& c) { return Capability{c.at("available").get<bool>(), c.at("reason").get<std::string>()}; };
+      auto cap = [&b](const nlohmann::json& c) {
+        return Capability{c.at("available").get<bool>(), c.at("reason").get<std::string>()};
+      };
       Capabilities caps;
       caps.backend = "process";
       caps.usable = cap(b.at("usable"));

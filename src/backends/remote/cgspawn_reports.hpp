@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A task that an installed cgspawn contained on the remote: that cgspawn's own reports
 // (`cgspawn destroy --json`, the Result of its `cgspawn run`) folded into this side's row.
 #pragma once

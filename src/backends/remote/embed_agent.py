@@ -1,5 +1,8 @@
+# SPDX-License-Identifier: MIT
 """embed_agent.py AGENT_SH OUTPUT_CC: writes OUTPUT_CC, a C++ source that defines
-cgspawn::remote::agent_sh (the bytes of AGENT_SH) and agent_sh_size, for agent_script().
+cgspawn::remote::agent_sh (the bytes of AGENT_SH from its first line of code on: the leading
+comment block is documentation, not sent over ssh on every call) and agent_sh_size, for
+agent_script().
 
 One string literal per line of the script. Every byte but printable ASCII is a three-digit
 octal escape, and so are '"', '\\' and '?' (no trigraph warning): no byte of the script can
@@ -32,7 +35,10 @@ def literal(line):
 def main():
     src, out = sys.argv[1], sys.argv[2]
     with open(src, 'rb') as f:
-        data = f.read()
+        lines = f.read().splitlines(keepends=True)
+    while lines and (lines[0].startswith(b'#') or not lines[0].strip()):
+        lines.pop(0)
+    data = b''.join(lines)
     parts = [HEADER.format(src=src)]
     for line in data.splitlines(keepends=True):
         parts.append('    "%s"\n' % literal(line))

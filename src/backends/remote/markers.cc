@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/remote/markers.hpp"
 
 #include <sys/random.h>
@@ -98,7 +99,9 @@ std::string MarkerDemux::flush() {
   return std::exchange(pending_, {});
 }
 
-std::vector<Marker> MarkerDemux::take_markers() { return std::exchange(markers_, {}); }
+std::vector<Marker> MarkerDemux::take_markers() {
+  return std::exchange(markers_, {});
+}
 
 std::vector<RemoteProcess> parse_process_list(const std::string& list) {
   std::vector<RemoteProcess> out;
@@ -108,7 +111,8 @@ std::vector<RemoteProcess> parse_process_list(const std::string& list) {
     std::string token = list.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
     pos = end == std::string::npos ? list.size() : end + 1;
     auto colon = token.find(':');
-    if (token.empty() || token.find_first_not_of("0123456789") < (colon == std::string::npos ? token.size() : colon))
+    if (token.empty() ||
+        token.find_first_not_of("0123456789") < (colon == std::string::npos ? token.size() : colon))
       continue;  // a comm with a space split off: not a pid entry
     RemoteProcess p;
     p.pid = std::atoi(token.c_str());

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The agent's reply lines ("MARK WORD key=value ...") found in a stream that also carries
 // login-shell noise and the task's own output.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/remote/master_users.hpp"
 
 #include <sys/stat.h>
@@ -5,8 +6,8 @@
 #include <map>
 #include <mutex>
 
-#include "cgspawn/ledger.hpp"
 #include "cgspawn/cleanup_report.hpp"
+#include "cgspawn/ledger.hpp"
 
 namespace cgspawn::remote {
 namespace {
@@ -25,7 +26,7 @@ int in_process_users(const std::string& control_path) {
 
 std::string ledger_users(const std::string& control_path, const MasterUsers& users) {
   std::string found;
-  struct stat st{};
+  struct stat st {};
   // Opening a Ledger would create its directory: one that is gone has no users.
   if (users.ledger_dir.empty() || ::stat(users.ledger_dir.c_str(), &st) != 0) return found;
   try {
@@ -33,7 +34,8 @@ std::string ledger_users(const std::string& control_path, const MasterUsers& use
     for (const auto& t : ledger.list().tasks) {
       if (t.id == users.except_id || t.state == TaskState::exited || !owner_alive(t.owner)) continue;
       for (const auto& r : t.resources)
-        if (r.resource.kind == ResourceKind::ssh_master && r.resource.id == control_path) found += (found.empty() ? "task " : ", ") + t.id;
+        if (r.resource.kind == ResourceKind::ssh_master && r.resource.id == control_path)
+          found += (found.empty() ? "task " : ", ") + t.id;
     }
   } catch (const std::exception&) {
     // an unreadable ledger: no other users known
@@ -56,7 +58,8 @@ void master_let_go(const std::string& control_path) {
 }
 
 std::string other_master_users(const std::string& control_path, const MasterUsers& users) {
-  if (int here = in_process_users(control_path); here > 0) return std::to_string(here) + " other task(s) of this process";
+  if (int here = in_process_users(control_path); here > 0)
+    return std::to_string(here) + " other task(s) of this process";
   return ledger_users(control_path, users);
 }
 

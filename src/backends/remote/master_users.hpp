@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Who needs an ssh master: the tasks of this process that took it up, and the live tasks of
 // the ledger that recorded it (other cgspawn processes). A master is closed only when nobody
 // else does; the question is asked under the master's lock, so no spawn takes it up meanwhile.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/remote/mux_alive.hpp"
 
 #include <arpa/inet.h>
@@ -93,7 +94,9 @@ Connected connect_to(const std::string& control_path) {
 
 }  // namespace
 
-bool nobody_listens(const std::string& control_path) { return connect_to(control_path).refused; }
+bool nobody_listens(const std::string& control_path) {
+  return connect_to(control_path).refused;
+}
 
 MuxAlive mux_alive(const std::string& control_path, Duration timeout) {
   Connected c = connect_to(control_path);
@@ -109,7 +112,8 @@ MuxAlive mux_alive(const std::string& control_path, Duration timeout) {
   if (!mux.send({kAliveCheck, request})) return {MuxAnswer::dead, 0};
   auto alive = mux.receive();
   if (!alive) return {MuxAnswer::dead, 0};
-  if (alive->size() < 12 || word(*alive, 0) != kAlive || word(*alive, 1) != request) return {MuxAnswer::unknown, 0};
+  if (alive->size() < 12 || word(*alive, 0) != kAlive || word(*alive, 1) != request)
+    return {MuxAnswer::unknown, 0};
   return {MuxAnswer::alive, static_cast<int>(word(*alive, 2))};
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Is an ssh ControlMaster alive? Asked on its control socket in the mux protocol itself
 // (OpenSSH's PROTOCOL.mux: hello, then MUX_C_ALIVE_CHECK), which costs microseconds where
 // `ssh -O check` costs a process (about 11 ms on these machines, on every spawn).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Destroying a remote task's resources from its ledger record, when its owner is gone (reap,
 // destroy by id): everything needed to reconnect is in the record's attributes.
 #include <optional>
@@ -33,11 +34,14 @@ ResourceOutcome destroy_recorded_remote_cgroup(const ResourceRecord& res, const 
     ref.unit = attr(res, "unit");
     std::string cgroup = ref.cgroup.empty() ? "cgspawn-remote/" + ref.name : ref.cgroup;
     ref.if_unreachable = recorded_lease(res)
-        ? "the remote agent kills cgroup " + cgroup + " by itself once its controlling connection is gone or has been "
-          "silent for the lease (" + attr(res, "lease_s") + "s), unless the agent itself died"
-        : remote::lease_promise(cgroup, std::nullopt, "");
+                             ? "the remote agent kills cgroup " + cgroup +
+                                   " by itself once its controlling connection is gone or has been "
+                                   "silent for the lease (" +
+                                   attr(res, "lease_s") + "s), unless the agent itself died"
+                             : remote::lease_promise(cgroup, std::nullopt, "");
     ResourceOutcome row = remote::kill_remote_cgroup(ref, options);
-    if (res.state == ResourceState::intended && row.outcome == Outcome::already_gone) row.detail = "never created: " + row.detail;
+    if (res.state == ResourceState::intended && row.outcome == Outcome::already_gone)
+      row.detail = "never created: " + row.detail;
     return row;
   } catch (const std::exception& e) {
     return make_row(res.resource, Outcome::failed, std::string("unusable record: ") + e.what());

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/remote/remote_boundary.hpp"
 
 #include <fcntl.h>
@@ -66,7 +67,9 @@ RemoteBoundary::RemoteBoundary(RemoteCgroupRef ref, std::optional<Duration> leas
       stop_event_(make_eventfd()),
       last_heartbeat_(std::chrono::system_clock::now()) {}
 
-RemoteBoundary::~RemoteBoundary() { stop_pump(); }
+RemoteBoundary::~RemoteBoundary() {
+  stop_pump();
+}
 
 void RemoteBoundary::attach(RemoteSession session, const std::vector<Marker>& early) {
   session_ = std::move(session);
@@ -151,7 +154,8 @@ ResourceOutcome RemoteBoundary::destroy_remote(const DestroyOptions& options) {
   RemoteCgroupRef ref = ref_;
   ref.if_unreachable = lease_promise(ref_.cgroup, lease_, last_heartbeat_text());
   ResourceOutcome row = kill_remote_cgroup(ref, options);
-  if (!lease_) row.detail += "; the task had no lease (--lease none): had this side died, nothing would have stopped it";
+  if (!lease_)
+    row.detail += "; the task had no lease (--lease none): had this side died, nothing would have stopped it";
   bool verified = row.outcome == Outcome::destroyed || row.outcome == Outcome::already_gone;
   stop_pump();
   session_.heartbeat.reset();  // EOF for the agent: after a verified destroy it just says ENDED
@@ -163,7 +167,8 @@ ResourceOutcome RemoteBoundary::destroy_remote(const DestroyOptions& options) {
 }
 
 ResourceOutcome RemoteBoundary::release_master() {
-  if (!master_taken_) return make_row({ResourceKind::ssh_master, ref_.control_path}, Outcome::kept, "no master was used");
+  if (!master_taken_)
+    return make_row({ResourceKind::ssh_master, ref_.control_path}, Outcome::kept, "no master was used");
   master_taken_ = false;
   master_let_go(ref_.control_path);
   return close_master(ref_.target, ref_.control_path, {ledger_dir_, task_id_});

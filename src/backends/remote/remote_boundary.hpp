@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The remote backend's boundary: a cgroup or unit on another host, made by the agent over an
 // ssh session on a master (a pooled ControlMaster connection). Locally it is that session: a
 // pump thread forwards the task's stderr (minus the agent's lines), sends the lease's
@@ -24,7 +25,8 @@ struct RemoteSession {
   UniqueFd stderr_in;  // ssh's stderr: agent lines + the task's stderr
   std::string mark;
   std::string early_stderr;  // what came before STARTED, forwarded once the task runs
-  Clock::time_point started = Clock::now();  // when the session was started: the task's wall time counts from here
+  Clock::time_point started =
+      Clock::now();  // when the session was started: the task's wall time counts from here
 };
 
 class RemoteBoundary final : public Boundary {

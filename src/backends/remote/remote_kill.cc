@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/remote/remote_kill.hpp"
 
 #include <fcntl.h>
@@ -19,7 +20,9 @@
 namespace cgspawn::remote {
 namespace {
 
-long long millis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+long long millis(Duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
 
 struct KillReply {
   std::string out;
@@ -31,7 +34,8 @@ struct KillReply {
 
 // Runs the kill session. Its deadline starts as kAnswerBound and grows by the grace and
 // verify time once the agent has answered: a hung host costs kAnswerBound, never more.
-KillReply run_kill_session(const RemoteCgroupRef& ref, const DestroyOptions& options, const std::string& mark) {
+KillReply run_kill_session(const RemoteCgroupRef& ref, const DestroyOptions& options,
+                           const std::string& mark) {
   std::vector<std::string> args = {ref.name, std::to_string(millis(options.grace)),
                                    std::to_string(std::max(1000LL, millis(options.verify_timeout)))};
   if (!ref.unit.empty()) args.push_back(ref.unit);
@@ -75,13 +79,17 @@ ResourceOutcome from_marker(const RemoteCgroupRef& ref, const Marker& m) {
   Resource res{ref.resource_kind(), ref.resource_id()};
   std::string host = ref.target.display();
   if (m.word == "KILLED") {
-    std::string how = !ref.unit.empty() ? "its cgroup verified empty (populated 0), the unit stopped and unloaded by systemd"
-                      : m.field("via") == "cgspawn" ? "destroyed by the cgspawn installed there, its cgroup verified removed"
-                                                    : "verified empty (populated 0) and removed";
+    std::string how =
+        !ref.unit.empty()
+            ? "its cgroup verified empty (populated 0), the unit stopped and unloaded by systemd"
+        : m.field("via") == "cgspawn"
+            ? "destroyed by the cgspawn installed there, its cgroup verified removed"
+            : "verified empty (populated 0) and removed";
     std::string agent = m.field("agent");
-    auto row = make_row(res, Outcome::destroyed,
-                        "killed on " + host + ", " + how + ", checked by a second ssh session (PIDs are the remote's)" +
-                            (agent.empty() || agent == "none" ? "" : "; the remote agent's record: " + agent));
+    auto row = make_row(
+        res, Outcome::destroyed,
+        "killed on " + host + ", " + how + ", checked by a second ssh session (PIDs are the remote's)" +
+            (agent.empty() || agent == "none" ? "" : "; the remote agent's record: " + agent));
     row.killed = process_refs(m.field("killed"));
     row.killed_total = row.killed.size();
     return row;
@@ -93,23 +101,28 @@ ResourceOutcome from_marker(const RemoteCgroupRef& ref, const Marker& m) {
                         (agent.empty() || agent == "none" ? "" : "; the remote agent's record: " + agent));
   }
   if (m.word == "NOT-EMPTY") {
-    auto row = make_row(res, Outcome::failed, "still populated on " + host + " after SIGKILL (PIDs are the remote's)");
+    auto row = make_row(res, Outcome::failed,
+                        "still populated on " + host + " after SIGKILL (PIDs are the remote's)");
     row.survivors = process_refs(m.field("left"));
     return row;
   }
   if (m.word == "CGSPAWN-LEFT")
-    return make_row(res, Outcome::failed, "the cgspawn installed on " + host + " did not complete the destroy of its task " +
-                                              m.field("id") + " (" + m.field("why") + "); its ledger " + m.field("ledger") +
-                                              " there keeps the record");
+    return make_row(res, Outcome::failed,
+                    "the cgspawn installed on " + host + " did not complete the destroy of its task " +
+                        m.field("id") + " (" + m.field("why") + "); its ledger " + m.field("ledger") +
+                        " there keeps the record");
   if (m.word == "UNIT-LEFT")
-    return make_row(res, Outcome::failed, "its cgroup is empty, but systemd on " + host + " still has unit " +
-                                              m.field("unit") + " loaded (LoadState " + m.field("load_state") + ")");
+    return make_row(res, Outcome::failed,
+                    "its cgroup is empty, but systemd on " + host + " still has unit " + m.field("unit") +
+                        " loaded (LoadState " + m.field("load_state") + ")");
   return make_row(res, Outcome::failed, "the remote agent on " + host + ": " + m.word + " " + m.text);
 }
 
 std::string why_unreachable(const KillReply& reply) {
   std::string why = one_line(reply.err);
-  if (!reply.status) return "no answer from ssh within " + format_seconds(reply.seconds) + (why.empty() ? "" : " (" + why + ")");
+  if (!reply.status)
+    return "no answer from ssh within " + format_seconds(reply.seconds) +
+           (why.empty() ? "" : " (" + why + ")");
   if (why.empty() && WIFEXITED(*reply.status))
     why = "ssh exited with status " + std::to_string(WEXITSTATUS(*reply.status)) + " and no message";
   return why + " after " + format_seconds(reply.seconds);
@@ -135,12 +148,14 @@ std::string utc_time(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-std::string lease_promise(const std::string& cgroup, std::optional<Duration> lease, const std::string& since) {
+std::string lease_promise(const std::string& cgroup, std::optional<Duration> lease,
+                          const std::string& since) {
   if (!lease)
-    return "no lease (--lease none): the task may keep running in " + cgroup + " until `cgspawn reap` reaches the host";
+    return "no lease (--lease none): the task may keep running in " + cgroup +
+           " until `cgspawn reap` reaches the host";
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(*lease).count();
-  return "the remote agent will kill cgroup " + cgroup + " when the lease expires, at most " + std::to_string(secs) +
-         "s after " + since + " (unless the agent itself died)";
+  return "the remote agent will kill cgroup " + cgroup + " when the lease expires, at most " +
+         std::to_string(secs) + "s after " + since + " (unless the agent itself died)";
 }
 
 ResourceOutcome kill_remote_cgroup(const RemoteCgroupRef& ref, const DestroyOptions& options) {
@@ -152,14 +167,16 @@ ResourceOutcome kill_remote_cgroup(const RemoteCgroupRef& ref, const DestroyOpti
     std::optional<Marker> final;
     auto markers = find_markers(reply.out, mark);
     for (const auto& m : markers)
-      if (m.word != "HELLO" && m.word.find("-REPORT") == std::string::npos && m.word != "RUN-RESULT") final = m;
+      if (m.word != "HELLO" && m.word.find("-REPORT") == std::string::npos && m.word != "RUN-RESULT")
+        final = m;
     if (final) {
       row = from_marker(ref, *final);
       fold_cgspawn_reports(row, markers);
     } else {
       row = make_row({ref.resource_kind(), ref.resource_id()}, Outcome::not_guaranteed,
-                     "cannot reach " + ref.target.display() + ": " + why_unreachable(reply) + "; unverified; " +
-                         ref.if_unreachable + "; the record stays: `cgspawn reap` reconnects, verifies and completes");
+                     "cannot reach " + ref.target.display() + ": " + why_unreachable(reply) +
+                         "; unverified; " + ref.if_unreachable +
+                         "; the record stays: `cgspawn reap` reconnects, verifies and completes");
     }
   } catch (const std::exception& e) {
     row = make_row({ref.resource_kind(), ref.resource_id()}, Outcome::not_guaranteed,

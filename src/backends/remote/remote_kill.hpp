@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Destroying a remote task cgroup from a separate ssh session: kill, verify empty, remove.
 #pragma once
 
@@ -15,14 +16,14 @@ inline constexpr std::chrono::seconds kAnswerBound{kConnectTimeout + 3};
 
 struct RemoteCgroupRef {
   SshTarget target;
-  std::string control_path;  // empty: a connection of its own
-  std::string name;          // cgspawn-<origin>-<id>
-  std::string cgroup;        // the path on the remote, once known
-  std::string unit;          // the transient unit on a systemd remote ("" for a raw cgroup)
+  std::string control_path;    // empty: a connection of its own
+  std::string name;            // cgspawn-<origin>-<id>
+  std::string cgroup;          // the path on the remote, once known
+  std::string unit;            // the transient unit on a systemd remote ("" for a raw cgroup)
   std::string if_unreachable;  // what will still happen if the host cannot be reached
 
   ResourceKind resource_kind() const;  // remote-unit or remote-cgroup
-  std::string resource_id() const;    // HOST:UNIT or HOST:CGROUP
+  std::string resource_id() const;     // HOST:UNIT or HOST:CGROUP
 };
 
 // Never throws. destroyed (KILLED), already-gone (GONE), failed (NOT-EMPTY, agent error),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/remote/remote_probe.hpp"
 
 #include <sys/wait.h>
@@ -45,31 +46,44 @@ bool listed(const std::string& controllers, const std::string& name) {
 
 // A limit is set through the controller enabled in the remote's root cgroup (a unit's slice
 // and cgspawn-remote alike get their controllers from there), or as the installed cgspawn says.
-Capability limit_capability(const RemoteFacts& f, const std::string& controller, const std::string& property) {
+Capability limit_capability(const RemoteFacts& f, const std::string& controller,
+                            const std::string& property) {
   if (f.cgspawn_path()) {
-    if (!f.cgspawn_process) return {false, "the cgspawn installed on " + f.host + " did not say (`cgspawn backends --json`): left to it at spawn"};
+    if (!f.cgspawn_process)
+      return {false, "the cgspawn installed on " + f.host +
+                         " did not say (`cgspawn backends --json`): left to it at spawn"};
     const Capabilities& c = *f.cgspawn_process;
-    const Capability& there = controller == "memory" ? c.memory_max : controller == "pids" ? c.pids_max : c.cpu_max;
+    const Capability& there = controller == "memory" ? c.memory_max
+                              : controller == "pids" ? c.pids_max
+                                                     : c.cpu_max;
     return {there.available, "the cgspawn installed on " + f.host + ": " + there.reason};
   }
   if (listed(f.controllers, controller))
-    return {true, f.unit_path() ? "the unit property " + property + ", read back from cgroupfs before the task runs"
-                                : controller + " enabled in " + f.cgroup2 + "/cgspawn-remote, the limit written to the task cgroup"};
-  return {false, "the " + controller + " controller is not enabled in " + f.cgroup2 + " on the remote (" + f.host +
-                     " has '" + (f.controllers == "-" ? "" : f.controllers) + "'): refused at spawn"};
+    return {true, f.unit_path()
+                      ? "the unit property " + property + ", read back from cgroupfs before the task runs"
+                      : controller + " enabled in " + f.cgroup2 +
+                            "/cgspawn-remote, the limit written to the task cgroup"};
+  return {false, "the " + controller + " controller is not enabled in " + f.cgroup2 + " on the remote (" +
+                     f.host + " has '" + (f.controllers == "-" ? "" : f.controllers) +
+                     "'): refused at spawn"};
 }
 
 }  // namespace
 
-bool RemoteFacts::unit_path() const { return systemd && uid == "0"; }
-bool RemoteFacts::cgspawn_path() const { return !unit_path() && !cgspawn.empty(); }
+bool RemoteFacts::unit_path() const {
+  return systemd && uid == "0";
+}
+bool RemoteFacts::cgspawn_path() const {
+  return !unit_path() && !cgspawn.empty();
+}
 
 namespace {
 
 std::string boundary_of(const RemoteFacts& f, const std::string& host) {
   if (f.unit_path()) return "a transient scope cgspawn-<origin>-<id>.scope made by systemd-run on " + host;
   if (f.cgspawn_path())
-    return "the boundary the cgspawn installed on " + host + " (version " + f.cgspawn + ") makes with `cgspawn run`" +
+    return "the boundary the cgspawn installed on " + host + " (version " + f.cgspawn +
+           ") makes with `cgspawn run`" +
            (f.cgspawn_process ? " (its process backend: " + f.cgspawn_process->usable.reason + ")" : "");
   return "a task cgroup under " + f.cgroup2 + "/cgspawn-remote on " + host + ", made by the built-in agent";
 }
@@ -84,32 +98,44 @@ Capabilities capabilities_from(const SshTarget& target, const RemoteFacts& f, bo
     caps.usable = {false, "cannot reach " + host + ": " + f.error};
     return caps;
   }
-  std::string found = "systemd-run with systemd as PID 1: " + std::string(f.systemd ? "yes" : "no") + "; uid " + f.uid +
-                      "; cgspawn installed: " + (f.cgspawn.empty() ? "no" : f.cgspawn) + "; cgroup2: " + f.cgroup2 +
-                      (f.writable ? " (writable)" : " (not writable)") + "; kernel " + f.kernel;
+  std::string found = "systemd-run with systemd as PID 1: " + std::string(f.systemd ? "yes" : "no") +
+                      "; uid " + f.uid + "; cgspawn installed: " + (f.cgspawn.empty() ? "no" : f.cgspawn) +
+                      "; cgroup2: " + f.cgroup2 + (f.writable ? " (writable)" : " (not writable)") +
+                      "; kernel " + f.kernel;
   bool raw_ok = f.cgroup2 != "none" && f.writable;
   bool cgspawn_ok = f.cgspawn_path() && (!f.cgspawn_process || f.cgspawn_process->usable.available);
-  bool ok = f.cgroup2 != "none" && f.timeout && (f.unit_path() || cgspawn_ok || (!f.cgspawn_path() && raw_ok));
+  bool ok =
+      f.cgroup2 != "none" && f.timeout && (f.unit_path() || cgspawn_ok || (!f.cgspawn_path() && raw_ok));
   caps.usable = {ok, (ok ? boundary_of(f, host) + " (remote " + f.host + "); "
                          : "cgspawn cannot contain tasks on " + host +
-                               ": it needs cgroup2 and timeout(1), and systemd-run as root, a usable installed cgspawn, or a "
+                               ": it needs cgroup2 and timeout(1), and systemd-run as root, a usable "
+                               "installed cgspawn, or a "
                                "writable cgroup2; ") +
                          "found: " + found +
-                         (f.cgspawn_path() && f.cgspawn_process && !cgspawn_ok ? " (the installed cgspawn: " + f.cgspawn_process->usable.reason + ")" : "")};
+                         (f.cgspawn_path() && f.cgspawn_process && !cgspawn_ok
+                              ? " (the installed cgspawn: " + f.cgspawn_process->usable.reason + ")"
+                              : "")};
   if (!ok) return caps;
-  caps.kill_all = {true, f.cgspawn_path() ? "`cgspawn destroy` on the remote (the kill of its backend there)"
-                                          : "cgroup.kill on the remote task's cgroup (freeze + SIGKILL each + thaw before Linux 5.14)"};
-  caps.verify = {true, std::string("a second ssh session waits for \"populated 0\" and ") +
-                           (f.unit_path()      ? "for systemd to unload the unit and remove its cgroup"
-                            : f.cgspawn_path() ? "runs `cgspawn destroy` there, then checks the cgroup is gone itself"
-                                               : "removes the cgroup") +
-                           "; an unreachable host makes the row not-guaranteed within " + std::to_string(kConnectTimeout + 3) + "s"};
+  caps.kill_all = {
+      true, f.cgspawn_path()
+                ? "`cgspawn destroy` on the remote (the kill of its backend there)"
+                : "cgroup.kill on the remote task's cgroup (freeze + SIGKILL each + thaw before Linux 5.14)"};
+  caps.verify = {
+      true, std::string("a second ssh session waits for \"populated 0\" and ") +
+                (f.unit_path()      ? "for systemd to unload the unit and remove its cgroup"
+                 : f.cgspawn_path() ? "runs `cgspawn destroy` there, then checks the cgroup is gone itself"
+                                    : "removes the cgroup") +
+                "; an unreachable host makes the row not-guaranteed within " +
+                std::to_string(kConnectTimeout + 3) + "s"};
   if (ledger && lease)
-    caps.survives_caller_crash = {true, "the remote agent kills the task when its connection is gone or silent for the "
-                                        "lease; the ledger keeps host and boundary for `cgspawn reap` to verify"};
+    caps.survives_caller_crash = {
+        true,
+        "the remote agent kills the task when its connection is gone or silent for the "
+        "lease; the ledger keeps host and boundary for `cgspawn reap` to verify"};
   else
-    caps.survives_caller_crash = {false, ledger ? "--lease none: a task whose caller dies keeps running on the remote until reaped"
-                                                : "no ledger: nothing records the remote task for reap"};
+    caps.survives_caller_crash = {
+        false, ledger ? "--lease none: a task whose caller dies keeps running on the remote until reaped"
+                      : "no ledger: nothing records the remote task for reap"};
   caps.memory_max = limit_capability(f, "memory", "MemoryMax");
   caps.pids_max = limit_capability(f, "pids", "TasksMax");
   caps.cpu_max = limit_capability(f, "cpu", "CPUQuota");

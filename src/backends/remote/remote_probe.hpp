@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a remote host has, asked in one ssh call: cgroup2 (writable? which controllers?),
 // systemd as PID 1 with systemd-run, cgspawn installed, timeout(1) for the agent's lease.
 #pragma once

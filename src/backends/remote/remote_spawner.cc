@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The remote backend's Spawner: tasks on another host over ssh, each in a cgroup of its own
 // there, made and supervised by the built-in POSIX-sh agent.
 #include <fcntl.h>
@@ -8,11 +9,11 @@
 #include <cstdio>
 #include <mutex>
 
+#include "backends/backend_rows.hpp"
 #include "backends/remote/agent_script.hpp"
 #include "backends/remote/markers.hpp"
-#include "backends/backend_rows.hpp"
-#include "backends/remote/remote_probe.hpp"
 #include "backends/remote/remote_boundary.hpp"
+#include "backends/remote/remote_probe.hpp"
 #include "backends/remote/ssh_master.hpp"
 #include "backends/spec_checks.hpp"
 #include "cgspawn/error.hpp"
@@ -64,7 +65,8 @@ long long runtime_max_seconds(const TaskSpec& spec) {
 std::string installed_cgspawn_says(const std::string& stderr_text) {
   std::string said;
   for (size_t at = 0; (at = stderr_text.find("cgspawn: ", at)) != std::string::npos; at += 9)
-    if (at == 0 || stderr_text[at - 1] == '\n') said = stderr_text.substr(at + 9, stderr_text.find('\n', at) - at - 9);
+    if (at == 0 || stderr_text[at - 1] == '\n')
+      said = stderr_text.substr(at + 9, stderr_text.find('\n', at) - at - 9);
   return said.empty() ? "" : ": " + said;
 }
 
@@ -87,7 +89,8 @@ class RemoteSpawner final : public Spawner {
   std::unique_ptr<Task> spawn(const TaskSpec& spec) override;
 
  private:
-  std::map<std::string, std::string> attributes(const std::string& name, const std::string& control_path) const;
+  std::map<std::string, std::string> attributes(const std::string& name,
+                                                const std::string& control_path) const;
   std::vector<ResourceRecord> intended(const std::string& name) const;
   RemoteSession start_session(const TaskSpec& spec, const std::string& name, const std::string& control_path,
                               std::vector<Marker>& reply) const;
@@ -110,27 +113,37 @@ Capabilities RemoteSpawner::capabilities() const {
 }
 
 // Everything reap needs to reconnect, kill and verify without the spawner.
-std::map<std::string, std::string> RemoteSpawner::attributes(const std::string& name, const std::string& control_path) const {
-  std::map<std::string, std::string> a = {
-      {"host", options_.host}, {"ssh_config", options_.ssh_config}, {"name", name},
-      {"control_path", control_path}, {"lease_s", std::to_string(lease_seconds(options_.lease))}};
+std::map<std::string, std::string> RemoteSpawner::attributes(const std::string& name,
+                                                             const std::string& control_path) const {
+  std::map<std::string, std::string> a = {{"host", options_.host},
+                                          {"ssh_config", options_.ssh_config},
+                                          {"name", name},
+                                          {"control_path", control_path},
+                                          {"lease_s", std::to_string(lease_seconds(options_.lease))}};
   if (options_.ledger) a["ledger"] = options_.ledger->dir();
   return a;
 }
 
 std::vector<ResourceRecord> RemoteSpawner::intended(const std::string& name) const {
   RemoteCgroupRef ref{target_, control_path_, name, "", ""};
-  return {{{ResourceKind::remote_cgroup, ref.resource_id()}, ResourceState::intended, attributes(name, control_path_)},
-          {{ResourceKind::ssh_master, control_path_}, ResourceState::intended, attributes(name, control_path_)}};
+  return {
+      {{ResourceKind::remote_cgroup, ref.resource_id()},
+       ResourceState::intended,
+       attributes(name, control_path_)},
+      {{ResourceKind::ssh_master, control_path_}, ResourceState::intended, attributes(name, control_path_)}};
 }
 
 // Starts the agent and reads its stderr up to STARTED (or ERR, or the session's end).
-RemoteSession RemoteSpawner::start_session(const TaskSpec& spec, const std::string& name, const std::string& control_path,
+RemoteSession RemoteSpawner::start_session(const TaskSpec& spec, const std::string& name,
+                                           const std::string& control_path,
                                            std::vector<Marker>& reply) const {
   RemoteSession s;
   s.mark = make_mark();
-  std::vector<std::string> args = {name, std::to_string(lease_seconds(options_.lease)), spec.cwd,
-                                   limits_word(spec.limits), std::to_string(runtime_max_seconds(spec)),
+  std::vector<std::string> args = {name,
+                                   std::to_string(lease_seconds(options_.lease)),
+                                   spec.cwd,
+                                   limits_word(spec.limits),
+                                   std::to_string(runtime_max_seconds(spec)),
                                    std::to_string(spec.env.size())};
   args.insert(args.end(), spec.env.begin(), spec.env.end());
   args.push_back("--");
@@ -170,8 +183,8 @@ bool refused_by_master(const RemoteSession& s) {
   return s.early_stderr.find("session request failed: Session open refused by peer") != std::string::npos;
 }
 
-RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteBoundary& boundary, SpawnTransaction& txn,
-                                                 std::vector<Marker>& reply) const {
+RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteBoundary& boundary,
+                                                 SpawnTransaction& txn, std::vector<Marker>& reply) const {
   RemoteCgroupRef& ref = boundary.ref();
   for (int i = 0;; ++i) {
     ref.control_path = pooled_control_path(control_path_, i);
@@ -186,7 +199,8 @@ RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteBou
     reply.clear();
     RemoteSession session = start_session(spec, ref.name, ref.control_path, reply);
     if (!refused_by_master(session) || i + 1 == kMasterPool) return session;
-    spdlog::debug("task {}: the master {} refused a session (sshd's MaxSessions): taking the next", spec.id, ref.control_path);
+    spdlog::debug("task {}: the master {} refused a session (sshd's MaxSessions): taking the next", spec.id,
+                  ref.control_path);
     session.ssh.kill();
     boundary.release_master();
   }
@@ -194,7 +208,8 @@ RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteBou
 
 // The agent's answer to a start: STARTED, else why not (its ERR, an installed cgspawn's
 // refusal, or ssh's own words).
-const Marker& started_marker(RemoteSession& session, const std::vector<Marker>& reply, const SshTarget& target) {
+const Marker& started_marker(RemoteSession& session, const std::vector<Marker>& reply,
+                             const SshTarget& target) {
   for (const auto& m : reply)
     if (m.word == "STARTED") return m;
   session.ssh.kill();
@@ -222,15 +237,17 @@ std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
   std::string name = kTaskPrefix + origin_ + "-" + spec.id;
   // Fsynced: what it names outlives a reboot of this machine.
   SpawnTransaction txn(recording_of(options_, true), spec, "remote", intended(name));
-  auto& boundary = txn.adopt(std::make_unique<RemoteBoundary>(RemoteCgroupRef{target_, control_path_, name, "", ""},
-                                                               options_.lease, spec.stderr_fd, ledger_dir(), spec.id));
+  auto& boundary =
+      txn.adopt(std::make_unique<RemoteBoundary>(RemoteCgroupRef{target_, control_path_, name, "", ""},
+                                                 options_.lease, spec.stderr_fd, ledger_dir(), spec.id));
   std::vector<Marker> reply;
   RemoteSession session = session_on_a_master(spec, boundary, txn, reply);
   const Marker& started = started_marker(session, reply, target_);
   RemoteCgroupRef& ref = boundary.ref();
   ref.cgroup = started.field("cgroup");
   if (std::string unit = started.field("unit"); unit != "-") ref.unit = unit;
-  spdlog::debug("task {}: remote cgroup {} on {}, pids {}", spec.id, ref.cgroup, target_.display(), started.field("pids"));
+  spdlog::debug("task {}: remote cgroup {} on {}, pids {}", spec.id, ref.cgroup, target_.display(),
+                started.field("pids"));
   record_started(txn.record().resources[0], ref, started);
   boundary.attach(std::move(session), reply);
   return txn.commit(std::move(spec), boundary.started());
@@ -240,11 +257,14 @@ std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
 }  // namespace remote
 
 std::unique_ptr<Spawner> make_remote_backend(const BackendOptions& options) {
-  if (options.host.empty()) throw Error(ErrorKind::invalid_argument, "the remote backend needs --host [USER@]HOST[:PORT]");
+  if (options.host.empty())
+    throw Error(ErrorKind::invalid_argument, "the remote backend needs --host [USER@]HOST[:PORT]");
   // The agent counts the lease in whole seconds and gets three heartbeats per lease: a
   // shorter one would expire on a healthy connection.
   if (options.lease && *options.lease < std::chrono::seconds(3))
-    throw Error(ErrorKind::invalid_argument, "--lease " + format_seconds(std::chrono::duration<double>(*options.lease).count()) + " is too short: use at least 3s, or none");
+    throw Error(ErrorKind::invalid_argument,
+                "--lease " + format_seconds(std::chrono::duration<double>(*options.lease).count()) +
+                    " is too short: use at least 3s, or none");
   return std::make_unique<remote::RemoteSpawner>(options);
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/remote/ssh_command.hpp"
 
 #include "cgspawn/error.hpp"
@@ -72,16 +73,20 @@ SshTarget parse_target(const std::string& text, const std::string& config) {
   t.host = rest;
   bool ok = !t.host.empty() && t.host[0] != '-';
   for (char c : t.host) ok = ok && valid_host_char(c);
-  for (char c : t.user) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_');
-  if (!ok) throw Error(ErrorKind::invalid_argument, "invalid --host \"" + text + "\": use [USER@]HOST[:PORT]");
+  for (char c : t.user)
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_');
+  if (!ok)
+    throw Error(ErrorKind::invalid_argument, "invalid --host \"" + text + "\": use [USER@]HOST[:PORT]");
   return t;
 }
 
 std::string shell_quote(std::string_view word) {
   std::string q = "'";
   for (char c : word) {
-    if (c == '\'') q += "'\\''";
-    else q += c;
+    if (c == '\'')
+      q += "'\\''";
+    else
+      q += c;
   }
   return q + "'";
 }

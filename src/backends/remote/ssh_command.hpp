@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Building ssh command lines: the destination, the options cgspawn sets itself (not left to
 // the user's config), and the one pre-quoted remote command string.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/remote/ssh_master.hpp"
 
 #include <fcntl.h>
@@ -30,17 +31,22 @@ std::string hex64(const std::string& text) {
   return out;
 }
 
-std::string private_tmp_dir() { return "/tmp/cgspawn-ssh-" + std::to_string(::getuid()); }
+std::string private_tmp_dir() {
+  return "/tmp/cgspawn-ssh-" + std::to_string(::getuid());
+}
 
 void make_private_dir(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     throw Error(ErrorKind::system, "cannot create " + dir + " for the ssh control socket");
-  struct stat st{};
+  struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid() || (st.st_mode & 077))
-    throw Error(ErrorKind::system, dir + " is not a private directory of this user: refusing to put an ssh socket there");
+    throw Error(ErrorKind::system,
+                dir + " is not a private directory of this user: refusing to put an ssh socket there");
 }
 
-std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
+std::string dir_of(const std::string& path) {
+  return path.substr(0, path.rfind('/'));
+}
 
 // The master's lock: held while one is started, and while one is closed, so a spawn never
 // takes up a master that is being closed. The lock file goes with the master; a waiter that
@@ -54,8 +60,10 @@ UniqueFd lock_master(const std::string& control_path, bool make_dir) {
     if (!fd.valid() && make_dir && errno == ENOENT) continue;
     if (!fd.valid()) return fd;
     ::flock(fd.get(), LOCK_EX);
-    struct stat held{}, now{};
-    if (::fstat(fd.get(), &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino && held.st_dev == now.st_dev)
+    struct stat held {
+    }, now{};
+    if (::fstat(fd.get(), &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino &&
+        held.st_dev == now.st_dev)
       return fd;
   }
   return UniqueFd();
@@ -75,14 +83,16 @@ void remove_socket_when_unused(const std::string& control_path) {
 }
 
 // No master answers on the socket: none runs, or one runs on whose socket is gone.
-ResourceOutcome stray_master_row(const Resource& res, const std::vector<StoppedMaster>& strays, const SshTarget& target) {
+ResourceOutcome stray_master_row(const Resource& res, const std::vector<StoppedMaster>& strays,
+                                 const SshTarget& target) {
   if (strays.empty()) return make_row(res, Outcome::already_gone, "no master answers on the control socket");
   std::string pids, left;
   for (const auto& m : strays) {
     pids += (pids.empty() ? "" : ", ") + std::to_string(m.pid);
     if (!m.gone) left += (left.empty() ? "" : ", ") + std::to_string(m.pid);
   }
-  std::string what = "ssh master (pid " + pids + ") to " + target.display() + " ran on without its control socket: SIGTERM";
+  std::string what =
+      "ssh master (pid " + pids + ") to " + target.display() + " ran on without its control socket: SIGTERM";
   return left.empty() ? make_row(res, Outcome::destroyed, what + ", exited")
                       : make_row(res, Outcome::failed, what + ", still running 2 s later (pid " + left + ")");
 }
@@ -93,7 +103,9 @@ void remove_lock_and_dir(const std::string& control_path) {
   ::rmdir(dir_of(control_path).c_str());
 }
 
-bool exited_ok(const SshOutput& r) { return r.status && WIFEXITED(*r.status) && WEXITSTATUS(*r.status) == 0; }
+bool exited_ok(const SshOutput& r) {
+  return r.status && WIFEXITED(*r.status) && WEXITSTATUS(*r.status) == 0;
+}
 
 }  // namespace
 
@@ -114,7 +126,8 @@ std::optional<int> master_pid(const SshTarget& target, const std::string& contro
   if (asked.answer == MuxAnswer::alive) return asked.pid;
   if (asked.answer == MuxAnswer::dead) return std::nullopt;
   // An answer this code does not know: ssh itself decides.
-  SshOutput r = run_ssh(ssh_control_argv(target, control_path, "check"), Clock::now() + std::chrono::seconds(5));
+  SshOutput r =
+      run_ssh(ssh_control_argv(target, control_path, "check"), Clock::now() + std::chrono::seconds(5));
   if (!exited_ok(r)) return std::nullopt;
   auto at = r.err.find("pid=");
   return at == std::string::npos ? 0 : std::atoi(r.err.c_str() + at + 4);
@@ -122,7 +135,8 @@ std::optional<int> master_pid(const SshTarget& target, const std::string& contro
 
 int ensure_master(const SshTarget& target, const std::string& control_path) {
   UniqueFd lock = lock_master(control_path, true);  // one master per socket, however many spawns race
-  if (!lock.valid()) throw Error(ErrorKind::system, "cannot lock " + control_path + ".lock for the ssh master");
+  if (!lock.valid())
+    throw Error(ErrorKind::system, "cannot lock " + control_path + ".lock for the ssh master");
   if (auto pid = master_pid(target, control_path)) {
     master_taken(control_path);
     return *pid;
@@ -135,8 +149,10 @@ int ensure_master(const SshTarget& target, const std::string& control_path) {
   if (!exited_ok(r)) {
     remove_lock_and_dir(control_path);  // nothing is left of a start that could not connect
     std::string why = one_line(r.err);
-    if (!r.status) why = "no answer within " + format_seconds(r.seconds) + (why.empty() ? "" : ": " + why);
-    else if (why.empty()) why = "ssh exited with status " + std::to_string(WEXITSTATUS(*r.status));
+    if (!r.status)
+      why = "no answer within " + format_seconds(r.seconds) + (why.empty() ? "" : ": " + why);
+    else if (why.empty())
+      why = "ssh exited with status " + std::to_string(WEXITSTATUS(*r.status));
     throw Error(ErrorKind::system, "cannot connect to " + target.display() + ": " + why);
   }
   if (auto pid = master_pid(target, control_path)) {
@@ -145,12 +161,15 @@ int ensure_master(const SshTarget& target, const std::string& control_path) {
   }
   remove_lock_and_dir(control_path);  // whatever else holds the path stays, and so its dir
   std::string stopped;
-  for (const auto& m : stop_stray_masters(control_path)) stopped += (stopped.empty() ? "" : ", ") + std::to_string(m.pid);
-  throw Error(ErrorKind::system, "ssh to " + target.display() + " connected, but its master does not answer on " + control_path +
+  for (const auto& m : stop_stray_masters(control_path))
+    stopped += (stopped.empty() ? "" : ", ") + std::to_string(m.pid);
+  throw Error(ErrorKind::system, "ssh to " + target.display() +
+                                     " connected, but its master does not answer on " + control_path +
                                      (stopped.empty() ? "" : " (its ssh, pid " + stopped + ", was stopped)"));
 }
 
-ResourceOutcome close_master(const SshTarget& target, const std::string& control_path, const MasterUsers& users) {
+ResourceOutcome close_master(const SshTarget& target, const std::string& control_path,
+                             const MasterUsers& users) {
   auto started = Clock::now();
   Resource res{ResourceKind::ssh_master, control_path};
   ResourceOutcome row;
@@ -162,14 +181,18 @@ ResourceOutcome close_master(const SshTarget& target, const std::string& control
   } else if (!(pid = master_pid(target, control_path))) {
     row = stray_master_row(res, stop_stray_masters(control_path), target);
   } else {
-    SshOutput r = run_ssh(ssh_control_argv(target, control_path, "exit"), Clock::now() + std::chrono::seconds(5));
+    SshOutput r =
+        run_ssh(ssh_control_argv(target, control_path, "exit"), Clock::now() + std::chrono::seconds(5));
     bool gone = false;
     for (int i = 0; i < 40 && !gone; ++i) {  // the master exits just after answering
       gone = !master_pid(target, control_path);
       if (!gone) ::usleep(50 * 1000);
     }
-    row = gone ? make_row(res, Outcome::destroyed, "ssh master (pid " + std::to_string(*pid) + ") to " + target.display() + " closed")
-               : make_row(res, Outcome::failed, "ssh -O exit did not close the master (pid " + std::to_string(*pid) + "): " + one_line(r.err));
+    row = gone ? make_row(res, Outcome::destroyed,
+                          "ssh master (pid " + std::to_string(*pid) + ") to " + target.display() + " closed")
+               : make_row(res, Outcome::failed,
+                          "ssh -O exit did not close the master (pid " + std::to_string(*pid) +
+                              "): " + one_line(r.err));
   }
   if (row.outcome != Outcome::kept && row.outcome != Outcome::failed) {
     remove_socket_when_unused(control_path);

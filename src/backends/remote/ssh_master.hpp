@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One multiplexed ssh connection (ControlMaster) per host and ledger, shared by every task on
 // that host and closed when none needs it. A Resource of kind ssh-master: its id is the
 // control socket's path.
@@ -33,6 +34,7 @@ std::optional<int> master_pid(const SshTarget& target, const std::string& contro
 
 // Under the master's lock: kept (the row names them) while `users` finds others on it, else
 // "ssh -O exit", verified, and its socket, lock file and (empty) directory removed.
-ResourceOutcome close_master(const SshTarget& target, const std::string& control_path, const MasterUsers& users);
+ResourceOutcome close_master(const SshTarget& target, const std::string& control_path,
+                             const MasterUsers& users);
 
 }  // namespace cgspawn::remote

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/remote/ssh_process.hpp"
 
 #include <fcntl.h>
@@ -16,7 +17,9 @@ extern char** environ;
 namespace cgspawn::remote {
 namespace {
 
-UniqueFd open_null() { return UniqueFd(::open("/dev/null", O_RDWR | O_CLOEXEC)); }
+UniqueFd open_null() {
+  return UniqueFd(::open("/dev/null", O_RDWR | O_CLOEXEC));
+}
 
 }  // namespace
 
@@ -53,7 +56,9 @@ SshProcess::SshProcess(const std::vector<std::string>& argv, int in_fd, int out_
   }
 }
 
-SshProcess::~SshProcess() { kill(); }
+SshProcess::~SshProcess() {
+  kill();
+}
 
 std::optional<int> SshProcess::wait(Clock::time_point deadline) {
   if (status_ || pid_ <= 0) return status_;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One local ssh process: started with clean signal state in a process group of its own, held
 // by a pidfd, waited for with deadlines, killed by pid (never by name).
 #pragma once
@@ -21,7 +22,9 @@ class SshProcess {
   SshProcess(const std::vector<std::string>& argv, int in_fd, int out_fd, int err_fd);
   // A moved-from SshProcess owns nothing (its destructor must not wait for the process).
   SshProcess(SshProcess&& other) noexcept
-      : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)), status_(std::exchange(other.status_, std::nullopt)) {}
+      : pid_(std::exchange(other.pid_, -1)),
+        pidfd_(std::move(other.pidfd_)),
+        status_(std::exchange(other.status_, std::nullopt)) {}
   SshProcess& operator=(SshProcess&& other) noexcept {
     if (this != &other) {
       kill();

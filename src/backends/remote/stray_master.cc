@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/remote/stray_master.hpp"
 
 #include <dirent.h>
@@ -30,7 +31,9 @@ bool is_master_for(const std::vector<std::string>& argv, const std::string& cont
   if (argv.empty()) return false;
   const std::string& exe = argv[0];
   if (exe != "ssh" && (exe.size() < 4 || exe.compare(exe.size() - 4, 4, "/ssh") != 0)) return false;
-  auto has = [&argv](const std::string& word) { return std::find(argv.begin(), argv.end(), word) != argv.end(); };
+  auto has = [&argv](const std::string& word) {
+    return std::find(argv.begin(), argv.end(), word) != argv.end();
+  };
   return has("ControlMaster=yes") && has("ControlPath=" + control_path);
 }
 
@@ -55,7 +58,7 @@ std::vector<StoppedMaster> stop_stray_masters(const std::string& control_path) {
     long pid = std::strtol(e->d_name, &end, 10);
     if (pid <= 0 || *end != '\0' || pid == ::getpid()) continue;
     std::string dir = std::string("/proc/") + e->d_name;
-    struct stat st{};
+    struct stat st {};
     if (::stat(dir.c_str(), &st) != 0 || st.st_uid != ::getuid()) continue;
     if (!is_master_for(argv_of(dir), control_path)) continue;
     if (::kill(static_cast<pid_t>(pid), SIGTERM) == 0) stopped.push_back({static_cast<int>(pid), false});

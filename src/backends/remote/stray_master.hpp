@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An `ssh -M -f` that could not take its control socket runs on without multiplexing: nobody
 // can reach it through the socket, so it is found by its own command line and stopped.
 #pragma once

@@ -1,11 +1,12 @@
+// SPDX-License-Identifier: MIT
 // cgspawn-* units of the caller's systemd manager that no record of a ledger names: a record
 // can be lost, and the manager's unit list is then the second source of truth (as the cgroup
 // tree under the ledger's parents is for the process backend).
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include "backends/orphans.hpp"
 #include "backends/backend_rows.hpp"
+#include "backends/orphans.hpp"
 #include "cgspawn/parse.hpp"
 #include "dbus/bus.hpp"
 #include "dbus/manager.hpp"
@@ -44,7 +45,8 @@ std::vector<Orphan> find_orphan_units(const Ledger& ledger) {
       orphans.push_back({res, mark == ledger.dir()});
     }
   } catch (const std::exception& e) {
-    spdlog::warn("cannot list cgspawn-* units of the {} manager: {}", bus.target.user ? "user" : "system", e.what());
+    spdlog::warn("cannot list cgspawn-* units of the {} manager: {}", bus.target.user ? "user" : "system",
+                 e.what());
   }
   return orphans;
 }

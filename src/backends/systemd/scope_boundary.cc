@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/systemd/scope_boundary.hpp"
 
 #include "cgroup/usage.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The systemd backend's boundary for a scope: the transient unit cgspawn-<id>.scope, the main
 // process (cgspawn's child, held by its pidfd) and the scope's anchor, destroyed through the
 // manager connection the scope was started on.

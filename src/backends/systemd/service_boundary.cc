@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "backends/systemd/service_boundary.hpp"
 
 #include <poll.h>
@@ -41,7 +42,9 @@ ExitStatus status_from(std::int32_t code, std::int32_t status) {
 ServiceBoundary::ServiceBoundary(std::unique_ptr<Manager> manager, UnitRef unit)
     : manager_(std::move(manager)), unit_(std::move(unit)) {}
 
-void ServiceBoundary::watch(pid_t main_pid) { watch_ = watch_fd(main_pid); }
+void ServiceBoundary::watch(pid_t main_pid) {
+  watch_ = watch_fd(main_pid);
+}
 
 bool ServiceBoundary::main_ended() const {
   if (!watch_.valid()) return false;
@@ -56,12 +59,13 @@ std::optional<ExitStatus> ServiceBoundary::exec_main_status() {
     auto path = manager_->get_unit(unit_.name);
     if (!path) return std::nullopt;
     auto deadline = Clock::now() + std::chrono::seconds(10);
-    while (manager_->u64_property(*path, kServiceInterface, "ExecMainExitTimestampMonotonic") == 0) {
+    while (manager_->property<std::uint64_t>(*path, kServiceInterface, "ExecMainExitTimestampMonotonic") ==
+           0) {
       if (Clock::now() >= deadline) return std::nullopt;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    auto code = manager_->i32_property(*path, kServiceInterface, "ExecMainCode");
-    auto status = manager_->i32_property(*path, kServiceInterface, "ExecMainStatus");
+    auto code = manager_->property<std::int32_t>(*path, kServiceInterface, "ExecMainCode");
+    auto status = manager_->property<std::int32_t>(*path, kServiceInterface, "ExecMainStatus");
     return status_from(code, status);
   } catch (const Error& e) {
     spdlog::warn("{}: cannot read the exit status: {}", unit_.name, e.what());
@@ -85,6 +89,8 @@ std::vector<ResourceOutcome> ServiceBoundary::destroy(const DestroyOptions& opti
   return {destroy_unit(*manager_, unit_, options, hooks)};
 }
 
-std::optional<ExitStatus> ServiceBoundary::reap_main(std::optional<ExitStatus> known) { return known ? known : exit_; }
+std::optional<ExitStatus> ServiceBoundary::reap_main(std::optional<ExitStatus> known) {
+  return known ? known : exit_;
+}
 
 }  // namespace cgspawn::systemd

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The systemd backend's boundary for --unit-type service: the transient unit
 // cgspawn-<id>.service that systemd starts and supervises. Its main process is systemd's
 // child, not ours: cgspawn watches it through a pidfd and takes the exit status from the

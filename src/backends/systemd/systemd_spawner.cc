@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The systemd backend's Spawner: each task in a transient scope cgspawn-<id>.scope, started
 // the way systemd-run --scope and Slurm start one (see spawn() below), or in a transient
 // service that systemd itself starts (--unit-type service).
@@ -9,10 +10,10 @@
 #include <fstream>
 #include <functional>
 
+#include "backends/backend_rows.hpp"
 #include "backends/spec_checks.hpp"
 #include "backends/systemd/scope_boundary.hpp"
 #include "backends/systemd/service_boundary.hpp"
-#include "backends/backend_rows.hpp"
 #include "backends/systemd/unit_destroy.hpp"
 #include "cgroup/hierarchy.hpp"
 #include "cgspawn/error.hpp"
@@ -35,13 +36,16 @@ using dbus::UnitProperties;
 constexpr unsigned kAnchors = 1;  // cgspawn's own process in every scope (see held_child.hpp)
 constexpr auto kJobTimeout = std::chrono::seconds(120);  // a start job in a slow TCG guest
 
-bool unknown_pidfds(const BusError& e) { return std::string(e.what()).find("PIDFDs") != std::string::npos; }
+bool unknown_pidfds(const BusError& e) {
+  return std::string(e.what()).find("PIDFDs") != std::string::npos;
+}
 
 // StartTransientUnit in mode "fail", with the properties `properties()` makes (again after
 // `retry_with` adjusted them for an error it knows, and returned true). An existing unit of
 // the name (a failed one, from an earlier task of this id) is reset once and the start
 // retried. Returns the start job.
-std::string start_unit(Manager& manager, const std::string& name, const std::function<UnitProperties()>& properties,
+std::string start_unit(Manager& manager, const std::string& name,
+                       const std::function<UnitProperties()>& properties,
                        const std::function<bool(const BusError&)>& retry_with) {
   bool reset_tried = false;
   for (;;) {
@@ -66,8 +70,8 @@ std::string start_unit(Manager& manager, const std::string& name, const std::fun
 
 // A scope for held processes. PIDFDs (systemd >= 255) falls back to PIDs where the manager
 // does not know it.
-std::string start_scope(Manager& manager, const std::string& name, const TaskSpec& spec, const std::string& ledger_dir,
-                        dbus::ScopeProcesses processes) {
+std::string start_scope(Manager& manager, const std::string& name, const TaskSpec& spec,
+                        const std::string& ledger_dir, dbus::ScopeProcesses processes) {
   auto properties = [&] {
     UnitProperties p = dbus::task_unit_properties(spec, ledger_dir, kAnchors);
     dbus::add_scope_processes(p, processes);
@@ -95,10 +99,12 @@ std::string start_service(Manager& manager, const std::string& name, const TaskS
   return start_unit(manager, name, properties, [](const BusError&) { return false; });
 }
 
-void await_start_job(Manager& manager, const std::string& name, const std::string& job, const std::string& why) {
+void await_start_job(Manager& manager, const std::string& name, const std::string& job,
+                     const std::string& why) {
   std::string result = manager.wait_job(job, Clock::now() + kJobTimeout);
   spdlog::debug("{}: start job {}", name, result);
-  if (result != "done") throw Error(ErrorKind::system, "the start job of " + name + " ended with \"" + result + "\"" + why);
+  if (result != "done")
+    throw Error(ErrorKind::system, "the start job of " + name + " ended with \"" + result + "\"" + why);
 }
 
 std::string absolute_dir(const std::string& dir) {
@@ -114,7 +120,8 @@ Capability limit_capability(const std::string& controller, const dbus::BusTarget
                               : mount;
   std::ifstream in(base + "/cgroup.controllers");
   for (std::string word; in >> word;)
-    if (word == controller) return {true, "set as a unit property, read back from " + controller + ".* at spawn"};
+    if (word == controller)
+      return {true, "set as a unit property, read back from " + controller + ".* at spawn"};
   return {false, "the " + controller + " controller is not available in " + base +
                      (bus.user ? " (not delegated to the user manager)" : "")};
 }
@@ -122,12 +129,14 @@ Capability limit_capability(const std::string& controller, const dbus::BusTarget
 // systemd applies a service's limits before the exec: their controllers are checked before
 // anything starts.
 void refuse_unavailable_limits(const Limits& l, const dbus::BusTarget& bus) {
-  for (auto [given, controller] : {std::pair{l.memory_max_bytes.has_value(), "memory"},
-                                   std::pair{l.pids_max.has_value(), "pids"},
-                                   std::pair{l.cpu_max_percent.has_value(), "cpu"}}) {
+  for (auto [given, controller] :
+       {std::pair{l.memory_max_bytes.has_value(), "memory"}, std::pair{l.pids_max.has_value(), "pids"},
+        std::pair{l.cpu_max_percent.has_value(), "cpu"}}) {
     if (!given) continue;
     Capability c = limit_capability(controller, bus);
-    if (!c.available) throw Error(ErrorKind::unsupported, std::string("cannot enforce the ") + controller + " limit: " + c.reason);
+    if (!c.available)
+      throw Error(ErrorKind::unsupported,
+                  std::string("cannot enforce the ") + controller + " limit: " + c.reason);
   }
 }
 
@@ -143,8 +152,8 @@ ServiceState service_state(Manager& manager, const std::string& name) {
     auto path = manager.get_unit(name);
     if (!path) throw Error(ErrorKind::system, name + " is not loaded after its start job finished");
     ServiceState s;
-    s.main_pid = static_cast<pid_t>(manager.u32_property(*path, iface, "MainPID"));
-    std::string group = manager.string_property(*path, iface, "ControlGroup");
+    s.main_pid = static_cast<pid_t>(manager.property<std::uint32_t>(*path, iface, "MainPID"));
+    std::string group = manager.property<std::string>(*path, iface, "ControlGroup");
     if (!group.empty()) s.cgroup = discover_hierarchy().mount + group;
     return s;
   } catch (const BusError& e) {
@@ -154,7 +163,8 @@ ServiceState service_state(Manager& manager, const std::string& name) {
 
 class SystemdSpawner final : public Spawner {
  public:
-  SystemdSpawner(const BackendOptions& options, dbus::BusTarget bus) : options_(options), bus_(std::move(bus)) {}
+  SystemdSpawner(const BackendOptions& options, dbus::BusTarget bus)
+      : options_(options), bus_(std::move(bus)) {}
 
   Capabilities capabilities() const override { return systemd_backend_capabilities(options_); }
   std::unique_ptr<Task> spawn(const TaskSpec& spec) override;
@@ -200,10 +210,11 @@ std::unique_ptr<Task> SystemdSpawner::spawn_scope(TaskSpec spec) {
   auto anchor = std::make_unique<Anchor>();
   pid_t anchor_pid = anchor->pid();
   HeldChild child(request);  // killed and reaped if the spawn unwinds before release()
-  dbus::ScopeProcesses processes{{child.pid(), anchor->pid()}, {child.pidfd(), anchor->pidfd()}, dbus::PidHandover::pidfds};
+  dbus::ScopeProcesses processes{
+      {child.pid(), anchor->pid()}, {child.pidfd(), anchor->pidfd()}, dbus::PidHandover::pidfds};
   std::string job = start_scope(*manager, name, spec, ledger_dir(), processes);
-  auto& boundary = txn.adopt(std::make_unique<ScopeBoundary>(std::move(manager), UnitRef{ResourceKind::scope, name, ""},
-                                                              std::move(anchor)));
+  auto& boundary = txn.adopt(std::make_unique<ScopeBoundary>(
+      std::move(manager), UnitRef{ResourceKind::scope, name, ""}, std::move(anchor)));
   await_start_job(boundary.manager(), name, job, "");
   boundary.unit().cgroup = dbus::verify_active(boundary.manager(), name);
   record_unit(txn, boundary.unit());
@@ -230,8 +241,10 @@ std::unique_ptr<Task> SystemdSpawner::spawn_service(TaskSpec spec) {
   for (int i = 0; i < 3; ++i) exec.stdio[i] = request.stdio[i] >= 0 ? request.stdio[i] : i;
   auto begun = Clock::now();
   std::string job = start_service(*manager, name, spec, ledger_dir(), exec);
-  auto& boundary = txn.adopt(std::make_unique<ServiceBoundary>(std::move(manager), UnitRef{ResourceKind::service, name, ""}));
-  await_start_job(boundary.manager(), name, job, ": systemd could not start " + request.program + " (its journal says why)");
+  auto& boundary = txn.adopt(
+      std::make_unique<ServiceBoundary>(std::move(manager), UnitRef{ResourceKind::service, name, ""}));
+  await_start_job(boundary.manager(), name, job,
+                  ": systemd could not start " + request.program + " (its journal says why)");
   ServiceState state = service_state(boundary.manager(), name);
   boundary.unit().cgroup = state.cgroup;
   boundary.watch(state.main_pid);
@@ -245,7 +258,8 @@ std::unique_ptr<Task> SystemdSpawner::spawn_service(TaskSpec spec) {
 
 dbus::BusLookup usable_bus(const BackendOptions& o) {
   if (o.unit_type != "scope" && o.unit_type != "service")
-    throw Error(ErrorKind::invalid_argument, "unknown --unit-type \"" + o.unit_type + "\": use scope or service");
+    throw Error(ErrorKind::invalid_argument,
+                "unknown --unit-type \"" + o.unit_type + "\": use scope or service");
   dbus::BusLookup lookup = dbus::find_bus(o.user_manager);
   if (!lookup.unavailable.empty()) throw Error(ErrorKind::unsupported, lookup.unavailable);
   return lookup;
@@ -266,7 +280,8 @@ Capabilities systemd_backend_capabilities(const BackendOptions& o) {
     Manager manager(bus);
     std::string where = bus.user ? "the user manager of uid " + std::to_string(bus.uid) + " at " + bus.address
                                  : "the system manager";
-    caps.usable = {true, "systemd " + manager.version() + ": transient " + o.unit_type + " units of " + where};
+    caps.usable = {true,
+                   "systemd " + manager.version() + ": transient " + o.unit_type + " units of " + where};
   } catch (const Error& e) {
     caps.usable = {false, e.what()};
   }
@@ -277,8 +292,9 @@ Capabilities systemd_backend_capabilities(const BackendOptions& o) {
     return caps;
   }
   caps.kill_all = {true, "KillUnit SIGTERM to all of the unit, then cgroup.kill on its cgroup"};
-  caps.verify = {true, "waits for the unit's cgroup to be empty, stops the unit, verifies it is unloaded "
-                       "and its cgroup removed"};
+  caps.verify = {true,
+                 "waits for the unit's cgroup to be empty, stops the unit, verifies it is unloaded "
+                 "and its cgroup removed"};
   if (o.ledger)
     caps.survives_caller_crash = {true, "recorded in the ledger " + o.ledger->dir() +
                                             " before the unit exists: `cgspawn reap` finds and destroys it"};

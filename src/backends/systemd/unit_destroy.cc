@@ -1,6 +1,5 @@
+// SPDX-License-Identifier: MIT
 #include "backends/systemd/unit_destroy.hpp"
-
-#include "backends/backend_rows.hpp"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -8,10 +7,11 @@
 #include <csignal>
 #include <thread>
 
+#include "backends/backend_rows.hpp"
 #include "cgroup/destroy.hpp"
-#include "dbus/scope_verify.hpp"
 #include "cgroup/events.hpp"
 #include "cgspawn/parse.hpp"
+#include "dbus/scope_verify.hpp"
 #include "report/rows.hpp"
 #include "util/deadline.hpp"
 #include "util/proc_info.hpp"
@@ -21,7 +21,9 @@ namespace {
 
 constexpr std::size_t kMaxListed = 100;
 
-bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+bool exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
 
 void append(std::string& detail, const std::string& more) {
   if (!more.empty()) detail += (detail.empty() ? "" : "; ") + more;
@@ -157,7 +159,8 @@ ResourceOutcome destroy_recorded_unit(const ResourceRecord& res, const DestroyOp
   try {
     Manager manager(dbus::recorded_bus(user, uid));
     ResourceOutcome row = destroy_unit(manager, unit, options);
-    if (row.outcome == Outcome::already_gone && res.state == ResourceState::intended) row.detail = "never created";
+    if (row.outcome == Outcome::already_gone && res.state == ResourceState::intended)
+      row.detail = "never created";
     return row;
   } catch (const Error& e) {
     return make_row(res.resource, Outcome::failed, e.what());

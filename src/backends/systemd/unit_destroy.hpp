@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Destroying a task's unit and verifying it is gone: SIGTERM to all of the unit, the grace,
 // SIGKILL to all (cgroup.kill on its cgroup), wait until empty, stop, reset if failed, then
 // verify that systemd unloaded the unit and removed its cgroup.
@@ -8,11 +9,11 @@
 #include <functional>
 #include <string>
 
-#include "dbus/manager.hpp"
 #include "cgroup/cgroup.hpp"
 #include "cgspawn/cleanup_report.hpp"
 #include "cgspawn/ledger.hpp"
 #include "cgspawn/spawner.hpp"
+#include "dbus/manager.hpp"
 
 namespace cgspawn::systemd {
 
