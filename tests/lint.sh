@@ -14,10 +14,10 @@ check_shellcheck_agent() {
 
 # Every C++ file of the checkout as the checked-in .clang-format has it (Debian 12's
 # clang-format 14: another version may format otherwise). Fix with:
-#   git ls-files '*.cc' '*.hpp' '*.h' | xargs clang-format -i
+#   git ls-files '*.cc' '*.hpp' '*.h' '*.c' | xargs clang-format -i
 check_clang_format() {
   local bad
-  bad=$(git ls-files '*.cc' '*.hpp' '*.h' | while read -r f; do
+  bad=$(git ls-files '*.cc' '*.hpp' '*.h' '*.c' | while read -r f; do
     clang-format --style=file "$f" | cmp -s - "$f" || echo "$f"
   done)
   [ -z "$bad" ] && return 0
@@ -29,7 +29,7 @@ check_clang_format() {
 # Every source file names its license.
 check_spdx() {
   local missing
-  missing=$(git ls-files '*.cc' '*.hpp' '*.h' '*.sh' '*.py' '*.bash' 'meson.build' '*/meson.build' |
+  missing=$(git ls-files '*.cc' '*.hpp' '*.h' '*.c' '*.sh' '*.py' '*.bash' 'meson.build' '*/meson.build' |
     xargs grep -L 'SPDX-License-Identifier: MIT' || true)
   [ -z "$missing" ] && return 0
   echo "lint: no SPDX-License-Identifier line:"

@@ -11,6 +11,9 @@
 #include "cgspawn/ledger.hpp"
 #include "cgspawn/spawner.hpp"
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 struct BackendOptions {
@@ -45,3 +48,5 @@ std::unique_ptr<Spawner> make_spawner(const BackendOptions& options);
 Capabilities backend_capabilities(const BackendOptions& options);
 
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

@@ -4,6 +4,9 @@
 
 #include <string>
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 struct Capability {
@@ -23,3 +26,5 @@ struct Capabilities {
 };
 
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

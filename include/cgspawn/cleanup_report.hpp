@@ -8,6 +8,9 @@
 #include <string_view>
 #include <vector>
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 // The kinds of Resource, used the same way in code, JSON and docs (their names there are
@@ -71,3 +74,5 @@ struct CleanupReport {
 };
 
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

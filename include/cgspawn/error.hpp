@@ -6,6 +6,9 @@
 #include <stdexcept>
 #include <string>
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 enum class ErrorKind {
@@ -27,3 +30,5 @@ class Error : public std::runtime_error {
 };
 
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

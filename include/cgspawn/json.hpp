@@ -9,6 +9,9 @@
 #include "cgspawn/recorded_tasks.hpp"
 #include "cgspawn/result.hpp"
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 // indent -1: one line.
@@ -24,3 +27,5 @@ std::string to_json(const TaskReport& report, int indent = 2);
 std::string to_json(const ReapReport& report, int indent = 2);
 
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

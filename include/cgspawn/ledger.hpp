@@ -15,6 +15,9 @@
 #include "cgspawn/cleanup_report.hpp"
 #include "cgspawn/result.hpp"
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 // The process that holds a task: the supervisor (start), `cgspawn run`, or a library caller.
@@ -61,6 +64,7 @@ struct TaskRecord {
   std::map<std::string, std::string> labels;
   TaskState state = TaskState::starting;
   OwnerRef owner;
+  std::optional<OwnerRef> bound_to;  // destroyed when this process dies (TaskSpec::bound_to)
   std::vector<ResourceRecord> resources;
   int main_pid = 0;
   std::string stdout_path;
@@ -124,3 +128,5 @@ class Ledger::Lock {
 };
 
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

@@ -8,6 +8,9 @@
 
 #include "cgspawn/task_spec.hpp"
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 // "500ms", "30s", "1.5m", "2h", "250us"; a bare number is seconds. nullopt when malformed.
@@ -28,3 +31,5 @@ std::string make_task_id();
 std::string format_seconds(double seconds);
 
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

@@ -8,6 +8,9 @@
 #include "cgspawn/ledger.hpp"
 #include "cgspawn/spawner.hpp"
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 struct ProcessSpawnerOptions {
@@ -29,3 +32,5 @@ std::string default_parent();
 std::unique_ptr<Spawner> make_process_spawner(const ProcessSpawnerOptions& options = {});
 
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

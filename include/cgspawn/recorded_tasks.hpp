@@ -15,6 +15,9 @@
 #include "cgspawn/spawner.hpp"
 #include "cgspawn/wait.hpp"
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 // A resource of cgspawn's naming that no record names: a task cgroup under a parent this
@@ -59,4 +62,11 @@ struct ReapReport {
 ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& labels, bool orphans,
                 const DestroyOptions& options);
 
+// Destroys every task carrying all of `labels` (all of them for none), whoever owns it, as
+// destroy_task does each, in one call and one report (its `orphans` empty).
+ReapReport destroy_tasks(const Ledger& ledger, const std::map<std::string, std::string>& labels,
+                         const DestroyOptions& options);
+
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

@@ -11,6 +11,9 @@
 
 #include "cgspawn/cleanup_report.hpp"
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 enum class ExitReason {
@@ -48,3 +51,5 @@ struct Result {
 };
 
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

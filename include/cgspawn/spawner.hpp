@@ -14,6 +14,9 @@
 #include "cgspawn/result.hpp"
 #include "cgspawn/task_spec.hpp"
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 struct DestroyOptions {
@@ -58,3 +61,5 @@ class Spawner {
 };
 
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

@@ -10,6 +10,9 @@
 #include "cgspawn/backends.hpp"
 #include "cgspawn/task_spec.hpp"
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 struct StartRequest {
@@ -25,9 +28,12 @@ struct StartRequest {
 // to the calling program, else the installed one.
 std::string start_supervised(const StartRequest& request);
 
-// The supervisor's side, for the program cgspawn-supervisor: reads the request from
-// `request_fd`, reports "ok ID" or "error KIND MESSAGE" on `report_fd`, runs the task to its
-// end. Returns the program's exit status.
-int run_supervisor(int request_fd, int report_fd);
+// The program cgspawn-supervisor, which start_supervised and tasks bound to a process
+// (TaskSpec::bound_to) start detached: with no arguments the supervisor of one task (the
+// request on stdin, "ok ID" or "error KIND MESSAGE" on fd 3, then the task run to its end);
+// with `--watch LEDGER PID START_TIME` the watcher of a bound process. Returns its exit status.
+int supervisor_main(int argc, char** argv);
 
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 using Duration = std::chrono::nanoseconds;
@@ -38,6 +41,12 @@ struct TaskSpec {
   Duration grace = std::chrono::seconds(5);   // SIGTERM -> SIGKILL delay on destroy
   std::map<std::string, std::string> labels;  // stored with the task, shown in the Result
   std::string id;                             // empty: cgspawn makes one up
+  // A process the task is bound to: when it dies, the task is destroyed (within seconds, by a
+  // watcher process per bound process and ledger) whoever else still holds it. 0: none. Needs
+  // a ledger. getpid() makes the task die with its caller.
+  int bound_to = 0;
 };
 
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

@@ -7,6 +7,9 @@
 #include "cgspawn/capabilities.hpp"
 #include "cgspawn/result.hpp"
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 std::string describe(const ExitStatus& exit);
@@ -15,3 +18,5 @@ std::string describe(const Result& result);
 std::string describe(const Capabilities& capabilities);
 
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

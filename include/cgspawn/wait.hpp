@@ -5,6 +5,9 @@
 
 #include <chrono>
 
+// The public API: exported from libcgspawn, which hides everything else.
+#pragma GCC visibility push(default)
+
 namespace cgspawn {
 
 using Clock = std::chrono::steady_clock;
@@ -16,3 +19,5 @@ enum class WaitResult { ready, interrupted, timed_out };
 WaitResult wait_readable(int fd, Clock::time_point deadline, int interrupt_fd = -1);
 
 }  // namespace cgspawn
+
+#pragma GCC visibility pop

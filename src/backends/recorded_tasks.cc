@@ -121,6 +121,22 @@ std::vector<Orphan> find_orphans(const Ledger& ledger) {
   return orphans;
 }
 
+ReapReport destroy_tasks(const Ledger& ledger, const std::map<std::string, std::string>& labels,
+                         const DestroyOptions& options) {
+  ReapReport report;
+  auto listing = ledger.list();
+  report.corrupt = listing.corrupt;
+  for (const auto& record : listing.tasks) {
+    if (!matches(record, labels)) continue;
+    try {
+      report.tasks.push_back(destroy_task(ledger, record.id, options));
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::unknown_task) throw;  // destroyed meanwhile by another caller
+    }
+  }
+  return report;
+}
+
 bool ReapReport::complete() const {
   if (!corrupt.empty()) return false;  // what those records name may still be there
   for (const auto& t : tasks)
@@ -147,7 +163,8 @@ ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& 
         {id, {}, std::nullopt, "removed an empty task directory: its start died before recording anything"});
   }
   for (const auto& record : listing.tasks) {
-    if (!matches(record, labels) || owner_alive(record.owner)) continue;
+    bool bound_alive = !record.bound_to || owner_alive(*record.bound_to);
+    if (!matches(record, labels) || (owner_alive(record.owner) && bound_alive)) continue;
     try {
       report.tasks.push_back(destroy_task(ledger, record.id, options));
     } catch (const Error& e) {

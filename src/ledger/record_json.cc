@@ -45,6 +45,8 @@ json record_to_json(const TaskRecord& r) {
             {"state", std::string(to_string(r.state))},
             {"owner",
              {{"pid", r.owner.pid}, {"start_time", r.owner.start_time}, {"kind", to_string(r.owner.kind)}}},
+            {"bound_to", r.bound_to ? json{{"pid", r.bound_to->pid}, {"start_time", r.bound_to->start_time}}
+                                    : json(nullptr)},
             {"resources", resources},
             {"main_pid", r.main_pid},
             {"stdout", r.stdout_path},
@@ -61,6 +63,9 @@ TaskRecord record_from_json(const json& j) {
   const json& owner = j.at("owner");
   r.owner = {owner.at("pid").get<int>(), owner.at("start_time").get<unsigned long long>(),
              enum_named(owner.at("kind"), parse_owner_kind, "owner kind")};
+  if (j.contains("bound_to") && !j.at("bound_to").is_null())
+    r.bound_to = OwnerRef{j.at("bound_to").at("pid").get<int>(),
+                          j.at("bound_to").at("start_time").get<unsigned long long>(), OwnerKind::library};
   for (const auto& res : j.at("resources"))
     r.resources.push_back(
         {{enum_named(res.at("kind"), parse_resource_kind, "resource kind"), res.at("id").get<std::string>()},

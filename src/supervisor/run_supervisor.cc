@@ -8,9 +8,13 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <string>
+
 #include "cgspawn/backends.hpp"
 #include "cgspawn/error.hpp"
 #include "cgspawn/start.hpp"
+#include "supervisor/owner_watcher.hpp"
 #include "supervisor/start_request.hpp"
 #include "util/deadline.hpp"
 #include "util/sys_error.hpp"
@@ -124,6 +128,14 @@ int serve(int request_fd, int& report_fd) {
 }
 
 }  // namespace
+
+int run_supervisor(int request_fd, int report_fd);
+
+int supervisor_main(int argc, char** argv) {
+  if (argc == 5 && std::string(argv[1]) == "--watch")
+    return run_owner_watcher(argv[2], std::atoi(argv[3]), std::strtoull(argv[4], nullptr, 10), 3);
+  return run_supervisor(0, 3);
+}
 
 int run_supervisor(int request_fd, int report_fd) {
   try {

@@ -1,15 +1,33 @@
 // SPDX-License-Identifier: MIT
 #include "supervisor/start_request.hpp"
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
+
+#include "cgspawn/error.hpp"
 
 namespace cgspawn {
 namespace {
 
 using nlohmann::json;
 
-long long nanoseconds(Duration d) {
-  return static_cast<long long>(d.count());
+json seconds(std::optional<Duration> d) {
+  return d ? json(std::chrono::duration<double>(*d).count()) : json(nullptr);
+}
+
+std::optional<Duration> duration_from(const json& j, const char* key, std::optional<Duration> fallback) {
+  if (!j.contains(key)) return fallback;
+  const json& v = j.at(key);
+  if (v.is_null()) return std::nullopt;
+  double s = v.get<double>();
+  if (s < 0) throw Error(ErrorKind::invalid_argument, std::string("\"") + key + "\" must not be negative");
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
+}
+
+template <typename T>
+void read(const json& j, const char* key, T& into) {
+  if (j.contains(key) && !j.at(key).is_null()) into = j.at(key).get<T>();
 }
 
 json backend_json(const BackendOptions& b) {
@@ -22,68 +40,92 @@ json backend_json(const BackendOptions& b) {
           {"keep_container", b.keep_container},
           {"host", b.host},
           {"ssh_config", b.ssh_config},
-          {"lease_ns", b.lease ? json(nanoseconds(*b.lease)) : json(nullptr)}};
+          {"lease", seconds(b.lease)}};
 }
 
 BackendOptions backend_from(const json& j) {
   BackendOptions b;
-  b.backend = j.at("name").get<std::string>();
-  b.parent = j.at("parent").get<std::string>();
-  b.user_manager = j.at("user_manager").get<bool>();
-  b.unit_type = j.at("unit_type").get<std::string>();
-  b.image = j.at("image").get<std::string>();
-  b.rootfs = j.at("rootfs").get<std::string>();
-  b.keep_container = j.at("keep_container").get<bool>();
-  b.host = j.at("host").get<std::string>();
-  b.ssh_config = j.at("ssh_config").get<std::string>();
-  if (j.at("lease_ns").is_null())
-    b.lease.reset();
-  else
-    b.lease = Duration(j.at("lease_ns").get<long long>());
+  read(j, "name", b.backend);
+  read(j, "parent", b.parent);
+  read(j, "user_manager", b.user_manager);
+  read(j, "unit_type", b.unit_type);
+  read(j, "image", b.image);
+  read(j, "rootfs", b.rootfs);
+  read(j, "keep_container", b.keep_container);
+  read(j, "host", b.host);
+  read(j, "ssh_config", b.ssh_config);
+  b.lease = duration_from(j, "lease", b.lease);
   return b;
+}
+
+Limits limits_from(const json& j) {
+  Limits l;
+  if (j.contains("memory_max") && !j.at("memory_max").is_null())
+    l.memory_max_bytes = j.at("memory_max").get<std::uint64_t>();
+  if (j.contains("pids_max") && !j.at("pids_max").is_null())
+    l.pids_max = j.at("pids_max").get<std::uint64_t>();
+  if (j.contains("cpu_max") && !j.at("cpu_max").is_null())
+    l.cpu_max_percent = j.at("cpu_max").get<std::uint32_t>();
+  return l;
+}
+
+template <typename T>
+json optional_json(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
 }
 
 }  // namespace
 
 std::string start_request_json(const StartRequest& r, const std::string& state_dir) {
   const TaskSpec& s = r.spec;
-  json limits = {{"memory_max", s.limits.memory_max_bytes ? json(*s.limits.memory_max_bytes) : json(nullptr)},
-                 {"pids_max", s.limits.pids_max ? json(*s.limits.pids_max) : json(nullptr)},
-                 {"cpu_max", s.limits.cpu_max_percent ? json(*s.limits.cpu_max_percent) : json(nullptr)}};
+  json limits = {{"memory_max", optional_json(s.limits.memory_max_bytes)},
+                 {"pids_max", optional_json(s.limits.pids_max)},
+                 {"cpu_max", optional_json(s.limits.cpu_max_percent)}};
   json j = {{"argv", s.argv},
             {"env", s.env},
+            {"inherit_env", s.inherit_env},
             {"cwd", s.cwd},
             {"limits", limits},
-            {"timeout_ns", s.timeout ? json(nanoseconds(*s.timeout)) : json(nullptr)},
-            {"grace_ns", nanoseconds(s.grace)},
+            {"timeout", seconds(s.timeout)},
+            {"grace", seconds(s.grace)},
             {"labels", s.labels},
             {"id", s.id},
             {"state_dir", state_dir},
             {"stdout", r.stdout_path},
             {"stderr", r.stderr_path},
+            {"bind_pid", s.bound_to},
             {"backend", backend_json(r.backend)}};
   return j.dump();
 }
 
 std::string start_request_from_json(const std::string& text, StartRequest& r) {
   json j = json::parse(text);
+  if (!j.is_object()) throw Error(ErrorKind::invalid_argument, "a task request is a JSON object");
   TaskSpec& s = r.spec;
-  s.argv = j.at("argv").get<std::vector<std::string>>();
-  s.env = j.at("env").get<std::vector<std::string>>();
-  s.cwd = j.at("cwd").get<std::string>();
-  const json& limits = j.at("limits");
-  if (!limits.at("memory_max").is_null())
-    s.limits.memory_max_bytes = limits.at("memory_max").get<std::uint64_t>();
-  if (!limits.at("pids_max").is_null()) s.limits.pids_max = limits.at("pids_max").get<std::uint64_t>();
-  if (!limits.at("cpu_max").is_null()) s.limits.cpu_max_percent = limits.at("cpu_max").get<std::uint32_t>();
-  if (!j.at("timeout_ns").is_null()) s.timeout = Duration(j.at("timeout_ns").get<long long>());
-  s.grace = Duration(j.at("grace_ns").get<long long>());
-  s.labels = j.at("labels").get<std::map<std::string, std::string>>();
-  s.id = j.at("id").get<std::string>();
-  r.backend = backend_from(j.at("backend"));
-  r.stdout_path = j.at("stdout").get<std::string>();
-  r.stderr_path = j.at("stderr").get<std::string>();
-  return j.at("state_dir").get<std::string>();
+  read(j, "argv", s.argv);
+  read(j, "env", s.env);
+  read(j, "inherit_env", s.inherit_env);
+  read(j, "cwd", s.cwd);
+  read(j, "stdin_fd", s.stdin_fd);
+  read(j, "stdout_fd", s.stdout_fd);
+  read(j, "stderr_fd", s.stderr_fd);
+  if (j.contains("limits")) s.limits = limits_from(j.at("limits"));
+  s.timeout = duration_from(j, "timeout", std::nullopt);
+  if (auto grace = duration_from(j, "grace", s.grace)) s.grace = *grace;
+  read(j, "labels", s.labels);
+  read(j, "id", s.id);
+  read(j, "bind_pid", s.bound_to);
+  bool bind_owner = false;
+  read(j, "bind_owner", bind_owner);
+  if (bind_owner) s.bound_to = ::getpid();
+  read(j, "stdout", r.stdout_path);
+  read(j, "stderr", r.stderr_path);
+  s.stdout_path = r.stdout_path;
+  s.stderr_path = r.stderr_path;
+  if (j.contains("backend")) r.backend = backend_from(j.at("backend"));
+  std::string state_dir;
+  read(j, "state_dir", state_dir);
+  return state_dir;
 }
 
 }  // namespace cgspawn

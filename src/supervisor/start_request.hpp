@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The StartRequest as start_supervised hands it to the supervisor (over a pipe, as JSON).
+// A task request as JSON: what start_supervised hands the supervisor over a pipe, and what a
+// caller of the C ABI passes (include/cgspawn/cgspawn.h documents the fields). Every field but
+// "argv" may be left out; durations are in seconds.
 #pragma once
 
 #include <string>
@@ -10,7 +12,8 @@ namespace cgspawn {
 
 // `state_dir`: the ledger's directory (the ledger itself does not cross the pipe).
 std::string start_request_json(const StartRequest& request, const std::string& state_dir);
-// Throws nlohmann::json::exception on malformed input. Returns the state directory.
+// Fills `request`; returns its "state_dir" ("" when absent: the default ledger). Throws
+// nlohmann::json::exception on malformed JSON, cgspawn::Error on a bad value.
 std::string start_request_from_json(const std::string& text, StartRequest& request);
 
 }  // namespace cgspawn

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The caller's side of a supervised start: fork the supervisor (double fork, a session of its
-// own, so it outlives the caller), hand it the request, and read its one-line report.
+// The caller's side of a supervised start: start the supervisor detached (it outlives the
+// caller), hand it the request, and read its one-line report.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,37 +11,13 @@
 #include "cgspawn/error.hpp"
 #include "cgspawn/parse.hpp"
 #include "cgspawn/start.hpp"
+#include "launch/detached.hpp"
 #include "supervisor/start_request.hpp"
 #include "util/pipe.hpp"
 #include "util/sys_error.hpp"
 
-#ifndef CGSPAWN_SUPERVISOR_PATH
-#define CGSPAWN_SUPERVISOR_PATH "/usr/local/libexec/cgspawn-supervisor"
-#endif
-
 namespace cgspawn {
 namespace {
-
-std::string supervisor_path() {
-  if (const char* env = std::getenv("CGSPAWN_SUPERVISOR"); env && *env) return env;
-  std::error_code ec;
-  auto beside = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "cgspawn-supervisor";
-  if (!ec && ::access(beside.c_str(), X_OK) == 0) return beside.string();
-  return CGSPAWN_SUPERVISOR_PATH;
-}
-
-// In the child of fork: fork again, so the supervisor is reparented away from the caller.
-[[noreturn]] void exec_supervisor(const std::string& path, int request_fd, int report_fd) {
-  if (::fork() != 0) ::_exit(0);
-  ::setsid();
-  int null_fd = ::open("/dev/null", O_RDWR);
-  ::dup2(request_fd, 0);
-  ::dup2(null_fd, 1);
-  ::dup2(null_fd, 2);
-  ::dup2(report_fd, 3);
-  ::execl(path.c_str(), "cgspawn-supervisor", static_cast<char*>(nullptr));
-  ::_exit(127);
-}
 
 std::string read_all(int fd) {
   std::string out;
@@ -102,17 +78,13 @@ std::string start_supervised(const StartRequest& input) {
     throw Error(ErrorKind::invalid_argument, "start_supervised: a ledger is required");
   StartRequest request = input;
   if (request.spec.id.empty()) request.spec.id = make_task_id();
-  std::string path = supervisor_path();
   Pipe requests = make_pipe(), reports = make_pipe();
-  pid_t child = ::fork();
-  if (child < 0) throw_sys("fork", errno);
-  if (child == 0) exec_supervisor(path, requests.read.get(), reports.write.get());
-  ::waitpid(child, nullptr, 0);
+  start_detached({}, {{requests.read.get(), 0}, {reports.write.get(), 3}});
   requests.read.reset();
   reports.write.reset();
   hand_over(requests.write.get(), start_request_json(request, request.backend.ledger->dir()));
   requests.write.reset();
-  return parse_report(read_all(reports.read.get()), path);
+  return parse_report(read_all(reports.read.get()), helper_program());
 }
 
 }  // namespace cgspawn

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cgspawn/error.hpp"
+#include "task/owner_watch.hpp"
 #include "task/spawned_task.hpp"
 #include "util/crash_point.hpp"
 
@@ -11,8 +13,25 @@ namespace cgspawn {
 SpawnTransaction::SpawnTransaction(const Recording& how, const TaskSpec& spec, const std::string& backend,
                                    std::vector<ResourceRecord> intended)
     : keeper_(how, new_task_record(spec, backend, how.owner, std::move(intended))), backend_(backend) {
+  if (spec.bound_to) bind(spec.bound_to);
   keeper_.create();  // before anything exists: a crash from here on is found by reap
   if (keeper_.recording()) crash_point("spawn-after-intent");
+  // The bound process may have died before the record was written, and its watcher looked:
+  // then the task must not start at all.
+  if (record().bound_to && !owner_alive(*record().bound_to)) {
+    keeper_.forget();
+    throw Error(ErrorKind::invalid_argument,
+                "the process " + std::to_string(spec.bound_to) + " the task is bound to has died");
+  }
+}
+
+// A watcher for the bound process runs before the task is recorded, so that its death is
+// seen from the first moment the task exists.
+void SpawnTransaction::bind(int pid) {
+  if (!keeper_.recording())
+    throw Error(ErrorKind::invalid_argument, "a task bound to a process (bound_to) needs a ledger");
+  record().bound_to = bound_process(pid);
+  ensure_watcher(*keeper_.ledger(), *record().bound_to);
 }
 
 SpawnTransaction::~SpawnTransaction() {

@@ -49,6 +49,7 @@ class SpawnTransaction {
   std::unique_ptr<Task> commit(TaskSpec spec, Clock::time_point started);
 
  private:
+  void bind(int pid);
   void unwind() noexcept;
 
   TaskRecordKeeper keeper_;

@@ -47,6 +47,15 @@ done
 [[ -f $mandir/man1/cgspawn.1 ]] || fail "man page not installed at $mandir/man1/cgspawn.1"
 [[ -f $datadir/bash-completion/completions/cgspawn ]] \
   || fail "bash completion not installed at $datadir/bash-completion/completions/cgspawn"
+# Exactly the C ABI and the public C++ API are exported: nothing of the internals (they are
+# built hidden), nor the standard library's instantiations.
+exported=$(nm -D --defined-only "$libdir/libcgspawn.so.$version" | awk '{ print $3 }')
+[[ $(grep -c '^cgspawn_' <<<"$exported") -ge 16 ]] || fail "the C ABI is not exported: $(grep '^cgspawn_' <<<"$exported" | tr '\n' ' ')"
+others=$(grep -v '^cgspawn_' <<<"$exported" | c++filt | grep -v -E '^(typeinfo (name )?for |vtable for )?cgspawn::' || true)
+[[ -z $others ]] || fail "exported beyond the API: $(head -5 <<<"$others" | tr '\n' ';')"
+internal=$(grep -v '^cgspawn_' <<<"$exported" | c++filt | grep -E 'cgspawn::(dbus|remote|systemd|sys|cli)::|cgspawn::(SpawnedTask|SpawnTransaction|Cgroup|Boundary|MainProcess|HeldChild)\b' || true)
+[[ -z $internal ]] || fail "internal symbols exported: $(head -5 <<<"$internal" | tr '\n' ';')"
+[[ -f $includedir/cgspawn/cgspawn.h ]] || fail "the C ABI's header is not installed"
 pc=$libdir/pkgconfig/cgspawn.pc
 [[ -f $pc ]] || fail "pkg-config file not installed at $pc"
 

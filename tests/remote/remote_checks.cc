@@ -158,9 +158,21 @@ Escapees start_escapees(const Lab& lab, const std::string& state, int sleepers) 
   return {start.out.substr(0, start.out.find('\n')), rtest::remote_task_pids(lab)};
 }
 
+// The task runs there and its record says so: `run` has read the agent's STARTED and recorded
+// where the task lives (a SIGKILL before that leaves a record that names less, correctly).
+void wait_until_recorded_running(const std::string& state) {
+  REQUIRE(rtest::wait_until(
+      [&] {
+        return rtest::cgspawn_in(state, {"list", "--state-dir", state}).out.find("  running  ") !=
+               std::string::npos;
+      },
+      30s));
+}
+
 RunResult check_sigkill_then_reap(const Lab& lab) {
   BackgroundRun run(lab, {"--lease", "3s"});
   REQUIRE(populated_with(lab, 2));
+  wait_until_recorded_running(state_dir(run.dir));
   auto pids = rtest::remote_task_pids(lab);
   run.child->signal(SIGKILL);
   run.child->wait(10s);

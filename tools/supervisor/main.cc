@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// cgspawn-supervisor: owns one task started by `cgspawn start` (cgspawn::start_supervised).
-// stdin: the start request. fd 3: "ok ID\n", or "error KIND MESSAGE\n" (KIND: ErrorKind).
+// cgspawn-supervisor: the supervisor of one task started by `cgspawn start`, or the watcher of
+// a process tasks are bound to (cgspawn::supervisor_main says which).
 #include "cgspawn/start.hpp"
 
-int main() {
-  return cgspawn::run_supervisor(0, 3);
+int main(int argc, char** argv) {
+  return cgspawn::supervisor_main(argc, argv);
 }
