@@ -143,7 +143,7 @@ std::vector<ResourceRecord> PodmanSpawner::intended(const ContainerRef& ref) con
 // Starts the container; fills in podman's id and conmon (pid + start time). conmon's pid comes
 // from --conmon-pidfile, not from inspect: a container that has already exited shows
 // ConmonPid 0, and one podman call less is ~50 ms. The container's cgroup is where podman
-// puts it under an absolute --cgroup-parent: <parent>/libpod-<ID> (shared/podman.md section 2).
+// puts it under an absolute --cgroup-parent: <parent>/libpod-<ID>, in every hierarchy.
 void PodmanSpawner::start_container(const TaskSpec& spec, ContainerRef& ref) const {
   std::string pidfile = (options_.ledger ? options_.ledger->task_dir(spec.id) : std::string("/tmp")) + "/" +
                         ref.name + ".conmon.pid";

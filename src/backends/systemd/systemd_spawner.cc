@@ -33,7 +33,7 @@ using namespace systemd;
 using dbus::BusError;
 using dbus::UnitProperties;
 
-constexpr unsigned kAnchors = 1;  // cgspawn's own process in every scope (see held_child.hpp)
+constexpr unsigned kAnchors = 1;  // cgspawn's own process in every scope (launch/held_child.hpp)
 constexpr auto kJobTimeout = std::chrono::seconds(120);  // a start job in a slow TCG guest
 
 bool unknown_pidfds(const BusError& e) {
