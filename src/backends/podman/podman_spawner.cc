@@ -16,7 +16,6 @@
 #include <sstream>
 
 #include "backends/backend_rows.hpp"
-#include "backends/podman/container_verify.hpp"
 #include "backends/podman/podman_boundary.hpp"
 #include "backends/podman/podman_cli.hpp"
 #include "backends/podman/podman_host.hpp"
@@ -24,14 +23,12 @@
 #include "cgroup/cgroup.hpp"
 #include "cgroup/parent.hpp"
 #include "cgspawn/error.hpp"
-#include "cgspawn/parse.hpp"
 #include "cgspawn/process_spawner.hpp"
 #include "task/names.hpp"
 #include "task/spawn_transaction.hpp"
 #include "util/crash_point.hpp"
 #include "util/file_io.hpp"
 #include "util/proc_info.hpp"
-#include "util/sys_error.hpp"
 
 namespace cgspawn {
 namespace {

@@ -6,7 +6,6 @@
 #include "backends/backend_rows.hpp"
 #include "backends/podman/container_verify.hpp"
 #include "cgroup/cgroup.hpp"
-#include "util/proc_info.hpp"
 
 namespace cgspawn {
 

@@ -21,10 +21,8 @@
 #include "cgspawn/parse.hpp"
 #include "task/names.hpp"
 #include "task/spawn_transaction.hpp"
-#include "util/crash_point.hpp"
 #include "util/file_io.hpp"
 #include "util/pipe.hpp"
-#include "util/sys_error.hpp"
 
 namespace cgspawn {
 namespace remote {
