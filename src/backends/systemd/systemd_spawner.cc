@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The systemd backend's Spawner: each task in a transient scope cgspawn-<id>.scope, started
-// the way systemd-run --scope and Slurm start one (see spawn() below), or in a transient
+// the way systemd-run --scope and Slurm start one (see spawn_scope() below), or in a transient
 // service that systemd itself starts (--unit-type service).
 #include <spdlog/spdlog.h>
 #include <unistd.h>
