@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// cgspawn-bench: the benchmarks of issue 2, each measured side by side with its baseline in
-// the same run (interleaved, medians). Needs root and cgroup2. Run through bench/run.sh.
+// cgspawn-bench: the benchmarks of the process backend and `cgspawn run`, each measured side by
+// side with its baseline in the same run (interleaved, medians). Needs root and cgroup2. Run
+// through bench/run.sh.
 //
 //   cgspawn-bench spawn RUNS             [1] library spawn + wait + verified destroy of
 //                                            /bin/true vs bare fork + exec + wait

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Ledger benchmarks (issue 3), as whole processes of the built CLI:
+# Ledger benchmarks, as whole processes of the built CLI:
 #   [1] `start` + `destroy` of /bin/sleep 100, against `run -- /bin/true`
 #   [2] the supervisor's peak RSS (VmHWM) while a task runs        (target <= 3 MiB)
 #   [3] `list` over 1,000 records                                   (target < 50 ms)

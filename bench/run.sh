@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The benchmarks of issue 2, each against a baseline measured in the same run (interleaved,
-# medians), printed as ratios with their targets:
+# The benchmarks of the process backend and `cgspawn run`, each against a baseline measured in
+# the same run (interleaved, medians), printed as ratios with their targets:
 #   [1] library spawn + wait + verified destroy of /bin/true   vs fork + exec + wait      <= 1.2x
 #   [2] `cgspawn run -- /bin/true` as a whole process         vs /usr/bin/env /bin/true  <= 2x,
 #       and the peak RSS of cgspawn run                                                  <= 8 MiB

@@ -84,8 +84,8 @@ TaskReport destroy_task(const Ledger& ledger, const std::string& id, const Destr
       report.note = "destroyed by a concurrent caller";
     } else if (::access(ledger.task_dir(id).c_str(), F_OK) != 0) {
       // There was no record when we looked and the directory is gone now: a concurrent destroy
-      // removed the task before we found it. Saying "never got as far as making a resource"
-      // (exit 0) was untrue: the other caller destroyed what it made. For us it is unknown.
+      // removed the task before we found it. "Never got as far as making a resource" (exit 0)
+      // would be untrue: the other caller destroyed what it made. For us it is unknown.
       throw Error(ErrorKind::unknown_task, "no task \"" + id + "\" in " + ledger.dir());
     } else {
       ledger.remove(id);  // a crash between mkdir and the first record: nothing was made

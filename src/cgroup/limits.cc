@@ -120,8 +120,8 @@ void prepare_controllers(const Limits& limits, const std::string& parent, const 
   // A parent that did not exist, several levels below the nearest existing ancestor (e.g.
   // <delegated>/a/b), was just made by make_parent(): check_limits_available() accepted it
   // because that ancestor hands the controller down, but the new intermediate cgroups (a) hand
-  // nothing down yet, so the parent (b) lacked it and the limit was refused after all (found by
-  // the guest tier, tests/guest/test_guest_limits.cc). Enable it top-down in those cgroups.
+  // nothing down yet, so the parent (b) would lack it and the limit would be refused after all.
+  // Enable it top-down in those cgroups (tests/guest/test_guest_limits.cc covers this).
   // The caller ran check_limits_available() before making the parent, so the cgroups between
   // the parent and the nearest one that hands the controller down are the ones cgspawn has just
   // made (a pre-existing parent without the controller was refused there).

@@ -21,7 +21,7 @@ std::vector<std::string> run_args(const TestParent& parent, std::vector<std::str
   return args;
 }
 
-// Every field of the Result schema in issue 2, with its type.
+// Every field of the Result schema (docs/cli.md), with its type.
 void check_result_schema(const json& j) {
   REQUIRE(j.is_object());
   CHECK(j.at("schema") == 1);

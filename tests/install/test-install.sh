@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Issue 2, "installable": `meson install` into a DESTDIR puts the CLI, the shared library (with
+# Installable: `meson install` into a DESTDIR puts the CLI, the shared library (with
 # its soname link), the headers, cgspawn.pc, the man page and the bash completion in place, and
 # a consumer builds against them with nothing but `pkg-config --cflags --libs cgspawn`. Never
 # touches the real prefix.

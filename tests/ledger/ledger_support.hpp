@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// What the ledger tests (issue 3) stand on: a private state directory and parent cgroup per
+// What the ledger tests stand on: a private state directory and parent cgroup per
 // test, the cgspawn CLI run against exactly those, the supervisors this process adopts (it is
 // a child subreaper, so no supervisor or task of a test ends up a zombie of PID 1), and the
 // check that a task left nothing behind.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Concurrency (issue 3): 50 parallel `start`, then 100 `destroy` (two per id at once, all at
+// Concurrency: 50 parallel `start`, then 100 `destroy` (two per id at once, all at
 // the same time, with `list` running alongside): no record is ever corrupt, each task is
 // destroyed exactly once, and both reports for an id are true.
 #include <doctest/doctest.h>

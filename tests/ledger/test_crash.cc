@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Crash safety (issue 3): SIGKILL `cgspawn run`, `cgspawn start`, `cgspawn destroy`,
+// Crash safety: SIGKILL `cgspawn run`, `cgspawn start`, `cgspawn destroy`,
 // `cgspawn reap` and the supervisor at every crash point (CGSPAWN_CRASH_AT, a -Dcrash_points
 // build) and at random moments; after each case `reap` leaves no task, no cgroup and no
 // process. Over 100 cases; the seed is printed ($CGSPAWN_TEST_SEED replays a run).
@@ -205,8 +205,8 @@ TEST_CASE("crash safety: SIGKILL at every crash point and at random moments, the
         child->wait();
         // Let the supervisor get as far as it goes: it dies, or it owns a running task.
         settle(c.cg, c.id);
-        // Killing `start` must not cost the task its supervisor (it used to die of SIGPIPE
-        // reporting to the dead `start`, leaving the task running unsupervised).
+        // Killing `start` must not cost the task its supervisor (a supervisor that died of
+        // SIGPIPE reporting to the dead `start` would leave the task running unsupervised).
         json s = c.cg.status_json(c.id);
         if (!s.is_null()) {
           INFO("status: " << s.dump());

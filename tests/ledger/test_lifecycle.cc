@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tasks that outlive `start` (issue 3): listed, status, wait, destroy; corrupt records;
+// Tasks that outlive `start`: listed, status, wait, destroy; corrupt records;
 // orphan cgroups whose record was lost; a supervisor whose `start` died before the report;
 // --label filters, start --timeout, start's refusals, an incomplete destroy, an owner that
 // died under `wait`.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Security (issue 3): ids are never paths, a state directory must be the caller's own and
+// Security: ids are never paths, a state directory must be the caller's own and
 // closed to others, and a second user can neither see nor destroy root's tasks.
 #include <doctest/doctest.h>
 #include <pwd.h>

@@ -5,7 +5,7 @@
 # Removes: every container named cgspawn-test* or made from the test image or from the lab's
 # rootfs; the test image; runc state and podman exit files of those containers (also of ones
 # podman already forgot); podman's leftover cgroup dirs under the test cgroup roots; the lab dir.
-# podman's exit code does not prove a container is gone (shared/podman.md 3.6), so this script
+# podman's exit code does not prove a container is gone (see README.md here), so this script
 # thaws, kills and polls through the cgroups itself, and exits 1 if anything is left.
 #
 # Env: CGSPAWN_PODMAN_LAB          lab dir (default /run/cgspawn-podman-lab)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # lab-up.sh - prepare the offline podman test bed for cgspawn (idempotent).
 #
-# Facts this relies on (see shared/podman.md): rootful podman 4.3.1 works offline here only with
+# Facts this relies on (README.md here): rootful podman 4.3.1 works offline here only with
 # runc (crun refuses this hybrid cgroup host), cgroupfs, the file event logger, ulimits clamped to
 # what root may set without CAP_SYS_RESOURCE, and no network namespace setup (never the bridge).
 #

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The fake remotes of the remote suite (tests/remote/lab-up.sh): used as given by
-// run-remote-suite.sh ($CGSPAWN_REMOTE_LABS="N1 N2"), or brought up and torn down here.
+// run-remote-suite.sh ($CGSPAWN_REMOTE_LABS="N1 N2 N3"), or brought up and torn down here.
 #pragma once
 
 #include <chrono>

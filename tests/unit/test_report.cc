@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// CleanupReport, names, the JSON shapes (schema 1 of issue 2) and the text summary.
+// CleanupReport, names, the JSON shapes (schema 1, docs/cli.md) and the text summary.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -49,7 +49,7 @@ void check_process_list(const json& list, bool with_state) {
   }
 }
 
-// Every field of the Result schema in issue 2, with its type.
+// Every field of the Result schema (docs/cli.md), with its type.
 void check_result_schema(const json& j) {
   REQUIRE(j.is_object());
   CHECK(j.at("schema") == 1);

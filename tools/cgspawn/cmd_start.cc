@@ -5,9 +5,7 @@
 #include <iostream>
 
 #include "cgspawn/cgspawn.hpp"
-#include "exit_codes.hpp"
 #include "ledger_options.hpp"
-#include "output.hpp"
 #include "task_options.hpp"
 
 namespace cgspawn::cli {

@@ -29,8 +29,8 @@ void print_error(const std::string& message) {
 
 ResultFile::ResultFile(std::string path) : path_(std::move(path)) {
   if (path_.empty()) return;
-  // The temporary file is made next to FILE, so a FILE that is a directory passed this check
-  // and the task ran, and only the final rename failed (EISDIR): the Result was lost.
+  // The temporary file is made next to FILE, so a FILE that is a directory would pass the open
+  // below and the task run, and only the final rename fail (EISDIR): the Result would be lost.
   struct stat st;
   if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     throw Error(ErrorKind::invalid_argument, cannot_write(path_, EISDIR));

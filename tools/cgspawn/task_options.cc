@@ -55,7 +55,7 @@ const CLI::Validator& non_empty() {
 
 void add_task_options(CLI::App& app, TaskOptions& o) {
   // Every value option is non_empty(): the empty string stands for "not given" below, so
-  // "--timeout ''" or "--memory-max ''" used to be silently ignored (a limit dropped).
+  // "--timeout ''" or "--memory-max ''" would otherwise be silently ignored (a limit dropped).
   app.add_option("--timeout", o.timeout, "Destroy the task after DURATION (500ms, 30s, 1.5m)")
       ->check(non_empty());
   app.add_option("--grace", o.grace, "SIGTERM to SIGKILL delay on destroy (default 5s)")->check(non_empty());

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// What cgspawn knows about one container: enough to destroy and verify it on its own, from the
-// Task or from the ledger record after a crash (podman may have forgotten it by then).
+// What cgspawn knows about one container: enough to destroy and verify it on its own, from its
+// PodmanBoundary or from the ledger record after a crash (podman may have forgotten it by then).
 #pragma once
 
 #include <map>

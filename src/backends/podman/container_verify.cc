@@ -195,8 +195,8 @@ ContainerCleanup destroy_container(const ContainerRef& ref, const DestroyOptions
     podman.err = std::string("Error: ") + e.what();  // podman is gone from PATH: the fallback still runs
   }
   out.cgroup = empty_task_cgroup(ref, options, podman.ok(), out.usage);
-  // podman forgets a container on a second rm -f after a failed one (podman.md 3.6); its
-  // processes are dead by now, so that is what we want.
+  // podman forgets a container on a second rm -f after a failed one, without calling the
+  // runtime; its processes are dead by now, so that is what we want.
   bool emptied = out.cgroup.outcome != Outcome::failed;
   // Never while processes survive: podman would then forget a container that still runs.
   if (!podman.ok() && !ref.keep && emptied) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Destroying one container and verifying on our own that it is gone: podman's exit status
-// does not prove it (shared/podman.md 3.6: podman can exit 0 with every process alive, or
-// exit 125 and still forget the container). So after podman's stop/rm, cgspawn checks three
+// does not prove it (podman 4.3 can exit 0 with every process alive, or exit 125 and still
+// forget the container). So after podman's stop/rm, cgspawn checks three
 // things itself: podman no longer knows the container, the container's cgroup2 node is empty
 // and removed (emptied with cgroup.kill where podman failed or lied), and conmon (pid + start
 // time) has exited. It also removes the empty v1 cgroup dirs podman never removes.

@@ -105,7 +105,7 @@ std::vector<ResourceOutcome> PodmanBoundary::destroy(const DestroyOptions& optio
     rows.push_back(destroy_task_cgroup(ref_.task_cgroup, options));
   } else {
     // An ended container's log is complete: let `podman logs -f` print all of it before the
-    // container, and its log file with it, is removed (a short task's output was lost so).
+    // container, and its log file with it, is removed (else a short task's output is lost).
     if (exit_ && logs_.pidfd.valid())
       wait_readable(logs_.pidfd.get(), Clock::now() + std::chrono::seconds(5));
     ContainerCleanup cleanup = destroy_container(ref_, options);

@@ -13,7 +13,6 @@
 #include "cgspawn/error.hpp"
 #include "util/deadline.hpp"
 #include "util/pipe.hpp"
-#include "util/sys_error.hpp"
 #include "util/unique_fd.hpp"
 
 namespace cgspawn {

@@ -66,7 +66,8 @@ std::string basename_of(const std::string& path) {
   return path.substr(path.rfind('/') + 1);
 }
 
-// crun 1.8 refuses any hybrid host whose cgroup2 lists a controller (podman.md section 1).
+// crun 1.8 refuses any hybrid host whose cgroup2 lists a controller ("cgroups in hybrid mode
+// not supported").
 bool crun_refuses(const Hierarchy& h) {
   if (h.layout != CgroupLayout::hybrid) return false;
   std::string controllers = read_file(h.mount + "/cgroup.controllers").value_or("");

@@ -16,7 +16,6 @@
 #include <sstream>
 
 #include "backends/backend_rows.hpp"
-#include "backends/podman/container_verify.hpp"
 #include "backends/podman/podman_boundary.hpp"
 #include "backends/podman/podman_cli.hpp"
 #include "backends/podman/podman_host.hpp"
@@ -24,14 +23,12 @@
 #include "cgroup/cgroup.hpp"
 #include "cgroup/parent.hpp"
 #include "cgspawn/error.hpp"
-#include "cgspawn/parse.hpp"
 #include "cgspawn/process_spawner.hpp"
 #include "task/names.hpp"
 #include "task/spawn_transaction.hpp"
 #include "util/crash_point.hpp"
 #include "util/file_io.hpp"
 #include "util/proc_info.hpp"
-#include "util/sys_error.hpp"
 
 namespace cgspawn {
 namespace {
@@ -143,7 +140,7 @@ std::vector<ResourceRecord> PodmanSpawner::intended(const ContainerRef& ref) con
 // Starts the container; fills in podman's id and conmon (pid + start time). conmon's pid comes
 // from --conmon-pidfile, not from inspect: a container that has already exited shows
 // ConmonPid 0, and one podman call less is ~50 ms. The container's cgroup is where podman
-// puts it under an absolute --cgroup-parent: <parent>/libpod-<ID> (shared/podman.md section 2).
+// puts it under an absolute --cgroup-parent: <parent>/libpod-<ID>, in every hierarchy.
 void PodmanSpawner::start_container(const TaskSpec& spec, ContainerRef& ref) const {
   std::string pidfile = (options_.ledger ? options_.ledger->task_dir(spec.id) : std::string("/tmp")) + "/" +
                         ref.name + ".conmon.pid";

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Destroying a container and its conmon known only from the ledger (their owner is gone):
-// the same destroy-and-verify path as PodmanTask::finish, from the recorded attributes.
+// the same destroy-and-verify path as PodmanBoundary::destroy, from the recorded attributes.
 #include <unistd.h>
 
 #include "backends/backend_rows.hpp"
 #include "backends/podman/container_verify.hpp"
 #include "cgroup/cgroup.hpp"
-#include "util/proc_info.hpp"
 
 namespace cgspawn {
 

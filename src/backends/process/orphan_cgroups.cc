@@ -8,7 +8,6 @@
 
 #include "backends/backend_rows.hpp"
 #include "backends/orphans.hpp"
-#include "cgspawn/error.hpp"
 #include "cgspawn/process_spawner.hpp"
 #include "task/names.hpp"
 

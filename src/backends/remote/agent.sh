@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The remote agent, sent over ssh on every call (nothing is installed on the remote). POSIX sh:
-# the remote's sh may be dash or bash. Embedded into the library at build time, byte for byte
-# (src/backends/remote/embed_agent.py), and run as ONE argument after `ssh ... --`:
+# the remote's sh may be dash or bash. Embedded into the library at build time from its first
+# line of code on (src/backends/remote/embed_agent.py: this comment block is not sent), and run
+# as ONE argument after `ssh ... --`:
 #
 #   sh -c SCRIPT cgspawn-agent MARK probe
 #   sh -c SCRIPT cgspawn-agent MARK run NAME LEASE_S CWD LIMITS RUNTIME_MAX_S NENV [NAME=VALUE...] -- ARGV...

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The built-in POSIX-sh agent: what runs on a remote that has neither systemd nor cgspawn.
+// The POSIX-sh agent, sent over ssh on every call: on the remote it makes the task's boundary
+// (a systemd scope, an installed cgspawn's task, or a cgroup of its own) and supervises it.
 #pragma once
 
 #include <string>
@@ -7,7 +8,8 @@
 
 namespace cgspawn::remote {
 
-// The script itself: src/backends/remote/agent.sh, byte for byte (its protocol is at its top).
+// The script itself: src/backends/remote/agent.sh from its first line of code on (its
+// protocol, the leading comment block, stays in the file).
 const std::string& agent_script();
 
 // The one remote command string that runs the agent: "exec sh -c '<script>' cgspawn-agent

@@ -13,7 +13,7 @@ namespace cgspawn::remote {
 std::string make_mark();
 
 struct Marker {
-  std::string word;  // STARTED, EXITED, ENDED, KILLED, GONE, NOT-EMPTY, HELLO, PROBE, ERR
+  std::string word;  // STARTED, EXITED, ENDED, HELLO, KILLED, GONE, ... (agent.sh lists them all)
   std::string text;  // everything after the word
 
   // The value of " key=" up to the next space ("" when absent); for "[...]" values, up to "]".

@@ -88,7 +88,8 @@ void RemoteBoundary::set_exit(ExitStatus status, std::string lost) {
 }
 
 void RemoteBoundary::on_marker(const Marker& m) {
-  // STARTED came before the pump; ENDED follows our own destroy.
+  // Only EXITED matters here: STARTED came before the pump, and the session's end that follows
+  // ENDED is the pump's to see.
   if (m.word == "EXITED") set_exit(status_from_rc(std::atoi(m.field("rc").c_str())), "");
 }
 

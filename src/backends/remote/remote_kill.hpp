@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Destroying a remote task cgroup from a separate ssh session: kill, verify empty, remove.
+// Destroying a remote task's boundary from a separate ssh session: the agent's `kill` kills,
+// verifies empty and removes it (or has the installed cgspawn destroy its task, and checks).
 #pragma once
 
 #include <string>
@@ -26,8 +27,8 @@ struct RemoteCgroupRef {
   std::string resource_id() const;     // HOST:UNIT or HOST:CGROUP
 };
 
-// Never throws. destroyed (KILLED), already-gone (GONE), failed (NOT-EMPTY, agent error),
-// not-guaranteed (no answer: ssh's reason and `if_unreachable`).
+// Never throws. destroyed (KILLED), already-gone (GONE), failed (NOT-EMPTY, UNIT-LEFT,
+// CGSPAWN-LEFT, an agent error), not-guaranteed (no answer: ssh's reason and `if_unreachable`).
 ResourceOutcome kill_remote_cgroup(const RemoteCgroupRef& ref, const DestroyOptions& options);
 
 // "the remote agent kills cgroup X when its lease expires, at most 30s after 12:00:03 UTC"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The remote backend's Spawner: tasks on another host over ssh, each in a cgroup of its own
-// there, made and supervised by the built-in POSIX-sh agent.
+// The remote backend's Spawner: tasks on another host over ssh, each in a boundary of its own
+// there (a systemd scope, an installed cgspawn's task, or a cgroup the agent makes), supervised
+// by the POSIX-sh agent (agent.sh) that every call sends.
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
@@ -20,10 +21,8 @@
 #include "cgspawn/parse.hpp"
 #include "task/names.hpp"
 #include "task/spawn_transaction.hpp"
-#include "util/crash_point.hpp"
 #include "util/file_io.hpp"
 #include "util/pipe.hpp"
-#include "util/sys_error.hpp"
 
 namespace cgspawn {
 namespace remote {
@@ -43,8 +42,9 @@ std::string origin_part(const std::string& ledger_dir) {
   return out;
 }
 
-// The agent's LIMITS word: "-" or "mem=BYTES,pids=N,cpu=PERCENT". The agent sets them (a
-// unit property, or the raw cgroup's file) and refuses, naming the controller, where it cannot.
+// The agent's LIMITS word: "-" or "mem=BYTES,pids=N,cpu=PERCENT". The agent makes them unit
+// properties, an installed cgspawn's options or the raw cgroup's files, and the start fails,
+// naming the limit, where one cannot be set or did not take.
 std::string limits_word(const Limits& limits) {
   std::string w;
   auto add = [&w](const std::string& item) { w += (w.empty() ? "" : ",") + item; };
@@ -54,8 +54,9 @@ std::string limits_word(const Limits& limits) {
   return w.empty() ? "-" : w;
 }
 
-// A unit's RuntimeMaxSec: an outer bound that holds even if nothing of cgspawn is left to
-// enforce the timeout (the timeout and grace, plus a margin for the destroy itself).
+// The agent's RUNTIME_MAX_S (a unit's RuntimeMaxSec, an installed cgspawn's --timeout): an
+// outer bound that holds even if nothing of cgspawn is left here to enforce the timeout (the
+// timeout and grace, plus a margin for the destroy itself).
 long long runtime_max_seconds(const TaskSpec& spec) {
   if (!spec.timeout) return 0;
   return std::chrono::ceil<std::chrono::seconds>(*spec.timeout + spec.grace).count() + 30;

@@ -3,7 +3,6 @@
 // the user's config), and the one pre-quoted remote command string.
 #pragma once
 
-#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,7 +15,6 @@ namespace cgspawn::remote {
 inline constexpr int kAliveInterval = 2;
 inline constexpr int kAliveCount = 3;
 inline constexpr int kConnectTimeout = 5;
-inline constexpr std::chrono::seconds kDetectionBound{(kAliveCount + 1) * kAliveInterval};
 
 // --host [USER@]HOST[:PORT], and the --ssh-config it is read with.
 struct SshTarget {

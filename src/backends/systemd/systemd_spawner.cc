@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The systemd backend's Spawner: each task in a transient scope cgspawn-<id>.scope, started
-// the way systemd-run --scope and Slurm start one (see spawn() below), or in a transient
+// the way systemd-run --scope and Slurm start one (see spawn_scope() below), or in a transient
 // service that systemd itself starts (--unit-type service).
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -33,7 +33,7 @@ using namespace systemd;
 using dbus::BusError;
 using dbus::UnitProperties;
 
-constexpr unsigned kAnchors = 1;  // cgspawn's own process in every scope (see held_child.hpp)
+constexpr unsigned kAnchors = 1;  // cgspawn's own process in every scope (launch/held_child.hpp)
 constexpr auto kJobTimeout = std::chrono::seconds(120);  // a start job in a slow TCG guest
 
 bool unknown_pidfds(const BusError& e) {

@@ -10,7 +10,6 @@
 #include "backends/backend_rows.hpp"
 #include "cgroup/destroy.hpp"
 #include "cgroup/events.hpp"
-#include "cgspawn/parse.hpp"
 #include "dbus/scope_verify.hpp"
 #include "report/rows.hpp"
 #include "util/deadline.hpp"
