@@ -112,6 +112,14 @@ class Ledger {
 
   std::string task_dir(const std::string& id) const;  // throws for an invalid id
 
+  // Where a started task's output goes by default: on disk (the ledger is usually on a
+  // tmpfs, which a chatty task would fill), under output_root(), removed with the record.
+  // $CGSPAWN_OUTPUT_ROOT, else /var/tmp/cgspawn/output for root, /var/tmp/cgspawn-UID/output
+  // for a user (made 0700, and refused when not the caller's own).
+  static std::string output_root();
+  std::string output_dir(const std::string& id) const;
+  std::string make_output_dir(const std::string& id) const;  // throws naming the directory
+
  private:
   std::string dir_;
 };

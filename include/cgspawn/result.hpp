@@ -45,6 +45,7 @@ struct Result {
   std::string backend;
   std::vector<std::string> argv;
   std::map<std::string, std::string> labels;
+  int main_pid = 0;  // the main program's pid on this host (0: unknown, or not a process of this host)
   ExitStatus exit;
   Usage usage;
   CleanupReport cleanup;

@@ -2,9 +2,9 @@
 #include "cgroup/parent.hpp"
 
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 
 #include "cgspawn/error.hpp"
@@ -19,36 +19,39 @@ void check_parent_path(const std::string& parent, const std::string& mount) {
                 "parent cgroup " + parent + " is not a cgroup below the cgroup2 mount " + mount);
 }
 
+namespace {
+
+constexpr const char* kMadeXattr = "user.cgspawn.made";
+
+bool made_by_cgspawn(const std::string& dir) {
+  return ::getxattr(dir.c_str(), kMadeXattr, nullptr, 0) >= 0;
+}
+
+}  // namespace
+
 std::vector<std::string> make_parent(const std::string& parent, const std::string& mount) {
   std::vector<std::string> created;
   for (size_t pos = mount.size() + 1; pos <= parent.size(); ++pos) {
     if (pos != parent.size() && parent[pos] != '/') continue;
     std::string dir = parent.substr(0, pos);
-    if (::mkdir(dir.c_str(), 0755) == 0)
+    if (::mkdir(dir.c_str(), 0755) == 0) {
+      ::setxattr(dir.c_str(), kMadeXattr, "1", 1, 0);  // without it, only this process prunes it
       created.insert(created.begin(), dir);
-    else if (errno != EEXIST)
+    } else if (errno != EEXIST) {
       throw_sys("create parent cgroup " + dir, errno);
+    }
   }
   return created;
 }
 
-void remove_empty(const std::vector<std::string>& dirs) {
-  for (const auto& dir : dirs) {
+void prune_parents(const std::string& dir, const ParentPruning& rule) {
+  std::string d = dir;
+  while (d.size() > rule.mount.size() + 1 && d.rfind(rule.mount + "/", 0) == 0) {
+    if (d != rule.own_default && !made_by_cgspawn(d)) return;
     // EBUSY/ENOTEMPTY: another task still lives below it, and its end will try again.
-    if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return;
+    if (::rmdir(d.c_str()) != 0 && errno != ENOENT) return;
+    d = d.substr(0, d.rfind('/'));
   }
-}
-
-void MadeParents::add(const std::vector<std::string>& dirs) {
-  std::lock_guard lock(mutex_);
-  for (const auto& dir : dirs)
-    if (std::find(dirs_.begin(), dirs_.end(), dir) == dirs_.end()) dirs_.push_back(dir);
-  std::sort(dirs_.begin(), dirs_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
-}
-
-std::vector<std::string> MadeParents::deepest_first() const {
-  std::lock_guard lock(mutex_);
-  return dirs_;
 }
 
 }  // namespace cgspawn

@@ -2,7 +2,6 @@
 // Parent cgroups that cgspawn makes for its tasks (process and podman backends).
 #pragma once
 
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -11,22 +10,19 @@ namespace cgspawn {
 // Throws invalid_argument unless `parent` is a plain path below the cgroup2 `mount`.
 void check_parent_path(const std::string& parent, const std::string& mount);
 
-// mkdir -p of `parent` below `mount`. Returns the directories it created, deepest first.
+// mkdir -p of `parent` below `mount`. Marks each directory it creates as cgspawn's
+// (xattr user.cgspawn.made), so that whichever cgspawn process ends the last task below it
+// removes it, not only the one that made it. Returns the directories it created.
 std::vector<std::string> make_parent(const std::string& parent, const std::string& mount);
 
-// rmdir each directory in order (deepest first), stopping at the first that is still in use.
-void remove_empty(const std::vector<std::string>& dirs);
-
-// The parent cgroups a spawner made (and its own default parent): removed again, deepest
-// first, when a task ends and they are empty. Used from several threads.
-class MadeParents {
- public:
-  void add(const std::vector<std::string>& dirs);
-  std::vector<std::string> deepest_first() const;
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<std::string> dirs_;
+// Which parent cgroups go once empty: those cgspawn made, and cgspawn's own default parent
+// (<cgroup2>/cgspawn: "" when the spawner did not use it); never one that existed before.
+struct ParentPruning {
+  std::string mount;
+  std::string own_default;
 };
+
+// rmdir `dir`, then its parents, while each is cgspawn's (above) and empty.
+void prune_parents(const std::string& dir, const ParentPruning& rule);
 
 }  // namespace cgspawn

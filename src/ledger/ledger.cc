@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -190,10 +191,42 @@ std::optional<TaskRecord> Ledger::read(const std::string& id) const {
   return parse_record(path, *text);
 }
 
+// The task's output goes with its record (remove_all removes a symlink, never what it names).
 void Ledger::remove(const std::string& id) const {
   std::error_code ec;
   std::filesystem::remove_all(task_dir(id), ec);
   if (ec) throw Error(ErrorKind::system, "remove " + task_dir(id) + ": " + ec.message());
+  std::string output = output_dir(id);
+  std::filesystem::remove_all(output, ec);
+  if (ec) throw Error(ErrorKind::system, "remove " + output + ": " + ec.message());
+  ::rmdir(std::filesystem::path(output).parent_path().c_str());  // this ledger's, once empty
+}
+
+std::string Ledger::output_root() {
+  if (const char* env = std::getenv("CGSPAWN_OUTPUT_ROOT"); env && *env) return env;
+  if (::geteuid() == 0) return "/var/tmp/cgspawn/output";
+  return "/var/tmp/cgspawn-" + std::to_string(::geteuid()) + "/output";
+}
+
+// <output root>/<8 hex of this ledger's directory>/<id>: two ledgers' tasks of one id never meet.
+std::string Ledger::output_dir(const std::string& id) const {
+  unsigned h = 2166136261u;
+  for (unsigned char c : dir_) h = (h ^ c) * 16777619u;
+  char key[9];
+  std::snprintf(key, sizeof key, "%08x", h);
+  return output_root() + "/" + key + "/" + task_dir(id).substr(dir_.size() + 1);
+}
+
+std::string Ledger::make_output_dir(const std::string& id) const {
+  std::string dir = output_dir(id);
+  std::filesystem::path root = output_root();
+  for (const auto& d :
+       {root.parent_path(), root, std::filesystem::path(dir).parent_path(), std::filesystem::path(dir)}) {
+    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) throw_sys("create " + d.string(), errno);
+  }
+  // In a directory others can write to (/var/tmp): the tree must be ours and closed to others.
+  check_private(root.parent_path().string());
+  return dir;
 }
 
 Ledger::Listing Ledger::list() const {

@@ -89,6 +89,7 @@ json result_to_json(const Result& r) {
           {"backend", r.backend},
           {"argv", r.argv},
           {"labels", r.labels},
+          {"main_pid", r.main_pid},
           {"exit",
            {{"code", optional_json(r.exit.code)},
             {"signal", optional_json(r.exit.signal)},
@@ -105,6 +106,7 @@ json result_to_json(const Result& r) {
 Result result_from_json(const json& j) {
   Result r;
   identity_from(j, r);
+  r.main_pid = j.value("main_pid", 0);
   const json& exit = j.at("exit");
   r.exit = {optional_from<int>(exit.at("code")), optional_from<int>(exit.at("signal")),
             enum_named(exit.at("reason"), parse_exit_reason, "exit reason")};

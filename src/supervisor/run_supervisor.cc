@@ -5,7 +5,9 @@
 // complete with the Result.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -86,8 +88,9 @@ std::unique_ptr<Task> spawn_task(StartRequest& request, const std::shared_ptr<co
                                  int null_in) {
   TaskSpec& spec = request.spec;
   ledger->reserve(spec.id);
-  std::string dir = ledger->task_dir(spec.id);
   try {
+    bool defaults = request.stdout_path.empty() || request.stderr_path.empty();
+    std::string dir = defaults ? ledger->make_output_dir(spec.id) : "";
     spec.stdout_path = request.stdout_path.empty() ? dir + "/stdout" : request.stdout_path;
     spec.stderr_path = request.stderr_path.empty() ? dir + "/stderr" : request.stderr_path;
     UniqueFd out = open_output(spec.stdout_path);
@@ -122,9 +125,16 @@ int serve(int request_fd, int& report_fd) {
   ::dup2(null_in.get(), request_fd);
   UniqueFd signal_fd = block_termination_signals();
   auto ledger = std::make_shared<const Ledger>(state_dir);
+  // The task's orphans (a daemon it double-forked) become ours rather than the host's PID 1's,
+  // which may never reap them: once the task is destroyed, their zombies are reaped here.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   std::unique_ptr<Task> task = spawn_task(request, ledger, null_in.get());
   report(report_fd, "ok " + task->id());
-  return supervise(*task, request.spec, signal_fd.get());
+  int status = supervise(*task, request.spec, signal_fd.get());
+  task.reset();
+  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+  return status;
 }
 
 }  // namespace

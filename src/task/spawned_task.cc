@@ -56,6 +56,7 @@ Result SpawnedTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   if (result_) return *result_;
   bool was_running = !try_wait().has_value();
   Result result = identity(spec_, backend_);
+  result.main_pid = record_.record().main_pid;
   crash_point("finish-before-destroy");
   result.cleanup.resources = boundary_->destroy(options, result.usage);
   crash_point("finish-after-destroy");

@@ -91,8 +91,10 @@ TEST_CASE("long-lived: a started task is listed, waited for and destroyed by lat
   CHECK(t.at("owner").at("alive") == true);
   CHECK(t.at("owner").at("pid").is_number_integer());
   CHECK(t.at("main_pid") == processes[0].pid);
-  CHECK(t.at("stdout") == state.file("long/stdout"));  // the defaults, in the task's directory
-  CHECK(t.at("stderr") == state.file("long/stderr"));
+  // The defaults: on disk, in a directory of the task's own, not in the ledger's tmpfs.
+  auto ledger = cgspawn::Ledger(state.path());
+  CHECK(t.at("stdout") == ledger.output_dir("long") + "/stdout");
+  CHECK(t.at("stderr") == ledger.output_dir("long") + "/stderr");
   CHECK(t.at("result").is_null());
   REQUIRE(t.at("resources").size() == 1);
   CHECK(t.at("resources")[0].at("kind") == "cgroup");
@@ -136,11 +138,12 @@ TEST_CASE("long-lived: a started task is listed, waited for and destroyed by lat
   CHECK_FALSE(exists(parent.task_path("long")));
   CHECK(cg.list_json().at("tasks").empty());
 
+  CHECK_FALSE(exists(ledger.output_dir("long")));  // the output went with the record
   RunResult again = cg.run({"destroy", "long"});
-  CHECK(again.exit_code == 125);
+  CHECK(again.exit_code == 3);  // nothing to destroy
   CHECK(again.err.find("no task \"long\"") != std::string::npos);
   RunResult unknown = cg.run({"destroy", "never-was"});
-  CHECK(unknown.exit_code == 125);
+  CHECK(unknown.exit_code == 3);
   CHECK(unknown.err.find("\"never-was\"") != std::string::npos);
   for (const char* verb : {"status", "wait"}) {
     RunResult r = cg.run({verb, "never-was"});

@@ -3,6 +3,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -27,6 +29,19 @@ struct RunOptions {
 
 enum class Event { exited, timed_out, signalled };
 
+// `run` is the subreaper of its task: the task's orphans (a double-forked daemon) become its
+// children instead of the host's PID 1's, which may never reap them; once the task is
+// destroyed their zombies are reaped here. Only this program does so: the library never
+// reaps a child it did not make.
+void become_subreaper() {
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+void reap_orphans() {
+  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+}
+
 // Waits for the first of: the main process exits, the timeout, a termination signal.
 Event wait_for_event(Task& task, const TaskSpec& spec, const TerminationSignals& signals, int& signal) {
   auto deadline = spec.timeout ? Clock::now() + *spec.timeout : Clock::time_point::max();
@@ -41,6 +56,7 @@ int run(const RunOptions& options) {
   TaskSpec spec = to_task_spec(options.task);
   ResultFile result_file(options.result_file);  // opened first: a bad path starts nothing
   TerminationSignals signals;
+  become_subreaper();
   // Recorded in the ledger, owned by this process: if it is killed, `cgspawn reap` finds the task.
   BackendOptions backend = to_backend_options(options.task);
   backend.ledger = open_ledger(options.state_dir);
@@ -61,6 +77,7 @@ int run(const RunOptions& options) {
   destroy.interrupt_fd = signals.fd();  // a (second) signal during the grace skips the rest of it
   Result result =
       task->finish(destroy, event == Event::timed_out ? ExitReason::timed_out : ExitReason::destroyed);
+  reap_orphans();
   result_file.write(to_json(result) + "\n");
   if (!options.quiet) std::cerr << describe(result);
   return exit_code_for(result, signal);

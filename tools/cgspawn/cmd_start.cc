@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cgspawn/cgspawn.hpp"
 #include "ledger_options.hpp"
@@ -16,6 +17,8 @@ struct StartOptions {
   std::string state_dir;
   std::string stdout_path;
   std::string stderr_path;
+  int bind_pid = 0;
+  bool json = false;
 };
 
 std::string absolute(const std::string& path) {
@@ -33,7 +36,18 @@ int start(const StartOptions& options) {
   make_spawner(request.backend);  // an unknown or unusable backend fails here, before any fork
   request.stdout_path = absolute(options.stdout_path);
   request.stderr_path = absolute(options.stderr_path);
-  std::cout << start_supervised(request) << "\n";
+  request.spec.bound_to = options.bind_pid;
+  std::string id = start_supervised(request);
+  if (!options.json) {
+    std::cout << id << "\n";
+    return 0;
+  }
+  // The record as the supervisor left it: main pid, resources, output paths, all in one call.
+  std::optional<TaskRecord> record = request.backend.ledger->read(id);
+  if (!record)
+    throw Error(ErrorKind::unknown_task, "task \"" + id + "\" was destroyed before its record could be read");
+  std::cout << nlohmann::json{{"schema", 1}, {"task", nlohmann::json::parse(to_json(*record, -1))}}.dump(2)
+            << "\n";
   return 0;
 }
 
@@ -46,6 +60,8 @@ Verb add_start_command(CLI::App& app) {
   add_state_dir_option(*cmd, options->state_dir);
   cmd->add_option("--stdout", options->stdout_path, "Task stdout (default: <state dir>/<id>/stdout)");
   cmd->add_option("--stderr", options->stderr_path, "Task stderr (default: <state dir>/<id>/stderr)");
+  cmd->add_option("--bind-pid", options->bind_pid, "Destroy the task when process PID dies");
+  cmd->add_flag("--json", options->json, "Print the task's record (id, main pid, resources, output) as JSON");
   return {cmd, [options] { return start(*options); }};
 }
 

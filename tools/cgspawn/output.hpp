@@ -25,7 +25,7 @@ class ResultFile {
  private:
   std::string path_;
   std::string temp_path_;
-  int fd_ = -1;
+  bool armed_ = false;  // FILE was checked and nothing is written yet
 };
 
 }  // namespace cgspawn::cli

@@ -18,10 +18,10 @@ _cgspawn_value_options="--log-level --backend --timeout --grace --memory-max --p
 _cgspawn_verb_options() {
   case $1 in
     run) echo "$_cgspawn_task_options --result --quiet --help --" ;;
-    start) echo "$_cgspawn_task_options --stdout --stderr --help --" ;;
+    start) echo "$_cgspawn_task_options --stdout --stderr --bind-pid --json --help --" ;;
     status) echo "--json --state-dir --help" ;;
     wait) echo "--timeout --result --quiet --state-dir --help" ;;
-    destroy) echo "--grace --json --state-dir --help" ;;
+    destroy) echo "--label --grace --json --state-dir --help" ;;
     list) echo "--json --label --state-dir --help" ;;
     reap) echo "--json --label --orphans --grace --state-dir --help" ;;
     backends) echo "--json --parent --state-dir --user --host --ssh-config --help" ;;

@@ -44,8 +44,8 @@ ResourceOutcome destroy_task_cgroup(const std::string& path, const DestroyOption
 
 }  // namespace
 
-PodmanBoundary::PodmanBoundary(ContainerRef ref, std::vector<std::string> prune_dirs)
-    : ref_(std::move(ref)), prune_dirs_(std::move(prune_dirs)) {
+PodmanBoundary::PodmanBoundary(ContainerRef ref, ParentPruning parents)
+    : ref_(std::move(ref)), parents_(std::move(parents)) {
   ref_.keep = false;
 }
 
@@ -114,7 +114,7 @@ std::vector<ResourceOutcome> PodmanBoundary::destroy(const DestroyOptions& optio
   }
   reap(logs_);
   reap(waiter_);
-  remove_empty(prune_dirs_);
+  prune_parents(ref_.task_cgroup.substr(0, ref_.task_cgroup.rfind('/')), parents_);
   return rows;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/podman/container_ref.hpp"
+#include "cgroup/parent.hpp"
 #include "launch/launcher.hpp"
 #include "task/boundary.hpp"
 
@@ -18,9 +19,9 @@ namespace cgspawn {
 
 class PodmanBoundary final : public Boundary {
  public:
-  // The task cgroup (ref.task_cgroup) exists. `prune_dirs`: parent cgroups to remove after the
-  // task if they are then empty.
-  PodmanBoundary(ContainerRef ref, std::vector<std::string> prune_dirs);
+  // The task cgroup (ref.task_cgroup) exists. `parents`: which of its parent cgroups go after
+  // the task if they are then empty.
+  PodmanBoundary(ContainerRef ref, ParentPruning parents);
 
   ContainerRef& ref() { return ref_; }
   // From `podman run` on, a failure may have left a container of ours to destroy; unless
@@ -39,7 +40,7 @@ class PodmanBoundary final : public Boundary {
   ExitStatus container_exit();
 
   ContainerRef ref_;
-  std::vector<std::string> prune_dirs_;
+  ParentPruning parents_;
   bool container_may_exist_ = false;
   Launched logs_;
   Launched waiter_;

@@ -63,9 +63,9 @@ class PodmanSpawner final : public Spawner {
 
   BackendOptions options_;
   PodmanHost host_;
-  std::string parent_;  // full path of the cgroup2 dir the task nodes go under
-  std::string rootfs_;  // absolute
-  MadeParents made_;
+  std::string parent_;       // full path of the cgroup2 dir the task nodes go under
+  std::string rootfs_;       // absolute
+  std::string own_default_;  // the default parent, cgspawn's own (goes when empty); "" when named
 };
 
 PodmanSpawner::PodmanSpawner(const BackendOptions& options) : options_(options), host_(probe_podman_host()) {
@@ -84,7 +84,7 @@ PodmanSpawner::PodmanSpawner(const BackendOptions& options) : options_(options),
   check_parent_path(parent_, host_.hierarchy.mount);
   // cgspawn's own default parent goes when empty; one named by $CGSPAWN_PARENT is the user's.
   const char* env_parent = std::getenv("CGSPAWN_PARENT");
-  if (options.parent.empty() && !(env_parent && *env_parent)) made_.add({parent_});
+  if (options.parent.empty() && !(env_parent && *env_parent)) own_default_ = parent_;
 }
 
 Capabilities PodmanSpawner::capabilities() const {
@@ -186,10 +186,11 @@ std::unique_ptr<Task> PodmanSpawner::spawn(const TaskSpec& input) {
   SpawnTransaction txn(recording_of(options_, true), spec, "podman", intended(ref));
   if (txn.ledger()) txn.ledger()->note_parent(parent_);
   auto started = Clock::now();
-  txn.on_unwind([this] { remove_empty(made_.deepest_first()); });
-  made_.add(make_parent(parent_, host_.hierarchy.mount));
+  ParentPruning pruning{host_.hierarchy.mount, own_default_};
+  txn.on_unwind([this, pruning] { prune_parents(parent_, pruning); });
+  make_parent(parent_, host_.hierarchy.mount);
   Cgroup::create(parent_, ref.name);
-  auto& boundary = txn.adopt(std::make_unique<PodmanBoundary>(ref, made_.deepest_first()));
+  auto& boundary = txn.adopt(std::make_unique<PodmanBoundary>(ref, pruning));
   txn.record().resources[2].state = ResourceState::created;
   txn.save();
   crash_point("spawn-after-cgroup");

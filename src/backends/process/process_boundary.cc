@@ -9,8 +9,8 @@
 
 namespace cgspawn {
 
-ProcessBoundary::ProcessBoundary(std::optional<Cgroup> cgroup, std::vector<std::string> prune_dirs)
-    : cgroup_(std::move(cgroup)), prune_dirs_(std::move(prune_dirs)) {}
+ProcessBoundary::ProcessBoundary(std::optional<Cgroup> cgroup, ParentPruning parents)
+    : cgroup_(std::move(cgroup)), parents_(std::move(parents)) {}
 
 pid_t ProcessBoundary::launch(LaunchRequest request) {
   if (cgroup_) request.cgroup_fd = cgroup_->dirfd();
@@ -29,10 +29,10 @@ std::vector<ResourceOutcome> ProcessBoundary::destroy(const DestroyOptions& opti
   if (cgroup_) {
     auto read = [&usage](const Cgroup& cg) { usage = read_usage(cg); };
     rows.push_back(destroy_cgroup(*cgroup_, options, read).row);
+    prune_parents(cgroup_->path().substr(0, cgroup_->path().rfind('/')), parents_);
   } else if (main_.exists()) {
     rows.push_back(destroy_process_group(main_.pid(), options));
   }
-  remove_empty(prune_dirs_);
   return rows;
 }
 

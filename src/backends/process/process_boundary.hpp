@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cgroup/cgroup.hpp"
+#include "cgroup/parent.hpp"
 #include "launch/launcher.hpp"
 #include "launch/main_process.hpp"
 #include "task/boundary.hpp"
@@ -17,9 +18,9 @@ namespace cgspawn {
 
 class ProcessBoundary final : public Boundary {
  public:
-  // `cgroup` empty: no cgroup2 on this host. `prune_dirs`: parent cgroups to remove after
+  // `cgroup` empty: no cgroup2 on this host. `parents`: which of its parent cgroups go after
   // the task if they are then empty.
-  ProcessBoundary(std::optional<Cgroup> cgroup, std::vector<std::string> prune_dirs);
+  ProcessBoundary(std::optional<Cgroup> cgroup, ParentPruning parents);
 
   const std::optional<Cgroup>& cgroup() const { return cgroup_; }
   // Starts the main program in the boundary. Returns its pid.
@@ -33,7 +34,7 @@ class ProcessBoundary final : public Boundary {
 
  private:
   std::optional<Cgroup> cgroup_;
-  std::vector<std::string> prune_dirs_;
+  ParentPruning parents_;
   MainProcess main_;
 };
 

@@ -77,7 +77,7 @@ class ProcessSpawner final : public Spawner {
     if (hierarchy_.layout != CgroupLayout::none) check_parent_path(parent_, hierarchy_.mount);
     // cgspawn's own default parent goes when empty; one named by $CGSPAWN_PARENT is the user's.
     const char* env_parent = std::getenv("CGSPAWN_PARENT");
-    if (options.parent.empty() && !parent_.empty() && !(env_parent && *env_parent)) made_.add({parent_});
+    if (options.parent.empty() && !parent_.empty() && !(env_parent && *env_parent)) own_default_ = parent_;
   }
 
   Capabilities capabilities() const override;
@@ -97,7 +97,7 @@ class ProcessSpawner final : public Spawner {
   mutable std::mutex mutex_;  // guards parent_ and scope_
   std::string parent_;
   std::unique_ptr<dbus::DelegatedScope> scope_;
-  MadeParents made_;
+  std::string own_default_;  // the default parent, cgspawn's own (goes when empty); "" when named
 };
 
 void ProcessSpawner::ensure_parent() {
@@ -165,7 +165,7 @@ std::optional<Cgroup> ProcessSpawner::make_task_cgroup(const TaskSpec& spec) {
   // A concurrent task's end may remove the parent between our mkdir and the task's: then
   // make it again.
   for (int attempt = 0;; ++attempt) {
-    made_.add(make_parent(parent, hierarchy_.mount));
+    make_parent(parent, hierarchy_.mount);
     prepare_controllers(spec.limits, parent, hierarchy_);
     try {
       return Cgroup::create(parent, kTaskPrefix + spec.id);
@@ -200,9 +200,10 @@ std::unique_ptr<Task> ProcessSpawner::spawn(const TaskSpec& input) {
   SpawnTransaction txn({options_.ledger, options_.owner_kind, options_.keep_record, false}, spec, "process",
                        intended(spec));
   if (txn.ledger() && hierarchy_.layout != CgroupLayout::none) txn.ledger()->note_parent(parent());
-  txn.on_unwind([this] { remove_empty(made_.deepest_first()); });
+  ParentPruning pruning{hierarchy_.mount, own_default_};
+  txn.on_unwind([this, pruning] { prune_parents(parent(), pruning); });
   std::optional<Cgroup> cgroup = make_task_cgroup(spec);
-  auto& boundary = txn.adopt(std::make_unique<ProcessBoundary>(std::move(cgroup), made_.deepest_first()));
+  auto& boundary = txn.adopt(std::make_unique<ProcessBoundary>(std::move(cgroup), pruning));
   if (boundary.cgroup()) mark_cgroup(txn, *boundary.cgroup());
   crash_point("spawn-after-cgroup");
   if (boundary.cgroup()) apply_limits(*boundary.cgroup(), spec.limits);

@@ -7,6 +7,7 @@
 #include "backends/backend_rows.hpp"
 #include "cgroup/cgroup.hpp"
 #include "cgroup/destroy.hpp"
+#include "cgroup/hierarchy.hpp"
 #include "cgroup/parent.hpp"
 #include "cgspawn/error.hpp"
 #include "report/rows.hpp"
@@ -14,10 +15,11 @@
 namespace cgspawn {
 namespace {
 
-// The parent cgspawn makes by default (<cgroup2>/cgspawn) is its own: removed when empty.
+// Its parents that cgspawn made, and its own default parent, go when empty.
 void remove_own_parent(const std::string& cgroup_path) {
+  Hierarchy h = discover_hierarchy();
   std::filesystem::path parent = std::filesystem::path(cgroup_path).parent_path();
-  if (parent.filename() == "cgspawn") remove_empty({parent.string()});
+  prune_parents(parent.string(), {h.mount, parent.filename() == "cgspawn" ? parent.string() : ""});
 }
 
 }  // namespace
