@@ -11,11 +11,11 @@ setup(
     version="0.1.0",
     description="Run tasks in cgroups of their own, destroy them, and prove it (libcgspawn bindings)",
     license="MIT",
-    packages=["cgspawn"],
+    packages=["cgspawn", "cgspawn_avocado"],
     python_requires=">=3.9",
     entry_points={
-        "avocado.plugins.init": ["cgspawn = cgspawn.avocado_plugin:CgspawnInit"],
-        "avocado.plugins.spawner": ["cgspawn = cgspawn.avocado_plugin:CgspawnSpawner"],
-        "avocado.plugins.job.prepost": ["cgspawn = cgspawn.avocado_plugin:CgspawnJobSummary"],
+        "avocado.plugins.init": ["cgspawn = cgspawn_avocado.plugin:CgspawnInit"],
+        "avocado.plugins.spawner": ["cgspawn = cgspawn_avocado.plugin:CgspawnSpawner"],
+        "avocado.plugins.job.prepost": ["cgspawn = cgspawn_avocado.plugin:CgspawnJobSummary"],
     },
 )

@@ -20,6 +20,7 @@ run_tier() {  # name, command...
 
 run_tier "lint" "$top/tests/lint.sh"
 run_tier "unit and host tests" meson test -C "$build" --suite unit --suite host --print-errorlogs
+run_tier "python and avocado (real Avocado 113.0)" "$top/tests/python/run-python-suite.sh" "$build"
 run_tier "guest (real systemd, pure cgroup v2)" "$top/tests/guest/run-guest-suite.sh" "$build"
 run_tier "podman (real podman, offline lab)" "$top/tests/podman/run-podman-suite.sh" "$build"
 run_tier "remote (ssh backend, fake remotes)" "$top/tests/remote/run-remote-suite.sh" "$build"

@@ -5,7 +5,7 @@
 set -eu
 BUILD_PKGS="meson ninja-build g++ pkg-config libsystemd-dev libsdbus-c++-dev libspdlog-dev \
 nlohmann-json3-dev libcli11-dev doctest-dev"
-TEST_PKGS="util-linux procps iproute2 python3 jq binutils shellcheck groff-base clang-format git"
+TEST_PKGS="util-linux procps iproute2 python3 python3-venv jq binutils shellcheck groff-base clang-format git"
 pkgs=$BUILD_PKGS
 [ "${1:-}" = "--tests" ] && pkgs="$pkgs $TEST_PKGS"
 missing=""

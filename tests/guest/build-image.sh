@@ -29,7 +29,7 @@ HOST_PKGS="qemu-system-x86 debootstrap e2fsprogs cpio gzip xz-utils zstd kmod li
 # Guest packages. libspdlog1.1 is called libspdlog1.10 in bookworm (pulls libfmt9).
 GUEST_PKGS="systemd systemd-sysv udev dbus dbus-user-session libpam-systemd libsystemd0
   libsdbus-c++1 libspdlog1.10 libfmt9 openssh-server openssh-client sudo procps iproute2
-  util-linux kmod busybox-static ${CGSPAWN_GUEST_EXTRA_PKGS:-}"
+  util-linux kmod busybox-static python3 python3-venv ${CGSPAWN_GUEST_EXTRA_PKGS:-}"
 GUEST_PKGS=$(echo ${GUEST_PKGS//,/ })           # normalise to single spaces
 # Modules in the initramfs (needed to mount the root disk and the 9p shares) ...
 INITRD_MODS="virtio_pci virtio_blk virtio_rng ext4 9p 9pnet_virtio"

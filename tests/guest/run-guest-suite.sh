@@ -30,6 +30,8 @@ case $build/ in "$top"/*) ;; *) fail "$build is not inside $top, which is what t
 
 start=$(date +%s)
 "$here/build-image.sh" >/dev/null || fail "could not build the guest image (tests/guest/build-image.sh)"
+# Avocado's source, where the guest sees it (the build dir is shared): for the guest-avocado test.
+"$here/../python/avocado-tarball.sh" "$build" >/dev/null || fail "no Avocado 113.0 source for the guest-avocado test"
 t_image=$(date +%s)
 
 # The suite's tests as meson would run them: one script, environment and command; and the

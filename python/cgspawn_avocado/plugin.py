@@ -7,9 +7,11 @@ when Avocado next asks about it (is_task_alive, wait_task): the task counts as a
 leftovers are destroyed and verified gone. Every task is bound to this Avocado process: if it
 is killed, even by SIGKILL, cgspawn's watcher destroys the tasks within seconds."""
 import asyncio
+import functools
 import json
 import logging
 import os
+import time
 
 from avocado.core.exit_codes import AVOCADO_JOB_FAIL
 from avocado.core.plugin_interfaces import Init, JobPost, JobPre
@@ -18,8 +20,6 @@ from avocado.core.spawners.common import SpawnCapabilities, SpawnMethod
 from avocado.core.task.runtime import RuntimeTaskStatus
 from avocado.core.utils.eggenv import get_python_path_env_if_egg
 from avocado.plugins.spawners.process import ProcessSpawner
-
-import cgspawn
 
 LOG_JOB = logging.getLogger("avocado.job")
 LOG_UI = logging.getLogger("avocado.app")
@@ -31,6 +31,13 @@ RESULT_FILE = "cgspawn-result.json"
 
 # Per job (its unique id): what the summary at the end of the job says.
 _STATS = {}
+
+
+def _cgspawn():
+    """The cgspawn package, loaded when first needed: a plugin that failed to import would only
+    leave Avocado with "KeyError", not the reason (a library that cannot be loaded)."""
+    import cgspawn  # pylint: disable=import-outside-toplevel
+    return cgspawn
 
 
 class CgspawnInit(Init):
@@ -92,7 +99,10 @@ class _Handle:
     def _destroy(self, reason_timed_out, grace):
         if grace is None:
             grace = self.spawner.setting("leftover_grace")
+        begun = time.monotonic()
         result = self.task.destroy(grace=float(grace), timed_out=reason_timed_out)
+        LOG_JOB.debug('cgspawn: task "%s": destroyed and verified in %.1f ms', self.runtime_task.task.identifier,
+                      1000 * (time.monotonic() - begun))
         self.spawner.report(self.runtime_task, result)
         return result
 
@@ -128,7 +138,11 @@ class CgspawnSpawner(ProcessSpawner):
             LOG_UI.error("cgspawn: the %s backend is not supported by the Avocado plugin yet (docs/avocado.md)",
                          backend)
             return False
-        caps = cgspawn.capabilities(backend, **options)
+        try:
+            caps = _cgspawn().capabilities(backend, **options)
+        except ImportError as e:
+            LOG_UI.error("%s", e)
+            return False
         if not caps["usable"]["available"]:
             LOG_UI.error("cgspawn: the %s backend cannot run here: %s", backend, caps["usable"]["reason"])
             return False
@@ -152,20 +166,26 @@ class CgspawnSpawner(ProcessSpawner):
                           task.identifier, backend)
             return False
         devnull = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+        cgspawn = _cgspawn()
+        spawn = functools.partial(
+            cgspawn.spawn, argv, env=env, inherit_env=env is None, stdin=devnull, stdout=devnull, stderr=devnull,
+            grace=float(self.setting("grace")), labels={"avocado-task": str(task.identifier),
+                                                        "avocado-job": self._job_id()},
+            memory_max=_size(self.setting("memory_max")), pids_max=_number(self.setting("pids_max")),
+            cpu_max=_number(self.setting("cpu_max")), bind_owner=True,
+            state_dir=self.setting("state_dir") or None, backend=backend, **options)
+        begun = time.monotonic()
         try:
-            spawned = cgspawn.spawn(
-                argv, env=env, inherit_env=env is None, stdin=devnull, stdout=devnull, stderr=devnull,
-                grace=float(self.setting("grace")), labels={"avocado-task": str(task.identifier),
-                                                            "avocado-job": self._job_id()},
-                memory_max=_size(self.setting("memory_max")), pids_max=_number(self.setting("pids_max")),
-                cpu_max=_number(self.setting("cpu_max")), bind_owner=True,
-                state_dir=self.setting("state_dir") or None, backend=backend, **options)
+            # Off the event loop: the other tasks' status messages go on meanwhile.
+            spawned = await asyncio.get_event_loop().run_in_executor(None, spawn)
         except cgspawn.Error as e:
             LOG_JOB.error('cgspawn: task "%s" (%s): cannot start: %s', task.identifier, backend, e)
             LOG_UI.error('cgspawn: task "%s" (%s): cannot start: %s', task.identifier, backend, e)
             return False
         finally:
             os.close(devnull)
+        LOG_JOB.debug('cgspawn: task "%s" (%s): spawned in %.1f ms', task.identifier, backend,
+                      1000 * (time.monotonic() - begun))
         self._stats()["tasks"] += 1
         runtime_task.spawner_handle = _Handle(self, runtime_task, spawned)
         return True

@@ -1,0 +1,294 @@
+# SPDX-License-Identifier: MIT
+"""Avocado 113.0 with `--spawner cgspawn`, for real: the leaking test bodies Avocado users
+have, run by `avocado run`, and afterwards no process of theirs alive, the Avocado result as
+the process spawner gives it, the job.log line, each test's cgspawn-result.json, and an empty
+ledger. The same bodies under `--spawner process` are the control: what it leaks is printed.
+
+    python test_avocado.py [--backend process|systemd] [--only NAME,...] [--control]
+
+Needs $CGSPAWN_VENV (Avocado and this package installed), $CGSPAWN_LIBRARY and
+$CGSPAWN_SUPERVISOR (the library under test)."""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+from test_binding import alive, eventually
+
+VENV = os.environ["CGSPAWN_VENV"]
+AVOCADO = os.path.join(VENV, "bin", "avocado")
+LEFTOVER_LINE = re.compile(r'cgspawn: task "([^"]+)" \((\w+)\): destroyed (\d+) leftover process\(es\): (.*)')
+
+
+class Case:
+    def __init__(self, name, scripts, statuses, leftovers, timeout=None, expect_complete=True):
+        self.name = name
+        self.scripts = scripts            # test name -> shell body (MARK: the case's own sleep argument)
+        self.statuses = statuses          # test name -> Avocado status
+        self.leftovers = leftovers        # test name -> leftover processes the job.log line names (None: no line)
+        self.timeout = timeout            # [task.timeout] running
+        self.expect_complete = expect_complete
+
+
+def cases():
+    return [
+        Case("background", {"background": "sleep MARK & exit 0"}, {"background": "PASS"}, {"background": 1}),
+        Case("setsid", {"setsid": "setsid sh -c 'sleep MARK &'; sleep 0.2; exit 0"}, {"setsid": "PASS"},
+             {"setsid": 1}),
+        Case("term-ignorer", {"term-ignorer": "trap '' TERM; sleep MARK"}, {"term-ignorer": "INTERRUPTED"},
+             {"term-ignorer": None}, timeout=3),
+        Case("fifty", {"fifty": "for i in $(seq 50); do sleep MARK & done; wait"}, {"fifty": "INTERRUPTED"},
+             {"fifty": None}, timeout=3),
+    ]
+
+
+def parallel_case():
+    all_four = Case("parallel", {}, {}, {}, timeout=3)
+    for c in cases():
+        all_four.scripts.update(c.scripts)
+        all_four.statuses.update(c.statuses)
+        all_four.leftovers.update(c.leftovers)
+    return all_four
+
+
+class Job:
+    """One `avocado run` in a directory of its own, with a ledger of its own."""
+
+    def __init__(self, case, spawner, backend, extra_args=(), extra_config=""):
+        self.case = case
+        self.dir = tempfile.mkdtemp(prefix=f"cgspawn-test-avocado-{case.name}-")
+        self.ledger = os.path.join(self.dir, "ledger")
+        os.mkdir(self.ledger, 0o700)
+        self.mark = f"{8000 + os.getpid() % 1000}.{int(time.time() * 1000) % 100000}"
+        self.results = os.path.join(self.dir, "results")
+        self.paths = []
+        for name, body in case.scripts.items():
+            path = os.path.join(self.dir, name)
+            with open(path, "w") as f:
+                f.write("#!/bin/sh\n" + body.replace("MARK", self.mark) + "\n")
+            os.chmod(path, 0o755)
+            self.paths.append(path)
+        config = os.path.join(self.dir, "avocado.conf")
+        with open(config, "w") as f:
+            f.write(f"[spawner.cgspawn]\nstate_dir = {self.ledger}\nbackend = {backend}\n{extra_config}")
+            if case.timeout:
+                f.write(f"[task.timeout]\nrunning = {case.timeout}\n")
+        self.argv = [AVOCADO, "--config", config, "run", "--spawner", spawner, "--job-results-dir", self.results,
+                     "--disable-sysinfo", *extra_args, *self.paths]
+
+    def run(self, timeout=int(os.environ.get("CGSPAWN_CASE_TIMEOUT", "180"))):
+        self.proc = subprocess.run(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+        self.output = self.proc.stdout.decode(errors="replace")
+        return self
+
+    def start(self):
+        self.popen = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return self
+
+    def job_dir(self):
+        return os.path.realpath(os.path.join(self.results, "latest"))
+
+    def job_log(self):
+        with open(os.path.join(self.job_dir(), "job.log"), errors="replace") as f:
+            return f.read()
+
+    def statuses(self):
+        with open(os.path.join(self.job_dir(), "results.json")) as f:
+            return {os.path.basename(t["name"].split("-", 1)[1]): t["status"] for t in json.load(f)["tests"]}
+
+    def result_files(self):
+        found = {}
+        root = os.path.join(self.job_dir(), "test-results")
+        for entry in os.listdir(root):
+            path = os.path.join(root, entry, "cgspawn-result.json")
+            if os.path.exists(path):
+                with open(path) as f:
+                    found[entry] = json.load(f)
+        return found
+
+    def records(self):
+        return [e for e in os.listdir(self.ledger) if e != "parents" and not e.startswith(".watch-")]
+
+    def watchers(self):
+        """Lock files of watchers of bound processes: gone once the watcher has done its work."""
+        return [e for e in os.listdir(self.ledger) if e.startswith(".watch-")]
+
+    def alive(self):
+        return alive(f"sleep {self.mark}")
+
+    def cleanup(self):
+        for pid in self.alive():
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Failures(list):
+    def check(self, condition, what):
+        if not condition:
+            self.append(what)
+
+
+def check_cgspawn_job(job, failures, complete=True):
+    case = job.case
+    failures.check(eventually(lambda: job.alive() == [], 5.0), f"{case.name}: alive after the job: {job.alive()}")
+    statuses = job.statuses()
+    failures.check(statuses == case.statuses, f"{case.name}: statuses {statuses}, expected {case.statuses}")
+    log = job.job_log()
+    lines = {m.group(1).split("-", 1)[1].rsplit("/", 1)[-1]: m for m in LEFTOVER_LINE.finditer(log)}
+    for name, count in case.leftovers.items():
+        if count is None:
+            continue
+        m = lines.get(name)
+        failures.check(m is not None, f"{case.name}: no leftover line for {name} in job.log")
+        if m:
+            failures.check(int(m.group(3)) == count and "sleep[" in m.group(4),
+                           f"{case.name}: leftover line for {name}: {m.group(0)}")
+    results = job.result_files()
+    failures.check(len(results) == len(case.scripts), f"{case.name}: cgspawn-result.json in {sorted(results)}")
+    for entry, result in results.items():
+        failures.check(result.get("schema") == 1, f"{case.name}: {entry}: schema {result.get('schema')}")
+        failures.check(result["cleanup"]["complete"] == complete, f"{case.name}: {entry}: cleanup {result['cleanup']}")
+    failures.check("cgspawn: " in job.output and "task(s) run" in job.output,
+                   f"{case.name}: no summary line on the console:\n{job.output}")
+    failures.check(eventually(lambda: job.records() == [], 5.0), f"{case.name}: ledger not empty: {job.records()}")
+    failures.check(eventually(lambda: job.watchers() == [], 5.0), f"{case.name}: watcher left: {job.watchers()}")
+
+
+def run_case(case, backend, failures):
+    job = Job(case, "cgspawn", backend).run()
+    try:
+        print(f"--- {case.name} ({backend}): exit {job.proc.returncode}")
+        check_cgspawn_job(job, failures)
+        failures.check(job.proc.returncode in (0, 8), f"{case.name}: avocado exit {job.proc.returncode}\n{job.output}")
+    finally:
+        job.cleanup()
+
+
+def run_control(case):
+    job = Job(case, "process", "process").run()
+    try:
+        leaked = job.alive()
+        print(f"--- control {case.name} (--spawner process): {len(leaked)} process(es) left running, "
+              f"statuses {job.statuses()}")
+    finally:
+        job.cleanup()
+
+
+def sigkill_mid_run(backend, failures):
+    case = Case("sigkill", {"sigkill": "trap '' TERM; sleep MARK & sleep MARK; wait"}, {}, {})
+    job = Job(case, "cgspawn", backend).start()
+    try:
+        failures.check(eventually(lambda: len(job.alive()) == 2, 60.0), "sigkill: the task did not start")
+        job.popen.kill()
+        job.popen.wait()
+        killed = time.monotonic()
+        gone = eventually(lambda: job.alive() == [], 5.0)
+        print(f"--- sigkill ({backend}): task gone {time.monotonic() - killed:.2f} s after avocado's SIGKILL")
+        failures.check(gone and time.monotonic() - killed <= 5.0, f"sigkill: alive 5 s after: {job.alive()}")
+        failures.check(eventually(lambda: job.records() == [], 5.0), f"sigkill: ledger not empty: {job.records()}")
+    finally:
+        job.cleanup()
+
+
+def job_timeout(backend, failures):
+    case = Case("job-timeout", {"job-timeout": "trap '' TERM; sleep MARK & sleep MARK; wait"},
+                {"job-timeout": "INTERRUPTED"}, {"job-timeout": None})
+    job = Job(case, "cgspawn", backend, extra_args=["--job-timeout", "3"]).run()
+    try:
+        print(f"--- job-timeout ({backend}): exit {job.proc.returncode}")
+        failures.check(eventually(lambda: job.alive() == [], 5.0), f"job-timeout: alive: {job.alive()}")
+        failures.check(job.statuses() == case.statuses, f"job-timeout: statuses {job.statuses()}")
+        failures.check(len(job.result_files()) == 1, "job-timeout: no cgspawn-result.json")
+        failures.check(eventually(lambda: job.records() == [], 5.0), f"job-timeout: ledger not empty: {job.records()}")
+    finally:
+        job.cleanup()
+
+
+def incomplete_cleanup(failures):
+    """A task whose process cannot be killed (frozen in the cgroup v1 freezer, as a D-state
+    process is unkillable): the cleanup is incomplete, the job fails, the resource is named."""
+    freezer_root = "/sys/fs/cgroup/freezer"
+    if not os.path.exists(os.path.join(freezer_root, "cgroup.procs")):
+        raise RuntimeError("no cgroup v1 freezer at /sys/fs/cgroup/freezer: this case needs the hybrid host")
+    frozen = os.path.join(freezer_root, f"cgspawn-test-avocado-{os.getpid()}")
+    case = Case("incomplete", {"incomplete": "echo $$ > PIDFILE; exec sleep MARK"}, {"incomplete": "INTERRUPTED"},
+                {}, timeout=3)
+    job = None
+    pidfile = tempfile.mktemp(prefix="cgspawn-test-avocado-pid-")
+    try:
+        os.mkdir(frozen)
+        case.scripts["incomplete"] = case.scripts["incomplete"].replace("PIDFILE", pidfile)
+        job = Job(case, "cgspawn", "process", extra_config="grace = 0.5\n").start()
+        failures.check(eventually(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(), 60.0),
+                       "incomplete: the test did not start")
+        pid = open(pidfile).read().strip()
+        with open(os.path.join(frozen, "cgroup.procs"), "w") as f:
+            f.write(pid)
+        with open(os.path.join(frozen, "freezer.state"), "w") as f:
+            f.write("FROZEN")
+        job.popen.wait(timeout=120)
+        log = job.job_log()
+        print(f"--- incomplete: exit {job.popen.returncode}")
+        failures.check(job.popen.returncode & 0x2, f"incomplete: the job did not fail (exit {job.popen.returncode})")
+        failures.check(re.search(r'cgspawn: task "[^"]+" \(process\): failed to destroy cgroup \S+: ', log) is not None,
+                       "incomplete: no error naming the cgroup in job.log")
+        with open(os.path.join(job.job_dir(), "full.log"), errors="replace") as f:
+            failures.check("Could not terminate task" in f.read(), "incomplete: terminate_task did not return False")
+    finally:
+        if os.path.exists(frozen):
+            with open(os.path.join(frozen, "freezer.state"), "w") as f:
+                f.write("THAWED")
+        if job:
+            failures.check(eventually(lambda: job.alive() == [], 10.0), "incomplete: alive after the thaw")
+            reap = subprocess.run([sys.executable, "-c", f"import cgspawn; print(cgspawn.reap(state_dir={job.ledger!r}))"],
+                                  stdout=subprocess.PIPE)
+            failures.check(reap.returncode == 0, "incomplete: reap after the thaw failed")
+            failures.check(job.records() == [], f"incomplete: ledger not empty after reap: {job.records()}")
+            failures.check(eventually(lambda: job.watchers() == [], 15.0), f"incomplete: watcher left: {job.watchers()}")
+            job.cleanup()
+        if os.path.exists(frozen):
+            os.rmdir(frozen)
+        if os.path.exists(pidfile):
+            os.unlink(pidfile)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", default="process")
+    parser.add_argument("--only", default="")
+    parser.add_argument("--control", action="store_true", help="also run the bodies under --spawner process")
+    args = parser.parse_args()
+    only = set(filter(None, args.only.split(",")))
+    failures = Failures()
+    steps = [(c.name, lambda c=c: run_case(c, args.backend, failures)) for c in cases()]
+    steps += [("parallel", lambda: run_case(parallel_case(), args.backend, failures)),
+              ("sigkill", lambda: sigkill_mid_run(args.backend, failures)),
+              ("job-timeout", lambda: job_timeout(args.backend, failures)),
+              ("incomplete", lambda: incomplete_cleanup(failures))]
+    ran = []
+    for name, step in steps:
+        if only and name not in only:
+            continue
+        try:
+            step()
+        except Exception:  # pylint: disable=broad-except
+            failures.append(f"{name}: {traceback.format_exc()}")
+        ran.append(name)
+    if args.control:
+        for c in cases() + [parallel_case()]:
+            run_control(c)
+    for f in failures:
+        print("FAIL:", f)
+    print(f"avocado cases ({args.backend}): {len(ran)} run, {len(failures)} failure(s): {', '.join(ran)}")
+    return 1 if failures or not ran else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
