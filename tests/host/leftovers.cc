@@ -2,6 +2,7 @@
 // Run last and alone: the suite left no cgroup, no process and no temporary directory behind,
 // whatever passed or failed.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#define DOCTEST_CONFIG_IMPLEMENT  // also when the precompiled header has included doctest.h already
 #include <dirent.h>
 #include <doctest/doctest.h>
 #include <unistd.h>

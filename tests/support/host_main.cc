@@ -47,7 +47,29 @@ std::vector<std::string> own_leftovers() {
   return out;
 }
 
+// Counts the test cases that ran: a filter (--source-file) that matches none must fail, never
+// pass with nothing checked.
+int g_cases_run = 0;
+
+struct CaseCounter : doctest::IReporter {
+  explicit CaseCounter(const doctest::ContextOptions&) {}
+  void report_query(const doctest::QueryData&) override {}
+  void test_run_start() override {}
+  void test_run_end(const doctest::TestRunStats&) override {}
+  void test_case_start(const doctest::TestCaseData&) override { ++g_cases_run; }
+  void test_case_reenter(const doctest::TestCaseData&) override {}
+  void test_case_end(const doctest::CurrentTestCaseStats&) override {}
+  void test_case_exception(const doctest::TestCaseException&) override {}
+  void subcase_start(const doctest::SubcaseSignature&) override {}
+  void subcase_end() override {}
+  void log_assert(const doctest::AssertData&) override {}
+  void log_message(const doctest::MessageData&) override {}
+  void test_case_skipped(const doctest::TestCaseData&) override {}
+};
+
 }  // namespace
+
+DOCTEST_REGISTER_LISTENER("case-counter", 1, CaseCounter);
 
 int main(int argc, char** argv) {
   auto missing = problems();
@@ -60,6 +82,10 @@ int main(int argc, char** argv) {
   doctest::Context context(argc, argv);
   int rc = context.run();
   if (context.shouldExit()) return rc;
+  if (g_cases_run == 0) {
+    std::cerr << "*** no test case ran: the filters match none (this is a failure, not a pass)\n";
+    return 1;
+  }
   auto left = own_leftovers();
   for (const auto& path : left) {
     std::cerr << "*** LEFT BEHIND: " << path << "\n";
