@@ -108,6 +108,7 @@ recipe() {
   echo "guest-pkgs=$GUEST_PKGS"
   echo "initrd-mods=$INITRD_MODS guest-mods=$GUEST_MODS"
   (cd "$HERE" && sha256sum build-image.sh guest-files/*)
+  [ -z "${CGSPAWN_GUEST_AVOCADO:-}" ] || echo "avocado=$(sha256sum < "$CGSPAWN_GUEST_AVOCADO")"
 }
 
 # ---- guest root filesystem ---------------------------------------------------
@@ -148,6 +149,19 @@ add_test_user() {
   touch "$root/var/lib/systemd/linger/cgtest"
   echo 'cgtest ALL=(ALL:ALL) NOPASSWD: ALL' > "$root/etc/sudoers.d/cgtest"
   chmod 440 "$root/etc/sudoers.d/cgtest"
+}
+
+# Avocado in a venv of the guest's python3 (/opt/avocado), from $CGSPAWN_GUEST_AVOCADO (its
+# unchanged source): built once with the image, not under TCG at every run.
+install_avocado() {
+  local root=$1
+  [ -n "${CGSPAWN_GUEST_AVOCADO:-}" ] || return 0
+  log "installing Avocado into /opt/avocado"
+  cp "$CGSPAWN_GUEST_AVOCADO" "$root/tmp/avocado.tar.gz"
+  chroot "$root" /usr/bin/python3 -m venv /opt/avocado
+  chroot "$root" /opt/avocado/bin/pip -q --disable-pip-version-check install --no-index --no-build-isolation \
+      --no-deps /tmp/avocado.tar.gz >"$BUILD/avocado.log" 2>&1 || { tail -20 "$BUILD/avocado.log" >&2; die "pip install of Avocado failed"; }
+  rm -f "$root/tmp/avocado.tar.gz"
 }
 
 install_runner() {
@@ -248,6 +262,7 @@ build() {
   configure_rootfs "$ROOTFS"
   add_test_user "$ROOTFS"
   install_runner "$ROOTFS"
+  install_avocado "$ROOTFS"
   install_guest_modules "$ROOTFS"
   make_disk "$ROOTFS"
   extract_vmlinux

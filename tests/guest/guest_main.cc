@@ -17,6 +17,7 @@
 
 #include "guest.hpp"
 #include "host.hpp"
+#include "case_log.hpp"
 
 namespace {
 
@@ -72,7 +73,10 @@ std::vector<std::string> own_leftovers() {
 
 }  // namespace
 
+CGTEST_CASE_LOG();
+
 int main(int argc, char** argv) {
+  if (cgtest::listing_only(argc, argv)) return doctest::Context(argc, argv).run();
   auto missing = problems();
   if (!missing.empty()) {
     std::cerr << "\n*** THE GUEST TESTS CANNOT RUN HERE (this is a failure, not a skip):\n";

@@ -12,7 +12,7 @@
 # BUILD_DIR (default $CGSPAWN_TEST_BUILD, else <top>/build-tests) must be built and lie
 # inside the git top-level, which the guest shares at the same path.
 # Env: CGSPAWN_GUEST_TIMEOUT_SCALE (multiplies the tests' timeouts, default 1),
-#      CGSPAWN_GUEST_SUITE_TIMEOUT (seconds for the whole VM, boot included, default 900),
+#      CGSPAWN_GUEST_SUITE_TIMEOUT (seconds for the whole VM, boot included, default 1500),
 #      and those of build-image.sh / run-in-guest.sh.
 # Exit: the suite's status; non-zero (never a skip) when the image cannot be built, the
 # guest does not boot or report, or the build dir is unusable.
@@ -29,9 +29,9 @@ build=$(realpath "$build")
 case $build/ in "$top"/*) ;; *) fail "$build is not inside $top, which is what the guest shares" ;; esac
 
 start=$(date +%s)
-"$here/build-image.sh" >/dev/null || fail "could not build the guest image (tests/guest/build-image.sh)"
-# Avocado's source, where the guest sees it (the build dir is shared): for the guest-avocado test.
-"$here/../python/avocado-tarball.sh" "$build" >/dev/null || fail "no Avocado 113.0 source for the guest-avocado test"
+# Avocado's source: installed into the image (/opt/avocado) for the guest-avocado test.
+avocado=$("$here/../python/avocado-tarball.sh" "$build") || fail "no Avocado 113.0 source for the guest-avocado test"
+CGSPAWN_GUEST_AVOCADO=$avocado "$here/build-image.sh" >/dev/null || fail "could not build the guest image (tests/guest/build-image.sh)"
 t_image=$(date +%s)
 
 # The suite's tests as meson would run them: one script, environment and command; and the
@@ -67,7 +67,7 @@ envs=()
 [ -n "${CGSPAWN_GUEST_TIMEOUT_SCALE:-}" ] && envs+=(-e "CGSPAWN_GUEST_TIMEOUT_SCALE=$CGSPAWN_GUEST_TIMEOUT_SCALE")
 rc=0
 # --multi-user: the systemd tests use cgtest's user manager (logind, lingering).
-(cd "$build" && "$here/run-in-guest.sh" --multi-user "${envs[@]}" -t "${CGSPAWN_GUEST_SUITE_TIMEOUT:-900}" \
+(cd "$build" && "$here/run-in-guest.sh" --multi-user "${envs[@]}" -t "${CGSPAWN_GUEST_SUITE_TIMEOUT:-1500}" \
   -- bash "$script" "$@") || rc=$?
 now=$(date +%s)
 echo "guest tier: exit $rc after $((now - start)) s (image $((t_image - start)) s, build $((t_built - t_image)) s, guest $((now - t_built)) s)"

@@ -9,8 +9,12 @@
 #include <iostream>
 
 #include "systemd_support.hpp"
+#include "case_log.hpp"
+
+CGTEST_CASE_LOG();
 
 int main(int argc, char** argv) {
+  if (cgtest::listing_only(argc, argv)) return doctest::Context(argc, argv).run();
   std::string pid1 = cgsd::sh("cat /proc/1/comm").out;
   if (::geteuid() != 0 || pid1 != "systemd\n" ||
       cgsd::sh("test -f /sys/fs/cgroup/cgroup.controllers").status != 0) {

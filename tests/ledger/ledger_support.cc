@@ -60,6 +60,9 @@ StateDir::StateDir() : path_(tmp_.file("state")) {
   (void)g_subreaper;
   if (::mkdir(path_.c_str(), 0700) != 0)
     throw std::runtime_error("mkdir " + path_ + ": " + std::strerror(errno));
+  // Started tasks' default output goes below the test's own directory: what a test leaves (a
+  // corrupt record it made on purpose) goes with it. Children inherit it.
+  ::setenv("CGSPAWN_OUTPUT_ROOT", tmp_.file("output").c_str(), 1);
 }
 
 std::vector<std::string> Cg::env(std::vector<std::string> extra) const {

@@ -142,7 +142,8 @@ TEST_CASE("start, then destroy by id") {
   REQUIRE_MESSAGE(s.exit_code == 0, s.err);
   auto procs = identify(wait_for_workload(parent, id, 3));
   ProcessId conmon = identify({conmon_of("cgspawn-" + id)})[0];
-  std::string out_file = state.path() + "/" + id + "/stdout";  // the task's stdout, through podman logs
+  // The task's stdout (through podman logs), where a started task's output goes by default.
+  std::string out_file = cgspawn::Ledger(state.path()).output_dir(id) + "/stdout";
   CHECK(eventually([&] { return read_text(out_file).value_or("").find("ready") != std::string::npos; }, 10s));
   Child destroy(cli({"destroy", id, "--grace", "1s", "--json"}), env);
   RunResult d = destroy.wait(60s);
@@ -192,7 +193,7 @@ TEST_CASE("limits reach the container's cgroups (v1 on this hybrid host); --chdi
   CHECK(v1("memory", "memory.limit_in_bytes") == "67108864\n");
   CHECK(v1("pids", "pids.max") == "50\n");
   CHECK(v1("cpu", "cpu.cfs_quota_us") == "50000\n");
-  std::string out_file = state.path() + "/" + id + "/stdout";
+  std::string out_file = cgspawn::Ledger(state.path()).output_dir(id) + "/stdout";
   CHECK(eventually([&] { return read_text(out_file).value_or("") == "/tmp\n"; }, 10s));
   Child destroy(cli({"destroy", id, "--grace", "0s"}), env);
   RunResult d = destroy.wait(60s);

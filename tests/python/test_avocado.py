@@ -49,13 +49,15 @@ def cases():
     ]
 
 
-def parallel_case():
-    all_four = Case("parallel", {}, {}, {}, timeout=3)
+def parallel_case(name="parallel", of=None):
+    together = Case(name, {}, {}, {}, timeout=3)
     for c in cases():
-        all_four.scripts.update(c.scripts)
-        all_four.statuses.update(c.statuses)
-        all_four.leftovers.update(c.leftovers)
-    return all_four
+        if of and c.name not in of:
+            continue
+        together.scripts.update(c.scripts)
+        together.statuses.update(c.statuses)
+        together.leftovers.update(c.leftovers)
+    return together
 
 
 class Job:
@@ -79,7 +81,8 @@ class Job:
         with open(config, "w") as f:
             f.write(f"[spawner.cgspawn]\nstate_dir = {self.ledger}\nbackend = {backend}\n{extra_config}")
             if case.timeout:
-                f.write(f"[task.timeout]\nrunning = {case.timeout}\n")
+                scale = float(os.environ.get("CGSPAWN_CASE_TIMEOUT_SCALE", "1"))
+                f.write(f"[task.timeout]\nrunning = {case.timeout * scale:g}\n")
         self.argv = [AVOCADO, "--config", config, "run", "--spawner", spawner, "--job-results-dir", self.results,
                      "--disable-sysinfo", *extra_args, *self.paths]
 
@@ -269,13 +272,15 @@ def main():
     failures = Failures()
     steps = [(c.name, lambda c=c: run_case(c, args.backend, failures)) for c in cases()]
     steps += [("parallel", lambda: run_case(parallel_case(), args.backend, failures)),
+              ("guest", lambda: run_case(parallel_case("guest", ("background", "term-ignorer")), args.backend,
+                                         failures)),
               ("sigkill", lambda: sigkill_mid_run(args.backend, failures)),
               ("job-timeout", lambda: job_timeout(args.backend, failures)),
               ("incomplete", lambda: incomplete_cleanup(failures))]
     ran = []
     for name, step in steps:
-        if only and name not in only:
-            continue
+        if (only and name not in only) or (not only and name == "guest"):
+            continue  # "guest" is the guest's pair of cases in one job: the host runs each alone
         try:
             step()
         except Exception:  # pylint: disable=broad-except

@@ -11,8 +11,12 @@
 #include <iostream>
 
 #include "remote_lab.hpp"
+#include "case_log.hpp"
+
+CGTEST_CASE_LOG();
 
 int main(int argc, char** argv) {
+  if (cgtest::listing_only(argc, argv)) return doctest::Context(argc, argv).run();
   if (::geteuid() != 0) {
     std::cerr << "remote suite: needs root (the lab makes network namespaces and cgroups)\n";
     return 1;

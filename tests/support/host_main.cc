@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "case_log.hpp"
 #include "host.hpp"
 
 namespace {
@@ -47,31 +48,12 @@ std::vector<std::string> own_leftovers() {
   return out;
 }
 
-// Counts the test cases that ran: a filter (--source-file) that matches none must fail, never
-// pass with nothing checked.
-int g_cases_run = 0;
-
-struct CaseCounter : doctest::IReporter {
-  explicit CaseCounter(const doctest::ContextOptions&) {}
-  void report_query(const doctest::QueryData&) override {}
-  void test_run_start() override {}
-  void test_run_end(const doctest::TestRunStats&) override {}
-  void test_case_start(const doctest::TestCaseData&) override { ++g_cases_run; }
-  void test_case_reenter(const doctest::TestCaseData&) override {}
-  void test_case_end(const doctest::CurrentTestCaseStats&) override {}
-  void test_case_exception(const doctest::TestCaseException&) override {}
-  void subcase_start(const doctest::SubcaseSignature&) override {}
-  void subcase_end() override {}
-  void log_assert(const doctest::AssertData&) override {}
-  void log_message(const doctest::MessageData&) override {}
-  void test_case_skipped(const doctest::TestCaseData&) override {}
-};
-
 }  // namespace
 
-DOCTEST_REGISTER_LISTENER("case-counter", 1, CaseCounter);
+CGTEST_CASE_LOG();
 
 int main(int argc, char** argv) {
+  if (cgtest::listing_only(argc, argv)) return doctest::Context(argc, argv).run();
   auto missing = problems();
   if (!missing.empty()) {
     std::cerr << "\n*** THE HOST TESTS CANNOT RUN HERE (this is a failure, not a skip):\n";
@@ -82,7 +64,7 @@ int main(int argc, char** argv) {
   doctest::Context context(argc, argv);
   int rc = context.run();
   if (context.shouldExit()) return rc;
-  if (g_cases_run == 0) {
+  if (cgtest::CaseLog::cases_run() == 0) {
     std::cerr << "*** no test case ran: the filters match none (this is a failure, not a pass)\n";
     return 1;
   }
