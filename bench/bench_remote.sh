@@ -25,7 +25,7 @@ med() { sort -n | awk '{a[NR]=$1} END {printf "median %d ms (min %d, max %d, n=%
 
 # One master for both: cgspawn's own (a task keeps it up while the baseline runs next to it).
 CGSPAWN_STATE_DIR=$STATE "$CG" start --backend remote --host "$H" --ssh-config "$CFG" --state-dir "$STATE" --lease 30s -- sleep 3600 > "$STATE/holder"
-SOCK=$(ls "$STATE"/.ssh-mux/* | grep -v '\.lock$' | head -1)
+SOCK=$(find "$STATE/.ssh-mux" -mindepth 1 -maxdepth 1 ! -name '*.lock' | head -1)
 : > "$STATE/base"; : > "$STATE/task"
 for _ in $(seq "$RUNS"); do
   ms ssh -F "$CFG" -o ControlMaster=no -o ControlPath="$SOCK" "$H" true >> "$STATE/base"

@@ -22,7 +22,8 @@ fi
 
 cgspawn=$build/tools/cgspawn/cgspawn
 [ -x "$cgspawn" ] || cgspawn=$build/tools/cgspawn
-export CGSPAWN_STATE_DIR=$(mktemp -d /run/cgsd-bench.XXXXXX)
+CGSPAWN_STATE_DIR=$(mktemp -d /run/cgsd-bench.XXXXXX)
+export CGSPAWN_STATE_DIR
 trap 'rm -rf "$CGSPAWN_STATE_DIR"' EXIT
 
 now() { date +%s%N; }

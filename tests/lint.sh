@@ -12,6 +12,11 @@ check_shellcheck_agent() {
   shellcheck -s sh src/backends/remote/agent.sh
 }
 
+# Every other shell script of the checkout (the tiers, the labs, the benches): no warnings.
+check_shellcheck_scripts() {
+  git ls-files '*.sh' '*.bash' | grep -vx src/backends/remote/agent.sh | xargs shellcheck -S warning
+}
+
 # Every C++ file of the checkout as the checked-in .clang-format has it (Debian 12's
 # clang-format 14: another version may format otherwise). Fix with:
 #   git ls-files '*.cc' '*.hpp' '*.h' '*.c' | xargs clang-format -i
@@ -37,7 +42,7 @@ check_spdx() {
   return 1
 }
 
-checks=(check_shellcheck_agent check_clang_format check_spdx)
+checks=(check_shellcheck_agent check_shellcheck_scripts check_clang_format check_spdx)
 
 failed=()
 for check in "${checks[@]}"; do

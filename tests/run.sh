@@ -12,6 +12,9 @@ build=${CGSPAWN_TEST_BUILD:-$top/build-tests}
 ninja -C "$build"
 
 status=0
+# Every test binary notes here which cases ran and which were skipped, and where (check-coverage.sh).
+export CGSPAWN_CASE_LOG=$build/case-log CGSPAWN_PLACE=host
+rm -f "$CGSPAWN_CASE_LOG"
 run_tier() {  # name, command...
   local name=$1; shift
   echo "=== $name"
@@ -25,5 +28,6 @@ run_tier "guest (real systemd, pure cgroup v2)" "$top/tests/guest/run-guest-suit
 run_tier "podman (real podman, offline lab)" "$top/tests/podman/run-podman-suite.sh" "$build"
 run_tier "remote (ssh backend, fake remotes)" "$top/tests/remote/run-remote-suite.sh" "$build"
 run_tier "leftovers" "$top/tests/check-leftovers.sh"
+run_tier "every test case ran somewhere" "$top/tests/check-coverage.sh" "$build" "$CGSPAWN_CASE_LOG"
 [ $status = 0 ] && echo "cgspawn test suite: all tiers passed" || echo "cgspawn test suite: FAILED"
 exit $status

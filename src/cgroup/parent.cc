@@ -2,6 +2,7 @@
 #include "cgroup/parent.hpp"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -42,6 +43,20 @@ std::vector<std::string> make_parent(const std::string& parent, const std::strin
     }
   }
   return created;
+}
+
+std::string parent_unwritable(const std::string& parent, const std::string& mount) {
+  std::string d = parent;
+  while (d.size() > mount.size() && ::access(d.c_str(), F_OK) != 0) d = d.substr(0, d.rfind('/'));
+  struct statvfs fs {};
+  if (::statvfs(d.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY))
+    return "cgroup2 at " + mount +
+           " is mounted read-only here (a container's view of the host's cgroups?): "
+           "cgspawn cannot make task cgroups";
+  if (::access(d.c_str(), W_OK) != 0)
+    return sys_message("cannot write to " + d, errno) + ": cgspawn cannot make task cgroups there" +
+           (::geteuid() == 0 ? "" : " (a user needs a delegated subtree of its own)");
+  return "";
 }
 
 void prune_parents(const std::string& dir, const ParentPruning& rule) {

@@ -10,6 +10,11 @@ namespace cgspawn {
 // Throws invalid_argument unless `parent` is a plain path below the cgroup2 `mount`.
 void check_parent_path(const std::string& parent, const std::string& mount);
 
+// Why no task cgroup can be made under `parent` ("" when one can): the cgroup2 file system is
+// read-only there (a container's view of the host's cgroups), or the caller may not write to
+// the nearest directory that exists.
+std::string parent_unwritable(const std::string& parent, const std::string& mount);
+
 // mkdir -p of `parent` below `mount`. Marks each directory it creates as cgspawn's
 // (xattr user.cgspawn.made), so that whichever cgspawn process ends the last task below it
 // removes it, not only the one that made it. Returns the directories it created.

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "case_log.hpp"
 #include "guest.hpp"
 #include "host.hpp"
-#include "case_log.hpp"
 
 namespace {
 

@@ -65,6 +65,8 @@ t_built=$(date +%s)
 
 envs=()
 [ -n "${CGSPAWN_GUEST_TIMEOUT_SCALE:-}" ] && envs+=(-e "CGSPAWN_GUEST_TIMEOUT_SCALE=$CGSPAWN_GUEST_TIMEOUT_SCALE")
+# The case log (tests/check-coverage.sh) is in the build dir, which the guest shares.
+[ -n "${CGSPAWN_CASE_LOG:-}" ] && envs+=(-e "CGSPAWN_CASE_LOG=$CGSPAWN_CASE_LOG" -e "CGSPAWN_PLACE=guest-${CGSPAWN_GUEST_SUITE:-bookworm}")
 rc=0
 # --multi-user: the systemd tests use cgtest's user manager (logind, lingering).
 (cd "$build" && "$here/run-in-guest.sh" --multi-user "${envs[@]}" -t "${CGSPAWN_GUEST_SUITE_TIMEOUT:-1500}" \

@@ -8,8 +8,8 @@
 
 #include <iostream>
 
-#include "systemd_support.hpp"
 #include "case_log.hpp"
+#include "systemd_support.hpp"
 
 CGTEST_CASE_LOG();
 

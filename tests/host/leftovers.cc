@@ -14,6 +14,8 @@
 
 #include "host.hpp"
 
+CGTEST_CASE_LOG();
+
 using namespace cgtest;
 namespace fs = std::filesystem;
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "case_log.hpp"
 #include "cgspawn/cgspawn.hpp"
 #include "cli.hpp"
 #include "host.hpp"
@@ -56,8 +57,12 @@ RunResult check_refused(const std::string& verb, std::vector<std::string> backen
 
 }  // namespace
 
+// On a host where systemd is PID 1 (the guest) these cases behave otherwise: the guest runs them
+// too (the suite differs-on-systemd of the host binary).
+TEST_SUITE_BEGIN("differs-on-systemd");
+
 TEST_CASE("systemd absent: run and start --backend systemd fail at once with the reason, exit 125") {
-  REQUIRE_FALSE(systemd_is_pid1());  // these machines: the guest tier covers the real thing
+  if (systemd_is_pid1()) return skip_case("systemd is PID 1 here: the guest-systemd suite tests the backend");
   check_refused("run", {}, {}, kNoSystemBus);
   check_refused("start", {}, {}, kNoSystemBus);
 }
@@ -79,7 +84,7 @@ TEST_CASE("systemd absent: --user with a dead session bus address tries $XDG_RUN
 }
 
 TEST_CASE("systemd absent: backends --json says why, for every capability") {
-  REQUIRE_FALSE(systemd_is_pid1());
+  if (systemd_is_pid1()) return skip_case("systemd is PID 1 here: the guest-systemd suite tests the backend");
   RunResult r = run_cgspawn({"backends", "--json"});
   REQUIRE(r.exit_code == 0);
   const json* systemd = nullptr;
@@ -97,7 +102,7 @@ TEST_CASE("systemd absent: backends --json says why, for every capability") {
 }
 
 TEST_CASE("systemd absent: the library refuses in make_spawner, before anything exists") {
-  REQUIRE_FALSE(systemd_is_pid1());
+  if (systemd_is_pid1()) return skip_case("systemd is PID 1 here: the guest-systemd suite tests the backend");
   cgspawn::BackendOptions options;
   options.backend = "systemd";
   try {
@@ -114,3 +119,20 @@ TEST_CASE("systemd absent: the library refuses in make_spawner, before anything 
   options.unit_type = "timer";
   CHECK_THROWS_AS((void)cgspawn::make_spawner(options), cgspawn::Error);
 }
+
+TEST_CASE("systemd present: backends --json says the systemd backend is usable, with systemd's version") {
+  if (!systemd_is_pid1())
+    return skip_case("systemd is not PID 1 here: the systemd-absent cases apply instead");
+  RunResult r = run_cgspawn({"backends", "--json"});
+  REQUIRE(r.exit_code == 0);
+  json j = json::parse(r.out);
+  const json* systemd = nullptr;
+  for (const auto& b : j.at("backends"))
+    if (b.at("backend") == "systemd") systemd = &b;
+  REQUIRE(systemd != nullptr);
+  CHECK(systemd->at("usable").at("available") == true);
+  CHECK(systemd->at("usable").at("reason").get<std::string>().rfind("systemd ", 0) == 0);
+  CHECK(systemd->at("kill_all").at("available") == true);
+}
+
+TEST_SUITE_END();

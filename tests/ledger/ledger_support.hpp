@@ -22,8 +22,8 @@ using namespace cgtest;
 using nlohmann::json;
 
 // A fresh state directory: <mkdtemp /tmp/cgspawn-test-XXXXXX>/state, mode 0700, removed with
-// everything in it (and $CGSPAWN_OUTPUT_ROOT, started tasks' default output, set beside it) (the ledger may not be the mkdtemp directory itself: the tests check that
-// nothing is made next to it).
+// everything in it (and $CGSPAWN_OUTPUT_ROOT, started tasks' default output, set beside it) (the ledger may
+// not be the mkdtemp directory itself: the tests check that nothing is made next to it).
 class StateDir {
  public:
   StateDir();

@@ -119,18 +119,29 @@ TEST_CASE(
   StateDir state;
   Cg cg(parent, state);
   TempDir work;
+  std::string go = work.file("go");
   std::vector<std::unique_ptr<Child>> racers;
   for (int k = 0; k < 10; ++k) {
-    // The winner holds the id for 5 s, well past the last racer's start: a `run` that ended
-    // sooner would free the id, and a later racer could rightly take it.
-    auto argv = workload(work.file("pids-" + std::to_string(k)), "sleep 5; exit 0");
+    // The winner holds the id until every other racer has ended (the test then makes `go`): a
+    // `run` that ended sooner would free the id, and a later racer could rightly take it.
+    auto argv = workload(work.file("pids-" + std::to_string(k)),
+                         "while [ ! -e '" + go + "' ]; do sleep 0.05; done; exit 0");
     racers.push_back(cg.spawn(k % 2 ? cg.run_args("same", argv) : cg.start_args("same", argv)));
   }
+  // Only a winner runs its workload, which writes its pid file.
+  int winner = -1;
+  bool found = eventually(
+      [&] {
+        for (int k = 0; k < 10 && winner < 0; ++k)
+          if (!read_pids(work.file("pids-" + std::to_string(k))).empty()) winner = k;
+        return winner >= 0;
+      },
+      60s);
   // A loser that removed the winner's record would make the winner fail too (its updates
   // would find no task directory): one 0 and nine refusals is the proof.
   int won = 0, refused = 0;
-  for (auto& r : racers) {
-    RunResult res = r->wait();
+  auto tally = [&](Child& racer) {
+    RunResult res = racer.wait();
     INFO(describe_run(res));
     if (res.exit_code == 0) {
       ++won;
@@ -139,7 +150,12 @@ TEST_CASE(
       CHECK(res.err.find("\"same\" is already in use") != std::string::npos);
       ++refused;
     }
-  }
+  };
+  for (int k = 0; k < 10; ++k)
+    if (k != winner) tally(*racers[k]);
+  write_text(go, "");
+  REQUIRE_MESSAGE(found, "no racer ran its workload");
+  tally(*racers[winner]);
   CHECK(won == 1);
   CHECK(refused == 9);
   json listed = cg.list_json();

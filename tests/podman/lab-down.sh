@@ -18,6 +18,9 @@ LAB=${CGSPAWN_PODMAN_LAB:-/run/cgspawn-podman-lab}
 IMAGE=localhost/cgspawn-test-bbox:latest
 CG_ROOTS=${CGSPAWN_PODMAN_CGROUP_ROOTS:-/cgspawn-podtest}
 CGFS=/sys/fs/cgroup
+CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)  # /sys/fs/cgroup, or .../unified on a hybrid host
+# Every cgroup hierarchy: podman makes the container's dirs in cgroup2 and in each v1 one.
+CG_MOUNTS=$(awk '$3 == "cgroup2" || $3 == "cgroup" { print $2 }' /proc/self/mounts)
 LEFT=0
 
 log() { echo "lab-down: $*" >&2; }
@@ -77,7 +80,7 @@ remove_containers() {
 root_pids() {
   local r
   for r in $CG_ROOTS; do
-    find "$CGFS/pids$r" "$CGFS/unified$r" -name cgroup.procs -exec cat {} + 2>/dev/null
+    find "$CGFS/pids$r" "$CG2$r" -name cgroup.procs -exec cat {} + 2>/dev/null
   done | sort -un
 }
 
@@ -93,8 +96,8 @@ kill_leftovers() {
   local r p
   wait_no_pids 1000 && return 0
   for r in $CG_ROOTS; do
-    [ -e "$CGFS/unified$r/cgroup.kill" ] || continue
-    log "cgroup.kill on $CGFS/unified$r"; echo 1 > "$CGFS/unified$r/cgroup.kill"
+    [ -e "$CG2$r/cgroup.kill" ] || continue
+    log "cgroup.kill on $CG2$r"; echo 1 > "$CG2$r/cgroup.kill"
   done
   wait_no_pids 1000 && return 0
   for p in $(root_pids); do log "SIGKILL $p ($(cat /proc/"$p"/comm 2>/dev/null))"; kill -9 "$p" 2>/dev/null; done
@@ -125,11 +128,11 @@ remove_image() {
 # Depth-first rmdir of each root in every hierarchy; rmdir only ever removes empty cgroups.
 # Retries briefly: podman's exit command (`podman container cleanup`) may still be in <parent>/conmon.
 remove_cgroup_dirs() {
-  local r h try
-  for try in $(seq 1 40); do
+  local r h
+  for _ in $(seq 1 40); do
     for r in $CG_ROOTS; do
-      for h in "$CGFS"/*/; do
-        [ -d "$h${r#/}" ] && find "$h${r#/}" -depth -type d -exec rmdir {} \; 2>/dev/null
+      for h in $CG_MOUNTS; do
+        [ -d "$h$r" ] && find "$h$r" -depth -type d -exec rmdir {} \; 2>/dev/null
       done
     done
     [ -z "$(leftover_dirs)" ] && return 0
@@ -140,7 +143,7 @@ remove_cgroup_dirs() {
 
 leftover_dirs() {
   local r h
-  for r in $CG_ROOTS; do for h in "$CGFS"/*/; do [ -d "$h${r#/}" ] && echo -n "$h${r#/} "; done; done
+  for r in $CG_ROOTS; do for h in $CG_MOUNTS; do [ -d "$h$r" ] && echo -n "$h$r "; done; done
 }
 
 # Remove the lab dir only if it is one (it holds our containers.conf), never anything else.

@@ -4,7 +4,9 @@
 // from cgspawn's word.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -184,15 +186,18 @@ TEST_CASE("limits reach the container's cgroups (v1 on this hybrid host); --chdi
   std::string cid = sh("podman inspect --format '{{.Id}}' cgspawn-" + id).out;
   REQUIRE(cid.size() > 1);
   cid.pop_back();
-  // The container's own cgroup in each v1 hierarchy that carries a limit.
-  auto v1 = [&](const std::string& controller, const std::string& file) {
-    return read_text("/sys/fs/cgroup/" + controller + parent.rel() + "/cgspawn-" + id + "/libpod-" + cid +
-                     "/" + file)
-        .value_or("(missing)");
+  // The container's own cgroup: in each v1 hierarchy that carries a limit (a hybrid host, as
+  // podman enforces limits there), else in cgroup2.
+  auto limit = [&](const std::string& controller, const std::string& v1_file, const std::string& v2_file) {
+    std::string v1 = v1_mount(controller);
+    std::string dir =
+        (v1.empty() ? cgroup2_mount() : v1) + parent.rel() + "/cgspawn-" + id + "/libpod-" + cid;
+    return read_text(dir + "/" + (v1.empty() ? v2_file : v1_file)).value_or("(missing)");
   };
-  CHECK(v1("memory", "memory.limit_in_bytes") == "67108864\n");
-  CHECK(v1("pids", "pids.max") == "50\n");
-  CHECK(v1("cpu", "cpu.cfs_quota_us") == "50000\n");
+  bool hybrid = !v1_mount("memory").empty();
+  CHECK(limit("memory", "memory.limit_in_bytes", "memory.max") == "67108864\n");
+  CHECK(limit("pids", "pids.max", "pids.max") == "50\n");
+  CHECK(limit("cpu", "cpu.cfs_quota_us", "cpu.max") == (hybrid ? "50000\n" : "50000 100000\n"));
   std::string out_file = cgspawn::Ledger(state.path()).output_dir(id) + "/stdout";
   CHECK(eventually([&] { return read_text(out_file).value_or("") == "/tmp\n"; }, 10s));
   Child destroy(cli({"destroy", id, "--grace", "0s"}), env);
@@ -217,25 +222,39 @@ TEST_CASE("a failing runtime: the report names the container and podman's error;
   auto procs = identify(wait_for_workload(parent, id, 3));
   std::string cid = sh("podman inspect --format '{{.Id}}' cgspawn-" + id).out;
   cid = cid.substr(0, cid.find('\n'));
+  // Should a check below fail, the lab is not left with the container nor the failing runtime.
+  struct Cleanup {
+    std::string labdir, cid;
+    ~Cleanup() {
+      std::filesystem::remove(labdir + "/runtime/FAIL_kill");
+      std::filesystem::remove(labdir + "/runtime/FAIL_delete");
+      sh("podman rm -f -t 0 " + cid + " >/dev/null 2>&1; runc delete --force " + cid +
+         " >/dev/null 2>&1; rm -f /run/libpod/exits/" + cid);
+    }
+  } cleanup{labdir, cid};
   write_text(labdir + "/runtime/FAIL_kill", "");
   write_text(labdir + "/runtime/FAIL_delete", "");
   run.signal(SIGTERM);
   RunResult r = run.wait(90s);
-  std::filesystem::remove(labdir + "/runtime/FAIL_kill");
-  std::filesystem::remove(labdir + "/runtime/FAIL_delete");
   INFO(r.err);
+  CHECK_FALSE(r.hung);
+  CHECK(r.exit_code == 128 + SIGTERM);  // run got SIGTERM and destroyed its task, completely
+  CHECK(r.err.find("cleanup complete") != std::string::npos);
   json rows = rows_of(tmp.file("r.json"));
   const json* c = row(rows, "container");
   REQUIRE(c);
   std::string detail = (*c)["detail"];
   INFO(detail);
+  // podman could not stop it; cgspawn emptied its cgroup and then had podman remove it.
+  CHECK((*c)["outcome"] == "destroyed");
   CHECK(detail.find("podman failed to destroy container " + cid) != std::string::npos);
   CHECK(detail.find("simulated runtime failure") != std::string::npos);
   CHECK(detail.find("cgroup.kill") != std::string::npos);
+  CHECK(detail.find("container record removed: yes") != std::string::npos);
+  for (const auto& other : rows) CHECK_MESSAGE(other["outcome"] == "destroyed", other.dump());
   CHECK(still_alive(procs, 5s).empty());
   CHECK_FALSE(exists(parent.task(id)));
-  sh("podman rm -f -t 0 " + cid + " >/dev/null 2>&1; runc delete --force " + cid +
-     " >/dev/null 2>&1; rm -f /run/libpod/exits/" + cid);
+  CHECK_FALSE(container_exists(cid));  // podman's own word, not cgspawn's
 }
 
 TEST_CASE("an unkillable process: failed with the survivor listed; reap completes after the thaw") {
@@ -361,4 +380,73 @@ TEST_CASE(
     CHECK(ledger->list().tasks.empty());
     CHECK_FALSE(exists(ledger->dir() + "/" + id));
   }
+}
+
+namespace {
+
+// What cgspawn (this build's) says and does inside a container that sees the host's cgroup2
+// mount through `cgroup_volume`, as `user`: a CI job in an unprivileged container. The
+// container's root is an overlay of the host's (so the build's libraries resolve), the build
+// directory is mounted read-only, and the answers come back through `out`.
+struct InContainer {
+  json backends;
+  std::string run_err, list;
+  int backends_rc = -1, run_rc = -1;
+};
+
+InContainer cgspawn_in_container(const PodParent& parent, const TempDir& out,
+                                 const std::string& cgroup_volume, const std::string& user) {
+  std::string build = std::filesystem::path(cgspawn_bin()).parent_path().parent_path();
+  std::string name = "cgspawn-" + unique_id("incontainer");
+  std::string bin = cgspawn_bin(), inner = parent.path() + "/inner";
+  write_text(out.file("script"), "export CGSPAWN_STATE_DIR=/tmp/cgspawn-state; cd /out\n'" + bin +
+                                     "' backends --json > backends.json; echo $? > backends.rc\n'" + bin +
+                                     "' run --parent '" + inner +
+                                     "' -- /bin/true 2> run.err; echo $? > run.rc\n'" + bin +
+                                     "' list --json > list.json\n");
+  Shell s = sh("podman run --rm --name " + name + " --user " + user + " --cgroup-parent=" + parent.rel() +
+               " --cgroupns=host -v " + cgroup_volume + " -v " + build + ":" + build + ":ro -v " +
+               out.path() + ":/out --rootfs /:O /bin/sh /out/script");
+  REQUIRE_MESSAGE(s.rc == 0, "podman run failed (" << s.rc << "): " << s.out);
+  InContainer r;
+  r.backends_rc = std::stoi(read_text(out.file("backends.rc")).value_or("-1"));
+  r.backends = json::parse(read_text(out.file("backends.json")).value_or("null"));
+  r.run_rc = std::stoi(read_text(out.file("run.rc")).value_or("-1"));
+  r.run_err = read_text(out.file("run.err")).value_or("");
+  r.list = read_text(out.file("list.json")).value_or("");
+  CHECK_FALSE(exists(inner));  // nothing made on the host
+  return r;
+}
+
+void check_refused_in_container(const InContainer& r, const std::string& why) {
+  INFO("backends: " << r.backends.dump() << "\nrun: " << r.run_err << "\nlist: " << r.list);
+  CHECK(r.backends_rc == 0);
+  const json& process = r.backends.at("backends").at(0);
+  REQUIRE(process.at("backend") == "process");
+  for (const char* cap : {"usable", "kill_all", "verify", "survives_caller_crash"}) {
+    CHECK(process.at(cap).at("available") == false);
+    CHECK(process.at(cap).at("reason").get<std::string>().find(why) != std::string::npos);
+  }
+  CHECK(r.run_rc == 125);
+  CHECK(std::count(r.run_err.begin(), r.run_err.end(), '\n') == 1);  // one line, naming the cause
+  CHECK(r.run_err.find(why) != std::string::npos);
+  CHECK(json::parse(r.list).at("tasks").empty());  // no ledger entry
+}
+
+}  // namespace
+
+TEST_CASE("in a container whose cgroup2 is read-only: backends says so, run refuses (125), nothing is made") {
+  PodParent parent;
+  TempDir out;
+  std::string cg2 = cgroup2_mount();
+  check_refused_in_container(cgspawn_in_container(parent, out, cg2 + ":" + cg2 + ":ro", "0:0"), "read-only");
+}
+
+TEST_CASE("in a container as an unprivileged user with no delegated cgroup: backends says why, run refuses") {
+  PodParent parent;
+  TempDir out;
+  ::chmod(out.path().c_str(), 0777);  // the container's user writes its answers there
+  std::string cg2 = cgroup2_mount();
+  check_refused_in_container(cgspawn_in_container(parent, out, cg2 + ":" + cg2, "65534:65534"),
+                             "Permission denied");
 }

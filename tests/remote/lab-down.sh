@@ -25,6 +25,7 @@ stop_clients() {
   local _
   for _ in 1 2 3; do
     [ -n "$(client_pids)" ] || break
+    # shellcheck disable=SC2046  # one pid per word
     kill_pids $(client_pids)
     sleep 0.1
   done
@@ -34,6 +35,7 @@ stop_remote() {
   local _
   for _ in 1 2 3 4 5; do
     [ -n "$(remote_pids)" ] || break
+    # shellcheck disable=SC2046  # one pid per word
     kill_pids $(remote_pids)
     sleep 0.2
   done

@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "remote_lab.hpp"
 #include "case_log.hpp"
+#include "remote_lab.hpp"
 
 CGTEST_CASE_LOG();
 

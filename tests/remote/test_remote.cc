@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -37,12 +38,15 @@ TEST_CASE("capabilities: the probe shows what the remote has") {
                                                    lab.config(), "--state-dir", state_dir(dir)});
   INFO(all_of(r));
   CHECK(r.exit_code == 0);
-  CHECK(r.out.find("a task cgroup under /sys/fs/cgroup/unified/cgspawn-remote on " + lab.alias() +
+  // The fake remote shares this host's cgroup2 mount (in its own cgroup namespace).
+  CHECK(r.out.find("a task cgroup under " + cgtest::cgroup2_mount() + "/cgspawn-remote on " + lab.alias() +
                    ", made by the built-in agent") != std::string::npos);
   CHECK(r.out.find("systemd-run with systemd as PID 1: no") != std::string::npos);
-  // The fake remotes' cgroup2 has no controllers (a hybrid host): every limit says so.
-  CHECK(r.out.find("the memory controller is not enabled in /sys/fs/cgroup/unified on the remote") !=
-        std::string::npos);
+  // Without the memory controller in cgroup2 (a hybrid host), every limit says so.
+  std::string controllers = cgtest::read_text(cgtest::cgroup2_mount() + "/cgroup.controllers").value_or("");
+  if (controllers.find("memory") == std::string::npos)
+    CHECK(r.out.find("the memory controller is not enabled in " + cgtest::cgroup2_mount() +
+                     " on the remote") != std::string::npos);
   CHECK(rtest::local_ssh_processes(state_dir(dir)).empty());
 }
 
@@ -189,14 +193,22 @@ TEST_CASE(
 
 namespace {
 
+// The control sockets of masters in `state`.
+std::vector<std::string> control_sockets(const std::string& state) {
+  std::vector<std::string> found;
+  if (!cgtest::exists(state + "/.ssh-mux")) return found;
+  for (const auto& e : std::filesystem::directory_iterator(state + "/.ssh-mux"))
+    if (e.path().extension() != ".lock") found.push_back(e.path().string());
+  return found;
+}
+
 // The name cgspawn gives this lab's control socket in `state`: seen while a task runs.
 std::string control_socket_of(const Lab& lab, const std::string& state) {
   RunResult s =
       rtest::cgspawn_in(state, rtest::remote_args("start", lab, state, {"--id", "probe"}, {"sleep", "600"}));
   REQUIRE(s.exit_code == 0);
-  std::string name;
-  for (const auto& e : std::filesystem::directory_iterator(state + "/.ssh-mux"))
-    if (e.path().extension() != ".lock") name = e.path().string();
+  std::vector<std::string> sockets = control_sockets(state);
+  std::string name = sockets.empty() ? "" : sockets.back();
   RunResult d = rtest::cgspawn_in(state, {"destroy", "probe", "--state-dir", state, "--grace", "0s"});
   REQUIRE(d.exit_code == 0);
   REQUIRE_FALSE(name.empty());
@@ -253,7 +265,13 @@ TEST_CASE("a start that fails on a host keeps the master another cgspawn's task 
       rtest::cgspawn_in(state, rtest::remote_args("run", lab, state, {"--memory-max", "64M"}, {"true"}));
   INFO(all_of(refused));
   CHECK(refused.exit_code == 125);
-  std::this_thread::sleep_for(1s);  // a master closed under it: its session would be gone by now
+  // `ssh -O exit` returns once the master has taken the request; a master told to exit serves
+  // no later client, so this check fails at once if the refused run closed it.
+  std::vector<std::string> sockets = control_sockets(state);
+  REQUIRE(sockets.size() == 1);
+  RunResult check = cgtest::Child({"/usr/bin/ssh", "-S", sockets[0], "-O", "check", "placeholder"}).wait(10s);
+  INFO(all_of(check));
+  CHECK(check.exit_code == 0);
   RunResult status = rtest::cgspawn_in(state, {"status", "a", "--state-dir", state, "--json"});
   INFO(all_of(status));
   CHECK(status.out.find("\"running\"") != std::string::npos);
@@ -266,14 +284,6 @@ TEST_CASE("a start that fails on a host keeps the master another cgspawn's task 
 }
 
 namespace {
-
-std::vector<std::string> control_sockets(const std::string& state) {
-  std::vector<std::string> found;
-  if (!cgtest::exists(state + "/.ssh-mux")) return found;
-  for (const auto& e : std::filesystem::directory_iterator(state + "/.ssh-mux"))
-    if (e.path().extension() != ".lock") found.push_back(e.path().string());
-  return found;
-}
 
 // Established TCP connections from this host to the lab's sshd.
 size_t ssh_connections_to(const Lab& lab) {
@@ -345,17 +355,19 @@ TEST_CASE(
   TempDir dir;
   std::string state = state_dir(dir);
   RunResult s = rtest::cgspawn_in(
-      state, rtest::remote_args("start", lab, state, {"--id", "orphaned"}, {"sleep", "600"}));
+      state, rtest::remote_args("start", lab, state, {"--id", "orphaned", "--json"}, {"sleep", "600"}));
   INFO(all_of(s));
   REQUIRE(s.exit_code == 0);
+  const auto owner = nlohmann::json::parse(s.out).at("task").at("owner");
+  REQUIRE(owner.at("kind") == "supervisor");
+  auto supervisor = cgtest::identify({owner.at("pid").get<pid_t>()});
   auto cgroups = rtest::remote_task_cgroups(lab);
   REQUIRE(cgroups.size() == 1);
   std::filesystem::remove_all(state);
   cgtest::write_text(lab.task_parent() + "/" + cgroups[0] + "/cgroup.kill",
-                     "1");  // the task ends on the remote
-  CHECK(rtest::wait_until([&] { return rtest::local_ssh_processes(state).empty(); },
-                          10s));  // its supervisor is done
-  std::this_thread::sleep_for(500ms);
+                     "1");                              // the task ends on the remote
+  CHECK(cgtest::still_alive(supervisor, 30s).empty());  // its supervisor is done: all it did, it did
+  CHECK(rtest::local_ssh_processes(state).empty());
   CHECK_FALSE(cgtest::exists(state));
   check_nothing_left(lab, state);
 }

@@ -2,7 +2,8 @@
 // cgspawn-test-helper: the workloads that sh cannot make.
 //   threads N FILE   start N threads, write every thread id (the pid first) to FILE, sleep
 //   tree N FILE      become a tree of N processes (fan-out 10), each writes its pid, sleep
-//   busy SECONDS     burn CPU for SECONDS, then exit 0
+//   busy SECONDS     burn CPU for SECONDS of wall time, then exit 0
+//   spin SECONDS     burn SECONDS of CPU time (however long a loaded machine takes), exit 0
 // Every line is written with one write(2) to a file opened O_APPEND, so lines never mix.
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <thread>
 #include <vector>
@@ -71,6 +73,20 @@ int busy(double seconds) {
   return 0;
 }
 
+// CPU time, not wall time: a test that asserts the CPU time a task used holds on a machine
+// whose cores are busy with something else.
+int spin(double seconds) {
+  auto used = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  };
+  volatile unsigned long x = 0;
+  while (used() < seconds)
+    for (int i = 0; i < 100000; ++i) x = x + static_cast<unsigned long>(i);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -78,6 +94,7 @@ int main(int argc, char** argv) {
   if (mode == "threads" && argc == 4) return threads(std::atoi(argv[2]), argv[3]);
   if (mode == "tree" && argc == 4) grow(std::atoi(argv[2]), open_append(argv[3]));
   if (mode == "busy" && argc == 3) return busy(std::atof(argv[2]));
-  std::fprintf(stderr, "usage: %s threads N FILE | tree N FILE | busy SECONDS\n", argv[0]);
+  if (mode == "spin" && argc == 3) return spin(std::atof(argv[2]));
+  std::fprintf(stderr, "usage: %s threads N FILE | tree N FILE | busy SECONDS | spin SECONDS\n", argv[0]);
   return 2;
 }

@@ -119,6 +119,13 @@ std::string v1_mount(const std::string& controller) {
   return "";
 }
 
+std::vector<std::string> cgroup_mounts() {
+  std::vector<std::string> out;
+  for (const auto& m : mounts())
+    if (m.fstype == "cgroup" || m.fstype == "cgroup2") out.push_back(m.point);
+  return out;
+}
+
 std::string unique_name() {
   return std::string(kPrefix) + std::to_string(::getpid()) + "-" + std::to_string(++g_counter);
 }
@@ -315,6 +322,11 @@ std::string process_state(pid_t pid) {
 pid_t session_of(pid_t pid) {
   auto s = read_stat(pid);
   return s ? s->session : -1;
+}
+
+bool wait_for_comm(pid_t pid, const std::string& comm, std::chrono::milliseconds timeout) {
+  std::string path = "/proc/" + std::to_string(pid) + "/comm";
+  return eventually([&] { return read_text(path).value_or("") == comm + "\n"; }, timeout);
 }
 
 std::string cgroup_of(pid_t pid) {

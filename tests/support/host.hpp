@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "case_log.hpp"
+
 namespace cgtest {
 
 using namespace std::chrono_literals;
@@ -22,6 +24,9 @@ std::string cgroup2_mount();
 
 // The mount point of the cgroup v1 hierarchy holding `controller`, or "" when none does.
 std::string v1_mount(const std::string& controller);
+
+// Every cgroup mount point: the cgroup2 one and each v1 hierarchy's (none on a pure v2 host).
+std::vector<std::string> cgroup_mounts();
 
 // Every name this suite gives a cgroup starts with this, so leftovers are easy to find.
 inline constexpr const char* kPrefix = "cgspawn-test-";
@@ -111,6 +116,9 @@ std::vector<pid_t> alive_below(const std::vector<pid_t>& pids, const std::string
 std::string process_state(pid_t pid);
 // The session id of PID (field 6 of /proc/PID/stat), -1 when it does not exist.
 pid_t session_of(pid_t pid);
+// Waits up to `timeout` until PID runs `comm` (/proc/PID/comm): `sleep 1000 & echo $!` names the
+// forked shell, which execs sleep a moment later; freezing it before then freezes a shell.
+bool wait_for_comm(pid_t pid, const std::string& comm, std::chrono::milliseconds timeout = 10s);
 // The cgroup2 path of PID from /proc/PID/cgroup ("0::/x" -> "/x"), "" when unknown.
 std::string cgroup_of(pid_t pid);
 

@@ -85,6 +85,8 @@ class ProcessSpawner final : public Spawner {
 
  private:
   void refuse_unenforceable(const Limits& limits) const;
+  // Why task cgroups cannot be made under the parent here ("" when they can).
+  std::string unwritable() const;
   std::optional<Cgroup> make_task_cgroup(const TaskSpec& spec);
   void ensure_parent();
   std::string parent() const;
@@ -116,6 +118,12 @@ Capabilities ProcessSpawner::capabilities() const {
   std::lock_guard lock(mutex_);
   Capabilities caps;
   caps.backend = "process";
+  if (std::string why = unwritable(); !why.empty()) {
+    for (Capability* c : {&caps.usable, &caps.kill_all, &caps.verify, &caps.survives_caller_crash,
+                          &caps.memory_max, &caps.pids_max, &caps.cpu_max})
+      *c = {false, why};
+    return caps;
+  }
   caps.usable = {true,
                  hierarchy_.layout == CgroupLayout::none ? "no cgroup2: tasks run as process groups"
                  : delegated_ && !scope_
@@ -150,6 +158,11 @@ Capabilities ProcessSpawner::capabilities() const {
   caps.pids_max = controller_capability("pids", parent_, hierarchy_);
   caps.cpu_max = controller_capability("cpu", parent_, hierarchy_);
   return caps;
+}
+
+std::string ProcessSpawner::unwritable() const {
+  if (hierarchy_.layout == CgroupLayout::none || (delegated_ && !scope_)) return "";
+  return parent_unwritable(parent_, hierarchy_.mount);
 }
 
 void ProcessSpawner::refuse_unenforceable(const Limits& limits) const {
@@ -196,6 +209,7 @@ std::unique_ptr<Task> ProcessSpawner::spawn(const TaskSpec& input) {
   TaskSpec spec = prepared_spec(input);
   std::string program = resolve_program(spec.argv[0], task_path(spec));
   ensure_parent();
+  if (std::string why = unwritable(); !why.empty()) throw Error(ErrorKind::unsupported, why);
   refuse_unenforceable(spec.limits);  // before the ledger hears of the task or its parent
   SpawnTransaction txn({options_.ledger, options_.owner_kind, options_.keep_record, false}, spec, "process",
                        intended(spec));
