@@ -2,34 +2,47 @@
 # SPDX-License-Identifier: MIT
 # build-image.sh [--force]
 #
-# Builds (only when missing) the Debian 12 guest used by run-in-guest.sh: real
-# systemd as PID 1 on pure cgroup v2, booted under QEMU. Prints the image
-# directory on stdout; all progress goes to stderr. The directory holds
+# Builds (only when missing) the Debian guest used by run-in-guest.sh: real systemd as PID 1
+# on pure cgroup v2, booted under QEMU. Debian 12 (bookworm, systemd 252) by default; Debian 13
+# (trixie, systemd 257) with CGSPAWN_GUEST_SUITE=trixie. Prints the image directory on stdout;
+# all progress goes to stderr. The directory holds
 #   root.img        raw ext4 root disk (mkfs.ext4 -d of a debootstrap rootfs)
 #   vmlinux         uncompressed kernel of Debian's linux-image-amd64 (PVH boot)
 #   initrd.cpio.gz  busybox initramfs loading the virtio/ext4/9p modules
-#   recipe          what the image was built from (its hash is the dir name)
+#   recipe          what the image was built from (its hash is in the dir name)
 #
-# Cache: $CGSPAWN_GUEST_CACHE (default /var/cache/cgspawn-guest)/<hash>, where
-# <hash> covers this script, guest-files/, the package lists and the kernel
-# version. A build happens in a temporary dir that is renamed into place at the
-# end, so an interrupted build never leaves a valid-looking image. Entries of
-# other hashes are deleted after a successful build.
+# Cache: $CGSPAWN_GUEST_CACHE (default /var/cache/cgspawn-guest)/<suite>-<hash>, where <hash>
+# covers this script, guest-files/, the package lists and the kernel version. A build happens
+# in a temporary dir that is renamed into place at the end, so an interrupted build never
+# leaves a valid-looking image. Entries of the same suite and other hashes are deleted after a
+# successful build: one image per suite stays.
 #
-# Env: CGSPAWN_GUEST_EXTRA_PKGS  more guest packages (space or comma separated)
-#      MIRROR                    Debian mirror (default: the host's apt source)
+# The binaries under test are built on the bookworm host: a trixie guest gets bookworm's
+# libsdbus-c++1, libspdlog1.10 and libfmt9 (trixie ships other sonames), fetched by the host's
+# apt and installed with dpkg.
+#
+# Env: CGSPAWN_GUEST_SUITE        bookworm (default) or trixie
+#      CGSPAWN_GUEST_AVOCADO      Avocado's source tarball, installed into /opt/avocado
+#      CGSPAWN_GUEST_EXTRA_PKGS   more guest packages (space or comma separated)
+#      MIRROR                     Debian mirror (default: the host's apt source)
 # Needs root. Installs its host packages with apt-get.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE_ROOT=${CGSPAWN_GUEST_CACHE:-/var/cache/cgspawn-guest}
-SUITE=bookworm
+SUITE=${CGSPAWN_GUEST_SUITE:-bookworm}
 IMG_SIZE=2G
 HOST_PKGS="qemu-system-x86 debootstrap e2fsprogs cpio gzip xz-utils zstd kmod linux-image-amd64"
-# Guest packages. libspdlog1.1 is called libspdlog1.10 in bookworm (pulls libfmt9).
+# The libraries the host-built binaries link (libspdlog1.1 is called libspdlog1.10 in bookworm).
+BOOKWORM_LIBS="libsdbus-c++1 libspdlog1.10 libfmt9"
 GUEST_PKGS="systemd systemd-sysv udev dbus dbus-user-session libpam-systemd libsystemd0
-  libsdbus-c++1 libspdlog1.10 libfmt9 openssh-server openssh-client sudo procps iproute2
-  util-linux kmod busybox-static python3 python3-venv ${CGSPAWN_GUEST_EXTRA_PKGS:-}"
+  openssh-server openssh-client sudo procps iproute2 util-linux kmod busybox-static python3
+  python3-venv ${CGSPAWN_GUEST_EXTRA_PKGS:-}"
+case $SUITE in
+  bookworm) GUEST_PKGS+=" $BOOKWORM_LIBS"; FOREIGN_LIBS= ;;
+  trixie) FOREIGN_LIBS=$BOOKWORM_LIBS ;;
+  *) echo "build-image: CGSPAWN_GUEST_SUITE must be bookworm or trixie, not '$SUITE'" >&2; exit 2 ;;
+esac
 GUEST_PKGS=$(echo ${GUEST_PKGS//,/ })           # normalise to single spaces
 # Modules in the initramfs (needed to mount the root disk and the 9p shares) ...
 INITRD_MODS="virtio_pci virtio_blk virtio_rng ext4 9p 9pnet_virtio"
@@ -106,6 +119,8 @@ recipe() {
   echo "suite=$SUITE size=$IMG_SIZE"
   echo "kernel=$KVER $(dpkg-query -W -f='${Version}' "linux-image-$KVER")"
   echo "guest-pkgs=$GUEST_PKGS"
+  local p
+  for p in $FOREIGN_LIBS; do echo "bookworm-lib=$p $(apt-cache show --no-all-versions "$p" | sed -n 's/^Version: //p')"; done
   echo "initrd-mods=$INITRD_MODS guest-mods=$GUEST_MODS"
   (cd "$HERE" && sha256sum build-image.sh guest-files/*)
   [ -z "${CGSPAWN_GUEST_AVOCADO:-}" ] || echo "avocado=$(sha256sum < "$CGSPAWN_GUEST_AVOCADO")"
@@ -121,6 +136,20 @@ bootstrap_rootfs() {
       >"$BUILD/debootstrap.log" 2>&1 || { tail -25 "$BUILD/debootstrap.log" >&2; die "debootstrap failed"; }
   chroot "$root" apt-get clean
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
+}
+
+# Bookworm's builds of the libraries the host-built binaries link, into a newer guest.
+install_foreign_libs() {
+  local root=$1
+  [ -n "$FOREIGN_LIBS" ] || return 0
+  log "installing bookworm's $FOREIGN_LIBS"
+  mkdir "$BUILD/debs"
+  # shellcheck disable=SC2086  # one package per word
+  (cd "$BUILD/debs" && apt-get download $FOREIGN_LIBS) >"$BUILD/debs.log" 2>&1 ||
+    { cat "$BUILD/debs.log" >&2; die "apt-get download $FOREIGN_LIBS failed"; }
+  cp "$BUILD"/debs/*.deb "$root/tmp/"
+  chroot "$root" sh -c 'dpkg -i /tmp/*.deb && rm /tmp/*.deb' >"$BUILD/dpkg.log" 2>&1 ||
+    { cat "$BUILD/dpkg.log" >&2; die "dpkg -i of bookworm's libraries failed"; }
 }
 
 configure_rootfs() {
@@ -244,7 +273,9 @@ prune_cache() {
   for d in "$CACHE_ROOT"/.build-*; do [ -e "$d" ] && remove_build_dir "$d"; done
   for d in "$CACHE_ROOT"/*/; do
     d=${d%/}
-    [[ ${d##*/} =~ ^[0-9a-f]{16}$ ]] && [ "${d##*/}" != "$HASH" ] && { log "removing old image $d"; rm -rf "$d"; }
+    # This suite's older images, and those named before suites were (a bare hash).
+    [[ ${d##*/} =~ ^($SUITE-)?[0-9a-f]{16}$ ]] && [ "${d##*/}" != "$SUITE-$HASH" ] &&
+      { log "removing old image $d"; rm -rf "$d"; }
   done
   return 0
 }
@@ -259,6 +290,7 @@ build() {
   mkdir "$ROOTFS"
   mount -t tmpfs -o size=3g,mode=0755 cgspawn-guest-rootfs "$ROOTFS"
   bootstrap_rootfs "$ROOTFS"
+  install_foreign_libs "$ROOTFS"
   configure_rootfs "$ROOTFS"
   add_test_user "$ROOTFS"
   install_runner "$ROOTFS"
@@ -280,7 +312,7 @@ main() {
   ensure_host_pkgs
   KVER=$(kernel_version)
   HASH=$(recipe | sha256sum | cut -c1-16)
-  IMG=$CACHE_ROOT/$HASH
+  IMG=$CACHE_ROOT/$SUITE-$HASH
   if [ -z "$FORCE" ] && is_complete "$IMG"; then echo "$IMG"; return 0; fi
 
   mkdir -p "$CACHE_ROOT"

@@ -11,7 +11,9 @@
 #
 # BUILD_DIR (default $CGSPAWN_TEST_BUILD, else <top>/build-tests) must be built and lie
 # inside the git top-level, which the guest shares at the same path.
-# Env: CGSPAWN_GUEST_TIMEOUT_SCALE (multiplies the tests' timeouts, default 1),
+# Env: CGSPAWN_GUEST_SUITE (bookworm, the default, or trixie: build-image.sh),
+#      CGSPAWN_GUEST_TESTS (names of the suite's tests to run, space separated; default all),
+#      CGSPAWN_GUEST_TIMEOUT_SCALE (multiplies the tests' timeouts, default 1),
 #      CGSPAWN_GUEST_SUITE_TIMEOUT (seconds for the whole VM, boot included, default 1500),
 #      and those of build-image.sh / run-in-guest.sh.
 # Exit: the suite's status; non-zero (never a skip) when the image cannot be built, the
@@ -29,9 +31,16 @@ build=$(realpath "$build")
 case $build/ in "$top"/*) ;; *) fail "$build is not inside $top, which is what the guest shares" ;; esac
 
 start=$(date +%s)
-# Avocado's source: installed into the image (/opt/avocado) for the guest-avocado test.
-avocado=$("$here/../python/avocado-tarball.sh" "$build") || fail "no Avocado 113.0 source for the guest-avocado test"
-CGSPAWN_GUEST_AVOCADO=$avocado "$here/build-image.sh" >/dev/null || fail "could not build the guest image (tests/guest/build-image.sh)"
+export CGSPAWN_GUEST_SUITE=${CGSPAWN_GUEST_SUITE:-bookworm}
+only=${CGSPAWN_GUEST_TESTS:-}
+# Avocado's source, installed into the image (/opt/avocado) when the guest-avocado test runs.
+# Exported: run-in-guest.sh asks build-image.sh for the image again, with the same recipe.
+if [ -z "$only" ] || [[ " $only " == *" guest-avocado "* ]]; then
+  CGSPAWN_GUEST_AVOCADO=$("$here/../python/avocado-tarball.sh" "$build") ||
+    fail "no Avocado 113.0 source for the guest-avocado test"
+  export CGSPAWN_GUEST_AVOCADO
+fi
+"$here/build-image.sh" >/dev/null || fail "could not build the guest image (tests/guest/build-image.sh)"
 t_image=$(date +%s)
 
 # The suite's tests as meson would run them: one script, environment and command; and the
@@ -41,10 +50,12 @@ ninja -C "$build" build.ninja >/dev/null || fail "meson could not regenerate $bu
 meson introspect --tests "$build" | python3 -c '
 import json, os, shlex, sys
 build = sys.argv[1]
+only = sys.argv[3].split()
 tests = [t for t in json.load(sys.stdin)
-         if any(s == "guest" or s.endswith(":guest") for s in t["suite"])]
-if not tests:
-    sys.exit("no test in the suite guest")
+         if any(s == "guest" or s.endswith(":guest") for s in t["suite"])
+         and (not only or t["name"] in only)]
+if not tests or (only and len(tests) != len(only)):
+    sys.exit("the suite guest has no test %s" % (only or ""))
 targets = {os.path.relpath(p, build) for t in tests for p in [t["cmd"][0], *t["env"].values()]
            if p.startswith(build + "/") and ":" not in p and not os.path.isdir(p)}
 with open(sys.argv[2], "w") as f:
@@ -53,10 +64,11 @@ print("#!/bin/bash\nstatus=0")
 for t in tests:
     env = " ".join(shlex.quote(k + "=" + v) for k, v in sorted(t["env"].items()))
     cmd = " ".join(shlex.quote(c) for c in t["cmd"])
-    print("echo %s" % shlex.quote("=== guest test " + t["name"]))
+    print("echo %s; t=$SECONDS" % shlex.quote("=== guest test " + t["name"]))
     print("env %s %s \"$@\" || status=1" % (env, cmd))
+    print("echo %s\"$((SECONDS - t)) s\"" % shlex.quote("=== guest test " + t["name"] + ": "))
 print("exit $status")
-' "$build" "$script.targets" > "$script.tmp" || fail "meson introspect --tests $build found no suite 'guest'"
+'  "$build" "$script.targets" "$only" > "$script.tmp" || fail "meson introspect --tests $build: no such tests in the suite 'guest'"
 mv "$script.tmp" "$script"
 mapfile -t targets < "$script.targets"
 rm -f "$script.targets"
@@ -66,13 +78,13 @@ t_built=$(date +%s)
 envs=()
 [ -n "${CGSPAWN_GUEST_TIMEOUT_SCALE:-}" ] && envs+=(-e "CGSPAWN_GUEST_TIMEOUT_SCALE=$CGSPAWN_GUEST_TIMEOUT_SCALE")
 # The case log (tests/check-coverage.sh) is in the build dir, which the guest shares.
-[ -n "${CGSPAWN_CASE_LOG:-}" ] && envs+=(-e "CGSPAWN_CASE_LOG=$CGSPAWN_CASE_LOG" -e "CGSPAWN_PLACE=guest-${CGSPAWN_GUEST_SUITE:-bookworm}")
+[ -n "${CGSPAWN_CASE_LOG:-}" ] && envs+=(-e "CGSPAWN_CASE_LOG=$CGSPAWN_CASE_LOG" -e "CGSPAWN_PLACE=guest-$CGSPAWN_GUEST_SUITE")
 rc=0
 # --multi-user: the systemd tests use cgtest's user manager (logind, lingering).
 (cd "$build" && "$here/run-in-guest.sh" --multi-user "${envs[@]}" -t "${CGSPAWN_GUEST_SUITE_TIMEOUT:-1500}" \
   -- bash "$script" "$@") || rc=$?
 now=$(date +%s)
-echo "guest tier: exit $rc after $((now - start)) s (image $((t_image - start)) s, build $((t_built - t_image)) s, guest $((now - t_built)) s)"
+echo "guest tier ($CGSPAWN_GUEST_SUITE): exit $rc after $((now - start)) s (image $((t_image - start)) s, build $((t_built - t_image)) s, guest $((now - t_built)) s)"
 case $rc in
   0) ;;
   125) fail "the guest did not boot or report a status (see the QEMU log and console above)" ;;

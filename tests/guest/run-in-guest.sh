@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 # run-in-guest.sh [-e NAME=VALUE]... [-t SECONDS] [-s DIR] [--multi-user] -- CMD [ARGS...]
 #
-# Boots the Debian 12 guest of build-image.sh (built first if missing) under
-# QEMU, runs CMD there as root and exits with CMD's exit status. CMD's stdout
-# and stderr are streamed live (merged).
+# Boots the Debian guest of build-image.sh (built first if missing: 12, or 13 with
+# CGSPAWN_GUEST_SUITE=trixie) under QEMU, runs CMD there as root and exits with
+# CMD's exit status. CMD's stdout and stderr are streamed live (merged).
 #
 #   -e NAME=VALUE  export NAME=VALUE for CMD (repeatable)
 #   -t SECONDS     wall-clock limit for the whole VM, boot included (default 1800)
@@ -13,7 +13,7 @@
 #   --multi-user   boot multi-user.target (udev, logind, the lingering cgtest
 #                  user's manager) and wait for it instead of the minimal cgtest.target
 #
-# In the guest: systemd 252 is PID 1 on pure cgroup v2. CMD runs in
+# In the guest: systemd (252, or 257) is PID 1 on pure cgroup v2. CMD runs in
 # cgtest-run.service (Type=exec, Delegate=yes) from the leaf cgroup
 # <unit>/harness; +cpu +memory +pids +io are enabled in the unit's
 # subtree_control and CGTEST_DELEGATED_CGROUP=/sys/fs/cgroup/<unit> is exported.
@@ -23,7 +23,7 @@
 # the QEMU log and the console tail are printed); 2 on usage errors.
 # Env: CGTEST_ACCEL=kvm (default tcg), CGTEST_MEM_MB (default 2048),
 #      CGTEST_APPEND (extra kernel args), CGTEST_KEEP=1 (keep the run dir),
-#      CGSPAWN_GUEST_CACHE (see build-image.sh).
+#      CGSPAWN_GUEST_SUITE, CGSPAWN_GUEST_CACHE (see build-image.sh).
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-// The systemd backend on the system bus, as root, in the guest (systemd 252: the PIDs path):
+// The systemd backend on the system bus, as root, in the guests (Debian 12's systemd 252: the
+// PIDs path; Debian 13's systemd 257: the PIDFDs path):
 // the escape scenarios, UnitExists recovery, daemon-reload, limits read back, OOM in the
 // Result, a bad property refused with systemd's own words, reap after the caller's SIGKILL.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 
 #include "cli.hpp"
@@ -385,4 +387,25 @@ TEST_CASE(
       CHECK_FALSE(cgtest::exists(ledger->dir() + "/" + id));
     }
   }
+}
+
+TEST_CASE("systemd scope: processes are handed over by PIDFDs where systemd knows them, by PIDs before") {
+  // systemd >= 255 takes the held process as a pidfd (no pid reuse race); 252 does not know the
+  // property, and cgspawn falls back to PIDs, saying so at debug level. Both guests run this.
+  Shell version = sh("systemctl --version");
+  REQUIRE(version.status == 0);
+  int major = std::atoi(version.out.c_str() + version.out.find(' ') + 1);
+  CAPTURE(version.out);
+  REQUIRE(major >= 252);
+  RunResult r = cgtest::run_cgspawn({"--log-level", "debug", "run", "--backend", "systemd", "--id",
+                                     "sd-handover", "--", "/bin/sh", "-c", "exit 4"},
+                                    scaled(120s));
+  CAPTURE(r.err);
+  CHECK(r.exit_code == 4);
+  bool fell_back = r.err.find("the manager does not know PIDFDs") != std::string::npos;
+  if (major >= 255)
+    CHECK_FALSE(fell_back);
+  else
+    CHECK(fell_back);
+  CHECK(unit_gone("cgspawn-sd-handover.scope"));
 }

@@ -366,7 +366,8 @@ TEST_CASE("a limit: refused before anything starts, naming the controller; enfor
                         Case{"--cpu-max", "150", "cpu"}}) {
     CAPTURE(c.option);
     if ((" " + controllers + " ").find(" " + c.controller) != std::string::npos) {
-      check_enforced(c.controller, parent.path() + "/sub", tmp);  // a pure-v2 host that hands it down
+      parent.hand_down(c.controller);  // a pure-v2 host that hands it down
+      check_enforced(c.controller, parent.path() + "/sub", tmp);
       continue;
     }
     RunResult r = run_cgspawn({"run", "--parent", parent.path() + "/sub", "--result", result, c.option,

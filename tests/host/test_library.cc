@@ -396,6 +396,7 @@ TEST_CASE("a limit this host cannot enforce is refused before anything starts; o
     CAPTURE(c.controller);
     bool delegated = (" " + controllers + " ").find(" " + c.controller) != std::string::npos;
     if (delegated) {  // a pure-v2 host that hands this controller down: the limit must take
+      parent.hand_down(c.controller);
       check_limit_taken(parent, c.controller, c.limits);
       continue;
     }

@@ -60,7 +60,9 @@ class WithLedger(unittest.TestCase):
 
 class TestRun(WithLedger):
     def test_exit_code_leftovers_and_report(self):
-        result = cgspawn.run(["/bin/sh", "-c", f"{self.sleeper()} & exit 7"], state_dir=self.state, grace=1)
+        # The shell ends only once its child is `sleep`: before its exec the child is a forked `sh`.
+        body = f"{self.sleeper()} & while [ \"$(cat /proc/$!/comm)\" != sleep ]; do :; done; exit 7"
+        result = cgspawn.run(["/bin/sh", "-c", body], state_dir=self.state, grace=1)
         self.assertEqual(result.exit_code, 7)
         self.assertEqual(result.returncode, 7)
         self.assertEqual(result.reason, "exited")

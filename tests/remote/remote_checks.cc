@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -41,6 +42,10 @@ void check_nothing_left(const Lab& lab, const std::string& state) {
   RunResult list = rtest::cgspawn_in(state, {"list", "--state-dir", state});
   CHECK_MESSAGE(list.out.find("remote") == std::string::npos, "records left: " << list.out);
   CHECK_MESSAGE(!cgtest::exists(state + "/.ssh-mux"), "the ssh control directory is left in " << state);
+  std::error_code ec;  // a task's output goes with its record
+  CHECK_MESSAGE(std::filesystem::directory_iterator(rtest::output_root(state), ec) ==
+                    std::filesystem::directory_iterator(),
+                "task output left in " << rtest::output_root(state));
 }
 
 std::vector<std::string> hostile_words(const std::string& canary) {
@@ -235,8 +240,7 @@ BackgroundRun::BackgroundRun(const Lab& lab, const std::vector<std::string>& ext
   auto args =
       rtest::remote_args("run", lab, state_dir(dir), extra, {"sh", "-c", "sleep 600 & exec sleep 601"});
   argv.insert(argv.end(), args.begin(), args.end());
-  child =
-      std::make_unique<cgtest::Child>(argv, std::vector<std::string>{"CGSPAWN_STATE_DIR=" + state_dir(dir)});
+  child = std::make_unique<cgtest::Child>(argv, rtest::cgspawn_env(state_dir(dir)));
 }
 
 }  // namespace rtest::checks

@@ -35,6 +35,10 @@ void labs_down();          // only the labs this process brought up
 std::vector<std::string> remote_args(const std::string& verb, const Lab& lab, const std::string& state_dir,
                                      const std::vector<std::string>& extra,
                                      const std::vector<std::string>& argv);
+// The environment of a cgspawn on that ledger: started tasks' default output goes beside it
+// (output_root), not to /var/tmp, so a test that removes a record leaves nothing on the host.
+std::vector<std::string> cgspawn_env(const std::string& state_dir);
+std::string output_root(const std::string& state_dir);
 cgtest::RunResult cgspawn_in(const std::string& state_dir, const std::vector<std::string>& args,
                              std::chrono::milliseconds timeout = std::chrono::seconds(90));
 

@@ -369,6 +369,8 @@ TEST_CASE(
   CHECK(cgtest::still_alive(supervisor, 30s).empty());  // its supervisor is done: all it did, it did
   CHECK(rtest::local_ssh_processes(state).empty());
   CHECK_FALSE(cgtest::exists(state));
+  // The test removed the record; the output that went with it is the test's to remove.
+  std::filesystem::remove_all(rtest::output_root(state));
   check_nothing_left(lab, state);
 }
 

@@ -177,6 +177,13 @@ std::string TestParent::relative() const {
   return path_.substr(cgroup2_mount().size());
 }
 
+void TestParent::hand_down(const std::string& controller) const {
+  std::ofstream out(path_ + "/cgroup.subtree_control");
+  out << "+" << controller << std::flush;
+  if (!out)
+    throw std::runtime_error("cannot enable " + controller + " in " + path_ + "/cgroup.subtree_control");
+}
+
 std::vector<std::string> TestParent::children() const {
   std::vector<std::string> out;
   std::error_code ec;

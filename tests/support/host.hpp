@@ -58,6 +58,9 @@ class TestParent {
   std::string relative() const;
   // Names of the cgroups below it (empty: nothing left).
   std::vector<std::string> children() const;
+  // Enables `controller` ("memory", "pids", "cpu") for the cgroups below it, as a host that
+  // delegates it would: cgspawn enables controllers only in cgroups it made itself.
+  void hand_down(const std::string& controller) const;
 
  private:
   std::string path_;
