@@ -20,6 +20,7 @@ struct Capabilities {
   Capability kill_all;               // kills every descendant, including ones that left the session
   Capability verify;                 // verifies that nothing is left
   Capability survives_caller_crash;  // the task is still found and cleaned after the caller dies
+  Capability lineage;                // finds and kills descendants that left the task's boundary
   Capability memory_max;
   Capability pids_max;
   Capability cpu_max;

@@ -68,6 +68,14 @@ struct ResourceOutcome {
 
 struct CleanupReport {
   std::vector<ResourceOutcome> resources;
+  // Informational: a check that was not possible, or something only suspected to be the
+  // task's. Notes change neither complete() nor an exit status.
+  std::vector<std::string> notes;
+  // What destroy found besides the main process: processes it killed in the boundary, processes
+  // that had left it, SysV IPC. With LeftoversPolicy::fail (`fail_on_leftovers`) any makes the
+  // task fail.
+  std::size_t leftovers = 0;
+  bool fail_on_leftovers = false;
 
   // True when every row is destroyed, already-gone or kept.
   bool complete() const;

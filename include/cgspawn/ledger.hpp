@@ -90,6 +90,10 @@ class Ledger {
   void create(const TaskRecord& record, bool durable = false) const;
   // Replaces the record atomically. `durable`: fsync too (resources that outlive a reboot).
   void update(const TaskRecord& record, bool durable = false) const;
+  // Adds a resource found after the record was written (a process seen leaving the task's
+  // cgroup), without rewriting the record: a line appended to the task's `found` file, which
+  // read() merges in. Safe beside a concurrent update() of the same record.
+  void add_found(const std::string& id, const ResourceRecord& resource) const;
   // nullopt when there is no such task. Throws naming the file when it is corrupt.
   std::optional<TaskRecord> read(const std::string& id) const;
   void remove(const std::string& id) const;  // the record and the task's directory

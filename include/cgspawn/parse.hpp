@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "cgspawn/task_spec.hpp"
 
@@ -29,6 +30,10 @@ bool valid_task_id(const std::string& id);
 std::string make_task_id();
 
 std::string format_seconds(double seconds);
+
+// "kill", "fail", "report" (--on-leftovers). nullopt for any other name.
+std::optional<LeftoversPolicy> parse_leftovers_policy(std::string_view name);
+std::string_view to_string(LeftoversPolicy policy);
 
 }  // namespace cgspawn
 

@@ -26,6 +26,14 @@ struct Limits {
   bool empty() const { return !memory_max_bytes && !pids_max && !cpu_max_percent; }
 };
 
+// What destroy does with leftovers: processes besides the main one, processes that left the
+// task's boundary, SysV IPC the task made.
+enum class LeftoversPolicy {
+  kill,    // destroy everything and report it (the default)
+  fail,    // as kill, and the task fails: run/wait exit 122 when anything had to be destroyed
+  report,  // name them; kill nothing outside the task's boundary, remove no IPC
+};
+
 struct TaskSpec {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH when it has no '/'
   std::vector<std::string> env;   // NAME=VALUE, added to (or replacing in) the environment
@@ -45,6 +53,10 @@ struct TaskSpec {
   // watcher process per bound process and ledger) whoever else still holds it. 0: none. Needs
   // a ledger. getpid() makes the task die with its caller.
   int bound_to = 0;
+  LeftoversPolicy on_leftovers = LeftoversPolicy::kill;
+  // Follow the task's processes by descent (the process events connector, as root), to find
+  // those that leave its cgroup. Off: only the cgroup is destroyed (for measuring the cost).
+  bool track_lineage = true;
 };
 
 }  // namespace cgspawn

@@ -3,6 +3,7 @@
 
 #include "backends/backend_rows.hpp"
 #include "cgspawn/error.hpp"
+#include "lineage/escaped.hpp"
 
 namespace cgspawn {
 namespace {
@@ -21,6 +22,7 @@ const DestroyerEntry kDestroyers[] = {
     {ResourceKind::ssh_master, destroy_recorded_ssh_master},
     {ResourceKind::container, destroy_recorded_container},
     {ResourceKind::conmon, destroy_recorded_conmon},
+    {ResourceKind::escaped_process, destroy_recorded_escape},
 };
 
 // The options that belong to one backend: given to another, they are a mistake to refuse, not

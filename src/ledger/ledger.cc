@@ -31,6 +31,7 @@ namespace cgspawn {
 namespace {
 
 constexpr const char* kRecord = "record.json";
+constexpr const char* kFound = "found";  // one JSON resource per line (add_found)
 
 // The directory must be ours and closed to everyone else: records name cgroups to destroy.
 void check_private(const std::string& dir) {
@@ -107,6 +108,29 @@ TaskRecord parse_record(const std::string& path, const std::string& text) {
     return record_from_json(nlohmann::json::parse(text));
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorKind::system, path + ": corrupt record (" + e.what() + ")");
+  }
+}
+
+// Merges the resources add_found() appended. The record's own entry of a resource wins, but
+// takes the found one's attributes where it has none (finish records found rows bare).
+void merge_found(const std::string& path, TaskRecord& record) {
+  auto text = read_file(path);
+  if (!text) return;
+  std::istringstream lines(*text);
+  for (std::string line; std::getline(lines, line);) {
+    ResourceRecord found;
+    try {
+      found = resource_from_json(nlohmann::json::parse(line));
+    } catch (const nlohmann::json::exception&) {
+      continue;  // a line cut short by a crash while appending
+    }
+    auto same = std::find_if(record.resources.begin(), record.resources.end(), [&](const ResourceRecord& r) {
+      return r.resource.kind == found.resource.kind && r.resource.id == found.resource.id;
+    });
+    if (same == record.resources.end())
+      record.resources.push_back(std::move(found));
+    else if (same->attributes.empty())
+      same->attributes = std::move(found.attributes);
   }
 }
 
@@ -188,7 +212,18 @@ std::optional<TaskRecord> Ledger::read(const std::string& id) const {
     if (errno == ENOENT) return std::nullopt;
     throw_sys("read " + path, errno);
   }
-  return parse_record(path, *text);
+  TaskRecord record = parse_record(path, *text);
+  merge_found(task_dir(id) + "/" + kFound, record);
+  return record;
+}
+
+void Ledger::add_found(const std::string& id, const ResourceRecord& resource) const {
+  std::string path = task_dir(id) + "/" + kFound;
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid()) throw_sys("open " + path, errno);
+  std::string line = resource_to_json(resource).dump() + "\n";  // one write: lines never interleave
+  if (::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+    throw_sys("append to " + path, errno);
 }
 
 // The task's output goes with its record (remove_all removes a symlink, never what it names).

@@ -30,13 +30,22 @@ std::string_view to_string(TaskState state) {
   return "starting";
 }
 
+json resource_to_json(const ResourceRecord& res) {
+  return {{"kind", to_string(res.resource.kind)},
+          {"id", res.resource.id},
+          {"state", to_string(res.state)},
+          {"attributes", res.attributes}};
+}
+
+ResourceRecord resource_from_json(const json& res) {
+  return {{enum_named(res.at("kind"), parse_resource_kind, "resource kind"), res.at("id").get<std::string>()},
+          enum_named(res.at("state"), parse_resource_state, "resource state"),
+          res.value("attributes", std::map<std::string, std::string>())};
+}
+
 json record_to_json(const TaskRecord& r) {
   json resources = json::array();
-  for (const auto& res : r.resources)
-    resources.push_back({{"kind", to_string(res.resource.kind)},
-                         {"id", res.resource.id},
-                         {"state", to_string(res.state)},
-                         {"attributes", res.attributes}});
+  for (const auto& res : r.resources) resources.push_back(resource_to_json(res));
   json j = {{"schema", 1},
             {"id", r.id},
             {"backend", r.backend},
@@ -66,11 +75,7 @@ TaskRecord record_from_json(const json& j) {
   if (j.contains("bound_to") && !j.at("bound_to").is_null())
     r.bound_to = OwnerRef{j.at("bound_to").at("pid").get<int>(),
                           j.at("bound_to").at("start_time").get<unsigned long long>(), OwnerKind::library};
-  for (const auto& res : j.at("resources"))
-    r.resources.push_back(
-        {{enum_named(res.at("kind"), parse_resource_kind, "resource kind"), res.at("id").get<std::string>()},
-         enum_named(res.at("state"), parse_resource_state, "resource state"),
-         res.value("attributes", std::map<std::string, std::string>())});
+  for (const auto& res : j.at("resources")) r.resources.push_back(resource_from_json(res));
   r.main_pid = j.value("main_pid", 0);
   r.stdout_path = j.value("stdout", std::string());
   r.stderr_path = j.value("stderr", std::string());

@@ -74,12 +74,19 @@ std::string dump_json(const json& j, int indent) {
 json report_to_json(const CleanupReport& report) {
   json rows = json::array();
   for (const auto& row : report.resources) rows.push_back(row_json(row));
-  return {{"complete", report.complete()}, {"resources", rows}};
+  return {{"complete", report.complete()},
+          {"resources", rows},
+          {"notes", report.notes},
+          {"leftovers", report.leftovers},
+          {"fail_on_leftovers", report.fail_on_leftovers}};
 }
 
 CleanupReport report_from_json(const json& j) {
   CleanupReport report;
   for (const auto& row : j.at("resources")) report.resources.push_back(row_from(row));
+  report.notes = j.value("notes", std::vector<std::string>());
+  report.leftovers = j.value("leftovers", std::size_t{0});
+  report.fail_on_leftovers = j.value("fail_on_leftovers", false);
   return report;
 }
 
@@ -125,6 +132,7 @@ json capabilities_to_json(const Capabilities& c) {
           {"kill_all", capability_json(c.kill_all)},
           {"verify", capability_json(c.verify)},
           {"survives_caller_crash", capability_json(c.survives_caller_crash)},
+          {"lineage", capability_json(c.lineage)},
           {"limits",
            {{"memory_max", capability_json(c.memory_max)},
             {"pids_max", capability_json(c.pids_max)},

@@ -37,6 +37,9 @@ constexpr std::pair<Outcome, std::string_view> kOutcomes[] = {{Outcome::destroye
                                                               {Outcome::not_guaranteed, "not-guaranteed"},
                                                               {Outcome::failed, "failed"}};
 
+constexpr std::pair<LeftoversPolicy, std::string_view> kPolicies[] = {
+    {LeftoversPolicy::kill, "kill"}, {LeftoversPolicy::fail, "fail"}, {LeftoversPolicy::report, "report"}};
+
 constexpr std::pair<ExitReason, std::string_view> kReasons[] = {{ExitReason::exited, "exited"},
                                                                 {ExitReason::signaled, "signaled"},
                                                                 {ExitReason::timed_out, "timed-out"},
@@ -88,6 +91,12 @@ std::optional<Outcome> parse_outcome(std::string_view name) {
 }
 std::optional<ExitReason> parse_exit_reason(std::string_view name) {
   return value_in(kReasons, name);
+}
+std::string_view to_string(LeftoversPolicy policy) {
+  return name_in(kPolicies, policy);
+}
+std::optional<LeftoversPolicy> parse_leftovers_policy(std::string_view name) {
+  return value_in(kPolicies, name);
 }
 
 bool CleanupReport::complete() const {

@@ -55,6 +55,9 @@ std::string describe(const CleanupReport& report) {
     if (!row.survivors.empty())
       out << "    SURVIVORS " << process_list(row.survivors, row.survivors.size()) << "\n";
   }
+  if (report.fail_on_leftovers && report.leftovers)
+    out << "  LEFTOVERS: " << report.leftovers << " (--on-leftovers fail: the task fails)\n";
+  for (const auto& note : report.notes) out << "  note: " << note << "\n";
   return out.str();
 }
 
@@ -73,6 +76,7 @@ std::string describe(const Capabilities& c) {
       << "  kill all descendants   " << yes_no(c.kill_all) << "\n"
       << "  verify they are gone   " << yes_no(c.verify) << "\n"
       << "  survives caller crash  " << yes_no(c.survives_caller_crash) << "\n"
+      << "  follow by descent      " << yes_no(c.lineage) << "\n"
       << "  limit memory           " << yes_no(c.memory_max) << "\n"
       << "  limit pids             " << yes_no(c.pids_max) << "\n"
       << "  limit cpu              " << yes_no(c.cpu_max) << "\n";

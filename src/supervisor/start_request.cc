@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cgspawn/error.hpp"
+#include "cgspawn/parse.hpp"
 
 namespace cgspawn {
 namespace {
@@ -94,6 +95,8 @@ std::string start_request_json(const StartRequest& r, const std::string& state_d
             {"stdout", r.stdout_path},
             {"stderr", r.stderr_path},
             {"bind_pid", s.bound_to},
+            {"on_leftovers", std::string(to_string(s.on_leftovers))},
+            {"track_lineage", s.track_lineage},
             {"backend", backend_json(r.backend)}};
   return j.dump();
 }
@@ -115,6 +118,12 @@ std::string start_request_from_json(const std::string& text, StartRequest& r) {
   read(j, "labels", s.labels);
   read(j, "id", s.id);
   read(j, "bind_pid", s.bound_to);
+  if (j.contains("on_leftovers")) {
+    auto policy = parse_leftovers_policy(j.at("on_leftovers").get<std::string>());
+    if (!policy) throw Error(ErrorKind::invalid_argument, "on_leftovers: use kill, fail or report");
+    s.on_leftovers = *policy;
+  }
+  read(j, "track_lineage", s.track_lineage);
   bool bind_owner = false;
   read(j, "bind_owner", bind_owner);
   if (bind_owner) s.bound_to = ::getpid();

@@ -39,6 +39,15 @@ class Boundary {
   // After destroy: the main program's status (`known`: what peek_exit said before), reaped
   // where it is cgspawn's own child. nullopt: there is no status to give.
   virtual std::optional<ExitStatus> reap_main(std::optional<ExitStatus> known) { return known; }
+
+  // Where the task's lineage starts: its main process, a child of this process, and the
+  // cgroup it must stay in (as /proc/PID/cgroup names it; empty: none). nullopt, with the
+  // reason in `why`: this backend's processes are not followed by descent.
+  struct LineageRoot {
+    pid_t main = 0;
+    std::string cgroup;
+  };
+  virtual std::optional<LineageRoot> lineage_root(std::string& why) const = 0;
 };
 
 }  // namespace cgspawn

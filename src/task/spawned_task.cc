@@ -2,7 +2,13 @@
 #include "task/spawned_task.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <ctime>
+
+#include "lineage/escaped.hpp"
+#include "lineage/sysv_ipc.hpp"
 #include "util/crash_point.hpp"
 
 namespace cgspawn {
@@ -25,7 +31,60 @@ SpawnedTask::SpawnedTask(TaskSpec spec, std::string backend, std::unique_ptr<Bou
       backend_(std::move(backend)),
       boundary_(std::move(boundary)),
       started_(started),
-      record_(std::move(record)) {}
+      record_(std::move(record)),
+      started_unix_(static_cast<double>(std::time(nullptr)) - seconds_between(started, Clock::now())) {
+  follow_lineage();
+}
+
+void SpawnedTask::follow_lineage() {
+  std::string why;
+  std::optional<Boundary::LineageRoot> root = boundary_->lineage_root(why);
+  if (!root) {
+    lineage_note_ = why;
+    return;
+  }
+  if (!spec_.track_lineage) {
+    lineage_note_ = "processes that left the task's cgroup were not looked for (lineage tracking off)";
+    return;
+  }
+  Lineage* lineage = Lineage::get(&why);
+  if (!lineage) {
+    lineage_note_ = "processes that left the task's cgroup were not looked for: " + why;
+    return;
+  }
+  task_cgroup_ = root->cgroup;
+  const Ledger* ledger = record_.ledger();
+  lineage_ = lineage->watch(root->main, root->cgroup, [ledger, id = spec_.id](const Escape& escape) {
+    spdlog::debug("task {}: pid {} ({}) left for {}", id, escape.pid, escape.comm, escape.cgroup);
+    if (!ledger) return;
+    try {  // recorded at once: a `reap` after a crash of this process finds it
+      ledger->add_found(id, escape_record(escape));
+    } catch (const std::exception& e) {
+      spdlog::warn("task {}: could not record escaped pid {}: {}", id, escape.pid, e.what());
+    }
+  });
+}
+
+void SpawnedTask::destroy_leftovers(CleanupReport& cleanup, const DestroyOptions& options) {
+  bool remove = spec_.on_leftovers != LeftoversPolicy::report;
+  cleanup.fail_on_leftovers = spec_.on_leftovers == LeftoversPolicy::fail;
+  for (const auto& row : cleanup.resources) {
+    std::size_t main = 0;
+    for (const auto& p : row.killed) main += p.pid == record_.record().main_pid;
+    cleanup.leftovers += row.killed_total - std::min(main, row.killed_total);
+  }
+  if (!lineage_note_.empty()) cleanup.notes.push_back(lineage_note_);
+  if (!lineage_) return;
+  for (auto& row : destroy_escaped(*lineage_, task_cgroup_, remove, Clock::now() + options.verify_timeout)) {
+    ++cleanup.leftovers;
+    cleanup.resources.push_back(std::move(row));
+  }
+  IpcCleanup ipc = destroy_sysv_ipc(lineage_->ever(), started_unix_, ::geteuid(), remove);
+  cleanup.leftovers += ipc.rows.size();
+  for (auto& row : ipc.rows) cleanup.resources.push_back(std::move(row));
+  for (auto& note : ipc.suspected) cleanup.notes.push_back("suspected: " + note);
+  if (std::string why = lineage_->incomplete(); !why.empty()) cleanup.notes.push_back(why);
+}
 
 SpawnedTask::~SpawnedTask() {
   if (result_) return;
@@ -59,6 +118,7 @@ Result SpawnedTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   result.main_pid = record_.record().main_pid;
   crash_point("finish-before-destroy");
   result.cleanup.resources = boundary_->destroy(options, result.usage);
+  destroy_leftovers(result.cleanup, options);
   crash_point("finish-after-destroy");
   std::optional<ExitStatus> status =
       boundary_->reap_main(exit_ ? std::optional(exit_->status) : std::nullopt);

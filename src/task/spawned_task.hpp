@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cgspawn/spawner.hpp"
+#include "lineage/lineage.hpp"
 #include "task/boundary.hpp"
 #include "task/task_record.hpp"
 #include "util/deadline.hpp"
@@ -31,6 +32,10 @@ class SpawnedTask final : public Task {
   Result finish(const DestroyOptions& options, ExitReason reason_if_running) override;
 
  private:
+  void follow_lineage();
+  // After the boundary's destroy: descendants that left it, SysV IPC, the leftovers count.
+  void destroy_leftovers(CleanupReport& cleanup, const DestroyOptions& options);
+
   TaskSpec spec_;
   std::string backend_;
   std::unique_ptr<Boundary> boundary_;
@@ -38,6 +43,10 @@ class SpawnedTask final : public Task {
   TaskRecordKeeper record_;
   std::optional<MainExit> exit_;
   std::optional<Result> result_;
+  double started_unix_ = 0;
+  std::string task_cgroup_;                // as /proc/PID/cgroup names it
+  std::string lineage_note_;               // why the lineage is not followed
+  std::unique_ptr<LineageWatch> lineage_;  // after record_: stops (its callback) first
 };
 
 }  // namespace cgspawn

@@ -52,12 +52,18 @@ void TaskRecordKeeper::forget() {
 }
 
 // Rows and resources are in the same order; if their numbers differ, all go by completeness.
+// The boundary's rows come first, in the record's order; after them, what destroy found (processes
+// that left the boundary, SysV IPC), recorded now by kind and id.
 void TaskRecordKeeper::mark(const std::vector<ResourceOutcome>& rows, bool complete) {
-  bool aligned = rows.size() == record_.resources.size();
-  for (size_t i = 0; i < record_.resources.size(); ++i) {
+  std::size_t recorded = record_.resources.size();
+  bool aligned = rows.size() >= recorded;
+  for (size_t i = 0; i < recorded; ++i) {
     bool is_gone = aligned ? gone(rows[i].outcome) : complete;
     record_.resources[i].state = is_gone ? ResourceState::destroyed : ResourceState::failed;
   }
+  for (size_t i = recorded; aligned && i < rows.size(); ++i)
+    record_.resources.push_back(
+        {rows[i].resource, gone(rows[i].outcome) ? ResourceState::destroyed : ResourceState::failed, {}});
 }
 
 void TaskRecordKeeper::finished(const Result& result) noexcept {

@@ -136,3 +136,39 @@ TEST_CASE("escape: a tree of 100 processes is destroyed when cgspawn run is told
   for (const auto& p : rows[0].at("killed")) CHECK(tree.count(p.at("pid").get<pid_t>()) == 1);
   check_all_gone(ids, parent, "tree");
 }
+
+TEST_CASE("escape: a child that leaves through systemd-run --scope is killed and named (lineage)") {
+  GuestParent parent;
+  TempDir tmp;
+  std::string pid_file = tmp.file("pid"), result = tmp.file("result.json");
+  // systemd moves systemd-run into a new scope, which then execs sleep: a descendant outside.
+  Child run({cgspawn_bin(), "run", "-q", "--parent", parent.path(), "--id", "via-scope", "--result", result,
+             "--", "sh", "-c",
+             "systemd-run --quiet --scope --unit=cgspawn-test-left sh -c 'echo $$ > " + pid_file +
+                 "; exec sleep 1000' & while ! [ -s " + pid_file + " ]; do sleep 0.1; done; sleep 1"});
+  RunResult r = run.wait(scaled(120s));
+  INFO("stderr: " << r.err);
+  CHECK(r.exit_code == 0);
+  auto j = read_json(result);
+  INFO("result: " << j.dump());
+  auto pids = read_pids(pid_file);
+  REQUIRE(pids.size() == 1);
+  bool named = false;
+  for (const auto& row : j.at("cleanup").at("resources"))
+    if (row.at("kind") == "escaped-process" && row.at("id") == std::to_string(pids[0])) {
+      named = true;
+      CHECK(row.at("outcome") == "destroyed");
+      CHECK(row.at("detail").get<std::string>().find("cgspawn-test-left.scope") != std::string::npos);
+    }
+  CHECK(named);
+  CHECK(j.at("cleanup").at("complete") == true);
+  CHECK(eventually([&] { return ::kill(pids[0], 0) != 0; }, scaled(10s)));
+  CHECK(eventually(  // the scope ends with its last process
+      [] {
+        return Child({"/usr/bin/systemctl", "is-active", "--quiet", "cgspawn-test-left.scope"})
+                   .wait()
+                   .exit_code != 0;
+      },
+      scaled(30s)));
+  CHECK(parent.children().empty());
+}

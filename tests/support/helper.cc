@@ -4,9 +4,16 @@
 //   tree N FILE      become a tree of N processes (fan-out 10), each writes its pid, sleep
 //   busy SECONDS     burn CPU for SECONDS of wall time, then exit 0
 //   spin SECONDS     burn SECONDS of CPU time (however long a loaded machine takes), exit 0
+//   ipc N FILE       make N SysV shared memory segments, N semaphore sets (each operated on
+//                    once) and N message queues (one message sent), half of them from a child
+//                    that exits at once; write "shm|sem|msg ID" lines to FILE, exit 0
 // Every line is written with one write(2) to a file opened O_APPEND, so lines never mix.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +26,42 @@
 #include <vector>
 
 namespace {
+
+void write_line(int fd, const std::string& line) {
+  std::string text = line + "\n";
+  if (::write(fd, text.data(), text.size()) < 0) std::perror("write");
+}
+
+// `count` of each kind, from this process.
+void make_ipc_here(int count, int fd) {
+  for (int i = 0; i < count; ++i) {
+    int shm = ::shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    int sem = ::semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+    sembuf up{0, 1, 0};
+    ::semop(sem, &up, 1);
+    int msg = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    struct {
+      long type;
+      char text[4];
+    } m{1, "hi"};
+    ::msgsnd(msg, &m, sizeof m.text, 0);
+    if (shm < 0 || sem < 0 || msg < 0) std::perror("ipc");
+    write_line(fd, "shm " + std::to_string(shm));
+    write_line(fd, "sem " + std::to_string(sem));
+    write_line(fd, "msg " + std::to_string(msg));
+  }
+}
+
+int make_ipc(int count, int fd) {
+  pid_t child = ::fork();
+  if (child == 0) {  // its objects outlive it: the kernel keeps its pid as theirs
+    make_ipc_here(count / 2, fd);
+    ::_exit(0);
+  }
+  ::waitpid(child, nullptr, 0);
+  make_ipc_here(count - count / 2, fd);
+  return 0;
+}
 
 [[noreturn]] void sleep_forever() {
   for (;;) ::pause();
@@ -91,6 +134,7 @@ int spin(double seconds) {
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "ipc" && argc == 4) return make_ipc(std::atoi(argv[2]), open_append(argv[3]));
   if (mode == "threads" && argc == 4) return threads(std::atoi(argv[2]), argv[3]);
   if (mode == "tree" && argc == 4) grow(std::atoi(argv[2]), open_append(argv[3]));
   if (mode == "busy" && argc == 3) return busy(std::atof(argv[2]));

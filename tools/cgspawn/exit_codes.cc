@@ -8,6 +8,7 @@ int exit_code_for(const Result& result, int caught_signal) {
   if (caught_signal) return 128 + caught_signal;
   const ExitStatus& exit = result.exit;
   if (exit.reason == ExitReason::timed_out) return kTimedOut;
+  if (result.cleanup.fail_on_leftovers && result.cleanup.leftovers > 0) return kLeftovers;
   if (exit.code) return *exit.code;
   if (exit.signal) return 128 + *exit.signal;
   return kCgspawnError;

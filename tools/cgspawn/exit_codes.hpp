@@ -8,6 +8,7 @@
 namespace cgspawn::cli {
 
 inline constexpr int kNothingToDestroy = 3;  // destroy: no such task (already destroyed, or never there)
+inline constexpr int kLeftovers = 122;       // --on-leftovers fail, and the task left something
 inline constexpr int kTimedOut = 124;
 inline constexpr int kCgspawnError = 125;  // bad usage, a failed spawn, or cleanup not complete
 inline constexpr int kNotExecutable = 126;

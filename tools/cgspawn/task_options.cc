@@ -76,6 +76,11 @@ void add_task_options(CLI::App& app, TaskOptions& o) {
       ->check(non_empty());
   app.add_option("--id", o.id, "Task id ([A-Za-z0-9][A-Za-z0-9._-]{0,63}); default: random")
       ->check(non_empty());
+  app.add_option("--on-leftovers", o.on_leftovers,
+                 "kill (default): destroy and report what the task left; fail: and exit 122 if it left "
+                 "anything; report: name it, kill nothing outside the task's boundary");
+  app.add_flag("--no-lineage", o.no_lineage,
+               "Do not follow the task's processes by descent (processes leaving its cgroup go unseen)");
   app.add_option("--backend", o.backend, "process (default), systemd, podman, remote");
   app.add_flag("--user", o.user_manager, "systemd: the calling user's manager (as systemd-run --user)");
   app.add_option("--unit-type", o.unit_type, "systemd: scope (default) or service");
@@ -125,6 +130,10 @@ TaskSpec to_task_spec(const TaskOptions& o) {
   }
   spec.grace = parse_duration_option("--grace", o.grace);
   spec.limits = parse_limits(o);
+  auto policy = parse_leftovers_policy(o.on_leftovers);
+  if (!policy) bad_value("--on-leftovers", o.on_leftovers, "use kill, fail or report");
+  spec.on_leftovers = *policy;
+  spec.track_lineage = !o.no_lineage;
   return spec;
 }
 

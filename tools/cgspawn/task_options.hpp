@@ -23,6 +23,8 @@ struct TaskOptions {
   std::string cpu_max;
   std::string parent;
   std::string id;
+  std::string on_leftovers = "kill";
+  bool no_lineage = false;
   // Which backend, and its own options.
   std::string backend = "process";
   bool user_manager = false;

@@ -33,6 +33,10 @@ class PodmanBoundary final : public Boundary {
 
   int poll_fd() const override { return waiter_.pidfd.get(); }
   std::optional<MainExit> peek_exit() override;
+  std::optional<LineageRoot> lineage_root(std::string& why) const override {
+    why.clear();  // not needed: the container's PID namespace bounds its processes
+    return std::nullopt;
+  }
   std::vector<ResourceOutcome> destroy(const DestroyOptions& options, Usage& usage) override;
 
  private:

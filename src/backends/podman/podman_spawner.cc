@@ -218,8 +218,8 @@ Capabilities podman_backend_capabilities(const BackendOptions& options) {
   caps.backend = "podman";
   caps.usable = host.usable;
   if (!host.usable.available) {
-    for (Capability* c : {&caps.kill_all, &caps.verify, &caps.survives_caller_crash, &caps.memory_max,
-                          &caps.pids_max, &caps.cpu_max})
+    for (Capability* c : {&caps.kill_all, &caps.verify, &caps.survives_caller_crash, &caps.lineage,
+                          &caps.memory_max, &caps.pids_max, &caps.cpu_max})
       *c = {false, "podman is not usable here"};
     return caps;
   }
@@ -238,6 +238,7 @@ Capabilities podman_backend_capabilities(const BackendOptions& options) {
     caps.survives_caller_crash = {false,
                                   "no ledger given: a container whose caller dies keeps running and "
                                   "nothing records it"};
+  caps.lineage = {true, "not needed: the container's PID namespace bounds its processes (none can leave it)"};
   caps.memory_max = podman_limit_capability(host, "memory");
   caps.pids_max = podman_limit_capability(host, "pids");
   caps.cpu_max = podman_limit_capability(host, "cpu");

@@ -6,6 +6,7 @@
 #include "cgroup/parent.hpp"
 #include "cgroup/usage.hpp"
 #include "launch/main_process.hpp"
+#include "lineage/lineage.hpp"
 
 namespace cgspawn {
 
@@ -34,6 +35,10 @@ std::vector<ResourceOutcome> ProcessBoundary::destroy(const DestroyOptions& opti
     rows.push_back(destroy_process_group(main_.pid(), options));
   }
   return rows;
+}
+
+std::optional<Boundary::LineageRoot> ProcessBoundary::lineage_root(std::string&) const {
+  return LineageRoot{main_.pid(), cgroup_ ? cgroup_relative(cgroup_->path()) : ""};
 }
 
 // After destroy the main process is dead (or listed as a survivor): wait briefly, then reap.

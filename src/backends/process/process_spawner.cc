@@ -23,6 +23,7 @@
 #include "dbus/bus.hpp"
 #include "dbus/delegated_scope.hpp"
 #include "launch/launcher.hpp"
+#include "lineage/lineage.hpp"
 #include "task/names.hpp"
 #include "task/spawn_transaction.hpp"
 #include "util/crash_point.hpp"
@@ -120,7 +121,7 @@ Capabilities ProcessSpawner::capabilities() const {
   caps.backend = "process";
   if (std::string why = unwritable(); !why.empty()) {
     for (Capability* c : {&caps.usable, &caps.kill_all, &caps.verify, &caps.survives_caller_crash,
-                          &caps.memory_max, &caps.pids_max, &caps.cpu_max})
+                          &caps.lineage, &caps.memory_max, &caps.pids_max, &caps.cpu_max})
       *c = {false, why};
     return caps;
   }
@@ -140,6 +141,7 @@ Capabilities ProcessSpawner::capabilities() const {
                                                     : "freeze the task cgroup, SIGKILL each process, thaw"};
     caps.verify = {true, "waits for \"populated 0\" in the task cgroup's cgroup.events, then removes it"};
   }
+  caps.lineage = lineage_capability();
   if (options_.ledger)
     caps.survives_caller_crash = {true,
                                   "recorded in the ledger " + options_.ledger->dir() +
@@ -221,6 +223,7 @@ std::unique_ptr<Task> ProcessSpawner::spawn(const TaskSpec& input) {
   if (boundary.cgroup()) mark_cgroup(txn, *boundary.cgroup());
   crash_point("spawn-after-cgroup");
   if (boundary.cgroup()) apply_limits(*boundary.cgroup(), spec.limits);
+  if (spec.track_lineage) Lineage::get();  // subscribed before the main process can fork
   txn.record().main_pid = boundary.launch(launch_request_for(spec, program));
   spdlog::debug("task {}: pid {} in {}", spec.id, txn.record().main_pid,
                 boundary.cgroup() ? boundary.cgroup()->path() : "its process group");

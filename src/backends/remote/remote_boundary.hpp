@@ -49,6 +49,11 @@ class RemoteBoundary final : public Boundary {
 
   int poll_fd() const override { return exit_event_.get(); }
   std::optional<MainExit> peek_exit() override;
+  std::optional<LineageRoot> lineage_root(std::string& why) const override {
+    why =
+        "a remote task's processes are not followed by descent (only its remote cgroup or unit is destroyed)";
+    return std::nullopt;
+  }
   std::vector<ResourceOutcome> destroy(const DestroyOptions& options, Usage& usage) override;
   std::optional<ExitStatus> reap_main(std::optional<ExitStatus> known) override;
 

@@ -136,6 +136,9 @@ Capabilities capabilities_from(const SshTarget& target, const RemoteFacts& f, bo
     caps.survives_caller_crash = {
         false, ledger ? "--lease none: a task whose caller dies keeps running on the remote until reaped"
                       : "no ledger: nothing records the remote task for reap"};
+  caps.lineage = {false,
+                  "processes on the remote host are not followed by descent: one that leaves the remote "
+                  "task cgroup or unit is not found"};
   caps.memory_max = limit_capability(f, "memory", "MemoryMax");
   caps.pids_max = limit_capability(f, "pids", "TasksMax");
   caps.cpu_max = limit_capability(f, "cpu", "CPUQuota");

@@ -10,6 +10,7 @@
 #include "launch/held_child.hpp"
 #include "launch/launcher.hpp"
 #include "launch/main_process.hpp"
+#include "lineage/lineage.hpp"
 #include "task/boundary.hpp"
 
 namespace cgspawn::systemd {
@@ -27,6 +28,9 @@ class ScopeBoundary final : public Boundary {
   std::optional<MainExit> peek_exit() override;
   std::vector<ResourceOutcome> destroy(const DestroyOptions& options, Usage& usage) override;
   std::optional<ExitStatus> reap_main(std::optional<ExitStatus> known) override;
+  std::optional<LineageRoot> lineage_root(std::string&) const override {
+    return LineageRoot{main_.pid(), cgroup_relative(unit_.cgroup)};
+  }
 
  private:
   std::unique_ptr<Manager> manager_;

@@ -26,6 +26,12 @@ class ServiceBoundary final : public Boundary {
 
   int poll_fd() const override { return watch_.get(); }
   std::optional<MainExit> peek_exit() override;
+  std::optional<LineageRoot> lineage_root(std::string& why) const override {
+    why =
+        "a service's processes are the manager's children, not cgspawn's: they are not followed by descent "
+        "(the unit's cgroup bounds them)";
+    return std::nullopt;
+  }
   std::vector<ResourceOutcome> destroy(const DestroyOptions& options, Usage& usage) override;
   std::optional<ExitStatus> reap_main(std::optional<ExitStatus> known) override;
 

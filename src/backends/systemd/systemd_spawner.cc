@@ -23,6 +23,7 @@
 #include "dbus/unit_properties.hpp"
 #include "launch/held_child.hpp"
 #include "launch/launcher.hpp"
+#include "lineage/lineage.hpp"
 #include "task/spawn_transaction.hpp"
 #include "util/crash_point.hpp"
 
@@ -209,7 +210,8 @@ std::unique_ptr<Task> SystemdSpawner::spawn_scope(TaskSpec spec) {
   SpawnTransaction txn(recording_of(options_, false), spec, "systemd", intended(ResourceKind::scope, name));
   auto anchor = std::make_unique<Anchor>();
   pid_t anchor_pid = anchor->pid();
-  HeldChild child(request);  // killed and reaped if the spawn unwinds before release()
+  if (spec.track_lineage) Lineage::get();  // subscribed before the main process can fork
+  HeldChild child(request);                // killed and reaped if the spawn unwinds before release()
   dbus::ScopeProcesses processes{
       {child.pid(), anchor->pid()}, {child.pidfd(), anchor->pidfd()}, dbus::PidHandover::pidfds};
   std::string job = start_scope(*manager, name, spec, ledger_dir(), processes);
@@ -286,8 +288,8 @@ Capabilities systemd_backend_capabilities(const BackendOptions& o) {
     caps.usable = {false, e.what()};
   }
   if (!caps.usable.available) {
-    for (Capability* c : {&caps.kill_all, &caps.verify, &caps.survives_caller_crash, &caps.memory_max,
-                          &caps.pids_max, &caps.cpu_max})
+    for (Capability* c : {&caps.kill_all, &caps.verify, &caps.survives_caller_crash, &caps.lineage,
+                          &caps.memory_max, &caps.pids_max, &caps.cpu_max})
       *c = {false, caps.usable.reason};
     return caps;
   }
@@ -295,6 +297,11 @@ Capabilities systemd_backend_capabilities(const BackendOptions& o) {
   caps.verify = {true,
                  "waits for the unit's cgroup to be empty, stops the unit, verifies it is unloaded "
                  "and its cgroup removed"};
+  caps.lineage = o.unit_type == "service"
+                     ? Capability{false,
+                                  "a service's processes are the manager's children, not cgspawn's: "
+                                  "they are not followed by descent (the unit's cgroup bounds them)"}
+                     : lineage_capability();
   if (o.ledger)
     caps.survives_caller_crash = {true, "recorded in the ledger " + o.ledger->dir() +
                                             " before the unit exists: `cgspawn reap` finds and destroys it"};

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+// Lineage (docs/backends.md): processes that leave the task cgroup are found by descent, killed
+// and named; SysV IPC the task made is removed; --on-leftovers; reap after the caller's SIGKILL.
+// The processes escape into a cgroup of the test's own beside the task's (as into the root
+// cgroup, but touching nothing the test did not make).
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "cli.hpp"
+#include "host.hpp"
+
+using namespace cgtest;
+using json = nlohmann::json;
+
+namespace {
+
+// A cgroup beside the task's, to escape into.
+std::string escape_cgroup(const TestParent& parent) {
+  std::string dir = parent.path() + "/elsewhere";
+  ::mkdir(dir.c_str(), 0755);
+  return dir;
+}
+
+// sh: a child that moves itself to `to`, then runs BODY there; the main process goes on at
+// once, after the child's pid is in FILE.
+std::string escaper(const std::string& to, const std::string& pids, const std::string& body) {
+  return "sh -c 'echo $$ > " + to + "/cgroup.procs; echo $$ >> " + pids + "; " + body + "' & " +
+         "while ! [ -s " + pids + " ]; do :; done; sleep 0.2";
+}
+
+json run_json(const std::vector<std::string>& args, TempDir& tmp, int expected_exit) {
+  std::string result = tmp.file("result.json");
+  std::vector<std::string> all = {"run", "-q", "--result", result};
+  all.insert(all.end(), args.begin(), args.end());
+  RunResult r = run_cgspawn(all, std::chrono::seconds(120));
+  CAPTURE(r.err);
+  CHECK(r.exit_code == expected_exit);
+  return json::parse(read_text(result).value_or("{}"));
+}
+
+std::vector<json> rows_of(const json& result, const std::string& kind) {
+  std::vector<json> out;
+  for (const auto& row : result.at("cleanup").at("resources"))
+    if (row.at("kind") == kind) out.push_back(row);
+  return out;
+}
+
+std::vector<ProcessId> pids_in(const std::string& file) {
+  return identify(read_pids(file));
+}
+
+}  // namespace
+
+TEST_CASE("lineage: a child that moved out of the task cgroup is killed, named, and counts as a leftover") {
+  TestParent parent;
+  TempDir tmp;
+  std::string to = escape_cgroup(parent), pids = tmp.file("pids");
+  json j =
+      run_json({"--parent", parent.path(), "--", "sh", "-c", escaper(to, pids, "exec sleep 1000")}, tmp, 0);
+  auto escaped = rows_of(j, "escaped-process");
+  REQUIRE(escaped.size() == 1);
+  CHECK(escaped[0].at("outcome") == "destroyed");
+  CHECK(escaped[0].at("id") == std::to_string(read_pids(pids).at(0)));
+  CHECK(escaped[0].at("detail").get<std::string>().find("sleep in " + parent.relative() + "/elsewhere") !=
+        std::string::npos);
+  CHECK(j.at("cleanup").at("complete") == true);
+  CHECK(j.at("cleanup").at("leftovers") == 1);
+  CHECK(read_pids(to + "/cgroup.procs").empty());
+}
+
+TEST_CASE("lineage: a double escape (the escaped process forks) is destroyed whole") {
+  TestParent parent;
+  TempDir tmp;
+  std::string to = escape_cgroup(parent), pids = tmp.file("pids");
+  std::string body = "for i in 1 2 3; do sleep 1000 & echo $! >> " + pids + "; done; exec sleep 1001";
+  json j = run_json({"--parent", parent.path(), "--", "sh", "-c", escaper(to, pids, body)}, tmp, 0);
+  auto escaped = rows_of(j, "escaped-process");
+  CHECK(escaped.size() == 4);
+  for (const auto& row : escaped) CHECK(row.at("outcome") == "destroyed");
+  CHECK(j.at("cleanup").at("complete") == true);
+  CHECK(read_pids(to + "/cgroup.procs").empty());
+}
+
+TEST_CASE("lineage: a child that moves into a sub-cgroup of its own cgroup stays inside and keeps working") {
+  TestParent parent;
+  TempDir tmp;
+  std::string own = cgroup2_mount() + "$(sed -n 's/^0:://p' /proc/self/cgroup)";
+  std::string out = tmp.file("out");
+  json j =
+      run_json({"--parent", parent.path(), "--id", "subcg", "--", "sh", "-c",
+                "d=" + own + "; mkdir $d/inner && sh -c 'echo $$ > '$d'/inner/cgroup.procs; echo works > " +
+                    out + "; exec sleep 1000' & while ! [ -s " + out + " ]; do :; done"},
+               tmp, 0);
+  CHECK(read_text(out).value_or("") == "works\n");
+  CHECK(rows_of(j, "escaped-process").empty());
+  CHECK(j.at("cleanup").at("complete") == true);
+  CHECK(parent.children().empty());
+}
+
+TEST_CASE("lineage: --on-leftovers fail exits 122; report names the escaped process and leaves it") {
+  TestParent parent;
+  TempDir tmp;
+  std::string to = escape_cgroup(parent), pids = tmp.file("pids");
+  json fail = run_json({"--parent", parent.path(), "--on-leftovers", "fail", "--", "sh", "-c",
+                        escaper(to, pids, "exec sleep 1000")},
+                       tmp, 122);
+  CHECK(fail.at("cleanup").at("fail_on_leftovers") == true);
+  CHECK(read_pids(to + "/cgroup.procs").empty());
+  // Nothing left over: fail changes nothing.
+  run_json({"--parent", parent.path(), "--on-leftovers", "fail", "--", "true"}, tmp, 0);
+
+  std::string pids2 = tmp.file("pids2");
+  json report = run_json({"--parent", parent.path(), "--on-leftovers", "report", "--", "sh", "-c",
+                          escaper(to, pids2, "exec sleep 1000")},
+                         tmp, 0);
+  auto left = pids_in(pids2);
+  REQUIRE(left.size() == 1);
+  auto escaped = rows_of(report, "escaped-process");
+  REQUIRE(escaped.size() == 1);
+  CHECK(escaped[0].at("outcome") == "kept");
+  CHECK(report.at("cleanup").at("complete") == true);
+  CHECK_FALSE(is_gone(left[0]));  // left running, as asked
+  ::kill(left[0].pid, SIGKILL);
+  CHECK(still_alive(left).empty());
+}
+
+TEST_CASE("lineage: without it (--no-lineage) the report says so and finds nothing") {
+  TestParent parent;
+  TempDir tmp;
+  std::string to = escape_cgroup(parent), pids = tmp.file("pids");
+  json j = run_json(
+      {"--parent", parent.path(), "--no-lineage", "--", "sh", "-c", escaper(to, pids, "exec sleep 1000")},
+      tmp, 0);
+  auto left = pids_in(pids);
+  CHECK(rows_of(j, "escaped-process").empty());
+  std::string notes = j.at("cleanup").at("notes").dump();
+  CHECK(notes.find("lineage tracking off") != std::string::npos);
+  CHECK(j.at("cleanup").at("complete") == true);  // a note is informational
+  for (const auto& p : left) ::kill(p.pid, SIGKILL);
+  CHECK(still_alive(left).empty());
+}
+
+TEST_CASE("lineage: an escape is recorded when seen; reap kills it after the caller's SIGKILL") {
+  TestParent parent;
+  TempDir tmp;
+  std::string to = escape_cgroup(parent), pids = tmp.file("pids");
+  std::string state = tmp.file("state");
+  ::mkdir(state.c_str(), 0700);
+  Child run({cgspawn_bin(), "run", "-q", "--parent", parent.path(), "--id", "crash", "--", "sh", "-c",
+             escaper(to, pids, "exec sleep 1000") + "; exec sleep 1002"},
+            {"CGSPAWN_STATE_DIR=" + state});
+  REQUIRE(eventually([&] { return exists(state + "/crash/found"); }, 30s));
+  auto left = pids_in(pids);
+  run.signal(SIGKILL);
+  run.wait();
+  RunResult reap = run_cgspawn({"reap", "--json", "--state-dir", state});
+  CAPTURE(reap.out);
+  CHECK(reap.exit_code == 0);
+  CHECK(reap.out.find("\"escaped-process\"") != std::string::npos);
+  CHECK(still_alive(left).empty());
+  CHECK(parent.children() == std::vector<std::string>{"elsewhere"});
+  CHECK(read_pids(to + "/cgroup.procs").empty());
+}
+
+TEST_CASE(
+    "lineage: 100 SysV segments, semaphore sets and queues, half made by a process that exited, are "
+    "removed") {
+  TestParent parent;
+  TempDir tmp;
+  std::string made = tmp.file("ipc");
+  json j = run_json({"--parent", parent.path(), "--", helper_bin(), "ipc", "100", made}, tmp, 0);
+  auto lines = split_lines(read_text(made).value_or(""));
+  REQUIRE(lines.size() == 300);
+  std::set<std::string> rows;
+  for (const auto& row : rows_of(j, "ipc")) {
+    CHECK(row.at("outcome") == "destroyed");
+    rows.insert(row.at("id").get<std::string>());
+  }
+  for (const auto& line : lines) CHECK_MESSAGE(rows.count(line), line << " not in the report");
+  CHECK(j.at("cleanup").at("leftovers") == 300);
+  std::string now = read_text("/proc/sysvipc/shm").value_or("") +
+                    read_text("/proc/sysvipc/sem").value_or("") + read_text("/proc/sysvipc/msg").value_or("");
+  for (const auto& line : lines) {
+    std::string id = line.substr(4);
+    bool listed = false;
+    for (const auto& l : split_lines(now)) {
+      std::istringstream fields(l);
+      std::string key, ipc_id;
+      fields >> key >> ipc_id;
+      listed = listed || ipc_id == id;
+    }
+    CHECK_MESSAGE(!listed, line << " still exists");
+  }
+}
+
+TEST_CASE("lineage: backends says whether processes are followed by descent") {
+  RunResult r = run_cgspawn({"backends", "--json"});
+  REQUIRE(r.exit_code == 0);
+  json j = json::parse(r.out);
+  for (const auto& b : j.at("backends")) {
+    CAPTURE(b.dump());
+    REQUIRE(b.contains("lineage"));
+    if (b.at("backend") == "process") {
+      CHECK(b.at("lineage").at("available") == true);  // these tests run as root
+      CHECK(b.at("lineage").at("reason").get<std::string>().find("process events connector") !=
+            std::string::npos);
+    }
+  }
+}
