@@ -277,6 +277,62 @@ int bench_destroy(int runs, const std::string& helper) {
   return 0;
 }
 
+// Lineage tracking (docs/backends.md) against the same with TaskSpec::track_lineage off
+// (--no-lineage), interleaved: /bin/true, and a tree of 1000 processes from spawn to verified
+// destroy (its forks are the events lineage follows).
+int bench_lineage(int runs, const std::string& helper) {
+  BenchParent parent;
+  auto spawner = make_process_spawner({parent.path()});
+  auto one = [&](bool track) {
+    TaskSpec spec;
+    spec.argv = {"/bin/true"};
+    spec.track_lineage = track;
+    auto t0 = Clock::now();
+    Result r = spawner->spawn(spec)->wait();
+    double ms = ms_since(t0);
+    if (!r.cleanup.complete() || r.exit.code != 0) die("a run of /bin/true did not end cleanly");
+    return ms;
+  };
+  auto [on, off] = interleaved(
+      runs, 10, [&] { return one(true); }, [&] { return one(false); });
+  std::printf("[4] spawn + wait + verified destroy of /bin/true, lineage on: median %.3f ms (n=%d)\n", on,
+              runs);
+  std::printf("    lineage off (--no-lineage):                            median %.3f ms\n", off);
+  print_ratio("lineage-true", on / off, 1.1);
+
+  const size_t n = 1000;
+  DestroyOptions now;
+  now.grace = Duration::zero();
+  now.verify_timeout = std::chrono::seconds(30);
+  int serial = 0;
+  auto tree = [&](bool track) {
+    TaskSpec spec;
+    spec.id = "lineage-" + std::to_string(++serial);
+    spec.argv = {helper, "tree", std::to_string(n), "/dev/null"};
+    spec.track_lineage = track;
+    std::string cgroup = parent.path() + "/cgspawn-" + spec.id;
+    auto t0 = Clock::now();
+    auto task = spawner->spawn(spec);
+    auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (count_procs(cgroup) < n) {
+      if (Clock::now() > deadline) die("the tree did not reach " + std::to_string(n) + " processes");
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    Result r = task->finish(now);
+    double ms = ms_since(t0);
+    if (!r.cleanup.complete()) die("a tree's destroy was not complete");
+    return ms;
+  };
+  int tree_runs = std::max(3, runs / 30);
+  auto [tree_on, tree_off] = interleaved(
+      tree_runs, 1, [&] { return tree(true); }, [&] { return tree(false); });
+  std::printf("[5] a %zu-process tree, spawn to verified destroy, lineage on: median %.3f ms (n=%d)\n", n,
+              tree_on, tree_runs);
+  std::printf("    lineage off (--no-lineage):                                median %.3f ms\n", tree_off);
+  print_ratio("lineage-tree", tree_on / tree_off, 1.1);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -287,10 +343,13 @@ int main(int argc, char** argv) {
     if (mode == "spawn" && argc == 3) return bench_spawn(runs);
     if (mode == "cli" && argc == 4) return bench_cli(runs, argv[3]);
     if (mode == "destroy" && argc == 4) return bench_destroy(runs, argv[3]);
+    if (mode == "lineage" && argc == 4) return bench_lineage(runs, argv[3]);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cgspawn-bench: %s\n", e.what());
     return 2;
   }
-  std::fprintf(stderr, "usage: %s spawn RUNS | cli RUNS CGSPAWN | destroy RUNS HELPER\n", argv[0]);
+  std::fprintf(stderr,
+               "usage: %s spawn RUNS | cli RUNS CGSPAWN | destroy RUNS HELPER | lineage RUNS HELPER\n",
+               argv[0]);
   return 2;
 }

@@ -7,8 +7,10 @@
 #       and the peak RSS of cgspawn run                                                  <= 8 MiB
 #   [3] destroy of a 1000-process tree until verified empty   vs the kernel floor        <= 1.2x
 #       (write cgroup.kill, wait with inotify for "populated 0")
+#   [4] spawn + wait + destroy of /bin/true with lineage        vs --no-lineage            <= 1.1x
+#   [5] a 1000-process tree, spawn to verified destroy, lineage vs --no-lineage            <= 1.1x
 # Usage: bash bench/run.sh [BUILD_DIR]      (root and cgroup2 needed; default BUILD_DIR: build)
-# Runs: BENCH_RUNS_SPAWN (300), BENCH_RUNS_CLI (100), BENCH_RUNS_DESTROY (9).
+# Runs: BENCH_RUNS_SPAWN (300), BENCH_RUNS_CLI (100), BENCH_RUNS_DESTROY (9), BENCH_RUNS_LINEAGE (300).
 # Exit status 1 when a figure is over its target (timings on a busy shared host vary: rerun).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,6 +32,7 @@ run() {  # the bench's own lines on stdout, its "ratio" lines into $ratios
 run spawn "${BENCH_RUNS_SPAWN:-300}"
 run cli "${BENCH_RUNS_CLI:-100}" "$build/tools/cgspawn"
 run destroy "${BENCH_RUNS_DESTROY:-9}" "$build/tests/cgspawn-test-helper"
+run lineage "${BENCH_RUNS_LINEAGE:-300}" "$build/tests/cgspawn-test-helper"
 
 echo
 echo "summary (value / target):"

@@ -15,7 +15,9 @@ times=()
 "$top/tools/install-deps.sh" --tests
 [ -d "$build" ] || meson setup "$build" "$top" -Dcrash_points=true
 ninja -C "$build"
-times+=("$(printf '%-44s %6d s  (budget %4d s)' "install and build" $((SECONDS - started)) 600)")
+build_mark=""
+[ $((SECONDS - started)) -gt 600 ] && build_mark="OVER BUDGET"
+times+=("$(printf '%-44s %6d s  (budget %4d s)  %s' "install and build" $((SECONDS - started)) 600 "$build_mark")")
 
 status=0
 # Every test binary notes here which cases ran and which were skipped, and where (check-coverage.sh).

@@ -64,10 +64,12 @@ struct Lineage::State {
   pid_t self = 0;
   std::unordered_map<pid_t, pid_t> tree_of;  // live tracked process -> its tree (root pid)
   std::unordered_map<pid_t, Tree> trees;
-  // Events about processes not (yet) tracked. A fork's event is sent after the child may
-  // already run, so a grandchild's fork (or the child's exit) can arrive before the child's
-  // own: kept for a while, they are replayed when the child becomes known.
-  std::deque<ProcEvent> pending;
+  // Events about processes not (yet) tracked, by the pid they wait for (a fork's parent, an
+  // exit's process). A fork's event is sent after the child may already run, so a grandchild's
+  // fork (or the child's exit) can arrive before the child's own: the last kPendingEvents are
+  // kept, and replayed when that pid becomes known. One lookup per event, whatever the host does.
+  std::unordered_map<pid_t, std::vector<ProcEvent>> pending;
+  std::deque<pid_t> pending_order;  // oldest first, for eviction
   // Trees nobody watches whose processes all ended: a main process that exits before spawn()
   // returns is watched after its end, and its tree (who made which SysV IPC) is still wanted.
   std::deque<pid_t> ended_trees;
@@ -97,8 +99,15 @@ struct Lineage::State {
   }
 
   void remember(const ProcEvent& e) {
-    if (pending.size() == kPendingEvents) pending.pop_front();
-    pending.push_back(e);
+    pid_t key = e.kind == ProcEvent::Kind::fork ? e.parent : e.pid;
+    pending[key].push_back(e);
+    pending_order.push_back(key);
+    if (pending_order.size() <= kPendingEvents) return;
+    auto oldest = pending.find(pending_order.front());
+    pending_order.pop_front();
+    if (oldest == pending.end()) return;  // replayed already
+    oldest->second.erase(oldest->second.begin());
+    if (oldest->second.empty()) pending.erase(oldest);
   }
 
   void add(pid_t pid, pid_t root) {
@@ -115,16 +124,10 @@ struct Lineage::State {
 
   // Events that waited for `pid` to be known: its children's forks, its own exit.
   void replay(pid_t pid) {
-    std::vector<ProcEvent> now;
-    for (auto it = pending.begin(); it != pending.end();) {
-      if ((it->kind == ProcEvent::Kind::fork && it->parent == pid) ||
-          (it->kind == ProcEvent::Kind::exit && it->pid == pid)) {
-        now.push_back(*it);
-        it = pending.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    auto waiting = pending.find(pid);
+    if (waiting == pending.end()) return;
+    std::vector<ProcEvent> now = std::move(waiting->second);
+    pending.erase(waiting);
     for (const auto& e : now) on_event(e);
   }
 

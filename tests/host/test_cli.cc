@@ -335,10 +335,13 @@ void check_enforced(const std::string& controller, const std::string& parent, Te
     CHECK(j.at("usage").at("oom_kills").get<int>() >= 1);
     CHECK(j.at("cleanup").at("complete") == true);
   } else if (controller == "pids") {  // a fork loop stops at pids.max
-    RunResult r = run_cgspawn(
-        {"run", "-q", "--parent", parent, "--pids-max", "5", "--", "sh", "-c",
-         "for i in $(seq 20); do sleep 30 & done 2>/dev/null; " + own_cgroup_file("pids.current")},
-        std::chrono::seconds(120));
+    RunResult r =
+        run_cgspawn({"run", "-q", "--parent", parent, "--pids-max", "5", "--", "sh", "-c",
+                     // The loop runs in a shell of its own (dash gives up at the first fork that fails); the
+                     // path is found before it and read by this shell itself: at pids.max nothing forks.
+                     "f=" + cgroup2_mount() + "$(sed -n 's/^0:://p' /proc/self/cgroup)/pids.current; " +
+                         "sh -c 'for i in $(seq 20); do sleep 30 & done' 2>/dev/null; read n < $f; echo $n"},
+                    std::chrono::seconds(120));
     CAPTURE(r.err);
     int current = std::atoi(r.out.c_str());
     CHECK(current >= 1);
