@@ -27,11 +27,13 @@ std::string escape_cgroup(const TestParent& parent) {
   return dir;
 }
 
-// sh: a child that moves itself to `to`, then runs BODY there; the main process goes on at
-// once, after the child's pid is in FILE.
+// sh: a child that moves itself to `to`, then runs BODY there (which ends in `exec sleep`); the
+// main process goes on once the child's pid is in FILE and it runs sleep (before its exec it is a
+// forked sh, and the report would name that).
 std::string escaper(const std::string& to, const std::string& pids, const std::string& body) {
   return "sh -c 'echo $$ > " + to + "/cgroup.procs; echo $$ >> " + pids + "; " + body + "' & " +
-         "while ! [ -s " + pids + " ]; do :; done; sleep 0.2";
+         "while ! [ -s " + pids + " ]; do :; done; read p < " + pids +
+         "; while [ \"$(cat /proc/$p/comm)\" != sleep ]; do :; done";
 }
 
 json run_json(const std::vector<std::string>& args, TempDir& tmp, int expected_exit) {
