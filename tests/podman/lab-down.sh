@@ -141,6 +141,21 @@ remove_cgroup_dirs() {
   left "cgroup dirs: $(leftover_dirs)"
 }
 
+# /libpod_parent where lab-up found none: podman made it for the lab (lab-up.sh).
+remove_libpod_parents() {
+  local d
+  [ -f "$LAB/libpod-parents" ] || return 0
+  while read -r d; do
+    for _ in $(seq 1 40); do
+      [ -d "$d" ] || break
+      find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+      sleep 0.05
+    done
+    [ -d "$d" ] && left "cgroup $d (not empty)"
+  done < "$LAB/libpod-parents"
+  return 0
+}
+
 leftover_dirs() {
   local r h
   for r in $CG_ROOTS; do for h in $CG_MOUNTS; do [ -d "$h$r" ] && echo -n "$h$r "; done; done
@@ -174,6 +189,7 @@ main() {
     thaw_freezers; kill_leftovers
   fi
   remove_cgroup_dirs
+  remove_libpod_parents
   remove_lab_dir
   [ "$LEFT" = 0 ] && log "clean" || log "$LEFT item(s) left"
   [ "$LEFT" = 0 ]

@@ -144,11 +144,23 @@ check_podman() {
   [ "$got" = "runc cgroupfs file" ] || die "podman info says '$got', want 'runc cgroupfs file'"
 }
 
+# podman (cgroupfs manager) makes /libpod_parent in the cgroup hierarchies for what it starts
+# without a --cgroup-parent (its cleanup processes, conmon): the cgroups where it is absent now
+# are noted, and lab-down removes them (empty only) as the lab's own.
+note_libpod_parent() {
+  local h
+  : > "$LAB/libpod-parents"
+  for h in $(awk '$3 == "cgroup2" || $3 == "cgroup" { print $2 }' /proc/self/mounts); do
+    [ -d "$h/libpod_parent" ] || echo "$h/libpod_parent" >> "$LAB/libpod-parents"
+  done
+}
+
 main() {
   [ "$(id -u)" = 0 ] || die "must run as root"
   case "$LAB" in /*) ;; *) die "CGSPAWN_PODMAN_LAB must be absolute";; esac
   install_packages
   mkdir -p "$LAB"
+  note_libpod_parent
   write_conf
   export CONTAINERS_CONF=$LAB/containers.conf
   check_podman

@@ -89,16 +89,20 @@ class Job:
             if case.timeout:
                 scale = float(os.environ.get("CGSPAWN_CASE_TIMEOUT_SCALE", "1"))
                 f.write(f"[task.timeout]\nrunning = {case.timeout * scale:g}\n")
+        # Avocado's exec-test runner leaves a .avocado-workdir-* in $TMPDIR for every task that
+        # timed out: in the job's own directory, it goes with the job.
+        self.env = dict(os.environ, TMPDIR=self.dir)
         self.argv = [AVOCADO, "--config", config, "run", "--spawner", spawner, "--job-results-dir", self.results,
                      "--disable-sysinfo", *extra_args, *self.paths]
 
     def run(self, timeout=int(os.environ.get("CGSPAWN_CASE_TIMEOUT", "180"))):
-        self.proc = subprocess.run(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+        self.proc = subprocess.run(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
+                                   env=self.env)
         self.output = self.proc.stdout.decode(errors="replace")
         return self
 
     def start(self):
-        self.popen = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.popen = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env)
         return self
 
     def job_dir(self):
@@ -268,6 +272,11 @@ def incomplete_cleanup(failures):
             os.unlink(pidfile)
 
 
+def avocado_workdirs():
+    """What Avocado's runner leaves in /var/tmp when $TMPDIR is not the job's own."""
+    return {e for e in os.listdir("/var/tmp") if e.startswith(".avocado-workdir-")}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", default="process")
@@ -276,6 +285,7 @@ def main():
     args = parser.parse_args()
     only = set(filter(None, args.only.split(",")))
     failures = Failures()
+    workdirs_before = avocado_workdirs()
     steps = [(c.name, lambda c=c: run_case(c, args.backend, failures)) for c in cases()]
     steps += [("parallel", lambda: run_case(parallel_case(), args.backend, failures)),
               ("guest", lambda: run_case(parallel_case("guest", ("background", "term-ignorer")), args.backend,
@@ -295,6 +305,8 @@ def main():
     if args.control:
         for c in cases() + [parallel_case()]:
             run_control(c)
+    new_workdirs = avocado_workdirs() - workdirs_before
+    failures.check(not new_workdirs, f"Avocado work dirs left in /var/tmp: {sorted(new_workdirs)}")
     for f in failures:
         print("FAIL:", f)
     print(f"avocado cases ({args.backend}): {len(ran)} run, {len(failures)} failure(s): {', '.join(ran)}")
