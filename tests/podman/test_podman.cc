@@ -398,14 +398,17 @@ InContainer cgspawn_in_container(const PodParent& parent, const TempDir& out,
                                  const std::string& cgroup_volume, const std::string& user) {
   std::string build = std::filesystem::path(cgspawn_bin()).parent_path().parent_path();
   std::string name = "cgspawn-" + unique_id("incontainer");
-  std::string bin = cgspawn_bin(), inner = parent.path() + "/inner";
+  // The build dir is mounted at a path of its own: its host path may lie below a directory the
+  // user cannot enter (a clone in `mktemp -d`).
+  std::string bin = "/cgspawn-build/" + std::filesystem::relative(cgspawn_bin(), build).string();
+  std::string inner = parent.path() + "/inner";
   write_text(out.file("script"), "export CGSPAWN_STATE_DIR=/tmp/cgspawn-state; cd /out\n'" + bin +
                                      "' backends --json > backends.json; echo $? > backends.rc\n'" + bin +
                                      "' run --parent '" + inner +
                                      "' -- /bin/true 2> run.err; echo $? > run.rc\n'" + bin +
                                      "' list --json > list.json\n");
   Shell s = sh("podman run --rm --name " + name + " --user " + user + " --cgroup-parent=" + parent.rel() +
-               " --cgroupns=host -v " + cgroup_volume + " -v " + build + ":" + build + ":ro -v " +
+               " --cgroupns=host -v " + cgroup_volume + " -v " + build + ":/cgspawn-build:ro -v " +
                out.path() + ":/out --rootfs /:O /bin/sh /out/script");
   REQUIRE_MESSAGE(s.rc == 0, "podman run failed (" << s.rc << "): " << s.out);
   InContainer r;
