@@ -24,6 +24,9 @@ struct Capabilities {
   Capability memory_max;
   Capability pids_max;
   Capability cpu_max;
+  Capability scratch;      // a scratch directory made, removed and verified gone
+  Capability private_tmp;  // a /tmp, /var/tmp and /dev/shm of the task's own
+  Capability private_ipc;  // an IPC namespace of the task's own
 };
 
 }  // namespace cgspawn

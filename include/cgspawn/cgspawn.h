@@ -25,6 +25,12 @@
  *                                           process dies, whoever else is alive (default false)
  *     "bind_pid": pid                       start: the same, bound to process `pid`
  *     "state_dir": "dir"                    the ledger ("" = the default one)
+ *     "on_leftovers": "kill"                kill, fail or report
+ *     "track_lineage": true                 follow the task's processes by descent
+ *     "scratch": false, "keep_scratch": false, "scratch_root": ""
+ *                                           a scratch directory of the task's own
+ *     "private_tmp": false, "private_ipc": false
+ *                                           its own /tmp, /var/tmp, /dev/shm; its own IPC
  *     "backend": {"name": "process", "parent": "", "user_manager": false, "unit_type": "scope",
  *                 "image": "", "rootfs": "", "keep_container": false, "host": "",
  *                 "ssh_config": "", "lease": 30}

@@ -57,6 +57,17 @@ struct TaskSpec {
   // Follow the task's processes by descent (the process events connector, as root), to find
   // those that leave its cgroup. Off: only the cgroup is destroyed (for measuring the cost).
   bool track_lineage = true;
+  // Storage (docs/backends.md, "Storage"). `scratch`: a private directory made for the task
+  // before it starts, in $CGSPAWN_SCRATCH (and $TMPDIR unless env sets it), removed and verified
+  // gone at destroy (`keep_scratch`: left, its row `kept`). On the remote backend it is made on
+  // the remote host. Under `scratch_root` (empty: /var/tmp/cgspawn).
+  bool scratch = false;
+  bool keep_scratch = false;
+  std::string scratch_root;
+  // A /tmp, /var/tmp and /dev/shm of the task's own (empty tmpfs, gone with the task), and an
+  // IPC namespace of its own (SysV IPC, POSIX message queues). Refused where the host cannot.
+  bool private_tmp = false;
+  bool private_ipc = false;
 };
 
 }  // namespace cgspawn

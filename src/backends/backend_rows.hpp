@@ -46,6 +46,12 @@ Capabilities remote_backend_capabilities(const BackendOptions& options);
 ResourceOutcome destroy_recorded_remote_cgroup(const ResourceRecord& resource, const DestroyOptions& options);
 ResourceOutcome destroy_recorded_ssh_master(const ResourceRecord& resource, const DestroyOptions& options);
 
+// A task's scratch directory, on this host, or on the remote host its attributes name (the
+// remote backend's agent removes it there).
+ResourceOutcome destroy_recorded_directory(const ResourceRecord& resource, const DestroyOptions& options);
+ResourceOutcome destroy_recorded_remote_directory(const ResourceRecord& resource,
+                                                  const DestroyOptions& options);
+
 // The capabilities of a backend whose Spawner knows them itself: made with `options` and
 // asked; one that cannot be made here is unusable, with the reason.
 Capabilities capabilities_by_making(const char* backend,

@@ -23,6 +23,7 @@ const DestroyerEntry kDestroyers[] = {
     {ResourceKind::container, destroy_recorded_container},
     {ResourceKind::conmon, destroy_recorded_conmon},
     {ResourceKind::escaped_process, destroy_recorded_escape},
+    {ResourceKind::directory, destroy_recorded_directory},
 };
 
 // The options that belong to one backend: given to another, they are a mistake to refuse, not

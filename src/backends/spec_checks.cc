@@ -5,6 +5,7 @@
 
 #include "cgspawn/error.hpp"
 #include "cgspawn/parse.hpp"
+#include "storage/scratch.hpp"
 
 namespace cgspawn {
 
@@ -17,12 +18,17 @@ void validate_spec(const TaskSpec& spec) {
     if (assignment.find('=') == std::string::npos || assignment[0] == '=')
       throw Error(ErrorKind::invalid_argument,
                   "invalid environment entry \"" + assignment + "\": use NAME=VALUE");
+  if (!spec.scratch && spec.keep_scratch)
+    throw Error(ErrorKind::invalid_argument, "--keep-scratch: needs --scratch");
+  if (!spec.scratch && !spec.scratch_root.empty())
+    throw Error(ErrorKind::invalid_argument, "--scratch-root: needs --scratch");
 }
 
 TaskSpec prepared_spec(const TaskSpec& input) {
   TaskSpec spec = input;
   if (spec.id.empty()) spec.id = make_task_id();
   validate_spec(spec);
+  if (spec.scratch) add_scratch_env(spec, scratch_path(spec));
   return spec;
 }
 

@@ -12,7 +12,8 @@ namespace cgspawn {
 // A program is given, the id is valid, every --env is NAME=VALUE. Throws invalid_argument.
 void validate_spec(const TaskSpec& spec);
 
-// The spec with an id (a fresh one when it has none), validated.
+// The spec with an id (a fresh one when it has none), validated; with --scratch, the scratch
+// directory's path in its environment.
 TaskSpec prepared_spec(const TaskSpec& input);
 
 // The task's own PATH: the last PATH= of its env, else (when it inherits) cgspawn's.

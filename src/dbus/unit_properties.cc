@@ -113,6 +113,17 @@ void add_service_exec(UnitProperties& unit, const ServiceExec& exec) {
   properties.push_back(prop("StandardInputFileDescriptor", sdbus::UnixFd(exec.stdio[0])));
   properties.push_back(prop("StandardOutputFileDescriptor", sdbus::UnixFd(exec.stdio[1])));
   properties.push_back(prop("StandardErrorFileDescriptor", sdbus::UnixFd(exec.stdio[2])));
+  if (exec.private_tmp) {
+    properties.push_back(prop("PrivateTmp", true));
+    using TmpFs = sdbus::Struct<std::string, std::string>;
+    properties.push_back(prop("TemporaryFileSystem",
+                              std::vector<TmpFs>{TmpFs{std::string("/dev/shm"), std::string("mode=1777")}}));
+    if (!exec.scratch.empty()) {
+      using Bind = sdbus::Struct<std::string, std::string, bool, std::uint64_t>;
+      properties.push_back(prop("BindPaths", std::vector<Bind>{Bind{exec.scratch, exec.scratch, false, 0}}));
+    }
+  }
+  if (exec.private_ipc) properties.push_back(prop("PrivateIPC", true));
 }
 
 }  // namespace cgspawn::dbus

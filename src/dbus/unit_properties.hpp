@@ -40,6 +40,11 @@ struct ServiceExec {
   std::vector<std::string> environment;  // complete NAME=VALUE list
   std::string cwd;                       // absolute
   int stdio[3] = {0, 1, 2};              // handed to systemd as file descriptors
+  // PrivateTmp= (with a tmpfs on /dev/shm, which PrivateTmp= leaves shared) and PrivateIPC=;
+  // `scratch` is bound back into the private /var/tmp or /tmp when it lies there.
+  bool private_tmp = false;
+  bool private_ipc = false;
+  std::string scratch;
 };
 
 class UnitProperties {

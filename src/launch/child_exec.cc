@@ -58,7 +58,8 @@ ChildPlan make_child_plan(const LaunchRequest& request, int error_pipe) {
                    -1,
                    -1,
                    request.new_process_group,
-                   error_pipe};
+                   error_pipe,
+                   &request.isolation};
 }
 
 void child_exec(const ChildPlan& plan) {
@@ -68,6 +69,7 @@ void child_exec(const ChildPlan& plan) {
   if (plan.go_fd >= 0) await_go(plan.go_fd);
   if (plan.join_fd >= 0 && ::write(plan.join_fd, "0", 1) != 1) fail(plan, ChildStage::join_cgroup);
   if (plan.new_process_group) ::setpgid(0, 0);
+  if (!isolate(*plan.isolation)) fail(plan, ChildStage::isolate);
   set_up_stdio(plan);
   if (plan.cwd && ::chdir(plan.cwd) != 0) fail(plan, ChildStage::chdir);
   ::execve(plan.program, plan.argv.data(), plan.envp.data());
@@ -92,6 +94,11 @@ Error child_error(const ChildFailure& failure, const LaunchRequest& request) {
       return Error(ErrorKind::invalid_argument, sys_message("chdir " + request.cwd, failure.err));
     case ChildStage::stdio:
       return Error(ErrorKind::system, sys_message("set up stdin/stdout/stderr", failure.err));
+    case ChildStage::isolate:
+      return Error(ErrorKind::unsupported,
+                   sys_message(std::string("give the task namespaces of its own (") +
+                                   (request.isolation.private_tmp ? "--private-tmp" : "--private-ipc") + ")",
+                               failure.err));
     case ChildStage::join_cgroup:
       break;
   }

@@ -12,7 +12,7 @@
 
 namespace cgspawn {
 
-enum class ChildStage : int { join_cgroup = 1, stdio, chdir, exec };
+enum class ChildStage : int { join_cgroup = 1, stdio, chdir, exec, isolate };
 
 struct ChildFailure {
   ChildStage stage;
@@ -28,7 +28,8 @@ struct ChildPlan {
   int go_fd = -1;    // when >= 0: wait for one byte on it before anything else (exit 126 at EOF)
   int join_fd = -1;  // when >= 0: cgroup.procs of the task cgroup, joined before exec
   bool new_process_group = false;
-  int error_pipe;  // close-on-exec: EOF says exec happened, a ChildFailure says what failed
+  int error_pipe;              // close-on-exec: EOF says exec happened, a ChildFailure says what failed
+  const Isolation* isolation;  // namespaces of the task's own, made before exec (in the request)
 };
 
 ChildPlan make_child_plan(const LaunchRequest& request, int error_pipe);

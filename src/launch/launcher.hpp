@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cgspawn/task_spec.hpp"
+#include "launch/isolation.hpp"
 #include "util/unique_fd.hpp"
 
 namespace cgspawn {
@@ -21,6 +22,7 @@ struct LaunchRequest {
   int stdio[3] = {-1, -1, -1};    // -1: inherit
   int cgroup_fd = -1;             // the task cgroup's directory; -1: no cgroup
   bool new_process_group = false;
+  Isolation isolation;  // namespaces the child makes before exec
 };
 
 struct Launched {

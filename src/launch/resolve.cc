@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "launch/launcher.hpp"
+#include "storage/scratch.hpp"
 #include "util/sys_error.hpp"
 
 extern char** environ;
@@ -80,6 +81,7 @@ LaunchRequest launch_request_for(const TaskSpec& spec, std::string program) {
   request.stdio[0] = spec.stdin_fd;
   request.stdio[1] = spec.stdout_fd;
   request.stdio[2] = spec.stderr_fd;
+  request.isolation = {spec.private_tmp, spec.private_ipc, spec.scratch ? scratch_path(spec) : ""};
   return request;
 }
 

@@ -136,7 +136,11 @@ json capabilities_to_json(const Capabilities& c) {
           {"limits",
            {{"memory_max", capability_json(c.memory_max)},
             {"pids_max", capability_json(c.pids_max)},
-            {"cpu_max", capability_json(c.cpu_max)}}}};
+            {"cpu_max", capability_json(c.cpu_max)}}},
+          {"storage",
+           {{"scratch", capability_json(c.scratch)},
+            {"private_tmp", capability_json(c.private_tmp)},
+            {"private_ipc", capability_json(c.private_ipc)}}}};
 }
 
 std::string to_json(const Result& result, int indent) {

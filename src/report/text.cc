@@ -79,7 +79,10 @@ std::string describe(const Capabilities& c) {
       << "  follow by descent      " << yes_no(c.lineage) << "\n"
       << "  limit memory           " << yes_no(c.memory_max) << "\n"
       << "  limit pids             " << yes_no(c.pids_max) << "\n"
-      << "  limit cpu              " << yes_no(c.cpu_max) << "\n";
+      << "  limit cpu              " << yes_no(c.cpu_max) << "\n"
+      << "  scratch directory      " << yes_no(c.scratch) << "\n"
+      << "  private /tmp           " << yes_no(c.private_tmp) << "\n"
+      << "  private IPC            " << yes_no(c.private_ipc) << "\n";
   return out.str();
 }
 

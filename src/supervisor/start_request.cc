@@ -97,6 +97,11 @@ std::string start_request_json(const StartRequest& r, const std::string& state_d
             {"bind_pid", s.bound_to},
             {"on_leftovers", std::string(to_string(s.on_leftovers))},
             {"track_lineage", s.track_lineage},
+            {"scratch", s.scratch},
+            {"keep_scratch", s.keep_scratch},
+            {"scratch_root", s.scratch_root},
+            {"private_tmp", s.private_tmp},
+            {"private_ipc", s.private_ipc},
             {"backend", backend_json(r.backend)}};
   return j.dump();
 }
@@ -124,6 +129,11 @@ std::string start_request_from_json(const std::string& text, StartRequest& r) {
     s.on_leftovers = *policy;
   }
   read(j, "track_lineage", s.track_lineage);
+  read(j, "scratch", s.scratch);
+  read(j, "keep_scratch", s.keep_scratch);
+  read(j, "scratch_root", s.scratch_root);
+  read(j, "private_tmp", s.private_tmp);
+  read(j, "private_ipc", s.private_ipc);
   bool bind_owner = false;
   read(j, "bind_owner", bind_owner);
   if (bind_owner) s.bound_to = ::getpid();

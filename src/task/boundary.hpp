@@ -48,6 +48,10 @@ class Boundary {
     std::string cgroup;
   };
   virtual std::optional<LineageRoot> lineage_root(std::string& why) const = 0;
+
+  // The task sees this host's /tmp, /var/tmp, /dev/shm and /dev/mqueue (unless --private-tmp):
+  // files it may have left there are looked for, and named as suspected.
+  virtual bool shares_host_tmp() const { return false; }
 };
 
 }  // namespace cgspawn

@@ -38,13 +38,27 @@ SpawnTransaction::~SpawnTransaction() {
   if (!committed_) unwind();
 }
 
+void SpawnTransaction::add_storage(ResourceRecord resource,
+                                   std::function<ResourceOutcome(const ResourceRecord&)> destroy) {
+  storage_.push_back({record().resources.size(), std::move(destroy)});
+  record().resources.push_back(std::move(resource));
+  save();
+}
+
+void SpawnTransaction::drop_storage() {
+  if (storage_.empty()) return;
+  record().resources.erase(record().resources.begin() + static_cast<std::ptrdiff_t>(storage_.back().index));
+  storage_.pop_back();
+  save();
+}
+
 std::unique_ptr<Task> SpawnTransaction::commit(TaskSpec spec, Clock::time_point started) {
   record().state = TaskState::running;
   save();
   if (keeper_.recording()) crash_point("spawn-after-launch");
   committed_ = true;
   return std::make_unique<SpawnedTask>(std::move(spec), backend_, std::move(boundary_), started,
-                                       std::move(keeper_));
+                                       std::move(keeper_), std::move(storage_));
 }
 
 // Everything the failed spawn made goes, verified; the record goes only if it did.
@@ -58,6 +72,7 @@ void SpawnTransaction::unwind() noexcept {
       rows = boundary_->destroy(now, ignored);
       boundary_->reap_main(std::nullopt);
     }
+    destroy_storage(storage_, record().resources, rows);
     for (auto undo = undos_.rbegin(); undo != undos_.rend(); ++undo) (*undo)();
   } catch (const std::exception& e) {
     spdlog::error("task {}: undoing a failed spawn: {}", record().id, e.what());

@@ -15,6 +15,7 @@
 #include "cgspawn/spawner.hpp"
 #include "task/boundary.hpp"
 #include "task/task_record.hpp"
+#include "task/task_storage.hpp"
 #include "util/deadline.hpp"
 
 namespace cgspawn {
@@ -44,6 +45,12 @@ class SpawnTransaction {
     return ref;
   }
 
+  // A resource besides the boundary (a scratch directory): recorded now (saved), destroyed by
+  // `destroy` after the boundary, at the end of the task or if the spawn unwinds.
+  void add_storage(ResourceRecord resource, std::function<ResourceOutcome(const ResourceRecord&)> destroy);
+  // The last add_storage was never made (it was someone else's): forgotten, never destroyed.
+  void drop_storage();
+
   // The task runs: the record says so (state running; crash point "spawn-after-launch"), and
   // the Task takes the boundary and the record over.
   std::unique_ptr<Task> commit(TaskSpec spec, Clock::time_point started);
@@ -56,6 +63,7 @@ class SpawnTransaction {
   std::string backend_;
   std::unique_ptr<Boundary> boundary_;
   std::vector<std::function<void()>> undos_;
+  std::vector<StorageRow> storage_;
   bool committed_ = false;
 };
 

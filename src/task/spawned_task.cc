@@ -9,6 +9,7 @@
 
 #include "lineage/escaped.hpp"
 #include "lineage/sysv_ipc.hpp"
+#include "storage/suspected_files.hpp"
 #include "util/crash_point.hpp"
 
 namespace cgspawn {
@@ -26,12 +27,13 @@ Result identity(const TaskSpec& spec, const std::string& backend) {
 }  // namespace
 
 SpawnedTask::SpawnedTask(TaskSpec spec, std::string backend, std::unique_ptr<Boundary> boundary,
-                         Clock::time_point started, TaskRecordKeeper record)
+                         Clock::time_point started, TaskRecordKeeper record, std::vector<StorageRow> storage)
     : spec_(std::move(spec)),
       backend_(std::move(backend)),
       boundary_(std::move(boundary)),
       started_(started),
       record_(std::move(record)),
+      storage_(std::move(storage)),
       started_unix_(static_cast<double>(std::time(nullptr)) - seconds_between(started, Clock::now())) {
   follow_lineage();
 }
@@ -86,6 +88,17 @@ void SpawnedTask::destroy_leftovers(CleanupReport& cleanup, const DestroyOptions
   if (std::string why = lineage_->incomplete(); !why.empty()) cleanup.notes.push_back(why);
 }
 
+void SpawnedTask::note_suspected_files(CleanupReport& cleanup) const {
+  if (!boundary_->shares_host_tmp() || spec_.private_tmp) return;
+  constexpr std::size_t kCap = 20;
+  SuspectedFiles files = suspected_files(started_unix_, ::geteuid(), kCap);
+  for (const auto& path : files.paths)
+    cleanup.notes.push_back("suspected: " + path + " (made during the task's life by its user; not removed)");
+  if (files.total > files.paths.size())
+    cleanup.notes.push_back("suspected: " + std::to_string(files.total - files.paths.size()) +
+                            " more such files");
+}
+
 SpawnedTask::~SpawnedTask() {
   if (result_) return;
   try {
@@ -119,6 +132,9 @@ Result SpawnedTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   crash_point("finish-before-destroy");
   result.cleanup.resources = boundary_->destroy(options, result.usage);
   destroy_leftovers(result.cleanup, options);
+  note_suspected_files(result.cleanup);
+  // Last: nothing of the task (escaped processes included) is left to write into it.
+  destroy_storage(storage_, record_.record().resources, result.cleanup.resources);
   crash_point("finish-after-destroy");
   std::optional<ExitStatus> status =
       boundary_->reap_main(exit_ ? std::optional(exit_->status) : std::nullopt);

@@ -12,6 +12,7 @@
 #include "lineage/lineage.hpp"
 #include "task/boundary.hpp"
 #include "task/task_record.hpp"
+#include "task/task_storage.hpp"
 #include "util/deadline.hpp"
 
 namespace cgspawn {
@@ -20,7 +21,7 @@ class SpawnedTask final : public Task {
  public:
   // `started`: when the main program was started (its wall time and timeout count from here).
   SpawnedTask(TaskSpec spec, std::string backend, std::unique_ptr<Boundary> boundary,
-              Clock::time_point started, TaskRecordKeeper record);
+              Clock::time_point started, TaskRecordKeeper record, std::vector<StorageRow> storage);
   ~SpawnedTask() override;  // a task never finished is destroyed now, without grace
 
   const std::string& id() const override { return spec_.id; }
@@ -35,12 +36,15 @@ class SpawnedTask final : public Task {
   void follow_lineage();
   // After the boundary's destroy: descendants that left it, SysV IPC, the leftovers count.
   void destroy_leftovers(CleanupReport& cleanup, const DestroyOptions& options);
+  // Files in the host's shared places that may be the task's (storage/suspected_files.hpp).
+  void note_suspected_files(CleanupReport& cleanup) const;
 
   TaskSpec spec_;
   std::string backend_;
   std::unique_ptr<Boundary> boundary_;
   Clock::time_point started_;
   TaskRecordKeeper record_;
+  std::vector<StorageRow> storage_;
   std::optional<MainExit> exit_;
   std::optional<Result> result_;
   double started_unix_ = 0;

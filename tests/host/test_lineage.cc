@@ -14,6 +14,7 @@
 
 #include "cli.hpp"
 #include "host.hpp"
+#include "results.hpp"
 
 using namespace cgtest;
 using json = nlohmann::json;
@@ -34,23 +35,6 @@ std::string escaper(const std::string& to, const std::string& pids, const std::s
   return "sh -c 'echo $$ > " + to + "/cgroup.procs; echo $$ >> " + pids + "; " + body + "' & " +
          "while ! [ -s " + pids + " ]; do :; done; read p < " + pids +
          "; while [ \"$(cat /proc/$p/comm)\" != sleep ]; do :; done";
-}
-
-json run_json(const std::vector<std::string>& args, TempDir& tmp, int expected_exit) {
-  std::string result = tmp.file("result.json");
-  std::vector<std::string> all = {"run", "-q", "--result", result};
-  all.insert(all.end(), args.begin(), args.end());
-  RunResult r = run_cgspawn(all, std::chrono::seconds(120));
-  CAPTURE(r.err);
-  CHECK(r.exit_code == expected_exit);
-  return json::parse(read_text(result).value_or("{}"));
-}
-
-std::vector<json> rows_of(const json& result, const std::string& kind) {
-  std::vector<json> out;
-  for (const auto& row : result.at("cleanup").at("resources"))
-    if (row.at("kind") == kind) out.push_back(row);
-  return out;
 }
 
 std::vector<ProcessId> pids_in(const std::string& file) {

@@ -305,7 +305,10 @@ TEST_CASE(
   CHECK(row.at("outcome") == "destroyed");
   std::set<pid_t> killed;
   for (const auto& p : row.at("killed")) killed.insert(p.at("pid").get<pid_t>());
-  for (const auto& p : processes) CHECK(killed.count(p.pid) == 1);
+  // A live supervisor sees its main process end during the grace and kills the cgroup too:
+  // then either destroyer may be the one that killed a process. Gone they must be, either way.
+  for (const auto& p : processes)
+    if (supervisor_killed) CHECK(killed.count(p.pid) == 1);
   CHECK(still_alive(processes).empty());
   CHECK_FALSE(exists(parent.task_path("lost")));
   // "kept" (its owner alive) is untouched.

@@ -454,3 +454,68 @@ TEST_CASE(
     check_nothing_left(lab, state);
   }
 }
+
+// Storage on the remote (docs/backends.md, "Storage"): the scratch directory is made and removed
+// on the remote host; the private /tmp is made there.
+namespace {
+
+// The scratch directory as the remote sees it: "yes" or "no".
+std::string remote_dir_exists(const Lab& lab, const std::string& path) {
+  return lab.ssh("test -e " + path + " && echo yes || echo no");
+}
+
+void check_remote_scratch(const Lab& lab) {
+  TempDir dir;
+  std::string result = dir.file("result.json"), id = "scr" + std::to_string(lab.n);
+  std::string path = "/var/tmp/cgspawn-scratch/" + id;
+  std::string body =
+      "echo \"$CGSPAWN_SCRATCH $TMPDIR\"; touch \"$CGSPAWN_SCRATCH/f\" && ls \"$CGSPAWN_SCRATCH\"; echo "
+      "shm=$(ls -A /dev/shm | wc -l); : > /dev/shm/cgspawn-test-remote-" + id + "; ipcmk -Q >/dev/null && echo "
+      "queues=$(ipcs -q | grep -c '^0x')";
+  RunResult r = rtest::cgspawn_in(
+      state_dir(dir), rtest::remote_args("run", lab, state_dir(dir),
+                                         {"-q", "--id", id, "--scratch", "--private-tmp", "--private-ipc",
+                                          "--result", result},
+                                         {"sh", "-c", body}));
+  INFO(all_of(r));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == path + " " + path + "\nf\nshm=0\nqueues=1\n");
+  nlohmann::json j = nlohmann::json::parse(cgtest::read_text(result).value_or("{}"));
+  bool removed = false;
+  for (const auto& row : j.at("cleanup").at("resources"))
+    removed = removed || (row.at("kind") == "directory" && row.at("id") == lab.alias() + ":" + path &&
+                          row.at("outcome") == "destroyed");
+  CHECK(removed);
+  CHECK(j.at("cleanup").at("complete") == true);
+  CHECK(remote_dir_exists(lab, path) == "no\n");
+  CHECK(remote_dir_exists(lab, "/dev/shm/cgspawn-test-remote-" + id) == "no\n");
+  check_nothing_left(lab, state_dir(dir));
+}
+
+}  // namespace
+
+TEST_CASE("storage: a scratch directory made, used and removed on the remote; private /tmp and IPC there") {
+  check_remote_scratch(rtest::bash_lab());
+}
+TEST_CASE("storage: the same through the remote's installed cgspawn") {
+  check_remote_scratch(rtest::cgspawn_lab());
+}
+
+TEST_CASE("storage: after a partition the remote scratch directory is not-guaranteed, and reap removes it") {
+  const Lab& lab = rtest::bash_lab();
+  BackgroundRun run(lab, {"--lease", "3s", "--grace", "0s", "--id", "part", "--scratch"});
+  std::string path = "/var/tmp/cgspawn-scratch/part";
+  REQUIRE(rtest::wait_until([&] { return cgtest::exists(path); }, 10s));  // the lab shares /var/tmp
+  double took = 0;
+  RunResult r = stop_under_fault(lab, run, "drop", took);
+  lab.fault("undrop");
+  INFO(all_of(r));
+  CHECK(r.err.find("directory " + lab.alias() + ":" + path + ": not-guaranteed") != std::string::npos);
+  CHECK(r.err.find("until `cgspawn reap` reaches the host") != std::string::npos);
+  CHECK(remote_dir_exists(lab, path) == "yes\n");
+  std::string state = state_dir(run.dir);
+  RunResult reap = reap_completes(state);
+  CHECK(reap.out.find("directory " + lab.alias() + ":" + path + ": destroyed") != std::string::npos);
+  CHECK(remote_dir_exists(lab, path) == "no\n");
+  check_nothing_left(lab, state);
+}

@@ -81,6 +81,16 @@ void add_task_options(CLI::App& app, TaskOptions& o) {
                  "anything; report: name it, kill nothing outside the task's boundary");
   app.add_flag("--no-lineage", o.no_lineage,
                "Do not follow the task's processes by descent (processes leaving its cgroup go unseen)");
+  app.add_flag("--scratch", o.scratch,
+               "Make the task a directory of its own ($CGSPAWN_SCRATCH, and $TMPDIR), removed at destroy");
+  app.add_flag("--keep-scratch", o.keep_scratch,
+               "Keep the --scratch directory after the task (reported kept)");
+  app.add_option("--scratch-root", o.scratch_root,
+                 "Where --scratch directories go (default /var/tmp/cgspawn-scratch)")
+      ->check(non_empty());
+  app.add_flag("--private-tmp", o.private_tmp, "Give the task its own empty /tmp, /var/tmp and /dev/shm");
+  app.add_flag("--private-ipc", o.private_ipc,
+               "Give the task its own IPC namespace (SysV IPC, message queues)");
   app.add_option("--backend", o.backend, "process (default), systemd, podman, remote");
   app.add_flag("--user", o.user_manager, "systemd: the calling user's manager (as systemd-run --user)");
   app.add_option("--unit-type", o.unit_type, "systemd: scope (default) or service");
@@ -134,6 +144,11 @@ TaskSpec to_task_spec(const TaskOptions& o) {
   if (!policy) bad_value("--on-leftovers", o.on_leftovers, "use kill, fail or report");
   spec.on_leftovers = *policy;
   spec.track_lineage = !o.no_lineage;
+  spec.scratch = o.scratch;
+  spec.keep_scratch = o.keep_scratch;
+  spec.scratch_root = o.scratch_root;
+  spec.private_tmp = o.private_tmp;
+  spec.private_ipc = o.private_ipc;
   return spec;
 }
 

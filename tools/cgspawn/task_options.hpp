@@ -25,6 +25,11 @@ struct TaskOptions {
   std::string id;
   std::string on_leftovers = "kill";
   bool no_lineage = false;
+  bool scratch = false;
+  bool keep_scratch = false;
+  std::string scratch_root;
+  bool private_tmp = false;
+  bool private_ipc = false;
   // Which backend, and its own options.
   std::string backend = "process";
   bool user_manager = false;
@@ -38,9 +43,6 @@ struct TaskOptions {
 };
 
 void add_task_options(CLI::App& app, TaskOptions& options);
-
-// Refuses "": for every option, the empty string stands for "not given".
-const CLI::Validator& non_empty();
 
 // Refuses an empty value ("--timeout ''"): for options where "" would mean "not given".
 const CLI::Validator& non_empty();

@@ -8,11 +8,12 @@ _cgspawn_verbs="run start status wait destroy list reap backends"
 _cgspawn_global_options="--log-level --version --help"
 _cgspawn_task_options="--backend --timeout --grace --memory-max --pids-max --cpu-max --env --chdir
   --label --parent --id --state-dir --user --unit-type --image --rootfs --keep-container --host
-  --ssh-config --lease --on-leftovers --no-lineage"
+  --ssh-config --lease --on-leftovers --no-lineage --scratch --keep-scratch --scratch-root --private-tmp
+  --private-ipc"
 # Options followed by a value: their value is not a verb, an id or `--`.
 _cgspawn_value_options="--log-level --backend --timeout --grace --memory-max --pids-max --cpu-max
   --env --chdir --label --parent --id --state-dir --unit-type --image --rootfs --host --ssh-config
-  --lease --result --stdout --stderr --on-leftovers"
+  --lease --result --stdout --stderr --on-leftovers --scratch-root"
 
 # The long options of one verb (and `--` where a program follows).
 _cgspawn_verb_options() {

@@ -24,6 +24,7 @@
 #include "cgroup/parent.hpp"
 #include "cgspawn/error.hpp"
 #include "cgspawn/process_spawner.hpp"
+#include "storage/scratch.hpp"
 #include "task/names.hpp"
 #include "task/spawn_transaction.hpp"
 #include "util/crash_point.hpp"
@@ -121,6 +122,11 @@ std::vector<std::string> PodmanSpawner::run_args(const TaskSpec& spec, const Con
   if (l.pids_max) a.insert(a.end(), {"--pids-limit", std::to_string(*l.pids_max)});
   if (l.cpu_max_percent) a.insert(a.end(), {"--cpus", cpus(*l.cpu_max_percent)});
   for (const auto& e : spec.env) a.insert(a.end(), {"--env", e});
+  // The scratch directory at the same path inside ($CGSPAWN_SCRATCH means the same there).
+  if (spec.scratch) a.insert(a.end(), {"--volume", scratch_path(spec) + ":" + scratch_path(spec)});
+  if (spec.private_tmp)  // /dev/shm is the container's own already
+    a.insert(a.end(), {"--tmpfs", "/tmp:rw,mode=1777", "--tmpfs", "/var/tmp:rw,mode=1777"});
+  if (spec.private_ipc) a.push_back("--ipc=private");
   if (!spec.cwd.empty()) a.insert(a.end(), {"--workdir", spec.cwd});  // a path inside the container
   if (!rootfs_.empty())
     a.insert(a.end(), {"--rootfs", rootfs_ + ":O"});  // overlay: DIR is never written
@@ -193,6 +199,7 @@ std::unique_ptr<Task> PodmanSpawner::spawn(const TaskSpec& input) {
   auto& boundary = txn.adopt(std::make_unique<PodmanBoundary>(ref, pruning));
   txn.record().resources[2].state = ResourceState::created;
   txn.save();
+  attach_local_scratch(txn, spec);
   crash_point("spawn-after-cgroup");
   boundary.container_may_exist(true);
   try {
@@ -218,8 +225,9 @@ Capabilities podman_backend_capabilities(const BackendOptions& options) {
   caps.backend = "podman";
   caps.usable = host.usable;
   if (!host.usable.available) {
-    for (Capability* c : {&caps.kill_all, &caps.verify, &caps.survives_caller_crash, &caps.lineage,
-                          &caps.memory_max, &caps.pids_max, &caps.cpu_max})
+    for (Capability* c :
+         {&caps.kill_all, &caps.verify, &caps.survives_caller_crash, &caps.lineage, &caps.memory_max,
+          &caps.pids_max, &caps.cpu_max, &caps.scratch, &caps.private_tmp, &caps.private_ipc})
       *c = {false, "podman is not usable here"};
     return caps;
   }
@@ -242,6 +250,10 @@ Capabilities podman_backend_capabilities(const BackendOptions& options) {
   caps.memory_max = podman_limit_capability(host, "memory");
   caps.pids_max = podman_limit_capability(host, "pids");
   caps.cpu_max = podman_limit_capability(host, "cpu");
+  Capability local = local_scratch_capability();
+  caps.scratch = {true, local.reason + "; mounted into the container at the same path, removed after it"};
+  caps.private_tmp = {true, "tmpfs on /tmp and /var/tmp (--tmpfs); /dev/shm is the container's own already"};
+  caps.private_ipc = {true, "an IPC namespace of the container's own (--ipc=private)"};
   return caps;
 }
 

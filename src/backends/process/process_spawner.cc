@@ -22,8 +22,10 @@
 #include "cgroup/parent.hpp"
 #include "dbus/bus.hpp"
 #include "dbus/delegated_scope.hpp"
+#include "launch/isolation.hpp"
 #include "launch/launcher.hpp"
 #include "lineage/lineage.hpp"
+#include "storage/scratch.hpp"
 #include "task/names.hpp"
 #include "task/spawn_transaction.hpp"
 #include "util/crash_point.hpp"
@@ -121,7 +123,8 @@ Capabilities ProcessSpawner::capabilities() const {
   caps.backend = "process";
   if (std::string why = unwritable(); !why.empty()) {
     for (Capability* c : {&caps.usable, &caps.kill_all, &caps.verify, &caps.survives_caller_crash,
-                          &caps.lineage, &caps.memory_max, &caps.pids_max, &caps.cpu_max})
+                          &caps.lineage, &caps.memory_max, &caps.pids_max, &caps.cpu_max, &caps.scratch,
+                          &caps.private_tmp, &caps.private_ipc})
       *c = {false, why};
     return caps;
   }
@@ -142,6 +145,9 @@ Capabilities ProcessSpawner::capabilities() const {
     caps.verify = {true, "waits for \"populated 0\" in the task cgroup's cgroup.events, then removes it"};
   }
   caps.lineage = lineage_capability();
+  caps.scratch = local_scratch_capability();
+  caps.private_tmp = private_tmp_capability();
+  caps.private_ipc = private_ipc_capability();
   if (options_.ledger)
     caps.survives_caller_crash = {true,
                                   "recorded in the ledger " + options_.ledger->dir() +
@@ -213,6 +219,8 @@ std::unique_ptr<Task> ProcessSpawner::spawn(const TaskSpec& input) {
   ensure_parent();
   if (std::string why = unwritable(); !why.empty()) throw Error(ErrorKind::unsupported, why);
   refuse_unenforceable(spec.limits);  // before the ledger hears of the task or its parent
+  if (std::string why = isolation_unavailable({spec.private_tmp, spec.private_ipc}); !why.empty())
+    throw Error(ErrorKind::unsupported, why);
   SpawnTransaction txn({options_.ledger, options_.owner_kind, options_.keep_record, false}, spec, "process",
                        intended(spec));
   if (txn.ledger() && hierarchy_.layout != CgroupLayout::none) txn.ledger()->note_parent(parent());
@@ -223,6 +231,7 @@ std::unique_ptr<Task> ProcessSpawner::spawn(const TaskSpec& input) {
   if (boundary.cgroup()) mark_cgroup(txn, *boundary.cgroup());
   crash_point("spawn-after-cgroup");
   if (boundary.cgroup()) apply_limits(*boundary.cgroup(), spec.limits);
+  attach_local_scratch(txn, spec);
   if (spec.track_lineage) Lineage::get();  // subscribed before the main process can fork
   txn.record().main_pid = boundary.launch(launch_request_for(spec, program));
   spdlog::debug("task {}: pid {} in {}", spec.id, txn.record().main_pid,

@@ -5,14 +5,24 @@
 # as ONE argument after `ssh ... --`:
 #
 #   sh -c SCRIPT cgspawn-agent MARK probe
-#   sh -c SCRIPT cgspawn-agent MARK run NAME LEASE_S CWD LIMITS RUNTIME_MAX_S NENV [NAME=VALUE...] -- ARGV...
+#   sh -c SCRIPT cgspawn-agent MARK run NAME LEASE_S CWD LIMITS RUNTIME_MAX_S SCRATCH ISOLATE NENV [NAME=VALUE...] -- ARGV...
 #   sh -c SCRIPT cgspawn-agent MARK kill NAME GRACE_MS VERIFY_MS [UNIT]
+#   sh -c SCRIPT cgspawn-agent MARK scratch-rm PATH
 #
 # Every line meant for cgspawn starts with MARK (a nonce per call): login-shell noise and the
 # task's own output are never taken for a reply. `run` writes its lines on stderr (stdout is
 # the task's), `probe` and `kill` on stdout. A call that cannot start says ERR and exits 125.
 # LIMITS is "-" or "mem=BYTES,pids=N,cpu=PERCENT" (any of them); RUNTIME_MAX_S is 0 or the
 # outer bound a systemd unit gets (RuntimeMaxSec), or an installed cgspawn (--timeout).
+#
+# SCRATCH is "-" or the task's scratch directory, made (0700; its parent 01777 if new) before
+# the task starts: SCRATCH-EXISTS and ERR if it exists already (it is never touched then).
+# ISOLATE is "-", "tmp", "ipc" or "tmp,ipc": the wrapper runs the task under unshare(1) with
+# empty tmpfs on /tmp, /var/tmp and /dev/shm (the scratch directory bound back into place) and
+# an IPC namespace of its own; as root only, refused with ERR otherwise.
+#
+# scratch-rm: HELLO, then SCRATCH-REMOVED (verified gone), SCRATCH-GONE (not there), or
+# SCRATCH-LEFT why=... (a mount inside it, never crossed; or what rm could not remove).
 #
 # probe: CGSPAWN-BACKENDS (JSON on one line) where cgspawn is installed, then PROBE host=...
 # cgroup2=... writable=... systemd=... cgspawn=... timeout=... uid=... controllers=...
@@ -208,21 +218,73 @@ WRAPPER='
       read -r _ < "$2/go" || exit 125;;
     *) echo $$ > "$1/cgroup.procs" || { echo 125 > "$2/rc"; exit 125; };;
   esac
-  st=$2 cwd=$3 n=$4 M=$5; shift 5
+  st=$2 cwd=$3 n=$4 M=$5 iso=$6 scr=$7 isc=$8; shift 8
   while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done
   shift
+  if [ "$iso" != - ]; then
+    u="--mount --propagation slave"; case $iso in *ipc*) u="$u --ipc";; esac
+    set -- unshare $u -- sh -c "$isc" cgspawn-isolate "$iso" "$scr" "$@"
+  fi
   if [ -n "$cwd" ]; then cd "$cwd" || { echo 125 > "$st/rc"; printf "%s EXITED rc=125\n" "$M" >&2; exit 125; }; fi
   "$@" </dev/null
   rc=$?
   printf "%s EXITED rc=%s\n" "$M" "$rc" >&2
   echo $rc > "$st/rc"   # one write(2); a reader that finds it empty takes it as not yet written
 '
+# In the task's new namespaces: empty tmpfs, the scratch directory (held open as fd 7 across
+# the tmpfs that hides its path) bound back into place, the IPC namespace's own /dev/mqueue.
+# shellcheck disable=SC2016  # expanded by the isolating sh, not here
+ISOLATE='
+  iso=$1 scr=$2; shift 2
+  case $iso in *tmp*)
+    if [ "$scr" != - ]; then exec 7< "$scr" || exit 125; fi
+    for d in /tmp /var/tmp /dev/shm; do mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$d" || exit 125; done
+    if [ "$scr" != - ]; then mkdir -p "$scr" && mount --no-canonicalize --bind /proc/self/fd/7 "$scr" || exit 125; exec 7<&-; fi;;
+  esac
+  case $iso in *ipc*) [ -d /dev/mqueue ] && { mount -t mqueue -o nosuid,nodev,noexec mqueue /dev/mqueue || exit 125; };; esac
+  exec "$@"
+'
+# The task's scratch directory, before anything of the task runs; one that exists is not ours.
+make_scratch() {
+  [ "$scratch" = - ] && return 0
+  sroot=${scratch%/*}
+  [ -d "$sroot" ] || { mkdir "$sroot" 2>/dev/null && chmod 1777 "$sroot"; }
+  { [ -d "$sroot" ] && [ ! -L "$sroot" ]; } || fail_start "scratch root $sroot on $HOST_ is not a directory"
+  # Of root or this user, sticky if others may write: nobody else can swap the task's directory.
+  own=$(stat -c %u "$sroot") mode=$(stat -c %a "$sroot")
+  { [ "$own" = 0 ] || [ "$own" = "$UID_" ]; } || fail_start "scratch root $sroot on $HOST_ is owned by uid $own"
+  case $mode in 1???) ;; *[2367]) fail_start "scratch root $sroot on $HOST_ is writable by others without the sticky bit";; esac
+  mkdir -m 700 "$scratch" 2>/dev/null && return 0
+  [ -e "$scratch" ] && { say "SCRATCH-EXISTS path=$scratch"; fail_start "scratch directory $scratch exists already on $HOST_"; }
+  fail_start "cannot create scratch directory $scratch on $HOST_"
+}
+check_isolate() {
+  [ "$iso" = - ] && return 0
+  [ "$UID_" = 0 ] || fail_start "--private-tmp/--private-ipc on $HOST_: needs root there (uid $UID_)"
+  command -v unshare >/dev/null 2>&1 || fail_start "--private-tmp/--private-ipc on $HOST_: it has no unshare(1)"
+}
+# Removes a scratch directory: never across a mount (mountinfo names every mount point), rm's
+# own -r never follows a symlink, chmod -R first so a read-only subdirectory goes too.
+scratch_rm() {
+  exec 3>&1
+  p=$1
+  case $p in /?*/?*) ;; *) say "ERR bad scratch path"; exit 125;; esac
+  say "HELLO host=$HOST_ boot_id=$BOOT_"
+  if [ ! -e "$p" ] && [ ! -L "$p" ]; then say "SCRATCH-GONE path=$p"; exit 0; fi
+  while read -r _ _ _ _ mp _; do
+    case $mp in "$p"|"$p"/*) say "SCRATCH-LEFT path=$p why=a-mount-is-inside-it-at-$mp"; exit 1;; esac
+  done < /proc/self/mountinfo
+  chmod -R u+rwx "$p" 2>/dev/null
+  rm -rf "$p" 2>/dev/null
+  if [ -e "$p" ] || [ -L "$p" ]; then say "SCRATCH-LEFT path=$p why=rm-could-not-remove-it"; exit 1; fi
+  say "SCRATCH-REMOVED path=$p"; exit 0
+}
 start_cgroup() {
   base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
   make_cgroup "$base" "$cg" || fail_start "cannot create cgroup $cg on $HOST_ (it exists, or cgroup2 is not writable)"
   write_limits || { rmdir "$cg" 2>/dev/null; fail_start "$why"; }
   # The wrapper reports the exit itself, at once (the agent's loop would add up to its poll).
-  setsid sh -c "$WRAPPER" cgspawn-task "$cg" "$st" "$cwd" "$nenv" "$M" "$@" </dev/null &
+  setsid sh -c "$WRAPPER" cgspawn-task "$cg" "$st" "$cwd" "$nenv" "$M" "$iso" "$scratch" "$ISOLATE" "$@" </dev/null &
   # The wrapper needs a few milliseconds (setsid, sh): spin on the builtin checks (about 25 us
   # a turn) for up to about 50 ms before sleeping, as each sleep(1) costs a fork and 10 ms.
   i=0
@@ -241,7 +303,7 @@ start_unit() {
   # systemd-run's own errors go to a file; the task's stderr is fd 4, restored by the wrapper.
   # shellcheck disable=SC2086  # $props is a list of words (-p NAME=VALUE), split on purpose
   setsid systemd-run --quiet --scope --collect --unit="$unit" --description="cgspawn task $name" $props -- \
-    sh -c "$WRAPPER" cgspawn-task gate4 "$st" "$cwd" "$nenv" "$M" "$@" </dev/null 4>&2 2>"$st/systemd-run.err" 5>&- &
+    sh -c "$WRAPPER" cgspawn-task gate4 "$st" "$cwd" "$nenv" "$M" "$iso" "$scratch" "$ISOLATE" "$@" </dev/null 4>&2 2>"$st/systemd-run.err" 5>&- &
   i=0 ucg=
   until [ -n "$ucg" ] || [ -s "$st/systemd-run.err" ] || [ $i -ge 1000 ]; do
     read -r ucg 2>/dev/null < "$st/cg" || { i=$((i + 1)); sleep 0.01; }
@@ -268,7 +330,7 @@ start_cgspawn() {
   echo "$rid $L" > "$st/cgspawn"
   # shellcheck disable=SC2086  # $a is a list of words (--memory-max N ...), split on purpose
   { setsid cgspawn --log-level error run -q --id "$rid" --state-dir "$L" --result "$st/result.json" $a -- \
-      sh -c "$WRAPPER" cgspawn-task gate "$st" "$cwd" "$nenv" "$M" "$@" </dev/null 5>&-
+      sh -c "$WRAPPER" cgspawn-task gate "$st" "$cwd" "$nenv" "$M" "$iso" "$scratch" "$ISOLATE" "$@" </dev/null 5>&-
     echo $? > "$st/run.rc"; } &
   i=0 ucg=
   until [ -n "$ucg" ] || [ -e "$st/run.rc" ] || [ $i -ge 1000 ]; do
@@ -280,7 +342,7 @@ start_cgspawn() {
 }
 run() {
   exec 3>&2
-  name=$1 lease=$2 cwd=$3 limits=$4 rtmax=$5 nenv=$6; shift 6
+  name=$1 lease=$2 cwd=$3 limits=$4 rtmax=$5 scratch=$6 iso=$7 nenv=$8; shift 8
   unit='' rid=''
   valid "$name" || { say "ERR bad task name"; exit 125; }
   root=$(cg2)
@@ -290,6 +352,8 @@ run() {
   if [ -d "$st" ]; then rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err" "$st/cgspawn" "$st/run.rc" "$st/result.json" "$st/lease-destroy.json" "$st/ending"
   else mkdir -p "$st" 2>/dev/null || { say "ERR cannot create $st on $HOST_"; exit 125; }; fi
   parse_limits "$limits"
+  check_isolate
+  make_scratch
   if has_systemd && [ "$UID_" = 0 ]; then start_unit "$@"
   elif command -v cgspawn >/dev/null 2>&1; then start_cgspawn "$@"
   else start_cgroup "$@"; fi
@@ -389,5 +453,6 @@ case $mode in
   probe) probe;;
   run) run "$@";;
   kill) killmode "$@";;
+  scratch-rm) scratch_rm "$@";;
   *) echo "$M ERR unknown agent mode $mode"; exit 125;;
 esac

@@ -5,6 +5,7 @@
 
 #include "backends/backend_rows.hpp"
 #include "backends/remote/remote_kill.hpp"
+#include "backends/remote/remote_scratch.hpp"
 #include "backends/remote/ssh_master.hpp"
 #include "report/rows.hpp"
 
@@ -46,6 +47,10 @@ ResourceOutcome destroy_recorded_remote_cgroup(const ResourceRecord& res, const 
   } catch (const std::exception& e) {
     return make_row(res.resource, Outcome::failed, std::string("unusable record: ") + e.what());
   }
+}
+
+ResourceOutcome destroy_recorded_remote_directory(const ResourceRecord& res, const DestroyOptions&) {
+  return remote::remove_remote_scratch(res);
 }
 
 ResourceOutcome destroy_recorded_ssh_master(const ResourceRecord& res, const DestroyOptions&) {

@@ -7,6 +7,7 @@
 #include "backends/remote/cgspawn_reports.hpp"
 #include "backends/remote/markers.hpp"
 #include "backends/remote/ssh_process.hpp"
+#include "storage/scratch.hpp"
 
 namespace cgspawn::remote {
 
@@ -142,6 +143,17 @@ Capabilities capabilities_from(const SshTarget& target, const RemoteFacts& f, bo
   caps.memory_max = limit_capability(f, "memory", "MemoryMax");
   caps.pids_max = limit_capability(f, "pids", "TasksMax");
   caps.cpu_max = limit_capability(f, "cpu", "CPUQuota");
+  caps.scratch = {true, "made and removed on " + host + " by the agent (under " + kDefaultScratchRoot +
+                            ", --scratch-root); after a partition, `cgspawn reap` removes it"};
+  Capability isolation = f.uid == "0"
+                             ? Capability{true, "unshare(1) on " + host + ", run by the task's wrapper"}
+                             : Capability{false, "needs root on " + host + " (uid " + f.uid + ")"};
+  caps.private_tmp = isolation;
+  caps.private_ipc = isolation;
+  if (isolation.available) {
+    caps.private_tmp.reason += ": empty tmpfs on /tmp, /var/tmp and /dev/shm";
+    caps.private_ipc.reason += ": an IPC namespace of the task's own";
+  }
   return caps;
 }
 

@@ -15,10 +15,12 @@
 #include "backends/remote/markers.hpp"
 #include "backends/remote/remote_boundary.hpp"
 #include "backends/remote/remote_probe.hpp"
+#include "backends/remote/remote_scratch.hpp"
 #include "backends/remote/ssh_master.hpp"
 #include "backends/spec_checks.hpp"
 #include "cgspawn/error.hpp"
 #include "cgspawn/parse.hpp"
+#include "storage/scratch.hpp"
 #include "task/names.hpp"
 #include "task/spawn_transaction.hpp"
 #include "util/file_io.hpp"
@@ -134,6 +136,12 @@ std::vector<ResourceRecord> RemoteSpawner::intended(const std::string& name) con
       {{ResourceKind::ssh_master, control_path_}, ResourceState::intended, attributes(name, control_path_)}};
 }
 
+// The agent's ISOLATE word: "-", "tmp", "ipc" or "tmp,ipc".
+std::string isolate_word(const TaskSpec& spec) {
+  if (spec.private_tmp && spec.private_ipc) return "tmp,ipc";
+  return spec.private_tmp ? "tmp" : spec.private_ipc ? "ipc" : "-";
+}
+
 // Starts the agent and reads its stderr up to STARTED (or ERR, or the session's end).
 RemoteSession RemoteSpawner::start_session(const TaskSpec& spec, const std::string& name,
                                            const std::string& control_path,
@@ -145,6 +153,8 @@ RemoteSession RemoteSpawner::start_session(const TaskSpec& spec, const std::stri
                                    spec.cwd,
                                    limits_word(spec.limits),
                                    std::to_string(runtime_max_seconds(spec)),
+                                   spec.scratch ? scratch_path(spec) : "-",
+                                   isolate_word(spec),
                                    std::to_string(spec.env.size())};
   args.insert(args.end(), spec.env.begin(), spec.env.end());
   args.push_back("--");
@@ -241,8 +251,14 @@ std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
   auto& boundary =
       txn.adopt(std::make_unique<RemoteBoundary>(RemoteCgroupRef{target_, control_path_, name, "", ""},
                                                  options_.lease, spec.stderr_fd, ledger_dir(), spec.id));
+  if (spec.scratch)  // made by the agent's run; removed after the boundary, by a session of its own
+    txn.add_storage(
+        remote_scratch_record(scratch_path(spec), spec.keep_scratch, attributes(name, control_path_)),
+        remove_remote_scratch);
   std::vector<Marker> reply;
   RemoteSession session = session_on_a_master(spec, boundary, txn, reply);
+  for (const auto& m : reply)
+    if (m.word == "SCRATCH-EXISTS") txn.drop_storage();  // someone else's: never removed
   const Marker& started = started_marker(session, reply, target_);
   RemoteCgroupRef& ref = boundary.ref();
   ref.cgroup = started.field("cgroup");

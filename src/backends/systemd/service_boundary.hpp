@@ -26,6 +26,7 @@ class ServiceBoundary final : public Boundary {
 
   int poll_fd() const override { return watch_.get(); }
   std::optional<MainExit> peek_exit() override;
+  bool shares_host_tmp() const override { return true; }
   std::optional<LineageRoot> lineage_root(std::string& why) const override {
     why =
         "a service's processes are the manager's children, not cgspawn's: they are not followed by descent "

@@ -22,8 +22,10 @@
 #include "dbus/scope_verify.hpp"
 #include "dbus/unit_properties.hpp"
 #include "launch/held_child.hpp"
+#include "launch/isolation.hpp"
 #include "launch/launcher.hpp"
 #include "lineage/lineage.hpp"
+#include "storage/scratch.hpp"
 #include "task/spawn_transaction.hpp"
 #include "util/crash_point.hpp"
 
@@ -196,6 +198,10 @@ void record_unit(SpawnTransaction& txn, const UnitRef& unit) {
 
 std::unique_ptr<Task> SystemdSpawner::spawn(const TaskSpec& input) {
   TaskSpec spec = prepared_spec(input);
+  // A scope's namespaces are made by cgspawn's own child; a service's by the manager, which a
+  // user manager can only do in a user namespace: refused alike without CAP_SYS_ADMIN.
+  if (std::string why = isolation_unavailable({spec.private_tmp, spec.private_ipc}); !why.empty())
+    throw Error(ErrorKind::unsupported, why);
   if (options_.unit_type == "service") return spawn_service(std::move(spec));
   return spawn_scope(std::move(spec));
 }
@@ -208,6 +214,7 @@ std::unique_ptr<Task> SystemdSpawner::spawn_scope(TaskSpec spec) {
   std::string name = dbus::unit_name(spec.id, "scope");
   auto manager = std::make_unique<Manager>(bus_);  // JobRemoved is matched from here on
   SpawnTransaction txn(recording_of(options_, false), spec, "systemd", intended(ResourceKind::scope, name));
+  attach_local_scratch(txn, spec);
   auto anchor = std::make_unique<Anchor>();
   pid_t anchor_pid = anchor->pid();
   if (spec.track_lineage) Lineage::get();  // subscribed before the main process can fork
@@ -239,7 +246,15 @@ std::unique_ptr<Task> SystemdSpawner::spawn_service(TaskSpec spec) {
   std::string name = dbus::unit_name(spec.id, "service");
   auto manager = std::make_unique<Manager>(bus_);  // JobRemoved is matched from here on
   SpawnTransaction txn(recording_of(options_, false), spec, "systemd", intended(ResourceKind::service, name));
-  dbus::ServiceExec exec{request.program, request.argv, request.envp, absolute_dir(spec.cwd), {}};
+  attach_local_scratch(txn, spec);
+  dbus::ServiceExec exec{request.program,
+                         request.argv,
+                         request.envp,
+                         absolute_dir(spec.cwd),
+                         {},
+                         spec.private_tmp,
+                         spec.private_ipc,
+                         request.isolation.scratch};
   for (int i = 0; i < 3; ++i) exec.stdio[i] = request.stdio[i] >= 0 ? request.stdio[i] : i;
   auto begun = Clock::now();
   std::string job = start_service(*manager, name, spec, ledger_dir(), exec);
@@ -288,8 +303,9 @@ Capabilities systemd_backend_capabilities(const BackendOptions& o) {
     caps.usable = {false, e.what()};
   }
   if (!caps.usable.available) {
-    for (Capability* c : {&caps.kill_all, &caps.verify, &caps.survives_caller_crash, &caps.lineage,
-                          &caps.memory_max, &caps.pids_max, &caps.cpu_max})
+    for (Capability* c :
+         {&caps.kill_all, &caps.verify, &caps.survives_caller_crash, &caps.lineage, &caps.memory_max,
+          &caps.pids_max, &caps.cpu_max, &caps.scratch, &caps.private_tmp, &caps.private_ipc})
       *c = {false, caps.usable.reason};
     return caps;
   }
@@ -310,6 +326,13 @@ Capabilities systemd_backend_capabilities(const BackendOptions& o) {
   caps.memory_max = limit_capability("memory", bus);
   caps.pids_max = limit_capability("pids", bus);
   caps.cpu_max = limit_capability("cpu", bus);
+  caps.scratch = local_scratch_capability();
+  caps.private_tmp = private_tmp_capability();
+  caps.private_ipc = private_ipc_capability();
+  if (o.unit_type == "service" && caps.private_tmp.available)
+    caps.private_tmp.reason = "the service's PrivateTmp=, with a tmpfs on /dev/shm (TemporaryFileSystem=)";
+  if (o.unit_type == "service" && caps.private_ipc.available)
+    caps.private_ipc.reason = "the service's PrivateIPC=";
   return caps;
 }
 
