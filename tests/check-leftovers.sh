@@ -14,8 +14,13 @@ procs=$(ours)
 left=$(find "$u" -mindepth 1 -maxdepth 3 -type d \( -name 'cgspawn-test*' -o -name 'cgspawn' \) 2>/dev/null)
 # A started task's default output (Ledger::output_root) goes with its record.
 outputs=$(find /var/tmp/cgspawn/output -mindepth 1 -maxdepth 2 2>/dev/null)
+# --scratch directories under the default root, and files a test made in the shared places.
+scratch=$(find /var/tmp/cgspawn-scratch -mindepth 1 -maxdepth 1 2>/dev/null)
+shared=$(find /dev/shm /tmp -maxdepth 1 -name 'cgspawn-test-s*' 2>/dev/null)
 [ -n "$outputs" ] && echo "left behind: task output:" "$outputs"
+[ -n "$scratch" ] && echo "left behind: scratch directories:" "$scratch"
+[ -n "$shared" ] && echo "left behind: files of the storage tests:" "$shared"
 [ -n "$left" ] && echo "left behind: cgroups:" "$left"
 [ -n "$procs" ] && echo "left behind: processes: $procs"
-[ -z "$left$procs$outputs" ] && echo "nothing left behind"
-[ -z "$left$procs$outputs" ]
+[ -z "$left$procs$outputs$scratch$shared" ] && echo "nothing left behind"
+[ -z "$left$procs$outputs$scratch$shared" ]

@@ -61,6 +61,15 @@ const BackendEntry* entry_for(const std::string& name) {
   return nullptr;
 }
 
+// Every "no" says why: where a backend is not usable at all, that is the reason for each.
+void explain_each_no(Capabilities& caps) {
+  for (Capability* c :
+       {&caps.kill_all, &caps.verify, &caps.survives_caller_crash, &caps.lineage, &caps.memory_max,
+        &caps.pids_max, &caps.cpu_max, &caps.scratch, &caps.private_tmp, &caps.private_ipc})
+    if (!c->available && c->reason.empty())
+      c->reason = "the backend is not usable here: " + caps.usable.reason;
+}
+
 }  // namespace
 
 const std::vector<BackendEntry>& backend_table() {
@@ -111,10 +120,14 @@ std::unique_ptr<Spawner> make_spawner(const BackendOptions& options) {
 }
 
 Capabilities backend_capabilities(const BackendOptions& options) {
-  if (const BackendEntry* entry = entry_for(options.backend)) return entry->capabilities(options);
   Capabilities caps;
-  caps.backend = options.backend;
-  caps.usable = {false, "not a backend of this build"};
+  if (const BackendEntry* entry = entry_for(options.backend)) {
+    caps = entry->capabilities(options);
+  } else {
+    caps.backend = options.backend;
+    caps.usable = {false, "not a backend of this build"};
+  }
+  explain_each_no(caps);
   return caps;
 }
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "launch/isolation.hpp"
 
-#include <linux/capability.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -66,20 +66,23 @@ bool bind_back(int fd, const char* path) {
 std::string isolation_unavailable(const Isolation& isolation) {
   if (!isolation.any() || has_sys_admin()) return "";
   std::string what = isolation.private_tmp ? "--private-tmp" : "--private-ipc";
-  return what + ": cgspawn cannot make the task a namespace of its own here: that needs CAP_SYS_ADMIN (run "
-                "as root)";
+  return what +
+         ": cgspawn cannot make the task a namespace of its own here: that needs CAP_SYS_ADMIN (run "
+         "as root)";
 }
 
 Capability private_tmp_capability() {
   if (std::string why = isolation_unavailable({true, false}); !why.empty()) return {false, why};
-  return {true, "a mount namespace of the task's own, made by its child before exec: /tmp, /var/tmp and "
-                "/dev/shm are empty tmpfs, gone with the task"};
+  return {true,
+          "a mount namespace of the task's own, made by its child before exec: /tmp, /var/tmp and "
+          "/dev/shm are empty tmpfs, gone with the task"};
 }
 
 Capability private_ipc_capability() {
   if (std::string why = isolation_unavailable({false, true}); !why.empty()) return {false, why};
-  return {true, "an IPC namespace of the task's own (SysV IPC, POSIX message queues), made by its child "
-                "before exec"};
+  return {true,
+          "an IPC namespace of the task's own (SysV IPC, POSIX message queues), made by its child "
+          "before exec"};
 }
 
 bool isolate(const Isolation& isolation) {
@@ -89,14 +92,16 @@ bool isolate(const Isolation& isolation) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) return false;
   if (isolation.private_tmp) {
     // Held open across the new tmpfs, which hides its path.
-    int scratch = isolation.scratch.empty() ? -1 : ::open(isolation.scratch.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int scratch =
+        isolation.scratch.empty() ? -1 : ::open(isolation.scratch.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (!isolation.scratch.empty() && scratch < 0) return false;
     for (const char* dir : kPrivateTmpDirs)
       if (::mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) return false;
     if (scratch >= 0 && !bind_back(scratch, isolation.scratch.c_str())) return false;
   }
   // The new namespace's own queues, where the host shows them (no /dev/mqueue: nothing to hide).
-  if (isolation.private_ipc && ::mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0 &&
+  if (isolation.private_ipc &&
+      ::mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0 &&
       errno != ENOENT)
     return false;
   return true;

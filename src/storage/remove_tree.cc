@@ -74,8 +74,10 @@ TreeRemoval remove_tree(const std::string& path) {
   TreeRemoval out;
   UniqueFd top(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!top.valid()) {
-    if (errno == ENOENT) out.gone = true;
-    else out.error = path + ": " + errno_text(errno);
+    if (errno == ENOENT)
+      out.gone = true;
+    else
+      out.error = path + ": " + errno_text(errno);
     return out;
   }
   out.existed = true;
@@ -84,7 +86,8 @@ TreeRemoval remove_tree(const std::string& path) {
     return out;
   }
   Remover remover(out);
-  if (remover.empty_dir(top.get(), path) && ::rmdir(path.c_str()) != 0 && errno != ENOENT && out.error.empty())
+  if (remover.empty_dir(top.get(), path) && ::rmdir(path.c_str()) != 0 && errno != ENOENT &&
+      out.error.empty())
     out.error = path + ": " + errno_text(errno);
   struct stat st {};
   out.gone = ::lstat(path.c_str(), &st) != 0 && errno == ENOENT;

@@ -30,14 +30,15 @@ void make_root(const std::string& root) {
     return;
   }
   if (errno == ENOENT)
-    throw Error(ErrorKind::invalid_argument, "scratch root " + root + ": its parent directory does not exist");
+    throw Error(ErrorKind::invalid_argument,
+                "scratch root " + root + ": its parent directory does not exist");
   if (errno != EEXIST) throw_sys("create scratch root " + root, errno);
   struct stat st {};
   if (::lstat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw Error(ErrorKind::invalid_argument, "scratch root " + root + " is not a directory");
   if (st.st_uid != 0 && st.st_uid != ::geteuid())
-    throw Error(ErrorKind::invalid_argument,
-                "scratch root " + root + " is owned by uid " + std::to_string(st.st_uid) + ", not by root or you");
+    throw Error(ErrorKind::invalid_argument, "scratch root " + root + " is owned by uid " +
+                                                 std::to_string(st.st_uid) + ", not by root or you");
   if ((st.st_mode & 0022) && !(st.st_mode & S_ISVTX))
     throw Error(ErrorKind::invalid_argument,
                 "scratch root " + root + " is writable by others without the sticky bit (chmod +t it)");
@@ -60,7 +61,8 @@ std::string scratch_path(const TaskSpec& spec) {
 Capability local_scratch_capability() {
   Capability c{true, "a directory of the task's own under "};
   c.reason += kDefaultScratchRoot;
-  c.reason += " (--scratch-root) on this host, removed at destroy and verified gone (a mount inside keeps it, named)";
+  c.reason +=
+      " (--scratch-root) on this host, removed at destroy and verified gone (a mount inside keeps it, named)";
   return c;
 }
 
@@ -88,7 +90,8 @@ ResourceOutcome remove_scratch(const ResourceRecord& record) {
   auto keep = record.attributes.find("keep");
   if (keep != record.attributes.end() && keep->second == "yes") {
     struct stat st {};
-    if (::lstat(res.id.c_str(), &st) != 0) return make_row(res, Outcome::already_gone, "kept on request, but it is gone");
+    if (::lstat(res.id.c_str(), &st) != 0)
+      return make_row(res, Outcome::already_gone, "kept on request, but it is gone");
     return make_row(res, Outcome::kept, "kept on request (--keep-scratch)");
   }
   auto begun = Clock::now();
@@ -100,8 +103,9 @@ ResourceOutcome remove_scratch(const ResourceRecord& record) {
   else if (removal.gone)
     row = make_row(res, Outcome::destroyed, "removed; verified gone");
   else if (!removal.mounts.empty())
-    row = make_row(res, Outcome::failed, kept_detail("a mount is inside it, at " + removal.mounts.front() +
-                                                      " (cgspawn never removes what is under a mount)"));
+    row = make_row(res, Outcome::failed,
+                   kept_detail("a mount is inside it, at " + removal.mounts.front() +
+                               " (cgspawn never removes what is under a mount)"));
   else
     row = make_row(res, Outcome::failed, "not removed: " + removal.error);
   row.seconds = seconds_between(begun, Clock::now());

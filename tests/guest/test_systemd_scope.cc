@@ -410,3 +410,32 @@ TEST_CASE("systemd scope: processes are handed over by PIDFDs where systemd know
     CHECK(fell_back);
   CHECK(unit_gone("cgspawn-sd-handover.scope"));
 }
+
+TEST_CASE("systemd scope and service: --scratch, --private-tmp and --private-ipc, gone with the unit") {
+  TempDir tmp;
+  for (std::string type : {"scope", "service"}) {
+    CAPTURE(type);
+    std::string id = "storage-" + type, mark = "/dev/shm/cgspawn-test-" + id;
+    std::string scratch = "/var/tmp/cgspawn-scratch/" + id, result = tmp.file(id + ".json");
+    // /var/tmp holds one entry inside: the way to the scratch directory, bound back into place.
+    std::string body =
+        "touch \"$CGSPAWN_SCRATCH/f\" && echo scratch=$(ls \"$CGSPAWN_SCRATCH\"); echo shm=$(ls -A "
+        "/dev/shm | wc -l) var=$(ls -A /var/tmp); : > " +
+        mark + "; ipcmk -Q > /dev/null && echo queues=$(ipcs -q | grep -c '^0x')";
+    Child run({cgtest::built_program("CGSPAWN_BIN"), "run", "-q", "--backend", "systemd", "--unit-type", type,
+               "--id", id, "--scratch", "--private-tmp", "--private-ipc", "--result", result, "--", "/bin/sh",
+               "-c", body});
+    RunResult r = run.wait(scaled(120s));
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "scratch=f\nshm=0 var=cgspawn-scratch\nqueues=1\n");
+    std::string text = cgtest::read_text(result).value_or("");
+    CAPTURE(text);
+    CHECK(text.find("\"kind\": \"directory\"") != std::string::npos);
+    CHECK(text.find("\"id\": \"" + scratch + "\"") != std::string::npos);
+    CHECK(text.find("\"complete\": true") != std::string::npos);
+    CHECK_FALSE(cgtest::exists(scratch));
+    CHECK_FALSE(cgtest::exists(mark));
+    CHECK(unit_gone("cgspawn-" + id + "." + type));
+  }
+}

@@ -37,19 +37,21 @@ bool has_note(const json& result, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("storage: --scratch is the task's own directory, removed without following a symlink to / and "
-          "through read-only subdirectories") {
+TEST_CASE(
+    "storage: --scratch is the task's own directory, removed without following a symlink to / and "
+    "through read-only subdirectories") {
   TestParent parent;
   TempDir tmp;
   std::string root = tmp.file("scratch"), outside = tmp.file("outside");
   write_text(outside, "keep");
-  std::string body = "echo \"$CGSPAWN_SCRATCH $TMPDIR\" > " + tmp.file("env") +
-                     "; cd \"$CGSPAWN_SCRATCH\" && stat -c %a . > " + tmp.file("mode") +
-                     " && mkdir -p ro/deep && echo x > ro/deep/f && chmod 0500 ro/deep ro && ln -s / root && ln -s " +
-                     outside + " outside";
-  json j = run_json({"--parent", parent.path(), "--id", "scr", "--scratch", "--scratch-root", root, "--", "sh",
-                     "-c", body},
-                    tmp, 0);
+  std::string body =
+      "echo \"$CGSPAWN_SCRATCH $TMPDIR\" > " + tmp.file("env") +
+      "; cd \"$CGSPAWN_SCRATCH\" && stat -c %a . > " + tmp.file("mode") +
+      " && mkdir -p ro/deep && echo x > ro/deep/f && chmod 0500 ro/deep ro && ln -s / root && ln -s " +
+      outside + " outside";
+  json j = run_json(
+      {"--parent", parent.path(), "--id", "scr", "--scratch", "--scratch-root", root, "--", "sh", "-c", body},
+      tmp, 0);
   auto rows = rows_of(j, "directory");
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].at("id") == root + "/scr");
@@ -82,8 +84,8 @@ TEST_CASE("storage: the default scratch root; --env TMPDIR wins; --keep-scratch 
   CHECK_FALSE(exists(path));
 
   std::string root = tmp.file("scratch");
-  json kept = run_json({"--parent", parent.path(), "--id", "kept", "--scratch", "--keep-scratch", "--scratch-root",
-                        root, "--", "sh", "-c", "echo data > \"$CGSPAWN_SCRATCH/f\""},
+  json kept = run_json({"--parent", parent.path(), "--id", "kept", "--scratch", "--keep-scratch",
+                        "--scratch-root", root, "--", "sh", "-c", "echo data > \"$CGSPAWN_SCRATCH/f\""},
                        tmp, 0);
   auto kept_rows = rows_of(kept, "directory");
   REQUIRE(kept_rows.size() == 1);
@@ -93,8 +95,9 @@ TEST_CASE("storage: the default scratch root; --env TMPDIR wins; --keep-scratch 
   CHECK(kept.at("cleanup").at("complete") == true);
 }
 
-TEST_CASE("storage: a mount inside the scratch directory is never crossed: kept, named, removed by reap once "
-          "unmounted") {
+TEST_CASE(
+    "storage: a mount inside the scratch directory is never crossed: kept, named, removed by reap once "
+    "unmounted") {
   TestParent parent;
   TempDir tmp;
   std::string root = tmp.file("scratch"), src = tmp.file("src"), state = tmp.file("state");
@@ -102,10 +105,10 @@ TEST_CASE("storage: a mount inside the scratch directory is never crossed: kept,
   ::mkdir(state.c_str(), 0700);
   write_text(src + "/precious", "keep");
   MountGuard guard{root + "/mnt/m"};
-  json j = run_json({"--parent", parent.path(), "--state-dir", state, "--id", "mnt", "--scratch", "--scratch-root",
-                     root, "--", "sh", "-c",
-                     "mkdir \"$CGSPAWN_SCRATCH/m\" && echo x > \"$CGSPAWN_SCRATCH/other\" && mount --bind " + src +
-                         " \"$CGSPAWN_SCRATCH/m\""},
+  json j = run_json({"--parent", parent.path(), "--state-dir", state, "--id", "mnt", "--scratch",
+                     "--scratch-root", root, "--", "sh", "-c",
+                     "mkdir \"$CGSPAWN_SCRATCH/m\" && echo x > \"$CGSPAWN_SCRATCH/other\" && mount --bind " +
+                         src + " \"$CGSPAWN_SCRATCH/m\""},
                     tmp, 125);  // the cleanup is not complete
   auto rows = rows_of(j, "directory");
   REQUIRE(rows.size() == 1);
@@ -159,18 +162,19 @@ TEST_CASE("storage: the runner SIGKILLed, reap removes the scratch directory wit
   CHECK(parent.children().empty());
 }
 
-TEST_CASE("storage: --private-tmp starts empty, keeps 1,000 files in /dev/shm from the host, and the scratch "
-          "directory stays reachable") {
+TEST_CASE(
+    "storage: --private-tmp starts empty, keeps 1,000 files in /dev/shm from the host, and the scratch "
+    "directory stays reachable") {
   TestParent parent;
   TempDir tmp;
   std::string root = tmp.file("scratch"), mark = "cgspawn-test-shm-" + std::to_string(::getpid());
   write_text("/dev/shm/" + mark + "-host", "");  // the host's: not visible inside
   std::string body = "n=$(ls -A /var/tmp /dev/shm | grep -c " + mark +
-                     "); i=0; while [ $i -lt 1000 ]; do : > /dev/shm/" + mark +
-                     "-$i; : > /tmp/" + mark + "-$i; i=$((i + 1)); done; echo \"host=$n shm=$(ls /dev/shm | wc -l) var=$(ls -A "
+                     "); i=0; while [ $i -lt 1000 ]; do : > /dev/shm/" + mark + "-$i; : > /tmp/" + mark +
+                     "-$i; i=$((i + 1)); done; echo \"host=$n shm=$(ls /dev/shm | wc -l) var=$(ls -A "
                      "/var/tmp | wc -l)\"; touch \"$CGSPAWN_SCRATCH/f\" && echo scratch-ok";
-  RunResult r = run_cgspawn({"run", "-q", "--result", tmp.file("r.json"), "--parent", parent.path(), "--scratch",
-                             "--scratch-root", root, "--private-tmp", "--", "sh", "-c", body},
+  RunResult r = run_cgspawn({"run", "-q", "--result", tmp.file("r.json"), "--parent", parent.path(),
+                             "--scratch", "--scratch-root", root, "--private-tmp", "--", "sh", "-c", body},
                             std::chrono::seconds(120));
   ::unlink(("/dev/shm/" + mark + "-host").c_str());
   CAPTURE(r.err);
@@ -190,15 +194,17 @@ TEST_CASE("storage: --private-ipc keeps the task's SysV IPC in its own namespace
   TestParent parent;
   TempDir tmp;
   std::string made = tmp.file("ipc");
-  json j = run_json({"--parent", parent.path(), "--private-ipc", "--", helper_bin(), "ipc", "4", made}, tmp, 0);
+  json j =
+      run_json({"--parent", parent.path(), "--private-ipc", "--", helper_bin(), "ipc", "4", made}, tmp, 0);
   CHECK(split_lines(read_text(made).value_or("")).size() == 12);
   CHECK(rows_of(j, "ipc").empty());  // the host's IPC never had them
   CHECK(j.at("cleanup").at("leftovers") == 0);
   CHECK(j.at("cleanup").at("complete") == true);
 }
 
-TEST_CASE("storage: without --private-tmp, a file the task left in /dev/shm is suspected, named and never "
-          "deleted") {
+TEST_CASE(
+    "storage: without --private-tmp, a file the task left in /dev/shm is suspected, named and never "
+    "deleted") {
   TestParent parent;
   TempDir tmp;
   std::string file = "/dev/shm/cgspawn-test-suspect-" + std::to_string(::getpid());
@@ -245,9 +251,9 @@ TEST_CASE("storage: bad storage options are refused before anything exists") {
   // Namespaces need CAP_SYS_ADMIN: cgspawn run without it, as a root in a container would be.
   for (const char* option : {"--private-tmp", "--private-ipc"}) {
     CAPTURE(option);
-    Child run({"/usr/bin/setpriv", "--bounding-set", "-sys_admin", "--inh-caps", "-sys_admin", cgspawn_bin(), "run",
-               "--parent", parent.path(), "--state-dir", state, "--id", "bad", "--scratch", "--scratch-root",
-               tmp.file("never"), option, "--", "true"});
+    Child run({"/usr/bin/setpriv", "--bounding-set", "-sys_admin", "--inh-caps", "-sys_admin", cgspawn_bin(),
+               "run", "--parent", parent.path(), "--state-dir", state, "--id", "bad", "--scratch",
+               "--scratch-root", tmp.file("never"), option, "--", "true"});
     RunResult r = run.wait();
     CAPTURE(r.err);
     CHECK(r.exit_code == 125);
@@ -257,4 +263,34 @@ TEST_CASE("storage: bad storage options are refused before anything exists") {
     CHECK_FALSE(exists(state + "/bad"));
     CHECK_FALSE(exists(tmp.file("never")));
   }
+  // And `backends` says so, with the reason.
+  Child caps({"/usr/bin/setpriv", "--bounding-set", "-sys_admin", "--inh-caps", "-sys_admin", cgspawn_bin(),
+              "backends", "--json", "--parent", parent.path()});
+  RunResult c = caps.wait();
+  json storage = json::parse(c.out).at("backends")[0].at("storage");
+  CHECK(storage.at("scratch").at("available") == true);
+  for (const char* what : {"private_tmp", "private_ipc"}) {
+    CAPTURE(what);
+    CHECK(storage.at(what).at("available") == false);
+    CHECK(storage.at(what).at("reason").get<std::string>().find("CAP_SYS_ADMIN") != std::string::npos);
+  }
+}
+
+TEST_CASE("storage: cgspawn backends lists scratch, private /tmp and private IPC for every backend") {
+  TestParent parent;
+  RunResult r = run_cgspawn({"backends", "--json", "--parent", parent.path()});
+  REQUIRE(r.exit_code == 0);
+  json j = json::parse(r.out);
+  for (const auto& b : j.at("backends")) {
+    CAPTURE(b.at("backend"));
+    for (const char* what : {"scratch", "private_tmp", "private_ipc"})
+      CHECK_FALSE(b.at("storage").at(what).at("reason").get<std::string>().empty());
+    if (b.at("backend") == "process") {
+      CHECK(b.at("storage").at("scratch").at("available") == true);
+      CHECK(b.at("storage").at("private_tmp").at("available") == true);  // as root
+    }
+  }
+  RunResult text = run_cgspawn({"backends", "--parent", parent.path()});
+  CHECK(text.out.find("scratch directory      yes") != std::string::npos);
+  CHECK(text.out.find("private /tmp           yes") != std::string::npos);
 }

@@ -453,3 +453,43 @@ TEST_CASE("in a container as an unprivileged user with no delegated cgroup: back
   check_refused_in_container(cgspawn_in_container(parent, out, cg2 + ":" + cg2, "65534:65534"),
                              "Permission denied");
 }
+
+TEST_CASE(
+    "storage: the scratch directory is at the same path inside, removed after the container; "
+    "--private-tmp gives it tmpfs") {
+  PodParent parent;
+  TempDir tmp;
+  std::string root = tmp.file("scratch");
+  std::string body =
+      "echo in-container > \"$CGSPAWN_SCRATCH/f\"; echo \"$TMPDIR\"; grep -c ' /tmp tmpfs\\| /var/tmp tmpfs' "
+      "/proc/mounts";
+  std::string kept_id = unique_id("keepscr");
+  RunResult kept = run_cgspawn(run_args(parent, kept_id,
+                                        {"--scratch", "--scratch-root", root, "--keep-scratch",
+                                         "--private-tmp", "--private-ipc", "--result", tmp.file("kept.json")},
+                                        {"/bin/sh", "-c", body}));
+  INFO(kept.err);
+  CHECK(kept.exit_code == 0);
+  CHECK(kept.out == root + "/" + kept_id + "\n2\n");
+  CHECK(read_text(root + "/" + kept_id + "/f") == "in-container\n");  // the host's directory, used inside
+  json kept_rows = rows_of(tmp.file("kept.json"));
+  const json* k = row(kept_rows, "directory");
+  REQUIRE(k);
+  CHECK((*k)["outcome"] == "kept");
+  CHECK_FALSE(container_exists("cgspawn-" + kept_id));
+
+  std::string id = unique_id("scratch");
+  RunResult r = run_cgspawn(
+      run_args(parent, id, {"--scratch", "--scratch-root", root, "--result", tmp.file("r.json")},
+               {"/bin/sh", "-c", "echo x > \"$CGSPAWN_SCRATCH/f\" && grep -c ' /tmp tmpfs' /proc/mounts"}));
+  INFO(r.err);
+  CHECK(r.exit_code == 1);  // grep -c found no tmpfs on /tmp: no --private-tmp
+  CHECK(r.out == "0\n");
+  json rows = rows_of(tmp.file("r.json"));
+  const json* d = row(rows, "directory");
+  REQUIRE(d);
+  CHECK((*d)["outcome"] == "destroyed");
+  CHECK((*d)["id"] == root + "/" + id);
+  CHECK_FALSE(exists(root + "/" + id));
+  CHECK(rows.back()["kind"] == "directory");  // after the container, its conmon and its cgroup
+}

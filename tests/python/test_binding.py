@@ -98,6 +98,19 @@ class TestRun(WithLedger):
         with self.assertRaises(cgspawn.UnknownTask):
             cgspawn.destroy("no-such-task", state_dir=self.state)
 
+    def test_scratch_and_private_tmp(self):
+        root = os.path.join(self.tmp, "scratch")
+        with tempfile.TemporaryFile() as out:
+            result = cgspawn.run(["/bin/sh", "-c", 'touch "$CGSPAWN_SCRATCH/f" && echo "$TMPDIR" && ls -A /dev/shm'],
+                                 scratch=True, scratch_root=root, private_tmp=True, id="pyscratch", stdout=out,
+                                 state_dir=self.state)
+            out.seek(0)
+            self.assertEqual(out.read().decode(), os.path.join(root, "pyscratch") + "\n")
+        rows = [r for r in result.json["cleanup"]["resources"] if r["kind"] == "directory"]
+        self.assertEqual([(r["id"], r["outcome"]) for r in rows], [(os.path.join(root, "pyscratch"), "destroyed")])
+        self.assertTrue(result.complete)
+        self.assertFalse(os.path.exists(os.path.join(root, "pyscratch")))
+
     def test_a_result_of_another_schema_is_refused(self):
         with self.assertRaises(cgspawn.Error):
             cgspawn.Result({"schema": 2})

@@ -470,13 +470,15 @@ void check_remote_scratch(const Lab& lab) {
   std::string path = "/var/tmp/cgspawn-scratch/" + id;
   std::string body =
       "echo \"$CGSPAWN_SCRATCH $TMPDIR\"; touch \"$CGSPAWN_SCRATCH/f\" && ls \"$CGSPAWN_SCRATCH\"; echo "
-      "shm=$(ls -A /dev/shm | wc -l); : > /dev/shm/cgspawn-test-remote-" + id + "; ipcmk -Q >/dev/null && echo "
+      "shm=$(ls -A /dev/shm | wc -l); : > /dev/shm/cgspawn-test-remote-" +
+      id +
+      "; ipcmk -Q >/dev/null && echo "
       "queues=$(ipcs -q | grep -c '^0x')";
-  RunResult r = rtest::cgspawn_in(
-      state_dir(dir), rtest::remote_args("run", lab, state_dir(dir),
-                                         {"-q", "--id", id, "--scratch", "--private-tmp", "--private-ipc",
-                                          "--result", result},
-                                         {"sh", "-c", body}));
+  RunResult r =
+      rtest::cgspawn_in(state_dir(dir), rtest::remote_args("run", lab, state_dir(dir),
+                                                           {"-q", "--id", id, "--scratch", "--private-tmp",
+                                                            "--private-ipc", "--result", result},
+                                                           {"sh", "-c", body}));
   INFO(all_of(r));
   CHECK(r.exit_code == 0);
   CHECK(r.out == path + " " + path + "\nf\nshm=0\nqueues=1\n");

@@ -40,7 +40,8 @@ int remove_as_user(const std::string& top, const std::string& outside) {
 
 }  // namespace
 
-TEST_CASE("remove_tree: read-only directories are emptied and symlinks never followed, without root's override") {
+TEST_CASE(
+    "remove_tree: read-only directories are emptied and symlinks never followed, without root's override") {
   char pattern[] = "/tmp/cgspawn-test-rmtree-XXXXXX";
   REQUIRE(::mkdtemp(pattern) != nullptr);
   std::string dir = pattern, outside = dir + "/outside", top = dir + "/tree";

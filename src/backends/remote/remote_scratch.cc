@@ -22,7 +22,8 @@ constexpr std::chrono::seconds kRemoveBound{120};
 ResourceOutcome from_reply(const Resource& res, const SshOutput& r, const std::string& mark,
                            const std::string& host) {
   for (const auto& m : find_markers(r.out, mark)) {
-    if (m.word == "SCRATCH-REMOVED") return make_row(res, Outcome::destroyed, "removed on " + host + "; verified gone");
+    if (m.word == "SCRATCH-REMOVED")
+      return make_row(res, Outcome::destroyed, "removed on " + host + "; verified gone");
     if (m.word == "SCRATCH-GONE") return make_row(res, Outcome::already_gone, "not on " + host);
     if (m.word == "SCRATCH-LEFT") {
       std::string why = m.field("why");
@@ -51,14 +52,16 @@ ResourceOutcome remove_remote_scratch(const ResourceRecord& record) {
   const Resource& res = record.resource;
   try {
     SshTarget target = parse_target(attr(record, "host"), attr(record, "ssh_config"));
-    if (attr(record, "keep") == "yes") return make_row(res, Outcome::kept, "kept on request (--keep-scratch)");
+    if (attr(record, "keep") == "yes")
+      return make_row(res, Outcome::kept, "kept on request (--keep-scratch)");
     std::string mark = make_mark();
     std::string command = agent_command(mark, "scratch-rm", {attr(record, "path")});
     std::string control = attr(record, "control_path");
     SshOutput r = run_ssh(ssh_argv(target, control.empty() ? Mux::none : Mux::client, control, command),
                           Clock::now() + kAnswerBound + kRemoveBound);
     ResourceOutcome row = from_reply(res, r, mark, target.display());
-    if (record.state == ResourceState::intended && row.outcome == Outcome::already_gone) row.detail = "never created";
+    if (record.state == ResourceState::intended && row.outcome == Outcome::already_gone)
+      row.detail = "never created";
     row.seconds = r.seconds;
     return row;
   } catch (const std::exception& e) {
