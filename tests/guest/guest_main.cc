@@ -21,13 +21,6 @@
 
 namespace {
 
-bool has_word(const std::string& text, const std::string& word) {
-  std::istringstream in(text);
-  for (std::string w; in >> w;)
-    if (w == word) return true;
-  return false;
-}
-
 std::vector<std::string> problems() {
   std::vector<std::string> out;
   if (::geteuid() != 0) out.push_back("not running as root");
@@ -44,7 +37,7 @@ std::vector<std::string> problems() {
   } else {
     std::string subtree = cgtest::read_text(d + "/cgroup.subtree_control").value_or("");
     for (const char* c : {"memory", "pids", "cpu"})
-      if (!has_word(subtree, c))
+      if (!cgtest::has_word(subtree, c))
         out.push_back(d + "/cgroup.subtree_control lacks " + c + " (\"" + subtree + "\")");
     std::string own = "/sys/fs/cgroup" + cgtest::cgroup_of(::getpid());
     if (own.rfind(d + "/", 0) != 0)

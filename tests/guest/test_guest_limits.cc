@@ -34,13 +34,6 @@ std::string ms(std::chrono::milliseconds d) {
   return std::to_string(d.count()) + "ms";
 }
 
-bool has_word(const std::string& text, const std::string& word) {
-  std::istringstream in(text);
-  for (std::string w; in >> w;)
-    if (w == word) return true;
-  return false;
-}
-
 // The one cgroup row of a --result JSON, checked to be the task's cgroup and destroyed.
 const nlohmann::json& destroyed_row(const nlohmann::json& result, const std::string& task_cgroup) {
   const auto& rows = result.at("cleanup").at("resources");

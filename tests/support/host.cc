@@ -230,6 +230,13 @@ void write_text(const std::string& path, const std::string& text, unsigned mode)
   ::chmod(path.c_str(), mode);
 }
 
+bool has_word(const std::string& text, const std::string& word) {
+  std::istringstream in(text);
+  for (std::string w; in >> w;)
+    if (w == word) return true;
+  return false;
+}
+
 std::vector<std::string> split_lines(const std::string& text) {
   return split(text, '\n');
 }

@@ -84,6 +84,8 @@ bool exists(const std::string& path);
 std::optional<std::string> read_text(const std::string& path);
 void write_text(const std::string& path, const std::string& text, unsigned mode = 0644);
 std::vector<std::string> split_lines(const std::string& text);
+// `word` is one of the whitespace-separated words of `text`.
+bool has_word(const std::string& text, const std::string& word);
 
 // The numbers in FILE, one per line (lines that are not numbers are skipped).
 std::vector<pid_t> read_pids(const std::string& file);
