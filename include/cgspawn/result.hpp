@@ -25,10 +25,25 @@ enum class ExitReason {
 
 std::string_view to_string(ExitReason reason);
 
+// Why the task ended, with the evidence cgspawn holds (docs/cli.md, "exit.cause"). Data: the
+// exit status does not depend on it.
+enum class ExitCause {
+  exited,      // the main process exited by itself
+  signal,      // it died of a signal cgspawn did not send, with no OOM evidence
+  timeout,     // the timeout fired
+  destroyed,   // destroyed by the caller (or a signal to `cgspawn run`)
+  oom_limit,   // OOM-killed within its own memory limit: the task cgroup's oom_kill count grew
+  oom_host,    // killed while the host's OOM kill count grew and the task cgroup's did not
+  owner_gone,  // destroyed because its owner or bound process died (reap, the binding)
+};
+
+std::string_view to_string(ExitCause cause);
+
 struct ExitStatus {
   std::optional<int> code;    // set when the main process exited
   std::optional<int> signal;  // set when it died of a signal
   ExitReason reason = ExitReason::exited;
+  ExitCause cause = ExitCause::exited;
 };
 
 struct Usage {

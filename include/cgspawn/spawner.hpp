@@ -22,7 +22,8 @@ namespace cgspawn {
 struct DestroyOptions {
   Duration grace = std::chrono::seconds(5);            // SIGTERM, then this long, then SIGKILL
   Duration verify_timeout = std::chrono::seconds(10);  // after SIGKILL: how long to wait for empty
-  int interrupt_fd = -1;  // when this fd becomes readable the rest of the grace is skipped
+  int interrupt_fd = -1;    // when this fd becomes readable the rest of the grace is skipped
+  bool owner_gone = false;  // destroyed because its owner or bound process died: exit.cause owner-gone
 };
 
 class Task {

@@ -57,6 +57,8 @@ class Result:
         self.exit_code = exit_.get("code")
         self.signal = exit_.get("signal")
         self.reason = exit_["reason"]  # exited, signaled, timed-out, destroyed
+        # exited, signal, timeout, destroyed, oom-limit, oom-host, owner-gone (docs/cli.md)
+        self.cause = exit_.get("cause", "")
         self.usage = data.get("usage", {})
         self.main_pid = data.get("main_pid")
         self.cleanup = CleanupReport(data["cleanup"])
@@ -79,5 +81,5 @@ class Result:
         return [p for row in self.cleanup for p in row.killed if p[0] != self.main_pid]
 
     def __repr__(self):
-        return f"<Result {self.id} ({self.backend}) {self.reason} code={self.exit_code} signal={self.signal} " \
+        return f"<Result {self.id} ({self.backend}) {self.cause or self.reason} code={self.exit_code} signal={self.signal} " \
                f"complete={self.complete}>"

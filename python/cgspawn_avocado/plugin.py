@@ -228,6 +228,10 @@ class CgspawnSpawner(ProcessSpawner):
                 json.dump(result.json, f, indent=2)
         except OSError as e:
             LOG_JOB.error('cgspawn: task "%s": cannot write %s: %s', task_id, RESULT_FILE, e)
+        # Why it ended (docs/cli.md, exit.cause): a timeout, an OOM kill by its own limit or the
+        # host's, a signal from outside...; its Result (with the cause) is in the result directory.
+        LOG_JOB.info('cgspawn: task "%s" (%s): exit cause %s (%s)', task_id, result.backend, result.cause,
+                     f"exit code {result.exit_code}" if result.exit_code is not None else f"signal {result.signal}")
         leftovers = result.leftovers()
         if leftovers:
             stats["leftovers"] += len(leftovers)

@@ -39,11 +39,26 @@ bool ask_supervisor(const OwnerRef& owner, const DestroyOptions& options) {
   UniqueFd pidfd = open_pidfd(owner.pid);
   if (!pidfd.valid() || !owner_alive(owner)) return true;  // already gone
   sigval value{};
-  value.sival_int =
-      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(options.grace).count());
+  int ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(options.grace).count());
+  value.sival_int = options.owner_gone ? -1 - ms : ms;  // negative: its owner or bound process died
   if (::sigqueue(owner.pid, SIGTERM, value) != 0) return errno == ESRCH;
   auto deadline = Clock::now() + options.grace + options.verify_timeout + std::chrono::seconds(5);
   return wait_readable(pidfd.get(), deadline) == WaitResult::ready;
+}
+
+// The Result of a task whose owner died before it ended: destroyed for that, its exit status
+// unknown (it was not this process's child).
+Result owner_gone_result(const TaskRecord& record, const CleanupReport& cleanup) {
+  Result r;
+  r.id = record.id;
+  r.backend = record.backend;
+  r.argv = record.argv;
+  r.labels = record.labels;
+  r.main_pid = record.main_pid;
+  r.exit.reason = ExitReason::destroyed;
+  r.exit.cause = ExitCause::owner_gone;
+  r.cleanup = cleanup;
+  return r;
 }
 
 bool matches(const TaskRecord& record, const std::map<std::string, std::string>& labels) {
@@ -107,6 +122,7 @@ TaskReport destroy_task(const Ledger& ledger, const std::string& id, const Destr
   if (!report.cleanup.complete() || !record->result) {
     crash_point("destroy-before-kill");
     report.cleanup = destroy_recorded(*record, options);
+    if (!report.result && options.owner_gone) report.result = owner_gone_result(*record, report.cleanup);
   }
   settle(ledger, *record, report);
   return report;
@@ -162,11 +178,13 @@ ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& 
     report.tasks.push_back(
         {id, {}, std::nullopt, "removed an empty task directory: its start died before recording anything"});
   }
+  DestroyOptions owner_gone = options;  // every task reap destroys lost its owner or bound process
+  owner_gone.owner_gone = true;
   for (const auto& record : listing.tasks) {
     bool bound_alive = !record.bound_to || owner_alive(*record.bound_to);
     if (!matches(record, labels) || (owner_alive(record.owner) && bound_alive)) continue;
     try {
-      report.tasks.push_back(destroy_task(ledger, record.id, options));
+      report.tasks.push_back(destroy_task(ledger, record.id, owner_gone));
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::unknown_task) throw;  // collected by a concurrent reap
     }

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "cgspawn/error.hpp"
 #include "util/file_io.hpp"
 
 namespace cgspawn {
@@ -69,6 +70,21 @@ std::string isolation_unavailable(const Isolation& isolation) {
   return what +
          ": cgspawn cannot make the task a namespace of its own here: that needs CAP_SYS_ADMIN (run "
          "as root)";
+}
+
+void refuse_hidden_cwd(const Isolation& isolation, const std::string& cwd) {
+  if (!isolation.private_tmp || cwd.empty()) return;
+  auto under = [](const std::string& path, const std::string& dir) {
+    return path == dir || path.rfind(dir + "/", 0) == 0;
+  };
+  if (!isolation.scratch.empty() && under(cwd, isolation.scratch)) return;
+  for (const char* dir : kPrivateTmpDirs)
+    if (under(cwd, dir))
+      throw Error(ErrorKind::invalid_argument,
+                  "--private-tmp: the working directory " + cwd + " is under " + dir +
+                      ", which the task's own " + dir +
+                      " replaces: give --chdir a directory outside /tmp, /var/tmp and "
+                      "/dev/shm (or in its --scratch directory)");
 }
 
 Capability private_tmp_capability() {

@@ -27,6 +27,11 @@ struct Isolation {
 // CAP_SYS_ADMIN. Checked before anything of the task exists.
 std::string isolation_unavailable(const Isolation& isolation);
 
+// With --private-tmp, a working directory under /tmp, /var/tmp or /dev/shm does not exist in
+// the task's view (the scratch directory excepted: it is bound back): refused before anything
+// starts, naming it. `cwd` empty: the caller's, inherited as it is (its inode, not its path).
+void refuse_hidden_cwd(const Isolation& isolation, const std::string& cwd);
+
 // What `cgspawn backends` says of --private-tmp and --private-ipc where cgspawn's own child
 // sets them up.
 Capability private_tmp_capability();

@@ -100,7 +100,8 @@ json result_to_json(const Result& r) {
           {"exit",
            {{"code", optional_json(r.exit.code)},
             {"signal", optional_json(r.exit.signal)},
-            {"reason", std::string(to_string(r.exit.reason))}}},
+            {"reason", std::string(to_string(r.exit.reason))},
+            {"cause", std::string(to_string(r.exit.cause))}}},
           {"usage",
            {{"wall_seconds", r.usage.wall_seconds},
             {"cpu_user_seconds", r.usage.cpu_user_seconds},
@@ -116,7 +117,12 @@ Result result_from_json(const json& j) {
   r.main_pid = j.value("main_pid", 0);
   const json& exit = j.at("exit");
   r.exit = {optional_from<int>(exit.at("code")), optional_from<int>(exit.at("signal")),
-            enum_named(exit.at("reason"), parse_exit_reason, "exit reason")};
+            enum_named(exit.at("reason"), parse_exit_reason, "exit reason"), ExitCause::exited};
+  // A Result written before the cause existed has none: its reason says as much.
+  if (exit.contains("cause"))
+    r.exit.cause = enum_named(exit.at("cause"), parse_exit_cause, "exit cause");
+  else
+    r.exit.cause = cause_of_reason(r.exit.reason);
   const json& usage = j.at("usage");
   r.usage = {usage.at("wall_seconds").get<double>(), usage.at("cpu_user_seconds").get<double>(),
              usage.at("cpu_system_seconds").get<double>(),

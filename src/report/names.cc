@@ -45,6 +45,12 @@ constexpr std::pair<ExitReason, std::string_view> kReasons[] = {{ExitReason::exi
                                                                 {ExitReason::timed_out, "timed-out"},
                                                                 {ExitReason::destroyed, "destroyed"}};
 
+constexpr std::pair<ExitCause, std::string_view> kCauses[] = {
+    {ExitCause::exited, "exited"},        {ExitCause::signal, "signal"},
+    {ExitCause::timeout, "timeout"},      {ExitCause::destroyed, "destroyed"},
+    {ExitCause::oom_limit, "oom-limit"},  {ExitCause::oom_host, "oom-host"},
+    {ExitCause::owner_gone, "owner-gone"}};
+
 template <typename E, std::size_t N>
 std::string_view name_in(const std::pair<E, std::string_view> (&table)[N], E value) {
   for (const auto& [v, name] : table)
@@ -91,6 +97,25 @@ std::optional<Outcome> parse_outcome(std::string_view name) {
 }
 std::optional<ExitReason> parse_exit_reason(std::string_view name) {
   return value_in(kReasons, name);
+}
+std::string_view to_string(ExitCause cause) {
+  return name_in(kCauses, cause);
+}
+std::optional<ExitCause> parse_exit_cause(std::string_view name) {
+  return value_in(kCauses, name);
+}
+ExitCause cause_of_reason(ExitReason reason) {
+  switch (reason) {
+    case ExitReason::signaled:
+      return ExitCause::signal;
+    case ExitReason::timed_out:
+      return ExitCause::timeout;
+    case ExitReason::destroyed:
+      return ExitCause::destroyed;
+    case ExitReason::exited:
+      break;
+  }
+  return ExitCause::exited;
 }
 std::string_view to_string(LeftoversPolicy policy) {
   return name_in(kPolicies, policy);

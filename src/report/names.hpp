@@ -17,5 +17,8 @@ std::optional<OwnerKind> parse_owner_kind(std::string_view name);
 std::optional<ResourceState> parse_resource_state(std::string_view name);
 std::optional<Outcome> parse_outcome(std::string_view name);
 std::optional<ExitReason> parse_exit_reason(std::string_view name);
+std::optional<ExitCause> parse_exit_cause(std::string_view name);
+// The cause an exit reason implies when nothing else is known (a Result written before causes).
+ExitCause cause_of_reason(ExitReason reason);
 
 }  // namespace cgspawn

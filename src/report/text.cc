@@ -30,6 +30,11 @@ std::string describe(const ExitStatus& exit) {
   std::string how = exit.code     ? "exit code " + std::to_string(*exit.code)
                     : exit.signal ? "signal " + std::to_string(*exit.signal)
                                   : "no exit status";
+  // The causes the reason does not tell by itself.
+  if (exit.cause == ExitCause::oom_limit) how += ", OOM-killed within its own memory limit";
+  if (exit.cause == ExitCause::oom_host)
+    how += ", while the host's OOM killer was at work (not its own limit)";
+  if (exit.cause == ExitCause::owner_gone) how += ", its owner gone";
   switch (exit.reason) {
     case ExitReason::exited:
       return "exited with " + how;

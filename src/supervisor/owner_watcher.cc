@@ -30,6 +30,7 @@ bool bound_to(const TaskRecord& record, const OwnerRef& owner) {
 size_t destroy_bound(const Ledger& ledger, const OwnerRef& owner, std::set<std::string>& tried) {
   DestroyOptions options;
   options.grace = std::chrono::seconds(1);
+  options.owner_gone = true;
   std::vector<std::future<void>> running;
   for (const auto& record : ledger.list().tasks) {
     if (!bound_to(record, owner) || !tried.insert(record.id).second) continue;

@@ -76,8 +76,11 @@ int supervise(Task& task, const TaskSpec& spec, int signal_fd) {
   ExitReason reason = r == WaitResult::timed_out ? ExitReason::timed_out : ExitReason::destroyed;
   if (r == WaitResult::interrupted) {
     signalfd_siginfo info{};
-    if (::read(signal_fd, &info, sizeof info) == sizeof info && info.ssi_code == SI_QUEUE)
-      options.grace = std::chrono::milliseconds(info.ssi_int);
+    // A queued SIGTERM carries the grace in ms; negative (-1 - ms): its owner or bound process died.
+    if (::read(signal_fd, &info, sizeof info) == sizeof info && info.ssi_code == SI_QUEUE) {
+      options.owner_gone = info.ssi_int < 0;
+      options.grace = std::chrono::milliseconds(options.owner_gone ? -1 - info.ssi_int : info.ssi_int);
+    }
   }
   Result result = task.finish(options, reason);
   return result.cleanup.complete() ? 0 : 1;

@@ -10,6 +10,7 @@
 #include "lineage/escaped.hpp"
 #include "lineage/sysv_ipc.hpp"
 #include "storage/suspected_files.hpp"
+#include "task/exit_cause.hpp"
 #include "util/crash_point.hpp"
 
 namespace cgspawn {
@@ -34,7 +35,8 @@ SpawnedTask::SpawnedTask(TaskSpec spec, std::string backend, std::unique_ptr<Bou
       started_(started),
       record_(std::move(record)),
       storage_(std::move(storage)),
-      started_unix_(static_cast<double>(std::time(nullptr)) - seconds_between(started, Clock::now())) {
+      started_unix_(static_cast<double>(std::time(nullptr)) - seconds_between(started, Clock::now())),
+      host_oom_at_start_(host_oom_kills()) {
   follow_lineage();
 }
 
@@ -141,6 +143,11 @@ Result SpawnedTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   Clock::time_point ended = exit_ ? exit_->at : Clock::now();
   result.exit = status.value_or(ExitStatus{});
   if (was_running) result.exit.reason = reason_if_running;
+  std::optional<std::uint64_t> host_now = host_oom_kills();
+  std::optional<std::uint64_t> host_grew;
+  if (host_now && host_oom_at_start_) host_grew = *host_now - *host_oom_at_start_;
+  result.exit.cause =
+      exit_cause(result.exit, {was_running, options.owner_gone, result.usage.oom_kills, host_grew});
   result.usage.wall_seconds = seconds_between(started_, ended);
   for (const auto& row : result.cleanup.resources)
     spdlog::debug("task {}: {} {} in {:.3f}s", spec_.id, row.resource.id, to_string(row.outcome),

@@ -4,6 +4,7 @@
 // the backend's Boundary knows only how to watch, kill, verify and reap its own resources.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,9 +49,10 @@ class SpawnedTask final : public Task {
   std::optional<MainExit> exit_;
   std::optional<Result> result_;
   double started_unix_ = 0;
-  std::string task_cgroup_;                // as /proc/PID/cgroup names it
-  std::string lineage_note_;               // why the lineage is not followed
-  std::unique_ptr<LineageWatch> lineage_;  // after record_: stops (its callback) first
+  std::optional<std::uint64_t> host_oom_at_start_;  // the host's OOM kills when the task started
+  std::string task_cgroup_;                         // as /proc/PID/cgroup names it
+  std::string lineage_note_;                        // why the lineage is not followed
+  std::unique_ptr<LineageWatch> lineage_;           // after record_: stops (its callback) first
 };
 
 }  // namespace cgspawn

@@ -95,6 +95,8 @@ TEST_CASE("memory: --memory-max 32M OOM-kills a task that allocates 200M (CLI)")
   INFO("result: " << j.dump());
   CHECK(j.at("exit").at("reason") == "signaled");
   CHECK(j.at("exit").at("signal") == SIGKILL);
+  CHECK(j.at("exit").at("cause") == "oom-limit");  // its own cgroup's oom_kill count grew
+  CHECK(r.err.find("OOM-killed within its own memory limit") != std::string::npos);
   check_oom_usage(optional_u64(j.at("usage").at("oom_kills")),
                   optional_u64(j.at("usage").at("memory_peak_bytes")));
   destroyed_row(j, parent.task_path("oom"));

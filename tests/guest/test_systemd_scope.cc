@@ -422,11 +422,31 @@ TEST_CASE("systemd scope and service: --scratch, --private-tmp and --private-ipc
         "touch \"$CGSPAWN_SCRATCH/f\" && echo scratch=$(ls \"$CGSPAWN_SCRATCH\"); echo shm=$(ls -A "
         "/dev/shm | wc -l) var=$(ls -A /var/tmp); : > " +
         mark + "; ipcmk -Q > /dev/null && echo queues=$(ipcs -q | grep -c '^0x')";
-    Child run({cgtest::built_program("CGSPAWN_BIN"), "run", "-q", "--backend", "systemd", "--unit-type", type,
-               "--id", id, "--scratch", "--private-tmp", "--private-ipc", "--result", result, "--", "/bin/sh",
-               "-c", body});
+    Child run({cgtest::built_program("CGSPAWN_BIN"),
+               "run",
+               "-q",
+               "--backend",
+               "systemd",
+               "--unit-type",
+               type,
+               "--id",
+               id,
+               "--scratch",
+               "--private-tmp",
+               "--private-ipc",
+               "--chdir",
+               "/",
+               "--result",
+               result,
+               "--",
+               "/bin/sh",
+               "-c",
+               body});
     RunResult r = run.wait(scaled(120s));
     CAPTURE(r.err);
+    std::string journal =
+        r.exit_code == 0 ? "" : sh("journalctl --no-pager -n 20 -u cgspawn-" + id + "." + type).out;
+    CAPTURE(journal);
     CHECK(r.exit_code == 0);
     CHECK(r.out == "scratch=f\nshm=0 var=cgspawn-scratch\nqueues=1\n");
     std::string text = cgtest::read_text(result).value_or("");

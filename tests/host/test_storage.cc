@@ -248,6 +248,8 @@ TEST_CASE("storage: bad storage options are refused before anything exists") {
   ::mkdir(open_root.c_str(), 0777);
   ::chmod(open_root.c_str(), 0777);
   refused({"--scratch", "--scratch-root", open_root}, "without the sticky bit");
+  // A working directory the private /tmp would hide.
+  refused({"--private-tmp", "--chdir", "/tmp"}, "--private-tmp: the working directory /tmp is under /tmp");
   // Namespaces need CAP_SYS_ADMIN: cgspawn run without it, as a root in a container would be.
   for (const char* option : {"--private-tmp", "--private-ipc"}) {
     CAPTURE(option);

@@ -25,6 +25,7 @@ from test_binding import alive, eventually
 VENV = os.environ["CGSPAWN_VENV"]
 AVOCADO = os.path.join(VENV, "bin", "avocado")
 LEFTOVER_LINE = re.compile(r'cgspawn: task "([^"]+)" \((\w+)\): destroyed (\d+) leftover process\(es\): (.*)')
+CAUSE_LINE = re.compile(r'cgspawn: task "([^"]+)" \((\w+)\): exit cause ([a-z-]+)')
 
 
 class Case:
@@ -163,6 +164,11 @@ def check_cgspawn_job(job, failures, complete=True):
         if m:
             failures.check(int(m.group(3)) == count and "sleep[" in m.group(4),
                            f"{case.name}: leftover line for {name}: {m.group(0)}")
+    # Why each task ended: by itself when it passed, the task timeout when Avocado interrupted it.
+    causes = {m.group(1).split("-", 1)[1].rsplit("/", 1)[-1]: m.group(3) for m in CAUSE_LINE.finditer(log)}
+    for name, status in case.statuses.items():
+        want = "timeout" if status == "INTERRUPTED" else "exited"
+        failures.check(causes.get(name) == want, f"{case.name}: exit cause of {name}: {causes.get(name)}, not {want}")
     results = job.result_files()
     failures.check(len(results) == len(case.scripts), f"{case.name}: cgspawn-result.json in {sorted(results)}")
     for entry, result in results.items():

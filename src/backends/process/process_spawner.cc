@@ -221,6 +221,7 @@ std::unique_ptr<Task> ProcessSpawner::spawn(const TaskSpec& input) {
   refuse_unenforceable(spec.limits);  // before the ledger hears of the task or its parent
   if (std::string why = isolation_unavailable({spec.private_tmp, spec.private_ipc}); !why.empty())
     throw Error(ErrorKind::unsupported, why);
+  refuse_hidden_cwd({spec.private_tmp, spec.private_ipc, spec.scratch ? scratch_path(spec) : ""}, spec.cwd);
   SpawnTransaction txn({options_.ledger, options_.owner_kind, options_.keep_record, false}, spec, "process",
                        intended(spec));
   if (txn.ledger() && hierarchy_.layout != CgroupLayout::none) txn.ledger()->note_parent(parent());

@@ -211,6 +211,7 @@ std::unique_ptr<Task> SystemdSpawner::spawn(const TaskSpec& input) {
 // its cgroup; read the limits back; only then let the child exec. Recorded in the ledger first.
 std::unique_ptr<Task> SystemdSpawner::spawn_scope(TaskSpec spec) {
   LaunchRequest request = launch_request_for(spec, resolve_program(spec.argv[0], task_path(spec)));
+  refuse_hidden_cwd(request.isolation, spec.cwd);
   std::string name = dbus::unit_name(spec.id, "scope");
   auto manager = std::make_unique<Manager>(bus_);  // JobRemoved is matched from here on
   SpawnTransaction txn(recording_of(options_, false), spec, "systemd", intended(ResourceKind::scope, name));
@@ -243,6 +244,7 @@ std::unique_ptr<Task> SystemdSpawner::spawn_scope(TaskSpec spec) {
 std::unique_ptr<Task> SystemdSpawner::spawn_service(TaskSpec spec) {
   LaunchRequest request = launch_request_for(spec, resolve_program(spec.argv[0], task_path(spec)));
   refuse_unavailable_limits(spec.limits, bus_);
+  refuse_hidden_cwd(request.isolation, absolute_dir(spec.cwd));  // systemd is given the caller's by path
   std::string name = dbus::unit_name(spec.id, "service");
   auto manager = std::make_unique<Manager>(bus_);  // JobRemoved is matched from here on
   SpawnTransaction txn(recording_of(options_, false), spec, "systemd", intended(ResourceKind::service, name));
