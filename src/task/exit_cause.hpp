@@ -14,8 +14,8 @@
 namespace cgspawn {
 
 struct ExitEvidence {
-  bool ended_by_cgspawn = false;  // the main process still ran when cgspawn destroyed the task
-  bool owner_gone = false;        // ... because its owner or bound process died
+  bool ended_by_cgspawn = false;                // the main process still ran when cgspawn destroyed the task
+  bool owner_gone = false;                      // ... because its owner or bound process died
   std::optional<std::uint64_t> own_oom_kills;   // the task cgroup's oom_kill count (nullopt: unknown)
   std::optional<std::uint64_t> host_oom_kills;  // how much the host's count grew over the task's life
 };

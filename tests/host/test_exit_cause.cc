@@ -23,8 +23,8 @@ TEST_CASE("exit cause: exited, a signal from outside, the timeout, a signal to c
   json s = run_json({"--parent", parent.path(), "--", "sh", "-c", "kill -9 $$"}, tmp, 128 + SIGKILL);
   CHECK(s.at("exit").at("reason") == "signaled");
   CHECK(s.at("exit").at("cause") == "signal");  // no OOM evidence
-  json t = run_json({"--parent", parent.path(), "--timeout", "200ms", "--grace", "100ms", "--", "sleep", "100"}, tmp,
-                    124);
+  json t = run_json(
+      {"--parent", parent.path(), "--timeout", "200ms", "--grace", "100ms", "--", "sleep", "100"}, tmp, 124);
   CHECK(t.at("exit").at("cause") == "timeout");
 
   std::string ready = tmp.file("ready"), result = tmp.file("destroyed.json");
@@ -44,8 +44,8 @@ TEST_CASE("exit cause: owner-gone when reap destroys a task whose runner was SIG
   TempDir tmp;
   std::string state = tmp.file("state"), ready = tmp.file("ready");
   ::mkdir(state.c_str(), 0700);
-  Child run({cgspawn_bin(), "run", "-q", "--parent", parent.path(), "--state-dir", state, "--id", "orphaned", "--",
-             "sh", "-c", "echo $$ > " + ready + "; exec sleep 1000"});
+  Child run({cgspawn_bin(), "run", "-q", "--parent", parent.path(), "--state-dir", state, "--id", "orphaned",
+             "--", "sh", "-c", "echo $$ > " + ready + "; exec sleep 1000"});
   REQUIRE(wait_for_lines(ready, 1));
   auto task = identify(read_pids(ready));
   run.signal(SIGKILL);
