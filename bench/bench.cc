@@ -10,6 +10,9 @@
 //   cgspawn-bench destroy RUNS HELPER    [3] destroy of a 1000-process tree until verified
 //                                            empty vs the kernel floor (cgroup.kill, then
 //                                            inotify until "populated 0")
+//   cgspawn-bench hang RUNS HELPER       [6] destroy of a running task with the hang report vs
+//                                            without (--no-hang-report): 1 and 1000 processes
+//                                        [7] reading usage and pressure on every destroy
 //
 // Each prints its figures and a line "ratio NAME VALUE TARGET" for run.sh.
 #include <fcntl.h>
@@ -34,6 +37,8 @@
 #include <vector>
 
 #include "cgroup/hierarchy.hpp"
+#include "cgroup/pressure.hpp"
+#include "cgroup/usage.hpp"
 #include "cgspawn/cgspawn.hpp"
 
 using Clock = std::chrono::steady_clock;
@@ -333,6 +338,90 @@ int bench_lineage(int runs, const std::string& helper) {
   return 0;
 }
 
+// [6] What the hang report adds to the destroy of a task whose main program still runs: one
+// sleeping process, and a tree of 1000 (the report then describes the first 200 and counts the
+// rest). Figures only: the report is paid once per hung task, not per task.
+int bench_hang_report(int runs, const std::string& helper) {
+  BenchParent parent;
+  auto spawner = make_process_spawner({parent.path()});
+  DestroyOptions now;
+  now.grace = Duration::zero();
+  now.verify_timeout = std::chrono::seconds(30);
+  int serial = 0;
+  auto destroy_running = [&](size_t n, bool report) {
+    TaskSpec spec;
+    spec.id = "hang-" + std::to_string(++serial);
+    spec.hang_report = report;
+    spec.argv = n == 1 ? std::vector<std::string>{"/bin/sleep", "1000"}
+                       : std::vector<std::string>{helper, "tree", std::to_string(n), "/dev/null"};
+    std::string cgroup = parent.path() + "/cgspawn-" + spec.id;
+    auto task = spawner->spawn(spec);
+    auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (count_procs(cgroup) < n) {
+      if (Clock::now() > deadline) die("the task did not reach " + std::to_string(n) + " processes");
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    auto t0 = Clock::now();
+    Result r = task->finish(now);
+    double ms = ms_since(t0);
+    if (!r.cleanup.complete() || r.hang.has_value() != report) die("a destroy of a running task went wrong");
+    if (report && (!r.hang->frozen || r.hang->processes.size() + r.hang->left_out < n))
+      die("a hang report did not hold the whole task, frozen");
+    return ms;
+  };
+  auto [one_on, one_off] = interleaved(
+      runs, 3, [&] { return destroy_running(1, true); }, [&] { return destroy_running(1, false); });
+  std::printf("[6] destroy of a running task (1 process), with the hang report: median %.3f ms (n=%d)\n",
+              one_on, runs);
+  std::printf("    without it (--no-hang-report):                             median %.3f ms\n", one_off);
+  std::printf("    the hang report of 1 process costs %.3f ms (%.2fx)\n", one_on - one_off, one_on / one_off);
+  const size_t n = 1000;
+  int tree_runs = std::max(3, runs / 10);
+  auto [tree_on, tree_off] = interleaved(
+      tree_runs, 1, [&] { return destroy_running(n, true); }, [&] { return destroy_running(n, false); });
+  std::printf("    a %zu-process task, with the hang report: median %.3f ms (n=%d); without: %.3f ms\n", n,
+              tree_on, tree_runs, tree_off);
+  std::printf("    the hang report of %zu processes costs %.3f ms (%.2fx)\n", n, tree_on - tree_off,
+              tree_on / tree_off);
+  return 0;
+}
+
+// [7] Usage and pressure are read on every destroy: the task cgroup's cpu.stat, memory.peak,
+// memory.events and three *.pressure files, and the host's three /proc/pressure files at the
+// start and at the end. Their cost, timed on a live task cgroup, against the whole of a
+// spawn + wait + verified destroy of /bin/true: the destroy without them takes T - U.
+int bench_usage(int runs) {
+  BenchParent parent;
+  auto spawner = make_process_spawner({parent.path()});
+  std::vector<double> whole, reads;
+  for (int i = 0; i < runs + 10; ++i) {
+    TaskSpec spec;
+    spec.argv = {"/bin/true"};
+    auto t0 = Clock::now();
+    Result r = spawner->spawn(spec)->wait();
+    if (!r.cleanup.complete()) die("a run of /bin/true did not end cleanly");
+    if (i >= 10) whole.push_back(ms_since(t0));
+  }
+  TaskSpec spec;
+  spec.id = "usage-reads";
+  spec.argv = {"/bin/sleep", "1000"};
+  auto task = spawner->spawn(spec);
+  Cgroup cgroup = Cgroup::open(parent.path() + "/cgspawn-" + spec.id);
+  for (int i = 0; i < runs + 10; ++i) {
+    auto t0 = Clock::now();
+    Usage usage = read_usage(cgroup);
+    auto host = stall_growth(host_stalls(), host_stalls());
+    if (i >= 10) reads.push_back(ms_since(t0));
+    if (usage.pressure.size() > 3 || host.size() > 3) die("more pressure resources than cpu, memory and io");
+  }
+  task->finish(DestroyOptions{});
+  double t = median(whole), u = median(reads);
+  std::printf("[7] spawn + wait + verified destroy of /bin/true: median %.3f ms (n=%d)\n", t, runs);
+  std::printf("    of which reading usage and pressure (task cgroup and host): median %.3f ms\n", u);
+  print_ratio("usage", t / (t - u), 1.05);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -344,12 +433,14 @@ int main(int argc, char** argv) {
     if (mode == "cli" && argc == 4) return bench_cli(runs, argv[3]);
     if (mode == "destroy" && argc == 4) return bench_destroy(runs, argv[3]);
     if (mode == "lineage" && argc == 4) return bench_lineage(runs, argv[3]);
+    if (mode == "hang" && argc == 4) return bench_hang_report(runs, argv[3]) | bench_usage(runs * 10);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cgspawn-bench: %s\n", e.what());
     return 2;
   }
   std::fprintf(stderr,
-               "usage: %s spawn RUNS | cli RUNS CGSPAWN | destroy RUNS HELPER | lineage RUNS HELPER\n",
+               "usage: %s spawn RUNS | cli RUNS CGSPAWN | destroy RUNS HELPER | lineage RUNS HELPER | hang "
+               "RUNS HELPER\n",
                argv[0]);
   return 2;
 }

@@ -9,8 +9,10 @@
 #       (write cgroup.kill, wait with inotify for "populated 0")
 #   [4] spawn + wait + destroy of /bin/true with lineage        vs --no-lineage            <= 1.1x
 #   [5] a 1000-process tree, spawn to verified destroy, lineage vs --no-lineage            <= 1.1x
+#   [6] destroy of a running task with the hang report vs --no-hang-report (1 and 1000 processes: figures)
+#   [7] reading usage and pressure, against spawn + wait + verified destroy of /bin/true  <= 1.05x
 # Usage: bash bench/run.sh [BUILD_DIR]      (root and cgroup2 needed; default BUILD_DIR: build)
-# Runs: BENCH_RUNS_SPAWN (300), BENCH_RUNS_CLI (100), BENCH_RUNS_DESTROY (9), BENCH_RUNS_LINEAGE (300).
+# Runs: BENCH_RUNS_SPAWN (300), BENCH_RUNS_CLI (100), BENCH_RUNS_DESTROY (9), BENCH_RUNS_LINEAGE (300), BENCH_RUNS_HANG (30).
 # Exit status 1 when a figure is over its target (timings on a busy shared host vary: rerun).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +35,7 @@ run spawn "${BENCH_RUNS_SPAWN:-300}"
 run cli "${BENCH_RUNS_CLI:-100}" "$build/tools/cgspawn"
 run destroy "${BENCH_RUNS_DESTROY:-9}" "$build/tests/cgspawn-test-helper"
 run lineage "${BENCH_RUNS_LINEAGE:-300}" "$build/tests/cgspawn-test-helper"
+run hang "${BENCH_RUNS_HANG:-30}" "$build/tests/cgspawn-test-helper"
 
 echo
 echo "summary (value / target):"

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 // The public API: exported from libcgspawn, which hides everything else.
 #pragma GCC visibility push(default)
@@ -27,6 +28,14 @@ struct Capabilities {
   Capability scratch;      // a scratch directory made, removed and verified gone
   Capability private_tmp;  // a /tmp, /var/tmp and /dev/shm of the task's own
   Capability private_ipc;  // an IPC namespace of the task's own
+  Capability hang_report;  // what a running task's processes did when destroyed (frozen or not)
+  Capability usage;        // which usage fields beyond cpu time this host provides (pressure, ...)
+
+  // Every capability but `usable`: what a backend that is not usable here lacks, each.
+  std::vector<Capability*> guarantees() {
+    return {&kill_all, &verify,  &survives_caller_crash, &lineage,     &memory_max,  &pids_max,
+            &cpu_max,  &scratch, &private_tmp,           &private_ipc, &hang_report, &usage};
+  }
 };
 
 }  // namespace cgspawn

@@ -102,6 +102,9 @@ int cgspawn_reap(const char* state_dir, const char* labels_json, int orphans, do
                  char** report_json);
 /* What a backend can guarantee here: `backend_json` as a request's "backend". */
 int cgspawn_capabilities(const char* backend_json, char** capabilities_json);
+/* A Result (its JSON) as the CLI's text summary: the exit, the hang report's process tree,
+ * the cleanup report. */
+int cgspawn_describe_result(const char* result_json, char** text);
 
 #pragma GCC visibility pop
 

@@ -54,6 +54,10 @@ struct ProcessRef {
   int pid = 0;
   std::string comm;
   std::string state;  // the one-letter state from /proc/PID/stat; empty where not read
+  // For a survivor: where it waits in the kernel (the D-state wait that holds it), read where
+  // readable (the stack needs root); empty otherwise.
+  std::string wchan;
+  std::vector<std::string> stack;
 };
 
 struct ResourceOutcome {

@@ -68,6 +68,9 @@ struct TaskSpec {
   // IPC namespace of its own (SysV IPC, POSIX message queues). Refused where the host cannot.
   bool private_tmp = false;
   bool private_ipc = false;
+  // Destroyed while its main program runs (timeout, destroy, a signal to `cgspawn run`): first
+  // describe what its processes were doing (Result::hang). Off: destroy at once.
+  bool hang_report = true;
 };
 
 }  // namespace cgspawn

@@ -14,6 +14,8 @@ namespace cgspawn {
 
 std::string describe(const ExitStatus& exit);
 std::string describe(const CleanupReport& report);
+// The hang report as a process tree (like `ps -ejH`), bounded, with each one's kernel waits.
+std::string describe(const HangReport& hang);
 std::string describe(const Result& result);
 std::string describe(const Capabilities& capabilities);
 

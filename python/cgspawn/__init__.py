@@ -45,10 +45,11 @@ def _env_list(env):
 def request(argv, *, env=None, inherit_env=True, cwd=None, stdin=None, stdout=None, stderr=None,
             timeout=None, grace=DEFAULT_GRACE, labels=None, id=None, memory_max=None, pids_max=None,
             cpu_max=None, bind_owner=False, state_dir=None, scratch=False, keep_scratch=False,
-            scratch_root=None, private_tmp=False, private_ipc=False, backend="process", **backend_options):
+            scratch_root=None, private_tmp=False, private_ipc=False, hang_report=True, backend="process",
+            **backend_options):
     """The task request (the C ABI's JSON) for these arguments; spawn() and start() take the
     same. `scratch`, `keep_scratch`, `scratch_root`, `private_tmp`, `private_ipc`: as the CLI's
-    --scratch ... --private-ipc (docs/cli.md). `backend_options`: parent, user_manager,
+    --scratch ... --private-ipc (docs/cli.md); `hang_report=False`: as --no-hang-report. `backend_options`: parent, user_manager,
     unit_type, image, rootfs, keep_container, host, ssh_config, lease (seconds, or None for none)."""
     if isinstance(argv, (str, bytes)):
         raise InvalidArgument("argv is a list of words, never a shell string")
@@ -59,6 +60,7 @@ def request(argv, *, env=None, inherit_env=True, cwd=None, stdin=None, stdout=No
            "bind_owner": bool(bind_owner), "state_dir": state_dir or "",
            "scratch": bool(scratch), "keep_scratch": bool(keep_scratch), "scratch_root": scratch_root or "",
            "private_tmp": bool(private_tmp), "private_ipc": bool(private_ipc),
+           "hang_report": bool(hang_report),
            "backend": dict(name=backend, **backend_options)}
     return req
 

@@ -53,6 +53,7 @@ def _declare(lib):
         "cgspawn_destroy_labels": (c_int, [c_char_p, c_char_p, c_double, ctypes.POINTER(ctypes.c_void_p)]),
         "cgspawn_reap": (c_int, [c_char_p, c_char_p, c_int, c_double, ctypes.POINTER(ctypes.c_void_p)]),
         "cgspawn_capabilities": (c_int, [c_char_p, ctypes.POINTER(ctypes.c_void_p)]),
+        "cgspawn_describe_result": (c_int, [c_char_p, ctypes.POINTER(ctypes.c_void_p)]),
     }
     for name, (restype, argtypes) in signatures.items():
         function = getattr(lib, name)

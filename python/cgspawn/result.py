@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The Result of a task and its CleanupReport, read from the library's JSON (schema 1:
 docs/cli.md documents every field; fields added later do not change the schema)."""
+import json
+
+from . import _abi
 from .errors import Error
 
 SCHEMA = 1
@@ -60,6 +63,9 @@ class Result:
         # exited, signal, timeout, destroyed, oom-limit, oom-host, owner-gone (docs/cli.md)
         self.cause = exit_.get("cause", "")
         self.usage = data.get("usage", {})
+        # What its processes were doing when cgspawn destroyed it while it ran (docs/cli.md,
+        # "hang"); None when it had ended by itself, or with hang_report=False.
+        self.hang = data.get("hang")
         self.main_pid = data.get("main_pid")
         self.cleanup = CleanupReport(data["cleanup"])
 
@@ -75,6 +81,10 @@ class Result:
         if self.signal is not None:
             return -self.signal
         return None
+
+    def describe(self):
+        """The CLI's text summary: the exit, the hang report's process tree, the cleanup."""
+        return _abi.call(_abi.lib.cgspawn_describe_result, _abi.encode(json.dumps(self.json)))
 
     def leftovers(self):
         """The processes destroy had to kill, besides the main program: (pid, comm) pairs."""

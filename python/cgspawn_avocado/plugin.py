@@ -28,6 +28,9 @@ SECTION = "spawner.cgspawn"
 # Backends whose tasks run Avocado's runner here, sharing this host's filesystem and network.
 LOCAL_BACKENDS = ("process", "systemd")
 RESULT_FILE = "cgspawn-result.json"
+# What a task's processes were doing when it was destroyed while it ran (a timeout, an
+# interrupted job): the Result's "hang" as the CLI prints it, a process tree with kernel waits.
+HANG_FILE = "cgspawn-hang.txt"
 
 # Per job (its unique id): what the summary at the end of the job says.
 _STATS = {}
@@ -218,16 +221,28 @@ class CgspawnSpawner(ProcessSpawner):
         result = await handle.finish(reason_timed_out=timed_out, grace=grace)
         return result.complete
 
+    @staticmethod
+    def _write_hang_report(task_id, result, path):
+        try:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(result.describe())
+            LOG_JOB.info('cgspawn: task "%s": what it was doing when destroyed: %s', task_id, path)
+        except (OSError, _cgspawn().Error) as e:
+            LOG_JOB.error('cgspawn: task "%s": cannot write %s: %s', task_id, path, e)
+
     def report(self, runtime_task, result):
         """What a task left: a line in job.log and on the console, its Result in its result
         directory; an incomplete cleanup is an error that fails the job."""
         task_id = runtime_task.task.identifier
         stats = self._stats()
+        output_dir = self.task_output_dir(runtime_task)
         try:
-            with open(os.path.join(self.task_output_dir(runtime_task), RESULT_FILE), "w", encoding="utf-8") as f:
+            with open(os.path.join(output_dir, RESULT_FILE), "w", encoding="utf-8") as f:
                 json.dump(result.json, f, indent=2)
         except OSError as e:
             LOG_JOB.error('cgspawn: task "%s": cannot write %s: %s', task_id, RESULT_FILE, e)
+        if result.hang is not None:
+            self._write_hang_report(task_id, result, os.path.join(output_dir, HANG_FILE))
         # Why it ended (docs/cli.md, exit.cause): a timeout, an OOM kill by its own limit or the
         # host's, a signal from outside...; its Result (with the cause) is in the result directory.
         LOG_JOB.info('cgspawn: task "%s" (%s): exit cause %s (%s)', task_id, result.backend, result.cause,

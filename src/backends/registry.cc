@@ -63,9 +63,7 @@ const BackendEntry* entry_for(const std::string& name) {
 
 // Every "no" says why: where a backend is not usable at all, that is the reason for each.
 void explain_each_no(Capabilities& caps) {
-  for (Capability* c :
-       {&caps.kill_all, &caps.verify, &caps.survives_caller_crash, &caps.lineage, &caps.memory_max,
-        &caps.pids_max, &caps.cpu_max, &caps.scratch, &caps.private_tmp, &caps.private_ipc})
+  for (Capability* c : caps.guarantees())
     if (!c->available && c->reason.empty())
       c->reason = "the backend is not usable here: " + caps.usable.reason;
 }

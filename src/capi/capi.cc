@@ -10,6 +10,7 @@
 
 #include "cgspawn/cgspawn.h"
 #include "cgspawn/cgspawn.hpp"
+#include "report/json_codec.hpp"
 #include "supervisor/start_request.hpp"
 
 struct cgspawn_task {
@@ -227,6 +228,14 @@ int cgspawn_capabilities(const char* backend_json, char** capabilities_json) {
     std::string state_dir = cgspawn::start_request_from_json(request, parsed);
     parsed.backend.ledger = ledger_at(state_dir.c_str());
     *capabilities_json = handed_out(cgspawn::to_json(cgspawn::backend_capabilities(parsed.backend), -1));
+  });
+}
+
+int cgspawn_describe_result(const char* result_json, char** text) {
+  return guarded([&] {
+    require(result_json, "result_json");
+    require(text, "text");
+    *text = handed_out(cgspawn::describe(cgspawn::result_from_json(nlohmann::json::parse(result_json))));
   });
 }
 

@@ -39,7 +39,7 @@ std::vector<ProcessRef> survivors_of(const Cgroup& cgroup) {
   std::vector<ProcessRef> out;
   for (pid_t pid : cgroup.procs_recursive()) {
     if (out.size() == kMaxListed) break;
-    out.push_back(describe_process(pid));
+    out.push_back(describe_survivor(pid));
   }
   return out;
 }

@@ -12,14 +12,6 @@
 namespace cgspawn {
 namespace {
 
-bool has_word(const std::string& text, const std::string& word) {
-  std::istringstream in(text);
-  std::string w;
-  while (in >> w)
-    if (w == word) return true;
-  return false;
-}
-
 bool exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;

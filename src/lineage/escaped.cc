@@ -53,7 +53,7 @@ ResourceOutcome row_for(const Pinned& p, Outcome outcome, const std::string& wha
     row.killed.push_back(p.ref);
     row.killed_total = 1;
   } else if (outcome == Outcome::failed) {
-    row.survivors.push_back(describe_process(p.ref.pid));
+    row.survivors.push_back(describe_survivor(p.ref.pid));
   }
   return row;
 }

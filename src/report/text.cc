@@ -2,6 +2,8 @@
 // Human-readable summaries. The data is in the Result; this only lays it out.
 #include "cgspawn/text.hpp"
 
+#include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "cgspawn/parse.hpp"
@@ -18,6 +20,58 @@ std::string process_list(const std::vector<ProcessRef>& processes, size_t total)
         << (processes[i].state.empty() ? "" : "(" + processes[i].state + ")");
   if (total > kShownProcesses) out << " ... (" << total << " in all)";
   return out.str();
+}
+
+// "pipe_read < do_syscall_64 ...": the innermost frames tell the wait.
+std::string kernel_wait(const std::string& wchan, const std::vector<std::string>& stack) {
+  constexpr size_t kFrames = 6;
+  std::string out = wchan.empty() ? "" : "in " + wchan;
+  for (size_t i = 0; i < stack.size() && i < kFrames; ++i)
+    out += (i ? " < " : (out.empty() ? "stack " : "; stack ")) + stack[i];
+  if (stack.size() > kFrames) out += " < ...";
+  return out;
+}
+
+std::string megabytes(std::optional<std::uint64_t> bytes) {
+  if (!bytes) return "?";
+  std::ostringstream out;
+  out.precision(1);
+  out << std::fixed << static_cast<double>(*bytes) / (1 << 20) << "M";
+  return out.str();
+}
+
+// The distinct kernel waits of a process's threads, with how many threads wait in each.
+std::string thread_waits(const HungProcess& p) {
+  std::map<std::string, int> waits;
+  for (const auto& t : p.threads) ++waits[kernel_wait(t.wchan, t.stack)];
+  std::string out;
+  for (const auto& [wait, n] : waits) {
+    if (wait.empty()) continue;
+    out += (out.empty() ? "" : "; ") + (n > 1 ? std::to_string(n) + " threads " : std::string()) + wait;
+  }
+  return out;
+}
+
+// The processes as a tree, parents before children, like `ps -ejH`: (depth, process).
+std::vector<std::pair<int, const HungProcess*>> as_tree(const std::vector<HungProcess>& processes) {
+  std::map<int, std::vector<const HungProcess*>> children;
+  std::map<int, bool> present;
+  for (const auto& p : processes) present[p.pid] = true;
+  for (const auto& p : processes) children[present.count(p.ppid) ? p.ppid : 0].push_back(&p);
+  std::vector<std::pair<int, const HungProcess*>> out;
+  std::vector<std::pair<int, const HungProcess*>> stack;
+  auto push_children = [&](int parent, int depth) {
+    auto& list = children[parent];
+    for (auto it = list.rbegin(); it != list.rend(); ++it) stack.push_back({depth, *it});
+  };
+  push_children(0, 0);
+  while (!stack.empty()) {
+    auto [depth, p] = stack.back();
+    stack.pop_back();
+    out.push_back({depth, p});
+    push_children(p->pid, depth + 1);
+  }
+  return out;
 }
 
 std::string yes_no(const Capability& c) {
@@ -48,6 +102,29 @@ std::string describe(const ExitStatus& exit) {
   return how;
 }
 
+std::string describe(const HangReport& hang) {
+  constexpr size_t kShown = 20;
+  std::ostringstream out;
+  size_t total = hang.processes.size() + hang.left_out;
+  out << "what it was doing (" << (hang.frozen ? "frozen" : "NOT frozen") << ", " << total << " process(es)"
+      << (hang.note.empty() ? "" : "; " + hang.note) << "):\n";
+  auto tree = as_tree(hang.processes);
+  for (size_t i = 0; i < tree.size() && i < kShown; ++i) {
+    const auto& [depth, p] = tree[i];
+    out << "  " << std::string(2 * static_cast<size_t>(depth), ' ') << p->pid << " " << p->state << " "
+        << format_seconds(p->age_seconds) << " rss " << megabytes(p->rss_bytes) << " fds " << p->fds << "  "
+        << (p->cmdline.empty() ? "[" + p->comm + "]" : p->cmdline)
+        << (p->after_freeze ? "  (born while frozen)" : "") << "\n";
+    if (std::string waits = thread_waits(*p); !waits.empty())
+      out << "  " << std::string(2 * static_cast<size_t>(depth), ' ') << "    waits " << waits << "\n";
+  }
+  size_t more = total - std::min(tree.size(), kShown);
+  if (more)
+    out << "  ... " << more << " more (" << hang.left_out
+        << " not described; the Result's \"hang\" has the rest)\n";
+  return out.str();
+}
+
 std::string describe(const CleanupReport& report) {
   std::ostringstream out;
   out << "cleanup " << (report.complete() ? "complete" : "NOT complete") << ":\n";
@@ -59,7 +136,16 @@ std::string describe(const CleanupReport& report) {
     if (row.killed_total) out << "    killed " << process_list(row.killed, row.killed_total) << "\n";
     if (!row.survivors.empty())
       out << "    SURVIVORS " << process_list(row.survivors, row.survivors.size()) << "\n";
+    for (size_t i = 0; i < row.survivors.size() && i < kShownProcesses; ++i)
+      if (std::string wait = kernel_wait(row.survivors[i].wchan, row.survivors[i].stack); !wait.empty())
+        out << "      " << row.survivors[i].pid << " waits " << wait << "\n";
   }
+  size_t unkillable = 0;
+  for (const auto& row : report.resources) unkillable += row.survivors.size();
+  if (unkillable)
+    out << "  THE HOST NEEDS ATTENTION: " << unkillable
+        << " process(es) did not die of SIGKILL (a kernel wait holds them, above); what holds them is left "
+           "for `cgspawn reap` to retry\n";
   if (report.fail_on_leftovers && report.leftovers)
     out << "  LEFTOVERS: " << report.leftovers << " (--on-leftovers fail: the task fails)\n";
   for (const auto& note : report.notes) out << "  note: " << note << "\n";
@@ -69,8 +155,13 @@ std::string describe(const CleanupReport& report) {
 std::string describe(const Result& result) {
   std::ostringstream out;
   out << "cgspawn: task " << result.id << " (" << result.backend << ") " << describe(result.exit) << " after "
-      << format_seconds(result.usage.wall_seconds) << "\n"
-      << describe(result.cleanup);
+      << format_seconds(result.usage.wall_seconds) << "\n";
+  if (result.usage.starved.value_or(false))
+    out << "  note: the host was starved of CPU during the task (processes waited for a CPU "
+        << format_seconds(result.usage.host_pressure.at("cpu").some_seconds)
+        << " of its life): a timeout may be the host's doing, not a hang\n";
+  if (result.hang) out << describe(*result.hang);
+  out << describe(result.cleanup);
   return out.str();
 }
 
@@ -87,7 +178,9 @@ std::string describe(const Capabilities& c) {
       << "  limit cpu              " << yes_no(c.cpu_max) << "\n"
       << "  scratch directory      " << yes_no(c.scratch) << "\n"
       << "  private /tmp           " << yes_no(c.private_tmp) << "\n"
-      << "  private IPC            " << yes_no(c.private_ipc) << "\n";
+      << "  private IPC            " << yes_no(c.private_ipc) << "\n"
+      << "  hang report            " << yes_no(c.hang_report) << "\n"
+      << "  usage                  " << yes_no(c.usage) << "\n";
   return out.str();
 }
 

@@ -102,6 +102,7 @@ std::string start_request_json(const StartRequest& r, const std::string& state_d
             {"scratch_root", s.scratch_root},
             {"private_tmp", s.private_tmp},
             {"private_ipc", s.private_ipc},
+            {"hang_report", s.hang_report},
             {"backend", backend_json(r.backend)}};
   return j.dump();
 }
@@ -134,6 +135,7 @@ std::string start_request_from_json(const std::string& text, StartRequest& r) {
   read(j, "scratch_root", s.scratch_root);
   read(j, "private_tmp", s.private_tmp);
   read(j, "private_ipc", s.private_ipc);
+  read(j, "hang_report", s.hang_report);
   bool bind_owner = false;
   read(j, "bind_owner", bind_owner);
   if (bind_owner) s.bound_to = ::getpid();

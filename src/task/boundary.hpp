@@ -49,6 +49,10 @@ class Boundary {
   };
   virtual std::optional<LineageRoot> lineage_root(std::string& why) const = 0;
 
+  // What the task's processes are doing, read just before a destroy while its main program
+  // runs (hang/hang_report.hpp). nullopt: this backend has no way to look.
+  virtual std::optional<HangReport> hang_report() { return std::nullopt; }
+
   // The task sees this host's /tmp, /var/tmp, /dev/shm and /dev/mqueue (unless --private-tmp):
   // files it may have left there are looked for, and named as suspected.
   virtual bool shares_host_tmp() const { return false; }

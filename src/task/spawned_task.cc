@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "cgroup/pressure.hpp"
 #include "lineage/escaped.hpp"
 #include "lineage/sysv_ipc.hpp"
 #include "storage/suspected_files.hpp"
@@ -36,7 +37,8 @@ SpawnedTask::SpawnedTask(TaskSpec spec, std::string backend, std::unique_ptr<Bou
       record_(std::move(record)),
       storage_(std::move(storage)),
       started_unix_(static_cast<double>(std::time(nullptr)) - seconds_between(started, Clock::now())),
-      host_oom_at_start_(host_oom_kills()) {
+      host_oom_at_start_(host_oom_kills()),
+      host_stalls_at_start_(host_stalls()) {
   follow_lineage();
 }
 
@@ -129,9 +131,13 @@ Result SpawnedTask::wait() {
 Result SpawnedTask::finish(const DestroyOptions& options, ExitReason reason_if_running) {
   if (result_) return *result_;
   bool was_running = !try_wait().has_value();
+  // The task's life ends here for the host's pressure: destroy's own time is not the task's.
+  std::map<std::string, Stall> host_growth = stall_growth(host_stalls_at_start_, host_stalls());
+  double life = seconds_between(started_, Clock::now());
   Result result = identity(spec_, backend_);
   result.main_pid = record_.record().main_pid;
   crash_point("finish-before-destroy");
+  if (was_running && spec_.hang_report) result.hang = boundary_->hang_report();
   result.cleanup.resources = boundary_->destroy(options, result.usage);
   destroy_leftovers(result.cleanup, options);
   note_suspected_files(result.cleanup);
@@ -149,6 +155,8 @@ Result SpawnedTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   result.exit.cause =
       exit_cause(result.exit, {was_running, options.owner_gone, result.usage.oom_kills, host_grew});
   result.usage.wall_seconds = seconds_between(started_, ended);
+  result.usage.host_pressure = host_growth;
+  result.usage.starved = starved(host_growth, life);
   for (const auto& row : result.cleanup.resources)
     spdlog::debug("task {}: {} {} in {:.3f}s", spec_.id, row.resource.id, to_string(row.outcome),
                   row.seconds);

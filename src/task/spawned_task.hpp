@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,10 +50,11 @@ class SpawnedTask final : public Task {
   std::optional<MainExit> exit_;
   std::optional<Result> result_;
   double started_unix_ = 0;
-  std::optional<std::uint64_t> host_oom_at_start_;  // the host's OOM kills when the task started
-  std::string task_cgroup_;                         // as /proc/PID/cgroup names it
-  std::string lineage_note_;                        // why the lineage is not followed
-  std::unique_ptr<LineageWatch> lineage_;           // after record_: stops (its callback) first
+  std::optional<std::uint64_t> host_oom_at_start_;     // the host's OOM kills when the task started
+  std::map<std::string, Stall> host_stalls_at_start_;  // and its pressure stall totals
+  std::string task_cgroup_;                            // as /proc/PID/cgroup names it
+  std::string lineage_note_;                           // why the lineage is not followed
+  std::unique_ptr<LineageWatch> lineage_;              // after record_: stops (its callback) first
 };
 
 }  // namespace cgspawn

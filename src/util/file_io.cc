@@ -60,6 +60,14 @@ std::optional<unsigned long long> keyed_value(const std::string& text, const std
   return std::nullopt;
 }
 
+bool has_word(const std::string& text, const std::string& word) {
+  std::istringstream in(text);
+  std::string w;
+  while (in >> w)
+    if (w == word) return true;
+  return false;
+}
+
 std::string read_from_start(int fd) {
   std::string text;
   char buf[4096];

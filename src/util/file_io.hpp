@@ -20,4 +20,7 @@ int write_file(const std::string& path, const std::string& content);
 // The value of "key value" lines (cgroup.events, cpu.stat, memory.events), if present.
 std::optional<unsigned long long> keyed_value(const std::string& text, const std::string& key);
 
+// Whether `word` is one of the whitespace-separated words of `text` (cgroup.controllers, ...).
+bool has_word(const std::string& text, const std::string& word);
+
 }  // namespace cgspawn

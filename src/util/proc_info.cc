@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "util/proc_info.hpp"
 
+#include <dirent.h>
+
+#include <algorithm>
 #include <sstream>
 #include <string>
 
@@ -35,6 +38,41 @@ ProcessRef describe_process(pid_t pid) {
   ref.comm = stat->comm;
   std::istringstream in(stat->rest);
   in >> ref.state;
+  return ref;
+}
+
+std::vector<pid_t> thread_ids(pid_t pid, std::size_t cap) {
+  std::vector<pid_t> out;
+  DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/task").c_str());
+  if (!dir) return out;
+  while (dirent* e = ::readdir(dir))
+    if (e->d_name[0] != '.' && out.size() < cap) out.push_back(static_cast<pid_t>(std::stol(e->d_name)));
+  ::closedir(dir);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+KernelWait kernel_wait(pid_t pid, pid_t tid) {
+  std::string dir = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/";
+  KernelWait wait;
+  wait.wchan = read_file(dir + "wchan").value_or("");
+  if (wait.wchan == "0") wait.wchan.clear();  // running, or the kernel hides it
+  std::istringstream stack(read_file(dir + "stack").value_or(""));
+  // "[<0>] do_freezer_trap+0x45/0x60": the function is what tells the wait; offsets are noise.
+  for (std::string line; std::getline(stack, line);) {
+    auto from = line.find("] ");
+    std::string frame = from == std::string::npos ? line : line.substr(from + 2);
+    frame = frame.substr(0, frame.find('+'));
+    if (!frame.empty()) wait.stack.push_back(frame);
+  }
+  return wait;
+}
+
+ProcessRef describe_survivor(pid_t pid) {
+  ProcessRef ref = describe_process(pid);
+  KernelWait wait = kernel_wait(pid, pid);
+  ref.wchan = std::move(wait.wchan);
+  ref.stack = std::move(wait.stack);
   return ref;
 }
 

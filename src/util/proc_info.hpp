@@ -5,6 +5,8 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "cgspawn/cleanup_report.hpp"
 
@@ -16,5 +18,20 @@ ProcessRef describe_process(pid_t pid);
 // The start time (field 22 of /proc/PID/stat, clock ticks since boot): with the pid it names
 // one process for good, since a pid can be reused but not at the same start time.
 std::optional<unsigned long long> process_start_time(pid_t pid);
+
+// Where one thread waits in the kernel: /proc/PID/task/TID/wchan ("" while it runs or where
+// unreadable) and its kernel stack, innermost first, function names only (root only; else
+// empty). Read before a freeze: a frozen thread's wait is the freezer's.
+struct KernelWait {
+  std::string wchan;
+  std::vector<std::string> stack;
+};
+KernelWait kernel_wait(pid_t pid, pid_t tid);
+
+// The thread ids of a process (/proc/PID/task), at most `cap`; empty once it is gone.
+std::vector<pid_t> thread_ids(pid_t pid, std::size_t cap);
+
+// A survivor's ProcessRef: describe_process plus the main thread's kernel wait.
+ProcessRef describe_survivor(pid_t pid);
 
 }  // namespace cgspawn

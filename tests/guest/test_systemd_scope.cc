@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "cli.hpp"
 #include "host.hpp"
@@ -456,6 +457,61 @@ TEST_CASE("systemd scope and service: --scratch, --private-tmp and --private-ipc
     CHECK(text.find("\"complete\": true") != std::string::npos);
     CHECK_FALSE(cgtest::exists(scratch));
     CHECK_FALSE(cgtest::exists(mark));
+    CHECK(unit_gone("cgspawn-" + id + "." + type));
+  }
+}
+
+// A timed-out unit's hang report, taken from the unit's cgroup frozen (the scope's anchor, cgspawn's
+// own, left out), and the usage read from it before the unit is stopped, with the pressure
+// fields where the kernel has PSI.
+TEST_CASE("systemd scope and service: a timed-out task's hang report and its usage") {
+  TempDir tmp;
+  bool psi = cgtest::exists("/proc/pressure/cpu");
+  for (std::string type : {"scope", "service"}) {
+    CAPTURE(type);
+    std::string id = "hang-" + type, result = tmp.file(id + ".json");
+    Child run({cgtest::built_program("CGSPAWN_BIN"),
+               "run",
+               "--backend",
+               "systemd",
+               "--unit-type",
+               type,
+               "--id",
+               id,
+               "--timeout",
+               std::to_string(scaled(3s).count()) + "ms",
+               "--grace",
+               "1s",
+               "--chdir",
+               "/",
+               "--result",
+               result,
+               "--",
+               "/bin/sh",
+               "-c",
+               "sleep 1000 | cat"});
+    RunResult r = run.wait(scaled(120s));
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 124);
+    auto j = nlohmann::json::parse(cgtest::read_text(result).value_or("{}"));
+    REQUIRE(j.contains("hang"));
+    const auto& hang = j.at("hang");
+    CHECK(hang.at("frozen") == true);
+    CHECK(hang.at("processes").size() == 3);  // sh, sleep, cat: not the scope's anchor
+    bool cat = false;
+    for (const auto& p : hang.at("processes")) {
+      if (p.at("cmdline") != "cat") continue;
+      cat = true;
+      CHECK(p.at("state") == "S");
+      CHECK(p.at("threads")[0].at("wchan").get<std::string>().find("pipe_read") != std::string::npos);
+    }
+    CHECK(cat);
+    CHECK(r.err.find("what it was doing (frozen, 3 process(es)") != std::string::npos);
+    const auto& usage = j.at("usage");
+    CHECK(usage.contains("pressure") == psi);
+    CHECK(usage.contains("host_pressure") == psi);
+    CHECK(usage.contains("starved") == psi);
+    CHECK(j.at("cleanup").at("complete") == true);
     CHECK(unit_gone("cgspawn-" + id + "." + type));
   }
 }

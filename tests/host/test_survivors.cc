@@ -117,3 +117,69 @@ TEST_CASE("cgspawn run: a survivor makes it exit 125, the program's own status i
   freezer.thaw();
   CHECK(still_alive(ids).empty());
 }
+
+// The issue's D-state case end to end: a started task whose child is held in an
+// uninterruptible wait. Its destroy takes the hang report first (the wait, read before any
+// freeze), then names the survivor with the same wait and says the host needs attention; the
+// record keeps the cgroup, `reap` retries and reports it again, and after the thaw finishes.
+TEST_CASE(
+    "cgspawn destroy: a process in D state is in the hang report and named as a survivor; reap retries") {
+  TestParent parent;
+  V1Freezer freezer;
+  if (!freezer_available(freezer)) return;
+  TempDir tmp;
+  std::string state = tmp.file("state"), file = tmp.file("pids");
+  REQUIRE(run_cgspawn({"start", "--parent", parent.path(), "--state-dir", state, "--id", "dstate", "--", "sh",
+                       "-c", "sleep 1000 & echo $! >> " + file + "; wait"})
+              .exit_code == 0);
+  REQUIRE(wait_for_lines(file, 1));
+  auto ids = identify(read_pids(file));
+  pid_t held = ids[0].pid;
+  REQUIRE(wait_for_comm(held, "sleep"));
+  freezer.add(held);
+  freezer.freeze();
+
+  RunResult d = run_cgspawn({"destroy", "dstate", "--state-dir", state, "--grace", "0", "--json"});
+  CAPTURE(d.out);
+  CHECK(d.exit_code == 1);
+  auto j = nlohmann::json::parse(d.out);
+  REQUIRE(j.at("result").contains("hang"));
+  const auto& hang = j.at("result").at("hang");
+  CHECK(hang.at("frozen") == false);  // the held process never stops for the v2 freezer
+  CHECK(hang.at("note").get<std::string>().find("not frozen within") != std::string::npos);
+  bool described = false;
+  for (const auto& p : hang.at("processes")) {
+    if (p.at("pid") != held) continue;
+    described = true;
+    CHECK(p.at("state") == "D");
+    CHECK_FALSE(p.at("threads")[0].at("wchan").get<std::string>().empty());
+    CHECK_FALSE(p.at("threads")[0].at("stack").empty());  // as root
+  }
+  CHECK(described);
+  const auto& row = j.at("cleanup").at("resources")[0];
+  CHECK(row.at("outcome") == "failed");
+  REQUIRE(row.at("survivors").size() == 1);
+  CHECK(row.at("survivors")[0].at("pid") == held);
+  CHECK(row.at("survivors")[0].at("state") == "D");
+  CHECK_FALSE(row.at("survivors")[0].at("wchan").get<std::string>().empty());
+  CHECK_FALSE(row.at("survivors")[0].at("stack").empty());
+
+  // reap retries while it is held, and says plainly that the host needs attention.
+  RunResult again = run_cgspawn({"reap", "--state-dir", state, "--grace", "0"});
+  CAPTURE(again.out);
+  CAPTURE(again.err);
+  CHECK(again.exit_code != 0);
+  std::string text = again.out + again.err;
+  CHECK(text.find("SURVIVORS sleep[" + std::to_string(held) + "](D)") != std::string::npos);
+  CHECK(text.find(std::to_string(held) + " waits in ") != std::string::npos);
+  CHECK(text.find("THE HOST NEEDS ATTENTION") != std::string::npos);
+  CHECK(exists(parent.task_path("dstate")));
+
+  freezer.thaw();
+  RunResult done = run_cgspawn({"reap", "--state-dir", state});
+  CAPTURE(done.out);
+  CHECK(done.exit_code == 0);
+  CHECK(still_alive(ids).empty());
+  CHECK_FALSE(exists(parent.task_path("dstate")));
+  CHECK(run_cgspawn({"list", "--state-dir", state}).out.empty());
+}

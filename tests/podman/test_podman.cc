@@ -293,7 +293,12 @@ TEST_CASE("an unkillable process: failed with the survivor listed; reap complete
   REQUIRE(cg);
   CHECK((*cg)["outcome"] == "failed");
   bool listed = false;
-  for (const auto& s : (*cg)["survivors"]) listed = listed || s.at("pid") == stuck;
+  for (const auto& s : (*cg)["survivors"]) {
+    if (s.at("pid") != stuck) continue;
+    listed = true;
+    CHECK(s.at("state") == "D");  // named with the wait that holds it
+    CHECK_FALSE(s.at("wchan").get<std::string>().empty());
+  }
   CHECK_MESSAGE(listed, cg->dump());
   freezer.thaw();
   Child reap(cli({"reap", "--grace", "0s", "--json"}), env);
@@ -301,6 +306,32 @@ TEST_CASE("an unkillable process: failed with the survivor listed; reap complete
   INFO(rp.out << rp.err);
   CHECK(rp.exit_code == 0);
   CHECK(still_alive(identify(pids), 5s).empty());
+  CHECK_FALSE(container_exists("cgspawn-" + id));
+  CHECK_FALSE(exists(parent.task(id)));
+}
+
+TEST_CASE("hang report: a timed-out container blocked in read() on a pipe, its cgroup frozen") {
+  PodParent parent;
+  TempDir tmp;
+  std::string id = unique_id("hang");
+  RunResult r =
+      run_cgspawn(run_args(parent, id, {"--timeout", "3s", "--grace", "1s", "--result", tmp.file("r.json")},
+                           {"/bin/sh", "-c", "sleep 1000 | cat"}));
+  INFO(r.err);
+  CHECK(r.exit_code == 124);
+  json j = json::parse(read_text(tmp.file("r.json")).value_or("{}"));
+  REQUIRE(j.contains("hang"));
+  CHECK(j.at("hang").at("frozen") == true);
+  bool cat = false;
+  for (const auto& p : j.at("hang").at("processes")) {
+    if (p.at("comm") != "cat") continue;
+    cat = true;
+    CHECK(p.at("state") == "S");
+    CHECK(p.at("threads")[0].at("wchan").get<std::string>().find("pipe_read") != std::string::npos);
+  }
+  CHECK_MESSAGE(cat, j.at("hang").dump());
+  CHECK(r.err.find("what it was doing (frozen,") != std::string::npos);
+  CHECK(j.at("cleanup").at("complete") == true);
   CHECK_FALSE(container_exists("cgspawn-" + id));
   CHECK_FALSE(exists(parent.task(id)));
 }

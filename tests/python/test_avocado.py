@@ -127,6 +127,17 @@ class Job:
                     found[entry] = json.load(f)
         return found
 
+    def hang_files(self):
+        """The cgspawn-hang.txt of each test that has one (the plugin's hang report)."""
+        found = {}
+        root = os.path.join(self.job_dir(), "test-results")
+        for entry in os.listdir(root):
+            path = os.path.join(root, entry, "cgspawn-hang.txt")
+            if os.path.exists(path):
+                with open(path) as f:
+                    found[entry] = f.read()
+        return found
+
     def records(self):
         return [e for e in os.listdir(self.ledger) if e != "parents" and not e.startswith(".watch-")]
 
@@ -171,6 +182,17 @@ def check_cgspawn_job(job, failures, complete=True):
         failures.check(causes.get(name) == want, f"{case.name}: exit cause of {name}: {causes.get(name)}, not {want}")
     results = job.result_files()
     failures.check(len(results) == len(case.scripts), f"{case.name}: cgspawn-result.json in {sorted(results)}")
+    # A test Avocado interrupted was destroyed while it ran: its hang report is beside its
+    # Result, as a process tree; a test that ended by itself has none.
+    hangs = job.hang_files()
+    interrupted = sum(1 for s in case.statuses.values() if s == "INTERRUPTED")
+    failures.check(sorted(hangs) == sorted(e for e, r in results.items() if "hang" in r),
+                   f"{case.name}: cgspawn-hang.txt in {sorted(hangs)}, Results with a hang report: "
+                   f"{sorted(e for e, r in results.items() if 'hang' in r)}")
+    failures.check(len(hangs) == interrupted, f"{case.name}: {len(hangs)} hang report(s), {interrupted} interrupted")
+    for entry, text in hangs.items():
+        failures.check("what it was doing (" in text and "waits in " in text,
+                       f"{case.name}: {entry}: cgspawn-hang.txt:\n{text}")
     for entry, result in results.items():
         failures.check(result.get("schema") == 1, f"{case.name}: {entry}: schema {result.get('schema')}")
         failures.check(result["cleanup"]["complete"] == complete, f"{case.name}: {entry}: cleanup {result['cleanup']}")

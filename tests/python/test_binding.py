@@ -77,6 +77,13 @@ class TestRun(WithLedger):
         self.assertEqual(result.reason, "timed-out")
         self.assertTrue(result.complete)
         self.assertEqual(alive(self.sleeper()), [])
+        # What it was doing when destroyed, and the CLI's text of it (docs/cli.md, "hang").
+        self.assertIsNotNone(result.hang)
+        self.assertTrue(result.hang["frozen"])
+        self.assertEqual(sorted(p["comm"] for p in result.hang["processes"]), ["sh", "sleep"])
+        self.assertIn("what it was doing (frozen, 2 process(es)", result.describe())
+        quiet = cgspawn.run(["sleep", "10"], timeout=0.3, grace=0.1, hang_report=False, state_dir=self.state)
+        self.assertIsNone(quiet.hang)
 
     def test_env_cwd_labels_stdout(self):
         with tempfile.TemporaryFile() as out:

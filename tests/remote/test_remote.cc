@@ -521,3 +521,47 @@ TEST_CASE("storage: after a partition the remote scratch directory is not-guaran
   CHECK(remote_dir_exists(lab, path) == "no\n");
   check_nothing_left(lab, state);
 }
+
+namespace {
+
+// A timed-out remote task blocked in read() on a pipe: the agent takes the hang report there,
+// before anything is signalled, with the task's cgroup frozen (a remote unit's, the installed
+// cgspawn's, or the agent's own).
+void check_remote_hang(const Lab& lab) {
+  TempDir dir;
+  std::string result = dir.file("result.json"), id = "hang" + std::to_string(lab.n);
+  RunResult r = rtest::cgspawn_in(state_dir(dir), rtest::remote_args("run", lab, state_dir(dir),
+                                                                     {"--id", id, "--timeout", "2s",
+                                                                      "--grace", "200ms", "--result", result},
+                                                                     {"sh", "-c", "sleep 1000 | cat"}));
+  INFO(all_of(r));
+  CHECK(r.exit_code == 124);
+  nlohmann::json j = nlohmann::json::parse(cgtest::read_text(result).value_or("{}"));
+  REQUIRE(j.contains("hang"));
+  const auto& hang = j.at("hang");
+  CHECK(hang.at("frozen") == true);
+  CHECK(hang.at("note").get<std::string>().find("by the agent") != std::string::npos);
+  bool cat = false;
+  for (const auto& p : hang.at("processes")) {
+    if (p.at("cmdline") != "cat") continue;
+    cat = true;
+    CHECK(p.at("state") == "S");
+    CHECK(p.at("comm") == "cat");
+    CHECK(p.at("threads")[0].at("wchan").get<std::string>().find("pipe_read") != std::string::npos);
+    CHECK(p.at("open_files")[0].get<std::string>().rfind("0 pipe:[", 0) == 0);
+    CHECK(p.at("age_seconds").get<double>() > 1.0);
+  }
+  CHECK(cat);
+  CHECK(r.err.find("what it was doing (frozen,") != std::string::npos);
+  CHECK(j.at("cleanup").at("complete") == true);
+  check_nothing_left(lab, state_dir(dir));
+}
+
+}  // namespace
+
+TEST_CASE("hang report: taken on the remote by the agent, the task's cgroup frozen") {
+  check_remote_hang(rtest::bash_lab());
+}
+TEST_CASE("hang report: the same for a task of the remote's installed cgspawn") {
+  check_remote_hang(rtest::cgspawn_lab());
+}

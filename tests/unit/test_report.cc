@@ -146,7 +146,7 @@ TEST_CASE("to_json(Result): the schema of issue 2, every field and type") {
   CHECK(cg["seconds"] == 0.75);
   CHECK(cg["killed"] == json::parse(R"([{"pid":41,"comm":"sh"},{"pid":42,"comm":"sleep"}])"));
   CHECK(cg["killed_total"] == 2);
-  CHECK(cg["survivors"] == json::parse(R"([{"pid":43,"comm":"sleep","state":"D"}])"));
+  CHECK(cg["survivors"] == json::parse(R"([{"pid":43,"comm":"sleep","state":"D","wchan":"","stack":[]}])"));
 }
 
 TEST_CASE("to_json(Result): signal, memory figures, complete report, empty lists") {

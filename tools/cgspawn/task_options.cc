@@ -91,6 +91,8 @@ void add_task_options(CLI::App& app, TaskOptions& o) {
   app.add_flag("--private-tmp", o.private_tmp, "Give the task its own empty /tmp, /var/tmp and /dev/shm");
   app.add_flag("--private-ipc", o.private_ipc,
                "Give the task its own IPC namespace (SysV IPC, message queues)");
+  app.add_flag("--no-hang-report", o.no_hang_report,
+               "Destroying a running task: do not first describe what its processes were doing");
   app.add_option("--backend", o.backend, "process (default), systemd, podman, remote");
   app.add_flag("--user", o.user_manager, "systemd: the calling user's manager (as systemd-run --user)");
   app.add_option("--unit-type", o.unit_type, "systemd: scope (default) or service");
@@ -149,6 +151,7 @@ TaskSpec to_task_spec(const TaskOptions& o) {
   spec.scratch_root = o.scratch_root;
   spec.private_tmp = o.private_tmp;
   spec.private_ipc = o.private_ipc;
+  spec.hang_report = !o.no_hang_report;
   return spec;
 }
 

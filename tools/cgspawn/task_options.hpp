@@ -30,6 +30,7 @@ struct TaskOptions {
   std::string scratch_root;
   bool private_tmp = false;
   bool private_ipc = false;
+  bool no_hang_report = false;
   // Which backend, and its own options.
   std::string backend = "process";
   bool user_manager = false;

@@ -46,7 +46,9 @@ std::string task_report_text(const TaskReport& report) {
   out << "task " << report.id;
   if (report.result) out << ": " << describe(report.result->exit);
   if (!report.note.empty()) out << " (" << report.note << ")";
-  out << "\n" << describe(report.cleanup);
+  out << "\n";
+  if (report.result && report.result->hang) out << describe(*report.result->hang);
+  out << describe(report.cleanup);
   return out.str();
 }
 

@@ -9,7 +9,7 @@ _cgspawn_global_options="--log-level --version --help"
 _cgspawn_task_options="--backend --timeout --grace --memory-max --pids-max --cpu-max --env --chdir
   --label --parent --id --state-dir --user --unit-type --image --rootfs --keep-container --host
   --ssh-config --lease --on-leftovers --no-lineage --scratch --keep-scratch --scratch-root --private-tmp
-  --private-ipc"
+  --private-ipc --no-hang-report"
 # Options followed by a value: their value is not a verb, an id or `--`.
 _cgspawn_value_options="--log-level --backend --timeout --grace --memory-max --pids-max --cpu-max
   --env --chdir --label --parent --id --state-dir --unit-type --image --rootfs --host --ssh-config

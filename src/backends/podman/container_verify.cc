@@ -136,7 +136,7 @@ ResourceOutcome finish_conmon(int pid, unsigned long long start_time, const Dest
   }
   if (conmon_alive(pid, start_time)) {
     row.outcome = Outcome::failed;
-    row.survivors.push_back(describe_process(pid));
+    row.survivors.push_back(describe_survivor(pid));
     row.detail = "conmon " + std::to_string(pid) + " still runs" +
                  (container_empty ? "" : ": its container still has processes, so it was left to watch them");
   }

@@ -14,6 +14,7 @@
 #include "cgroup/destroy.hpp"
 #include "cgroup/parent.hpp"
 #include "cgspawn/error.hpp"
+#include "hang/hang_report.hpp"
 
 namespace cgspawn {
 namespace {
@@ -97,6 +98,17 @@ std::optional<MainExit> PodmanBoundary::peek_exit() {
   if (!exit_ && waiter_ended()) exit_ = container_exit();
   if (!exit_) return std::nullopt;
   return MainExit{*exit_};
+}
+
+std::optional<HangReport> PodmanBoundary::hang_report() {
+  if (!container_may_exist_ || ref_.container_cgroup.rfind(ref_.cgroup_parent, 0) != 0) return std::nullopt;
+  // The container's own cgroup2 node, below the task cgroup (podman's --cgroup-parent).
+  std::string path = ref_.task_cgroup + ref_.container_cgroup.substr(ref_.cgroup_parent.size());
+  try {
+    return take_hang_report(Cgroup::open(path));
+  } catch (const Error&) {
+    return std::nullopt;  // podman has removed it: nothing runs
+  }
 }
 
 std::vector<ResourceOutcome> PodmanBoundary::destroy(const DestroyOptions& options, Usage& usage) {

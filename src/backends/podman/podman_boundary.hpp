@@ -38,6 +38,7 @@ class PodmanBoundary final : public Boundary {
     return std::nullopt;
   }
   std::vector<ResourceOutcome> destroy(const DestroyOptions& options, Usage& usage) override;
+  std::optional<HangReport> hang_report() override;  // of the container's cgroup
 
  private:
   bool waiter_ended() const;

@@ -22,8 +22,10 @@
 #include "backends/spec_checks.hpp"
 #include "cgroup/cgroup.hpp"
 #include "cgroup/parent.hpp"
+#include "cgroup/usage.hpp"
 #include "cgspawn/error.hpp"
 #include "cgspawn/process_spawner.hpp"
+#include "hang/hang_report.hpp"
 #include "storage/scratch.hpp"
 #include "task/names.hpp"
 #include "task/spawn_transaction.hpp"
@@ -225,10 +227,7 @@ Capabilities podman_backend_capabilities(const BackendOptions& options) {
   caps.backend = "podman";
   caps.usable = host.usable;
   if (!host.usable.available) {
-    for (Capability* c :
-         {&caps.kill_all, &caps.verify, &caps.survives_caller_crash, &caps.lineage, &caps.memory_max,
-          &caps.pids_max, &caps.cpu_max, &caps.scratch, &caps.private_tmp, &caps.private_ipc})
-      *c = {false, "podman is not usable here"};
+    for (Capability* c : caps.guarantees()) *c = {false, "podman is not usable here"};
     return caps;
   }
   caps.kill_all = {true,
@@ -254,6 +253,8 @@ Capabilities podman_backend_capabilities(const BackendOptions& options) {
   caps.scratch = {true, local.reason + "; mounted into the container at the same path, removed after it"};
   caps.private_tmp = {true, "tmpfs on /tmp and /var/tmp (--tmpfs); /dev/shm is the container's own already"};
   caps.private_ipc = {true, "an IPC namespace of the container's own (--ipc=private)"};
+  caps.hang_report = hang_report_capability(true, "the container's cgroup2 node");
+  caps.usage = usage_capability(options.parent.empty() ? host.hierarchy.mount : options.parent);
   return caps;
 }
 

@@ -5,6 +5,7 @@
 #include "cgroup/destroy.hpp"
 #include "cgroup/parent.hpp"
 #include "cgroup/usage.hpp"
+#include "hang/hang_report.hpp"
 #include "launch/main_process.hpp"
 #include "lineage/lineage.hpp"
 
@@ -35,6 +36,18 @@ std::vector<ResourceOutcome> ProcessBoundary::destroy(const DestroyOptions& opti
     rows.push_back(destroy_process_group(main_.pid(), options));
   }
   return rows;
+}
+
+std::optional<HangReport> ProcessBoundary::hang_report() {
+  if (cgroup_) return take_hang_report(*cgroup_);
+  if (!main_.exists()) return std::nullopt;
+  auto members = [pgid = main_.pid()] {
+    std::vector<pid_t> pids;
+    for (const auto& p : group_members(pgid)) pids.push_back(p.pid);
+    return pids;
+  };
+  return take_hang_report(members,
+                          "not frozen: no cgroup2 on this host (the task's process group, as it ran)");
 }
 
 std::optional<Boundary::LineageRoot> ProcessBoundary::lineage_root(std::string&) const {

@@ -31,6 +31,7 @@ class ProcessBoundary final : public Boundary {
   std::optional<MainExit> peek_exit() override;
   std::vector<ResourceOutcome> destroy(const DestroyOptions& options, Usage& usage) override;
   std::optional<ExitStatus> reap_main(std::optional<ExitStatus> known) override;
+  std::optional<HangReport> hang_report() override;
   bool shares_host_tmp() const override { return true; }
   std::optional<LineageRoot> lineage_root(std::string& why) const override;
 

@@ -15,7 +15,17 @@
 namespace cgspawn {
 namespace {
 
-// Members of process group `pgid`, from /proc/*/stat (field 5). Zombies are not counted.
+// Without cgroup2 there is nothing to be notified by: look every 20 ms until empty or deadline.
+bool wait_group_empty(pid_t pgid, Clock::time_point deadline) {
+  for (;;) {
+    if (group_members(pgid).empty()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace
+
 std::vector<ProcessRef> group_members(pid_t pgid) {
   std::vector<ProcessRef> out;
   DIR* proc = ::opendir("/proc");
@@ -35,17 +45,6 @@ std::vector<ProcessRef> group_members(pid_t pgid) {
   return out;
 }
 
-// Without cgroup2 there is nothing to be notified by: look every 20 ms until empty or deadline.
-bool wait_group_empty(pid_t pgid, Clock::time_point deadline) {
-  for (;;) {
-    if (group_members(pgid).empty()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
-}  // namespace
-
 ResourceOutcome destroy_process_group(pid_t pgid, const DestroyOptions& options) {
   auto start = Clock::now();
   ResourceOutcome row;
@@ -62,7 +61,7 @@ ResourceOutcome destroy_process_group(pid_t pgid, const DestroyOptions& options)
   row.killed = members;
   row.killed_total = members.size();
   wait_group_empty(pgid, Clock::now() + options.verify_timeout);
-  row.survivors = group_members(pgid);
+  for (const auto& p : group_members(pgid)) row.survivors.push_back(describe_survivor(p.pid));
   row.outcome = row.survivors.empty() ? Outcome::not_guaranteed : Outcome::failed;
   row.detail = "no cgroup2 on this host: only process group " + std::to_string(pgid) +
                " was signalled; processes that left it (setsid, setpgid) are not tracked";

@@ -10,6 +10,9 @@
 
 namespace cgspawn {
 
+// Members of process group `pgid`, from /proc/*/stat (field 5). Zombies are not counted.
+std::vector<ProcessRef> group_members(pid_t pgid);
+
 // Never throws. Outcome not_guaranteed when the group is empty afterwards, failed (with the
 // survivors) when members remain.
 ResourceOutcome destroy_process_group(pid_t pgid, const DestroyOptions& options);

@@ -20,8 +20,10 @@
 #include "cgroup/hierarchy.hpp"
 #include "cgroup/limits.hpp"
 #include "cgroup/parent.hpp"
+#include "cgroup/usage.hpp"
 #include "dbus/bus.hpp"
 #include "dbus/delegated_scope.hpp"
+#include "hang/hang_report.hpp"
 #include "launch/isolation.hpp"
 #include "launch/launcher.hpp"
 #include "lineage/lineage.hpp"
@@ -122,10 +124,8 @@ Capabilities ProcessSpawner::capabilities() const {
   Capabilities caps;
   caps.backend = "process";
   if (std::string why = unwritable(); !why.empty()) {
-    for (Capability* c : {&caps.usable, &caps.kill_all, &caps.verify, &caps.survives_caller_crash,
-                          &caps.lineage, &caps.memory_max, &caps.pids_max, &caps.cpu_max, &caps.scratch,
-                          &caps.private_tmp, &caps.private_ipc})
-      *c = {false, why};
+    caps.usable = {false, why};
+    for (Capability* c : caps.guarantees()) *c = {false, why};
     return caps;
   }
   caps.usable = {true,
@@ -148,6 +148,11 @@ Capabilities ProcessSpawner::capabilities() const {
   caps.scratch = local_scratch_capability();
   caps.private_tmp = private_tmp_capability();
   caps.private_ipc = private_ipc_capability();
+  bool cgroup2 = hierarchy_.layout != CgroupLayout::none;
+  caps.hang_report =
+      hang_report_capability(cgroup2, cgroup2 ? "the task cgroup" : "no cgroup2: its process group");
+  caps.usage =
+      cgroup2 ? usage_capability(parent_) : Capability{false, "no cgroup2 on this host: usage is not read"};
   if (options_.ledger)
     caps.survives_caller_crash = {true,
                                   "recorded in the ledger " + options_.ledger->dir() +

@@ -8,6 +8,7 @@
 #   sh -c SCRIPT cgspawn-agent MARK run NAME LEASE_S CWD LIMITS RUNTIME_MAX_S SCRATCH ISOLATE NENV [NAME=VALUE...] -- ARGV...
 #   sh -c SCRIPT cgspawn-agent MARK kill NAME GRACE_MS VERIFY_MS [UNIT]
 #   sh -c SCRIPT cgspawn-agent MARK scratch-rm PATH
+#   sh -c SCRIPT cgspawn-agent MARK hang NAME
 #
 # Every line meant for cgspawn starts with MARK (a nonce per call): login-shell noise and the
 # task's own output are never taken for a reply. `run` writes its lines on stderr (stdout is
@@ -20,6 +21,11 @@
 # ISOLATE is "-", "tmp", "ipc" or "tmp,ipc": the wrapper runs the task under unshare(1) with
 # empty tmpfs on /tmp, /var/tmp and /dev/shm (the scratch directory bound back into place) and
 # an IPC namespace of its own; as root only, refused with ERR otherwise.
+#
+# hang: HELLO, then the hang report of the task's cgroup (docs/cli.md, "hang"): HANG-WAIT per
+# thread (state, wchan, kernel stack) read first, then the cgroup frozen (up to 0.5 s), then
+# per process (at most 200) HANG-PROC, HANG-CWD, HANG-CMD and HANG-FILES (rest of the line),
+# then thawed: HANG-END frozen=0|1 total=N (total=0: no such cgroup).
 #
 # scratch-rm: HELLO, then SCRATCH-REMOVED (verified gone), SCRATCH-GONE (not there), or
 # SCRATCH-LEFT why=... (a mount inside it, never crossed; or what rm could not remove).
@@ -419,6 +425,62 @@ kill_cgspawn() {
   if [ -z "$dj" ] && [ ! -s "$st/result.json" ]; then rm -rf "$st"; say "GONE cgroup=${cg:--} boot_id=$BOOT_ agent=${ended:-none}"; exit 0; fi
   rm -rf "$st"; say "KILLED cgroup=${cg:--} boot_id=$BOOT_ via=cgspawn killed=[] agent=${ended:-none}"; exit 0
 }
+# hang_task_cgroup NAME: sets h to the task's cgroup (a unit's, an installed cgspawn's, or ours).
+hang_task_cgroup() {
+  st=$(state_dir "$1") u='' ucg=
+  [ -r "$st/unit" ] && read -r u < "$st/unit"
+  if [ -n "$u" ]; then unit_state "$u"; h=${ucg:+$root$ucg}; return; fi
+  if [ -r "$st/cg" ]; then read -r ucg < "$st/cg"; h=${ucg:+$root$ucg}; return; fi
+  h=$root/cgspawn-remote/$1
+}
+# Before freezing: where each thread waits (a frozen thread waits in the freezer).
+hang_waits() {
+  for t in /proc/"$1"/task/*; do
+    s=; read -r s 2>/dev/null < "$t/stat" || continue
+    s=${s##*) } w=; read -r w 2>/dev/null < "$t/wchan"; [ "$w" = 0 ] && w=
+    k=; while read -r _ f; do k="$k${f%%+*},"; done 2>/dev/null < "$t/stack"
+    say "HANG-WAIT pid=$1 tid=${t##*/} state=${s%% *} wchan=$w stack=[${k%,}]"
+  done
+}
+hang_proc() {
+  s=; read -r s 2>/dev/null < "/proc/$1/stat" || return 0
+  c=${s#*(} c=${c%)*} s=${s##*) }
+  set -f
+  # shellcheck disable=SC2086  # the fields of /proc/PID/stat, split on purpose
+  set -- "$1" $s
+  set +f
+  up=; read -r up _ < /proc/uptime; up=${up%.*}${up#*.}
+  r=0; read -r _ r _ 2>/dev/null < "/proc/$1/statm"
+  n=0; for f in /proc/"$1"/fd/*; do [ -e "$f" ] || [ -L "$f" ] && n=$((n + 1)); done
+  case " $seen " in *" $1 "*) a=0;; *) a=1;; esac
+  say "HANG-PROC pid=$1 ppid=$3 state=$2 age_cs=$((up - ${21} * 100 / tck)) rss=$((r * page)) fds=$n after=$a comm=[$c]"
+  say "HANG-CWD pid=$1 $(readlink "/proc/$1/cwd" 2>/dev/null)"
+  say "HANG-CMD pid=$1 $(tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null)"
+  say "HANG-FILES pid=$1 $(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%f=%l\n' 2>/dev/null | sort -n | head -n 16 | tr '\n' ' ')"
+}
+hangmode() {
+  exec 3>&1
+  valid "$1" || { say "ERR bad task name"; exit 125; }
+  say "HELLO host=$HOST_ boot_id=$BOOT_"
+  root=$(cg2); hang_task_cgroup "$1"
+  if [ -z "$root" ] || [ -z "$h" ] || [ ! -d "$h" ]; then say "HANG-END frozen=0 total=0"; exit 0; fi
+  tck=$(getconf CLK_TCK) page=$(getconf PAGESIZE)
+  seen=$(procs "$h" | tr ' ' '\n' | sort -n | head -n 200 | tr '\n' ' ')
+  for p in $seen; do hang_waits "$p"; done
+  fz=0 thaw=0 v=0; read -r v 2>/dev/null < "$h/cgroup.freeze"
+  if [ "$v" = 1 ]; then fz=1
+  elif echo 1 2>/dev/null > "$h/cgroup.freeze"; then
+    thaw=1 i=10
+    while [ $i -gt 0 ]; do
+      while read -r k v; do [ "$k" = frozen ] && [ "$v" = 1 ] && fz=1; done 2>/dev/null < "$h/cgroup.events"
+      [ $fz = 1 ] && break; i=$((i - 1)); sleep 0.05
+    done
+  fi
+  all=$(procs "$h" | tr ' ' '\n' | sort -n) total=0
+  for p in $all; do total=$((total + 1)); [ $total -le 200 ] && hang_proc "$p"; done
+  [ $thaw = 1 ] && echo 0 > "$h/cgroup.freeze"
+  say "HANG-END frozen=$fz total=$total"
+}
 killmode() {
   exec 3>&1
   name=$1 grace=$2 verify=$3 unit=${4:-}
@@ -454,5 +516,6 @@ case $mode in
   run) run "$@";;
   kill) killmode "$@";;
   scratch-rm) scratch_rm "$@";;
+  hang) hangmode "$@";;
   *) echo "$M ERR unknown agent mode $mode"; exit 125;;
 esac

@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "backends/remote/remote_hang.hpp"
 #include "backends/remote/ssh_master.hpp"
 #include "cgspawn/error.hpp"
 #include "report/rows.hpp"
@@ -189,6 +190,10 @@ std::optional<ExitStatus> RemoteBoundary::reap_main(std::optional<ExitStatus> kn
   std::lock_guard lock(mutex_);
   if (exit_) return exit_->status;
   return std::nullopt;
+}
+
+std::optional<HangReport> RemoteBoundary::hang_report() {
+  return remote_hang_report(ref_);
 }
 
 }  // namespace cgspawn::remote

@@ -56,6 +56,7 @@ class RemoteBoundary final : public Boundary {
   }
   std::vector<ResourceOutcome> destroy(const DestroyOptions& options, Usage& usage) override;
   std::optional<ExitStatus> reap_main(std::optional<ExitStatus> known) override;
+  std::optional<HangReport> hang_report() override;  // taken on the remote by the agent
 
  private:
   void pump();

@@ -7,6 +7,7 @@
 #include "backends/remote/cgspawn_reports.hpp"
 #include "backends/remote/markers.hpp"
 #include "backends/remote/ssh_process.hpp"
+#include "hang/hang_report.hpp"
 #include "storage/scratch.hpp"
 
 namespace cgspawn::remote {
@@ -148,6 +149,8 @@ Capabilities capabilities_from(const SshTarget& target, const RemoteFacts& f, bo
   Capability isolation = f.uid == "0"
                              ? Capability{true, "unshare(1) on " + host + ", run by the task's wrapper"}
                              : Capability{false, "needs root on " + host + " (uid " + f.uid + ")"};
+  caps.hang_report = hang_report_capability(f.cgroup2 != "none", "read on " + host + " by the agent");
+  caps.usage = {false, "not read on a remote host: only the exit status comes back"};
   caps.private_tmp = isolation;
   caps.private_ipc = isolation;
   if (isolation.available) {

@@ -28,6 +28,7 @@ class ScopeBoundary final : public Boundary {
   std::optional<MainExit> peek_exit() override;
   std::vector<ResourceOutcome> destroy(const DestroyOptions& options, Usage& usage) override;
   std::optional<ExitStatus> reap_main(std::optional<ExitStatus> known) override;
+  std::optional<HangReport> hang_report() override { return unit_hang_report(unit_, anchor_->pid()); }
   bool shares_host_tmp() const override { return true; }
   std::optional<LineageRoot> lineage_root(std::string&) const override {
     return LineageRoot{main_.pid(), cgroup_relative(unit_.cgroup)};

@@ -26,6 +26,7 @@ class ServiceBoundary final : public Boundary {
 
   int poll_fd() const override { return watch_.get(); }
   std::optional<MainExit> peek_exit() override;
+  std::optional<HangReport> hang_report() override { return unit_hang_report(unit_, 0); }
   bool shares_host_tmp() const override { return true; }
   std::optional<LineageRoot> lineage_root(std::string& why) const override {
     why =

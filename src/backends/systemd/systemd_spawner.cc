@@ -16,11 +16,13 @@
 #include "backends/systemd/service_boundary.hpp"
 #include "backends/systemd/unit_destroy.hpp"
 #include "cgroup/hierarchy.hpp"
+#include "cgroup/usage.hpp"
 #include "cgspawn/error.hpp"
 #include "dbus/bus.hpp"
 #include "dbus/manager.hpp"
 #include "dbus/scope_verify.hpp"
 #include "dbus/unit_properties.hpp"
+#include "hang/hang_report.hpp"
 #include "launch/held_child.hpp"
 #include "launch/isolation.hpp"
 #include "launch/launcher.hpp"
@@ -114,13 +116,18 @@ std::string absolute_dir(const std::string& dir) {
   return std::filesystem::absolute(dir.empty() ? "." : dir).lexically_normal().string();
 }
 
-// A limit's controller must be in the cgroup the manager puts units under: for the system
-// manager the root's controllers, for a user manager what was delegated to user@UID.service.
-Capability limit_capability(const std::string& controller, const dbus::BusTarget& bus) {
+// The cgroup the manager puts units under: for the system manager the root, for a user
+// manager user@UID.service (what was delegated to it).
+std::string units_base(const dbus::BusTarget& bus) {
   std::string mount = discover_hierarchy().mount;
-  std::string base = bus.user ? mount + "/user.slice/user-" + std::to_string(bus.uid) + ".slice/user@" +
-                                    std::to_string(bus.uid) + ".service"
-                              : mount;
+  return bus.user ? mount + "/user.slice/user-" + std::to_string(bus.uid) + ".slice/user@" +
+                        std::to_string(bus.uid) + ".service"
+                  : mount;
+}
+
+// A limit's controller must be in the cgroup the manager puts units under.
+Capability limit_capability(const std::string& controller, const dbus::BusTarget& bus) {
+  std::string base = units_base(bus);
   std::ifstream in(base + "/cgroup.controllers");
   for (std::string word; in >> word;)
     if (word == controller)
@@ -305,10 +312,7 @@ Capabilities systemd_backend_capabilities(const BackendOptions& o) {
     caps.usable = {false, e.what()};
   }
   if (!caps.usable.available) {
-    for (Capability* c :
-         {&caps.kill_all, &caps.verify, &caps.survives_caller_crash, &caps.lineage, &caps.memory_max,
-          &caps.pids_max, &caps.cpu_max, &caps.scratch, &caps.private_tmp, &caps.private_ipc})
-      *c = {false, caps.usable.reason};
+    for (Capability* c : caps.guarantees()) *c = {false, caps.usable.reason};
     return caps;
   }
   caps.kill_all = {true, "KillUnit SIGTERM to all of the unit, then cgroup.kill on its cgroup"};
@@ -331,6 +335,8 @@ Capabilities systemd_backend_capabilities(const BackendOptions& o) {
   caps.scratch = local_scratch_capability();
   caps.private_tmp = private_tmp_capability();
   caps.private_ipc = private_ipc_capability();
+  caps.hang_report = hang_report_capability(true, "the unit's cgroup");
+  caps.usage = usage_capability(units_base(bus));
   if (o.unit_type == "service" && caps.private_tmp.available)
     caps.private_tmp.reason = "the service's PrivateTmp=, with a tmpfs on /dev/shm (TemporaryFileSystem=)";
   if (o.unit_type == "service" && caps.private_ipc.available)

@@ -11,6 +11,7 @@
 #include "cgroup/destroy.hpp"
 #include "cgroup/events.hpp"
 #include "dbus/scope_verify.hpp"
+#include "hang/hang_report.hpp"
 #include "report/rows.hpp"
 #include "util/deadline.hpp"
 #include "util/proc_info.hpp"
@@ -102,6 +103,15 @@ void reset_if_failed(Manager& manager, const UnitRef& unit, ResourceOutcome& row
 }
 
 }  // namespace
+
+std::optional<HangReport> unit_hang_report(const UnitRef& unit, pid_t spare) {
+  try {
+    return take_hang_report(Cgroup::open(unit.cgroup), spare);
+  } catch (const std::exception& e) {
+    spdlog::debug("{}: no hang report: {}", unit.name, e.what());
+    return std::nullopt;
+  }
+}
 
 ResourceOutcome destroy_unit(Manager& manager, const UnitRef& unit, const DestroyOptions& options,
                              const UnitDestroyHooks& hooks) {

@@ -35,6 +35,10 @@ struct UnitDestroyHooks {
   std::function<void()> after_empty;
 };
 
+// The hang report of the unit's processes (its cgroup frozen for it), but `spare`. nullopt
+// when its cgroup cannot be opened.
+std::optional<HangReport> unit_hang_report(const UnitRef& unit, pid_t spare = 0);
+
 // Never throws: failures are the row's outcome and detail (D-Bus errors with their names).
 ResourceOutcome destroy_unit(Manager& manager, const UnitRef& unit, const DestroyOptions& options,
                              const UnitDestroyHooks& hooks = {});

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+// The hang report of a remote task, taken on the remote by the agent (its `hang` mode): the
+// same report as on this host, from the remote's /proc and the task's cgroup there.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backends/remote/markers.hpp"
+#include "backends/remote/remote_kill.hpp"
+#include "cgspawn/result.hpp"
+
+namespace cgspawn::remote {
+
+// nullopt when the agent could not be reached or found no cgroup of the task.
+std::optional<HangReport> remote_hang_report(const RemoteCgroupRef& ref);
+
+// The report from the agent's HANG-* lines (nullopt without HANG-END). `host` names the remote.
+std::optional<HangReport> hang_from_markers(const std::vector<Marker>& markers, const std::string& host);
+
+}  // namespace cgspawn::remote
