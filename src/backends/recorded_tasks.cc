@@ -13,6 +13,7 @@
 #include "report/rows.hpp"
 #include "util/crash_point.hpp"
 #include "util/deadline.hpp"
+#include "util/parallel.hpp"
 #include "util/pidfd.hpp"
 
 namespace cgspawn {
@@ -84,6 +85,27 @@ void settle(const Ledger& ledger, TaskRecord& record, TaskReport& report) {
   ledger.update(record);
 }
 
+constexpr std::size_t kDestroyWorkers = 16;
+
+// Each task's destroy waits (for its supervisor, its cgroup to empty, a remote host): they run
+// side by side, each under its own record lock, and are reported in the ledger's order. A task
+// another caller destroyed meanwhile is left out.
+std::vector<TaskReport> destroy_each(const Ledger& ledger, const std::vector<std::string>& ids,
+                                     const DestroyOptions& options) {
+  std::vector<std::optional<TaskReport>> slots(ids.size());
+  parallel_for(ids.size(), kDestroyWorkers, [&](std::size_t i) {
+    try {
+      slots[i] = destroy_task(ledger, ids[i], options);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::unknown_task) throw;  // destroyed meanwhile by another caller
+    }
+  });
+  std::vector<TaskReport> reports;
+  for (auto& slot : slots)
+    if (slot) reports.push_back(std::move(*slot));
+  return reports;
+}
+
 }  // namespace
 
 TaskReport destroy_task(const Ledger& ledger, const std::string& id, const DestroyOptions& options) {
@@ -142,14 +164,10 @@ ReapReport destroy_tasks(const Ledger& ledger, const std::map<std::string, std::
   ReapReport report;
   auto listing = ledger.list();
   report.corrupt = listing.corrupt;
-  for (const auto& record : listing.tasks) {
-    if (!matches(record, labels)) continue;
-    try {
-      report.tasks.push_back(destroy_task(ledger, record.id, options));
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::unknown_task) throw;  // destroyed meanwhile by another caller
-    }
-  }
+  std::vector<std::string> ids;
+  for (const auto& record : listing.tasks)
+    if (matches(record, labels)) ids.push_back(record.id);
+  report.tasks = destroy_each(ledger, ids, options);
   return report;
 }
 
@@ -180,15 +198,12 @@ ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& 
   }
   DestroyOptions owner_gone = options;  // every task reap destroys lost its owner or bound process
   owner_gone.owner_gone = true;
+  std::vector<std::string> ids;
   for (const auto& record : listing.tasks) {
     bool bound_alive = !record.bound_to || owner_alive(*record.bound_to);
-    if (!matches(record, labels) || (owner_alive(record.owner) && bound_alive)) continue;
-    try {
-      report.tasks.push_back(destroy_task(ledger, record.id, owner_gone));
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::unknown_task) throw;  // collected by a concurrent reap
-    }
+    if (matches(record, labels) && !(owner_alive(record.owner) && bound_alive)) ids.push_back(record.id);
   }
+  for (auto& task : destroy_each(ledger, ids, owner_gone)) report.tasks.push_back(std::move(task));
   if (!labels.empty()) return report;  // orphans carry no labels
   for (const auto& orphan : find_orphans(ledger)) {
     const ResourceRecord& res = orphan.resource;

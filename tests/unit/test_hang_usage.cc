@@ -116,7 +116,7 @@ TEST_CASE("remote hang report: the agent's lines, state from before the freeze")
       {"HANG-WAIT", "pid=7 tid=8 state=R wchan= stack=[]"},
       {"HANG-PROC", "pid=7 ppid=1 state=S age_cs=250 rss=8192 fds=4 after=0 comm=[my cat]"},
       {"HANG-CWD", "pid=7 /tmp/a dir"},
-      {"HANG-CMD", "pid=7 cat -"},
+      {"HANG-CMD", "pid=7 cat - "},
       {"HANG-FILES", "pid=7 0=pipe:[5] 1=/dev/null "},
       {"HANG-PROC", "pid=9 ppid=7 state=S age_cs=1 rss=0 fds=0 after=1 comm=[sh]"},
       {"HANG-END", "frozen=1 total=3"},

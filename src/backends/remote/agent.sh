@@ -455,7 +455,7 @@ hang_proc() {
   case " $seen " in *" $1 "*) a=0;; *) a=1;; esac
   say "HANG-PROC pid=$1 ppid=$3 state=$2 age_cs=$((up - ${21} * 100 / tck)) rss=$((r * page)) fds=$n after=$a comm=[$c]"
   say "HANG-CWD pid=$1 $(readlink "/proc/$1/cwd" 2>/dev/null)"
-  say "HANG-CMD pid=$1 $(tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null)"
+  say "HANG-CMD pid=$1 $(tr '\0\n' '  ' < "/proc/$1/cmdline" 2>/dev/null | cut -c1-1024)"
   say "HANG-FILES pid=$1 $(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%f=%l\n' 2>/dev/null | sort -n | head -n 16 | tr '\n' ' ')"
 }
 hangmode() {

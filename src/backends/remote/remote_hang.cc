@@ -21,10 +21,12 @@ long long number(const std::string& text) {
   return value;
 }
 
-// "HANG-CMD pid=12 sleep 100": what follows the pid.
+// "HANG-CMD pid=12 sleep 100": what follows the pid (the agent's arguments end in a space).
 std::string rest_after_pid(const Marker& m) {
   auto space = m.text.find(' ', m.text.find("pid="));
-  return space == std::string::npos ? "" : m.text.substr(space + 1);
+  std::string rest = space == std::string::npos ? "" : m.text.substr(space + 1);
+  while (!rest.empty() && rest.back() == ' ') rest.pop_back();
+  return rest;
 }
 
 std::vector<std::string> split(const std::string& text, char separator) {

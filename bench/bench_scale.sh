@@ -1,0 +1,163 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# cgspawn at a thousand tasks, as whole processes of the built CLI, each figure beside its
+# baseline measured in the same run (docs/performance.md, "scale"):
+#   [s1] N tasks started with `cgspawn start` (each a sleep) from 8 parallel callers: tasks per
+#        second, beside `setsid -f sleep` started the same way              target >= 96/s
+#   [s2] while they run: `list` (median of 10)                                  target <= 50 ms
+#        `status ID` (median of 10)                                             target <= 10 ms
+#        memory per running task: PSS of every process cgspawn keeps for them  target <= 1 MiB
+#        CPU used by those processes over 5 s while the tasks sleep             target 0 (< 20 ms)
+#   [s3] destroy all N (`destroy --label`, one call) to verified gone, beside writing
+#        cgroup.kill into N cgroups and waiting for each to empty (bench/scale_floor.py) <= 2x
+#   [s4] reap N orphans after their supervisors were SIGKILLed: the same bound   <= 2x
+#   [s5] 200 concurrent `cgspawn run -- /bin/true` for 60 s: no error, no leftover cgroup,
+#        record or process; the throughput
+# Usage (root, cgroup2): bash bench/bench_scale.sh [BUILD_DIR]
+#   SCALE_TASKS (1000), SCALE_RUN_SECONDS (60), SCALE_RUNNERS (200).
+#   SCALE_SHORT=1: 50 tasks, 5 s of 20 runners: checks that it all works, not the timings.
+# Exit status 1 when a target is missed (in the short mode: only when something fails).
+# Everything it makes (a state directory, parent cgroups) is its own and removed on exit.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$top/build}" && pwd)
+cgspawn=$build/tools/cgspawn
+[ -x "$cgspawn" ] || { echo "bench_scale: no $cgspawn (build first)" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "bench_scale: needs root (it creates cgroups)" >&2; exit 2; }
+short=${SCALE_SHORT:-0}
+if [ "$short" = 1 ]; then n=50 seconds=5 runners=20; else
+  n=${SCALE_TASKS:-1000} seconds=${SCALE_RUN_SECONDS:-60} runners=${SCALE_RUNNERS:-200}; fi
+mount=/sys/fs/cgroup/unified; [ -f $mount/cgroup.procs ] || mount=/sys/fs/cgroup
+state=$(mktemp -d /tmp/cgspawn-bench-scale-XXXXXX)
+parent=$mount/cgspawn-bench-scale-$$ floor=$mount/cgspawn-bench-scale-floor-$$
+mkdir "$parent" "$floor"
+cleanup() {
+  "$cgspawn" reap --state-dir "$state" --orphans --grace 0 >/dev/null 2>&1 || true
+  for p in "$floor" "$parent"; do
+    [ -d "$p" ] || continue
+    echo 1 > "$p/cgroup.kill" 2>/dev/null || true
+    find "$p" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
+    rmdir "$p" 2>/dev/null || true
+  done
+  rm -rf "$state"
+}
+trap cleanup EXIT
+export CGSPAWN_STATE_DIR=$state
+failed=0 missed=0
+ms_now() { echo "${EPOCHREALTIME/./}"; }  # microseconds
+since_ms() { awk -v a="$1" -v b="$(ms_now)" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# check NAME VALUE OP TARGET UNIT: prints the verdict; a miss counts (not in the short mode).
+check() {
+  local ok
+  ok=$(awk -v v="$2" -v t="$4" -v op="$3" 'BEGIN { print (op == "<=" ? v <= t : v >= t) ? 1 : 0 }')
+  printf '    %-10s %10s %s (target %s %s %s): %s\n' "$1" "$2" "$5" "$3" "$4" "$5" \
+    "$([ "$ok" = 1 ] && echo ok || echo "$([ "$short" = 1 ] && echo 'not checked (short mode)' || echo MISSED)")"
+  [ "$ok" = 1 ] || [ "$short" = 1 ] || missed=$((missed + 1))
+}
+fail() { echo "bench_scale: FAILED: $*" >&2; failed=$((failed + 1)); }
+supervisors() { "$cgspawn" list --json --label bench=scale | /usr/bin/python3 -c '
+import json, sys
+for t in json.load(sys.stdin)["tasks"]:
+    o = t.get("owner", {})
+    if o.get("kind") == "supervisor": print(o["pid"])'; }
+
+echo "cgspawn scale: $n tasks; $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)$([ "$short" = 1 ] && echo ', SHORT mode')"
+
+# [s1] ---------------------------------------------------------------------------------------
+start_all() {  # start_all PREFIX: N tasks from 8 callers; prints nothing on success
+  seq "$n" | xargs -P 8 -I{} "$cgspawn" start --parent "$parent" --label bench=scale --id "$1{}" \
+    -- /bin/sleep 100000 > "$state/ids" 2> "$state/start.err" || fail "cgspawn start: $(head -3 "$state/start.err")"
+  [ -s "$state/start.err" ] && fail "cgspawn start wrote to stderr: $(head -3 "$state/start.err")"
+  [ "$(wc -l < "$state/ids")" = "$n" ] || fail "cgspawn start printed $(wc -l < "$state/ids") lines for $n tasks"
+  grep -qv "^$1[0-9]*$" "$state/ids" && fail "cgspawn start printed more than the ids: $(grep -v "^$1[0-9]*$" "$state/ids" | head -2)"
+  return 0
+}
+t0=$(ms_now)
+start_all s
+t_start=$(since_ms "$t0")
+base=$floor/setsid
+mkdir "$base"
+t0=$(ms_now)
+( echo "$BASHPID" > "$base/cgroup.procs"; seq "$n" | xargs -P 8 -I{} setsid -f /bin/sleep 100000 )
+t_base=$(since_ms "$t0")
+echo 1 > "$base/cgroup.kill"
+rate=$(awk -v n="$n" -v ms="$t_start" 'BEGIN { printf "%.0f", n / ms * 1000 }')
+base_rate=$(awk -v n="$n" -v ms="$t_base" 'BEGIN { printf "%.0f", n / ms * 1000 }')
+echo "[s1] $n x cgspawn start from 8 callers: ${t_start} ms, $rate tasks/s; setsid -f sleep the same way: ${t_base} ms, $base_rate/s"
+check start "$rate" ">=" 96 "tasks/s"
+
+# [s2] ---------------------------------------------------------------------------------------
+for _ in $(seq 10); do t0=$(ms_now); "$cgspawn" list --label bench=scale > /dev/null; since_ms "$t0"; echo; done \
+  | median > "$state/list.ms"
+for _ in $(seq 10); do t0=$(ms_now); "$cgspawn" status s1 > /dev/null; since_ms "$t0"; echo; done \
+  | median > "$state/status.ms"
+echo "[s2] with $n tasks running: list $(cat "$state/list.ms") ms, status ID $(cat "$state/status.ms") ms (medians of 10)"
+check list "$(cat "$state/list.ms")" "<=" 50 ms
+check status "$(cat "$state/status.ms")" "<=" 10 ms
+mapfile -t sups < <(supervisors)
+[ "${#sups[@]}" = "$n" ] || fail "${#sups[@]} supervisors for $n tasks"
+pss=0 ticks0=0
+for p in "${sups[@]}"; do
+  k=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+  pss=$((pss + ${k:-0}))
+  read -r -a f < "/proc/$p/stat"; ticks0=$((ticks0 + f[13] + f[14]))
+done
+sleep 5
+ticks1=0
+for p in "${sups[@]}"; do read -r -a f < "/proc/$p/stat"; ticks1=$((ticks1 + f[13] + f[14])); done
+per_task=$(awk -v k="$pss" -v n="$n" 'BEGIN { printf "%.2f", k / n / 1024 }')
+cpu_ms=$(( (ticks1 - ticks0) * 1000 / $(getconf CLK_TCK) ))
+echo "    memory: ${#sups[@]} supervisors, PSS $((pss / 1024)) MiB in all, $per_task MiB per task; CPU over 5 s of sleep: $cpu_ms ms"
+check pss "$per_task" "<=" 1 MiB
+check idle-cpu "$cpu_ms" "<=" 20 ms
+
+# [s3] ---------------------------------------------------------------------------------------
+t0=$(ms_now)
+"$cgspawn" destroy --label bench=scale --grace 0 > "$state/destroy.out" 2> "$state/destroy.err" || fail "destroy --label: exit $? $(head -3 "$state/destroy.err")"
+t_destroy=$(since_ms "$t0")
+[ -s "$state/destroy.err" ] && fail "destroy wrote to stderr: $(head -3 "$state/destroy.err")"
+left=$(find "$parent" -mindepth 1 -type d | wc -l)
+[ "$left" = 0 ] || fail "$left cgroups left under $parent after destroy"
+t_floor=$(/usr/bin/python3 "$top/bench/scale_floor.py" "$floor" "$n")
+ratio=$(awk -v a="$t_destroy" -v b="$t_floor" 'BEGIN { printf "%.2f", a / b }')
+echo "[s3] destroy --label of $n tasks to verified gone: $t_destroy ms; cgroup.kill into $n cgroups + wait: $t_floor ms"
+check destroy "$ratio" "<=" 2 x
+
+# [s4] ---------------------------------------------------------------------------------------
+start_all o
+mapfile -t sups < <(supervisors)
+kill -KILL "${sups[@]}"
+for p in "${sups[@]}"; do while [ -e "/proc/$p" ]; do sleep 0.01; done; done
+t0=$(ms_now)
+"$cgspawn" reap --grace 0 > "$state/reap.out" 2> "$state/reap.err" || fail "reap: $(head -3 "$state/reap.err")"
+t_reap=$(since_ms "$t0")
+left=$(find "$parent" -mindepth 1 -type d | wc -l)
+[ "$left" = 0 ] || fail "$left cgroups left under $parent after reap"
+t_floor=$(/usr/bin/python3 "$top/bench/scale_floor.py" "$floor" "$n")
+ratio=$(awk -v a="$t_reap" -v b="$t_floor" 'BEGIN { printf "%.2f", a / b }')
+echo "[s4] reap of $n orphans (supervisors SIGKILLed): $t_reap ms; cgroup.kill into $n cgroups + wait: $t_floor ms"
+check reap "$ratio" "<=" 2 x
+
+# [s5] ---------------------------------------------------------------------------------------
+runner() {  # runner SECONDS: `cgspawn run -q -- /bin/true` until then; one line per run
+  local end=$(( ${EPOCHREALTIME%.*} + $1 ))
+  while [ "${EPOCHREALTIME%.*}" -lt "$end" ]; do
+    if "$cgspawn" run -q --parent "$parent" -- /bin/true 2>> "$state/run.err"; then echo ok; else echo "failed $?"; fi
+  done
+}
+t0=$(ms_now)
+for _ in $(seq "$runners"); do runner "$seconds" & done > "$state/runs"
+wait
+t_runs=$(since_ms "$t0")
+ok=$(grep -c '^ok$' "$state/runs" || true) bad=$(grep -vc '^ok$' "$state/runs" || true)
+left=$(find "$parent" -mindepth 1 -type d | wc -l) records=$("$cgspawn" list | wc -l)
+echo "[s5] $runners concurrent cgspawn run -- /bin/true for $seconds s: $ok runs, $(awk -v n="$ok" -v ms="$t_runs" 'BEGIN { printf "%.0f", n / ms * 1000 }')/s; $bad failed; $left cgroups and $records records left"
+[ "$bad" = 0 ] || fail "$bad runs failed: $(head -3 "$state/run.err")"
+[ "$left" = 0 ] && [ "$records" = 0 ] || fail "leftovers after the concurrent runs"
+[ "$(cat "$parent/cgroup.procs")" = "" ] || fail "processes left in $parent"
+
+echo
+[ "$failed" = 0 ] || { echo "bench_scale: $failed failure(s)"; exit 1; }
+[ "$missed" = 0 ] || { echo "bench_scale: $missed target(s) missed"; exit 1; }
+echo "bench_scale: all $([ "$short" = 1 ] && echo "steps ran (short mode)" || echo "targets met")"
