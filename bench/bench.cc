@@ -143,9 +143,9 @@ double run_process(const std::vector<std::string>& argv, long* maxrss_kib = null
 }
 
 void print_ratio(const char* name, double ratio, double target) {
-  std::printf("    ratio %.2fx (target <= %.1fx): %s\n", ratio, target,
+  std::printf("    ratio %.2fx (target <= %.2fx): %s\n", ratio, target,
               ratio <= target ? "ok" : "OVER TARGET");
-  std::printf("ratio %s %.3f %.1f\n", name, ratio, target);
+  std::printf("ratio %s %.3f %.2f\n", name, ratio, target);
 }
 
 // Runs `a` and `b` alternately `runs` times after a few warm-up rounds; their medians.
