@@ -31,7 +31,8 @@ mount=/sys/fs/cgroup/unified; [ -f $mount/cgroup.procs ] || mount=/sys/fs/cgroup
 state=$(mktemp -d /tmp/cgspawn-bench-scale-XXXXXX)
 parent=$mount/cgspawn-bench-scale-$$ floor=$mount/cgspawn-bench-scale-floor-$$
 mkdir "$parent" "$floor"
-cleanup() {
+cleanup() {  # its tasks, live or orphaned, with their records and output directories
+  "$cgspawn" destroy --state-dir "$state" --label bench=scale --grace 0 >/dev/null 2>&1 || true
   "$cgspawn" reap --state-dir "$state" --orphans --grace 0 >/dev/null 2>&1 || true
   for p in "$floor" "$parent"; do
     [ -d "$p" ] || continue
