@@ -75,8 +75,11 @@ flags=$(pkg-config --cflags --libs cgspawn) || fail "pkg-config --cflags --libs 
 # shellcheck disable=SC2086  # the flags are words
 "${CXX:-c++}" -o "$tmp/consumer" "$tmp/consumer.cc" $flags >"$tmp/cc.log" 2>&1 \
   || { cat "$tmp/cc.log" >&2; fail "consumer does not build with: $flags"; }
-LD_LIBRARY_PATH=$libdir ldd "$tmp/consumer" | grep -q "=> $libdir/libcgspawn.so.0 " \
-  || fail "consumer does not load $libdir/libcgspawn.so.0"
+# ldd's whole output first: `ldd | grep -q` under pipefail fails when grep's early exit
+# leaves ldd a SIGPIPE (it did, one run in a few).
+deps=$(LD_LIBRARY_PATH=$libdir ldd "$tmp/consumer")
+grep -q "=> $libdir/libcgspawn.so.0 " <<<"$deps" \
+  || fail "consumer does not load $libdir/libcgspawn.so.0: $(tr '\n' ';' <<<"$deps")"
 out=$(LD_LIBRARY_PATH=$libdir "$tmp/consumer") || fail "consumer exited $?"
 grep -qx "version $version" <<<"$out" || fail "consumer printed no 'version $version': $out"
 grep -qx "backend process" <<<"$out" || fail "consumer's backend_names() lacks process: $out"
