@@ -9,7 +9,7 @@
 namespace cgspawn {
 namespace {
 
-std::string yes_no(bool yes, const std::string& why_not) {
+std::string provided(bool yes, const std::string& why_not) {
   return yes ? "yes" : "no (" + why_not + ")";
 }
 
@@ -36,12 +36,13 @@ Capability usage_capability(const std::string& parent) {
   bool pressure = ::access((parent + "/cpu.pressure").c_str(), F_OK) == 0;
   bool host = ::access("/proc/pressure/cpu", F_OK) == 0;
   std::string none = "the memory controller is not enabled for task cgroups";
-  return {pressure || host,
-          "cpu time: yes; memory.peak and OOM kills: " + yes_no(memory, none) +
-              "; cpu throttling: " + yes_no(cpu, "the cpu controller is not enabled for task cgroups") +
-              "; the task cgroup's pressure: " + yes_no(pressure, "no cpu.pressure: the kernel has no PSI") +
-              "; the host's pressure over the task's life and the starved hint: " +
-              yes_no(host, "no /proc/pressure: the kernel has no PSI")};
+  return {
+      pressure || host,
+      "cpu time: yes; memory.peak and OOM kills: " + provided(memory, none) +
+          "; cpu throttling: " + provided(cpu, "the cpu controller is not enabled for task cgroups") +
+          "; the task cgroup's pressure: " + provided(pressure, "no cpu.pressure: the kernel has no PSI") +
+          "; the host's pressure over the task's life and the starved hint: " +
+          provided(host, "no /proc/pressure: the kernel has no PSI")};
 }
 
 }  // namespace cgspawn

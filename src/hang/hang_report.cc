@@ -38,7 +38,7 @@ BeforeFreeze read_waits(const Lister& list) {
 }
 
 // Phase two, the list as it is now (frozen where it could be).
-void describe_all(const Lister& list, BeforeFreeze& before, HangReport& report) {
+void describe_listed(const Lister& list, BeforeFreeze& before, HangReport& report) {
   std::vector<pid_t> all = list();
   std::vector<pid_t> listed = first_listed(all);
   for (pid_t pid : listed) {
@@ -83,7 +83,7 @@ HangReport take_hang_report(const Cgroup& cgroup, pid_t spare) {
   BeforeFreeze before = read_waits(list);
   HangReport report;
   bool thaw = freeze(cgroup, report);
-  describe_all(list, before, report);
+  describe_listed(list, before, report);
   if (thaw) cgroup.write("cgroup.freeze", "0");
   return report;
 }
@@ -100,7 +100,7 @@ HangReport take_hang_report(const Lister& processes, const std::string& why) {
   BeforeFreeze before = read_waits(processes);
   HangReport report;
   report.note = why;
-  describe_all(processes, before, report);
+  describe_listed(processes, before, report);
   return report;
 }
 

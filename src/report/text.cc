@@ -23,7 +23,7 @@ std::string process_list(const std::vector<ProcessRef>& processes, size_t total)
 }
 
 // "pipe_read < do_syscall_64 ...": the innermost frames tell the wait.
-std::string kernel_wait(const std::string& wchan, const std::vector<std::string>& stack) {
+std::string wait_text(const std::string& wchan, const std::vector<std::string>& stack) {
   constexpr size_t kFrames = 6;
   std::string out = wchan.empty() ? "" : "in " + wchan;
   for (size_t i = 0; i < stack.size() && i < kFrames; ++i)
@@ -43,7 +43,7 @@ std::string megabytes(std::optional<std::uint64_t> bytes) {
 // The distinct kernel waits of a process's threads, with how many threads wait in each.
 std::string thread_waits(const HungProcess& p) {
   std::map<std::string, int> waits;
-  for (const auto& t : p.threads) ++waits[kernel_wait(t.wchan, t.stack)];
+  for (const auto& t : p.threads) ++waits[wait_text(t.wchan, t.stack)];
   std::string out;
   for (const auto& [wait, n] : waits) {
     if (wait.empty()) continue;
@@ -137,7 +137,7 @@ std::string describe(const CleanupReport& report) {
     if (!row.survivors.empty())
       out << "    SURVIVORS " << process_list(row.survivors, row.survivors.size()) << "\n";
     for (size_t i = 0; i < row.survivors.size() && i < kShownProcesses; ++i)
-      if (std::string wait = kernel_wait(row.survivors[i].wchan, row.survivors[i].stack); !wait.empty())
+      if (std::string wait = wait_text(row.survivors[i].wchan, row.survivors[i].stack); !wait.empty())
         out << "      " << row.survivors[i].pid << " waits " << wait << "\n";
   }
   size_t unkillable = 0;

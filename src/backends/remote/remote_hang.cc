@@ -15,7 +15,7 @@ namespace {
 // The agent reads /proc of at most 200 processes; a hung host is bounded by kAnswerBound.
 constexpr std::chrono::seconds kReadBound{10};
 
-long long number(const std::string& text) {
+long long as_number(const std::string& text) {
   long long value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);
   return value;
@@ -29,7 +29,7 @@ std::string rest_after_pid(const Marker& m) {
   return rest;
 }
 
-std::vector<std::string> split(const std::string& text, char separator) {
+std::vector<std::string> split_on(const std::string& text, char separator) {
   std::vector<std::string> out;
   std::istringstream in(text);
   for (std::string item; std::getline(in, item, separator);)
@@ -44,15 +44,15 @@ struct Collected {
 };
 
 void collect(const Marker& m, Collected& c) {
-  int pid = static_cast<int>(number(m.field("pid")));
+  int pid = static_cast<int>(as_number(m.field("pid")));
   HungProcess& p = c.processes[pid];
   if (m.word == "HANG-PROC") {
     p.pid = pid;
-    p.ppid = static_cast<int>(number(m.field("ppid")));
+    p.ppid = static_cast<int>(as_number(m.field("ppid")));
     p.state = m.field("state");
-    p.age_seconds = static_cast<double>(number(m.field("age_cs"))) / 100;
-    p.rss_bytes = static_cast<std::uint64_t>(number(m.field("rss")));
-    p.fds = static_cast<std::size_t>(number(m.field("fds")));
+    p.age_seconds = static_cast<double>(as_number(m.field("age_cs"))) / 100;
+    p.rss_bytes = static_cast<std::uint64_t>(as_number(m.field("rss")));
+    p.fds = static_cast<std::size_t>(as_number(m.field("fds")));
     p.after_freeze = m.field("after") == "1";
     p.comm = m.field("comm");
   } else if (m.word == "HANG-CWD") {
@@ -60,7 +60,7 @@ void collect(const Marker& m, Collected& c) {
   } else if (m.word == "HANG-CMD") {
     p.cmdline = rest_after_pid(m);
   } else if (m.word == "HANG-FILES") {
-    for (auto& file : split(rest_after_pid(m), ' ')) {
+    for (auto& file : split_on(rest_after_pid(m), ' ')) {
       if (auto eq = file.find('='); eq != std::string::npos) file[eq] = ' ';
       p.open_files.push_back(file);
     }
@@ -74,14 +74,15 @@ std::optional<HangReport> hang_from_markers(const std::vector<Marker>& markers, 
   std::optional<HangReport> report;
   for (const auto& m : markers) {
     if (m.word == "HANG-WAIT") {
-      int pid = static_cast<int>(number(m.field("pid"))), tid = static_cast<int>(number(m.field("tid")));
+      int pid = static_cast<int>(as_number(m.field("pid"))),
+          tid = static_cast<int>(as_number(m.field("tid")));
       if (c.waits[pid].size() < 16)
-        c.waits[pid].push_back({tid, m.field("wchan"), split(m.field("stack"), ',')});
+        c.waits[pid].push_back({tid, m.field("wchan"), split_on(m.field("stack"), ',')});
       if (pid == tid) c.state_before[pid] = m.field("state");
     } else if (m.word == "HANG-END") {
       report = HangReport{};
       report->frozen = m.field("frozen") == "1";
-      report->left_out = static_cast<std::size_t>(number(m.field("total")));
+      report->left_out = static_cast<std::size_t>(as_number(m.field("total")));
     } else if (m.word.rfind("HANG-", 0) == 0) {
       collect(m, c);
     }
