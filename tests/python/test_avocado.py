@@ -117,26 +117,23 @@ class Job:
         with open(os.path.join(self.job_dir(), "results.json")) as f:
             return {os.path.basename(t["name"].split("-", 1)[1]): t["status"] for t in json.load(f)["tests"]}
 
-    def result_files(self):
+    def test_files(self, name, read):
+        """`name` in each test's result directory that has one, read by `read` (a file object)."""
         found = {}
         root = os.path.join(self.job_dir(), "test-results")
         for entry in os.listdir(root):
-            path = os.path.join(root, entry, "cgspawn-result.json")
+            path = os.path.join(root, entry, name)
             if os.path.exists(path):
                 with open(path) as f:
-                    found[entry] = json.load(f)
+                    found[entry] = read(f)
         return found
 
+    def result_files(self):
+        return self.test_files("cgspawn-result.json", json.load)
+
     def hang_files(self):
-        """The cgspawn-hang.txt of each test that has one (the plugin's hang report)."""
-        found = {}
-        root = os.path.join(self.job_dir(), "test-results")
-        for entry in os.listdir(root):
-            path = os.path.join(root, entry, "cgspawn-hang.txt")
-            if os.path.exists(path):
-                with open(path) as f:
-                    found[entry] = f.read()
-        return found
+        """The plugin's hang reports (cgspawn-hang.txt)."""
+        return self.test_files("cgspawn-hang.txt", lambda f: f.read())
 
     def records(self):
         return [e for e in os.listdir(self.ledger) if e != "parents" and not e.startswith(".watch-")]
