@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Lineage: a task's processes by descent, whichever cgroup they moved to. One subscription to
-// the kernel's process events (ProcEvents) and one thread serve every task of this process:
-// each event costs one hash lookup, so the cost grows with the tasks' forks, not with tasks
-// times the host's forks. Trees start at this process's children: a task's tree is followed
-// from its main process's first fork on, before spawn() even returns.
+// Lineage: a task's processes by descent, whichever cgroup they moved to, from the kernel's
+// process events (ProcEvents). A process that spawns tasks itself (the library's user, `cgspawn
+// run`) has one subscription and one thread for all its tasks. Supervisors (one per started
+// task) share their ledger's lineage server instead (lineage_server.hpp): a subscription per
+// supervisor would wake every supervisor on every fork of the host. Trees start at the
+// spawning process's children: a task's tree is followed from its main process's first fork
+// on, before spawn() even returns.
 #pragma once
 
 #include <sys/types.h>
@@ -29,43 +31,41 @@ class LineageWatch;
 
 class Lineage {
  public:
-  // The tracker of this process, subscribed on first use. Call it before starting a task's
-  // main process. nullptr when this host or user cannot have one; `why` then says why.
+  virtual ~Lineage() = default;
+
+  // The tracker of this process, subscribed (or connected to its ledger's server) on first
+  // use. Call it before starting a task's main process. nullptr when this host or user cannot
+  // have one; `why` then says why.
   static Lineage* get(std::string* why = nullptr);
+
+  // From now on, get() in this process is a client of the lineage server of the ledger in
+  // `ledger_dir` (started when none runs) rather than a subscription of its own. For
+  // supervisors; not for a non-root user, who cannot subscribe anyway.
+  static void share_through(const std::string& ledger_dir);
 
   // Follows the tree of `main`, a child this process started after get(). `cgroup`: the task
   // cgroup as /proc/PID/cgroup names it (empty: the task has none). `on_escape` is called, from
   // the tracker's thread and once per process, for a descendant found outside that cgroup
   // when it execs (or already outside now).
-  std::unique_ptr<LineageWatch> watch(pid_t main, const std::string& cgroup,
-                                      std::function<void(const Escape&)> on_escape);
-
-  struct State;  // lineage.cc
-
- private:
-  Lineage();
-  std::shared_ptr<State> state_;
+  virtual std::unique_ptr<LineageWatch> watch(pid_t main, const std::string& cgroup,
+                                              std::function<void(const Escape&)> on_escape) = 0;
 };
 
 class LineageWatch {
  public:
-  LineageWatch(std::shared_ptr<Lineage::State> state, pid_t root) : state_(std::move(state)), root_(root) {}
-  ~LineageWatch();  // stops following
-  LineageWatch(const LineageWatch&) = delete;
-  LineageWatch& operator=(const LineageWatch&) = delete;
+  virtual ~LineageWatch() = default;  // stops following
 
   // The task's processes alive now (every event queued so far read first).
-  std::vector<pid_t> live() const;
+  virtual std::vector<pid_t> live() const = 0;
   // Every process the task ever had, alive or not (SysV IPC names its creator by pid).
-  std::vector<pid_t> ever() const;
-  // Why what live() and ever() say may be incomplete (the kernel dropped events, or the tree
-  // outgrew what is kept); empty when it is complete.
-  std::string incomplete() const;
-
- private:
-  std::shared_ptr<Lineage::State> state_;
-  pid_t root_;
+  virtual std::vector<pid_t> ever() const = 0;
+  // Why what live() and ever() say may be incomplete (the kernel dropped events, the tree
+  // outgrew what is kept, the lineage server was lost); empty when it is complete.
+  virtual std::string incomplete() const = 0;
 };
+
+// incomplete()'s words for events the kernel dropped.
+extern const char* const kLostEventsNote;
 
 // Whether this process can follow its tasks by descent here, and how or why not (for
 // `cgspawn backends`). Subscribes, as get() does.

@@ -16,6 +16,8 @@
 #include "cgspawn/backends.hpp"
 #include "cgspawn/error.hpp"
 #include "cgspawn/start.hpp"
+#include "lineage/lineage.hpp"
+#include "lineage/lineage_server.hpp"
 #include "supervisor/owner_watcher.hpp"
 #include "supervisor/start_request.hpp"
 #include "util/deadline.hpp"
@@ -128,6 +130,7 @@ int serve(int request_fd, int& report_fd) {
   ::dup2(null_in.get(), request_fd);
   UniqueFd signal_fd = block_termination_signals();
   auto ledger = std::make_shared<const Ledger>(state_dir);
+  Lineage::share_through(ledger->dir());  // one subscription for every supervisor of the ledger
   // The task's orphans (a daemon it double-forked) become ours rather than the host's PID 1's,
   // which may never reap them: once the task is destroyed, their zombies are reaped here.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -147,6 +150,7 @@ int run_supervisor(int request_fd, int report_fd);
 int supervisor_main(int argc, char** argv) {
   if (argc == 5 && std::string(argv[1]) == "--watch")
     return run_owner_watcher(argv[2], std::atoi(argv[3]), std::strtoull(argv[4], nullptr, 10), 3);
+  if (argc == 3 && std::string(argv[1]) == "--lineage") return run_lineage_server(argv[2], 3, 4);
   return run_supervisor(0, 3);
 }
 

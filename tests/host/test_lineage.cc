@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -39,6 +40,60 @@ std::string escaper(const std::string& to, const std::string& pids, const std::s
 
 std::vector<ProcessId> pids_in(const std::string& file) {
   return identify(read_pids(file));
+}
+
+// The processes whose command line is `argv`.
+std::vector<pid_t> running(const std::vector<std::string>& argv) {
+  std::string want;
+  for (const auto& word : argv) want += word + '\0';
+  std::vector<pid_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (read_text("/proc/" + name + "/cmdline").value_or("") == want) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+std::vector<pid_t> lineage_servers(const std::string& state) {
+  return running({"cgspawn-supervisor", "--lineage", state});
+}
+
+// How many sockets of the kernel's process events connector (netlink protocol 11) `pid` holds.
+std::size_t connector_sockets(pid_t pid) {
+  std::set<std::string> inodes;
+  for (const auto& line : split_lines(read_text("/proc/net/netlink").value_or(""))) {
+    std::istringstream fields(line);
+    std::string sk, protocol, field, inode;
+    fields >> sk >> protocol;
+    for (int i = 0; i < 7; ++i) fields >> field;
+    if (fields >> inode && protocol == "11") inodes.insert("socket:[" + inode + "]");
+  }
+  std::size_t n = 0;
+  std::string fds = "/proc/" + std::to_string(pid) + "/fd";
+  for (const auto& fd : std::filesystem::directory_iterator(fds)) {
+    std::error_code ec;
+    n += inodes.count(std::filesystem::read_symlink(fd.path(), ec).string());
+  }
+  return n;
+}
+
+// Starts a task whose child escapes to `to` (its pid in `pids`); returns once the escape is
+// recorded, which the task's lineage tracker does when it sees it.
+void start_escaper(const std::string& state, const std::string& id, const TestParent& parent,
+                   const std::string& to, const std::string& pids) {
+  RunResult r = run_cgspawn({"start", "--parent", parent.path(), "--state-dir", state, "--id", id, "--", "sh",
+                             "-c", escaper(to, pids, "exec sleep 1000") + "; exec sleep 1001"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  REQUIRE(eventually([&] { return exists(state + "/" + id + "/found"); }, 30s));
+}
+
+json destroyed(const std::string& state, const std::string& id) {
+  RunResult d = run_cgspawn({"destroy", id, "--state-dir", state, "--grace", "0", "--json"});
+  CAPTURE(d.out);
+  CAPTURE(d.err);
+  CHECK(d.exit_code == 0);
+  return json::parse(d.out);
 }
 
 }  // namespace
@@ -183,6 +238,70 @@ TEST_CASE(
     }
     CHECK_MESSAGE(!listed, line << " still exists");
   }
+}
+
+// docs/backends.md, "one subscription per ledger": supervisors do not subscribe each; they ask
+// their ledger's lineage server, which goes with the last of them.
+TEST_CASE("lineage: started tasks of one ledger share one subscription; each one's escape is destroyed") {
+  TestParent parent;
+  TempDir tmp;
+  std::string state = tmp.file("state"), to = escape_cgroup(parent);
+  ::mkdir(state.c_str(), 0700);
+  std::vector<std::string> ids = {"one", "two", "three"};
+  std::vector<ProcessId> escaped;
+  for (const auto& id : ids) {
+    start_escaper(state, id, parent, to, tmp.file(id));
+    escaped.push_back(pids_in(tmp.file(id)).at(0));
+  }
+  auto servers = lineage_servers(state);
+  REQUIRE(servers.size() == 1);
+  CHECK(connector_sockets(servers[0]) == 1);
+  json list = json::parse(run_cgspawn({"list", "--json", "--state-dir", state}).out);
+  REQUIRE(list.at("tasks").size() == ids.size());
+  for (const auto& task : list.at("tasks")) {
+    CAPTURE(task.dump());
+    CHECK(task.at("owner").at("kind") == "supervisor");
+    CHECK(connector_sockets(task.at("owner").at("pid").get<pid_t>()) == 0);
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    json j = destroyed(state, ids[i]);
+    auto rows = rows_of(j, "escaped-process");
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].at("id") == std::to_string(escaped[i].pid));
+    CHECK(rows[0].at("outcome") == "destroyed");
+    CHECK(j.at("cleanup").at("complete") == true);
+    CHECK(is_gone(escaped[i]));
+  }
+  CHECK(eventually([&] { return lineage_servers(state).empty(); }));
+  CHECK_FALSE(exists(state + "/.lineage.sock"));
+  CHECK(read_pids(to + "/cgroup.procs").empty());
+}
+
+TEST_CASE(
+    "lineage: an escape found before the ledger's lineage server died is still destroyed, with a note") {
+  TestParent parent;
+  TempDir tmp;
+  std::string state = tmp.file("state"), to = escape_cgroup(parent), pids = tmp.file("pids");
+  ::mkdir(state.c_str(), 0700);
+  start_escaper(state, "lost", parent, to, pids);
+  auto left = pids_in(pids);
+  auto servers = lineage_servers(state);
+  REQUIRE(servers.size() == 1);
+  ::kill(servers[0], SIGKILL);
+  REQUIRE(eventually([&] { return lineage_servers(state).empty(); }));
+  json j = destroyed(state, "lost");
+  auto rows = rows_of(j, "escaped-process");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].at("id") == std::to_string(left.at(0).pid));
+  CHECK(rows[0].at("outcome") == "destroyed");
+  CHECK(still_alive(left).empty());
+  bool noted = false;
+  for (const auto& note : j.at("cleanup").at("notes"))
+    noted =
+        noted || note.get<std::string>().find("lineage server ended while the task ran") != std::string::npos;
+  CHECK(noted);
+  CHECK(eventually([&] { return lineage_servers(state).empty(); }));  // the one that took over went too
+  CHECK(read_pids(to + "/cgroup.procs").empty());
 }
 
 TEST_CASE("lineage: backends says whether processes are followed by descent") {

@@ -136,7 +136,8 @@ class Job:
         return self.test_files("cgspawn-hang.txt", lambda f: f.read())
 
     def records(self):
-        return [e for e in os.listdir(self.ledger) if e != "parents" and not e.startswith(".watch-")]
+        """Task records: not `parents`, nor the dot files of watchers and of the lineage server."""
+        return [e for e in os.listdir(self.ledger) if e != "parents" and not e.startswith(".")]
 
     def watchers(self):
         """Lock files of watchers of bound processes: gone once the watcher has done its work."""
