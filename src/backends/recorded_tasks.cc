@@ -131,9 +131,10 @@ TaskReport destroy_task(const Ledger& ledger, const std::string& id, const Destr
     return report;
   }
   bool supervised = record->owner.kind == OwnerKind::supervisor && owner_alive(record->owner);
+  bool supervisor_finished = false;
   if (supervised && record->state != TaskState::exited) {
-    if (!ask_supervisor(record->owner, options))
-      report.note = "the supervisor did not finish in time: destroyed directly";
+    supervisor_finished = ask_supervisor(record->owner, options);
+    if (!supervisor_finished) report.note = "the supervisor did not finish in time: destroyed directly";
     record = ledger.read(id);
     if (!record) return report;
   }
@@ -141,6 +142,10 @@ TaskReport destroy_task(const Ledger& ledger, const std::string& id, const Destr
     report.result = record->result;
     report.cleanup = record->result->cleanup;
   }
+  // What a supervisor that finished just now could not destroy (a survivor in D state) is not
+  // tried again here: that would wait the verify timeout a second time for the same answer.
+  // Its record says what is left, for `reap`.
+  if (supervisor_finished && record->result && !report.cleanup.complete()) return report;
   if (!report.cleanup.complete() || !record->result) {
     crash_point("destroy-before-kill");
     report.cleanup = destroy_recorded(*record, options);
