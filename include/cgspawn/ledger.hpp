@@ -55,6 +55,12 @@ struct ResourceRecord {
   // What a backend needs to find and verify it later: a conmon's pid and start time, the
   // host and ssh config of a remote unit, the bus of a systemd unit, ...
   std::map<std::string, std::string> attributes;
+
+  // The attribute `key`, or "" when the record has none.
+  std::string attribute(const std::string& key) const {
+    auto it = attributes.find(key);
+    return it == attributes.end() ? std::string() : it->second;
+  }
 };
 
 struct TaskRecord {

@@ -99,15 +99,11 @@ std::vector<ResourceOutcome> destroy_escaped(const LineageWatch& lineage, const 
 }
 
 ResourceOutcome destroy_recorded_escape(const ResourceRecord& res, const DestroyOptions& options) {
-  auto attr = [&](const char* key) {
-    auto it = res.attributes.find(key);
-    return it == res.attributes.end() ? std::string() : it->second;
-  };
   pid_t pid = 0;
   unsigned long long start = 0;
   try {
-    pid = std::stoi(attr("pid"));
-    start = std::stoull(attr("start_time"));
+    pid = std::stoi(res.attribute("pid"));
+    start = std::stoull(res.attribute("start_time"));
   } catch (const std::exception&) {
     return make_row(res.resource, Outcome::not_guaranteed, "its record names no pid and start time");
   }
@@ -115,7 +111,7 @@ ResourceOutcome destroy_recorded_escape(const ResourceRecord& res, const Destroy
   // Pinned first, then compared: a start time that differs is another process of that pid.
   if (!fd.valid() || process_start_time(pid) != start)
     return make_row(res.resource, Outcome::already_gone,
-                    where(attr("comm"), attr("cgroup")) + ": gone before");
+                    where(res.attribute("comm"), res.attribute("cgroup")) + ": gone before");
   Pinned p{std::move(fd), describe_process(pid), cgroup_of(pid)};
   signal_pidfd(p.fd.get(), SIGKILL);
   bool gone = wait_readable(p.fd.get(), Clock::now() + options.verify_timeout) == WaitResult::ready;

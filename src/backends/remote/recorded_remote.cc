@@ -12,13 +12,8 @@
 namespace cgspawn {
 namespace {
 
-std::string attr(const ResourceRecord& res, const std::string& key) {
-  auto it = res.attributes.find(key);
-  return it == res.attributes.end() ? "" : it->second;
-}
-
 std::optional<Duration> recorded_lease(const ResourceRecord& res) {
-  long long s = std::atoll(attr(res, "lease_s").c_str());
+  long long s = std::atoll(res.attribute("lease_s").c_str());
   if (s <= 0) return std::nullopt;
   return std::chrono::seconds(s);
 }
@@ -28,17 +23,17 @@ std::optional<Duration> recorded_lease(const ResourceRecord& res) {
 ResourceOutcome destroy_recorded_remote_cgroup(const ResourceRecord& res, const DestroyOptions& options) {
   try {
     remote::RemoteCgroupRef ref;
-    ref.target = remote::parse_target(attr(res, "host"), attr(res, "ssh_config"));
-    ref.control_path = attr(res, "control_path");
-    ref.name = attr(res, "name");
-    ref.cgroup = attr(res, "cgroup");
-    ref.unit = attr(res, "unit");
+    ref.target = remote::parse_target(res.attribute("host"), res.attribute("ssh_config"));
+    ref.control_path = res.attribute("control_path");
+    ref.name = res.attribute("name");
+    ref.cgroup = res.attribute("cgroup");
+    ref.unit = res.attribute("unit");
     std::string cgroup = ref.cgroup.empty() ? "cgspawn-remote/" + ref.name : ref.cgroup;
     ref.if_unreachable = recorded_lease(res)
                              ? "the remote agent kills cgroup " + cgroup +
                                    " by itself once its controlling connection is gone or has been "
                                    "silent for the lease (" +
-                                   attr(res, "lease_s") + "s), unless the agent itself died"
+                                   res.attribute("lease_s") + "s), unless the agent itself died"
                              : remote::lease_promise(cgroup, std::nullopt, "");
     ResourceOutcome row = remote::kill_remote_cgroup(ref, options);
     if (res.state == ResourceState::intended && row.outcome == Outcome::already_gone)
@@ -55,8 +50,8 @@ ResourceOutcome destroy_recorded_remote_directory(const ResourceRecord& res, con
 
 ResourceOutcome destroy_recorded_ssh_master(const ResourceRecord& res, const DestroyOptions&) {
   try {
-    auto target = remote::parse_target(attr(res, "host"), attr(res, "ssh_config"));
-    return remote::close_master(target, res.resource.id, {attr(res, "ledger"), ""});
+    auto target = remote::parse_target(res.attribute("host"), res.attribute("ssh_config"));
+    return remote::close_master(target, res.resource.id, {res.attribute("ledger"), ""});
   } catch (const std::exception& e) {
     return make_row(res.resource, Outcome::failed, std::string("unusable record: ") + e.what());
   }

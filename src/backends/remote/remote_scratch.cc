@@ -11,11 +11,6 @@
 namespace cgspawn::remote {
 namespace {
 
-std::string attr(const ResourceRecord& res, const std::string& key) {
-  auto it = res.attributes.find(key);
-  return it == res.attributes.end() ? "" : it->second;
-}
-
 // Removing a large tree takes its time once the agent has answered.
 constexpr std::chrono::seconds kRemoveBound{120};
 
@@ -51,12 +46,12 @@ ResourceRecord remote_scratch_record(const std::string& path, bool keep,
 ResourceOutcome remove_remote_scratch(const ResourceRecord& record) {
   const Resource& res = record.resource;
   try {
-    SshTarget target = parse_target(attr(record, "host"), attr(record, "ssh_config"));
-    if (attr(record, "keep") == "yes")
+    SshTarget target = parse_target(record.attribute("host"), record.attribute("ssh_config"));
+    if (record.attribute("keep") == "yes")
       return make_row(res, Outcome::kept, "kept on request (--keep-scratch)");
     std::string mark = make_mark();
-    std::string command = agent_command(mark, "scratch-rm", {attr(record, "path")});
-    std::string control = attr(record, "control_path");
+    std::string command = agent_command(mark, "scratch-rm", {record.attribute("path")});
+    std::string control = record.attribute("control_path");
     SshOutput r = run_ssh(ssh_argv(target, control.empty() ? Mux::none : Mux::client, control, command),
                           Clock::now() + kAnswerBound + kRemoveBound);
     ResourceOutcome row = from_reply(res, r, mark, target.display());

@@ -158,13 +158,9 @@ namespace cgspawn {
 
 ResourceOutcome destroy_recorded_unit(const ResourceRecord& res, const DestroyOptions& options) {
   using namespace systemd;
-  auto attr = [&res](const char* key) {
-    auto it = res.attributes.find(key);
-    return it == res.attributes.end() ? std::string() : it->second;
-  };
-  UnitRef unit{res.resource.kind, res.resource.id, attr("cgroup")};
-  bool user = attr("bus") == "user";
-  uid_t uid = static_cast<uid_t>(std::strtoul(attr("uid").c_str(), nullptr, 10));
+  UnitRef unit{res.resource.kind, res.resource.id, res.attribute("cgroup")};
+  bool user = res.attribute("bus") == "user";
+  uid_t uid = static_cast<uid_t>(std::strtoul(res.attribute("uid").c_str(), nullptr, 10));
   try {
     Manager manager(dbus::recorded_bus(user, uid));
     ResourceOutcome row = destroy_unit(manager, unit, options);
