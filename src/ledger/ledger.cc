@@ -267,13 +267,17 @@ std::string Ledger::make_output_dir(const std::string& id) const {
 Ledger::Listing Ledger::list() const {
   Listing listing;
   std::error_code ec;
+  std::vector<std::string> ids;
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
     std::string id = entry.path().filename().string();
-    if (!entry.is_directory(ec) || !valid_task_id(id)) continue;
+    if (entry.is_directory(ec) && valid_task_id(id)) ids.push_back(std::move(id));
+  }
+  listing.tasks.reserve(ids.size());  // a record's move may throw: growing would copy them all
+  for (const auto& id : ids) {
     try {
       if (auto record = read(id))
         listing.tasks.push_back(std::move(*record));
-      else if (abandoned_reservation(entry.path().string()))
+      else if (abandoned_reservation(task_dir(id)))
         listing.abandoned.push_back(id);
     } catch (const Error& e) {
       listing.corrupt.push_back(e.what());

@@ -9,9 +9,9 @@ namespace cgspawn {
 
 bool owner_alive(const OwnerRef& owner) {
   if (owner.pid <= 0) return false;
-  auto start = process_start_time(owner.pid);
-  if (!start || *start != owner.start_time) return false;  // gone, or the pid was reused
-  return describe_process(owner.pid).state != "Z";
+  auto stat = process_stat(owner.pid);
+  if (!stat || stat->start_time != owner.start_time) return false;  // gone, or the pid was reused
+  return stat->state != "Z";
 }
 
 OwnerRef self_owner(OwnerKind kind) {

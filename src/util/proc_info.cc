@@ -4,6 +4,7 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 
@@ -12,32 +13,37 @@
 namespace cgspawn {
 namespace {
 
-// /proc/PID/stat is "pid (comm) state ...": comm may hold spaces and parentheses, so split
-// at the last ')'.
-struct StatLine {
-  std::string comm;
-  std::string rest;  // from the state field on
-};
+// The `n`th space-separated field of `text` from `from` on (0: the first), or "".
+std::string field_at(const std::string& text, std::size_t from, int n) {
+  std::size_t at = text.find_first_not_of(' ', from);
+  for (; n > 0 && at != std::string::npos; --n) at = text.find_first_not_of(' ', text.find(' ', at));
+  if (at == std::string::npos) return "";
+  return text.substr(at, text.find(' ', at) - at);
+}
 
-std::optional<StatLine> read_stat(pid_t pid) {
+}  // namespace
+
+// /proc/PID/stat is "pid (comm) state ...": comm may hold spaces and parentheses, so the
+// fields after it are counted from the last ')'.
+std::optional<ProcessStat> process_stat(pid_t pid) {
   auto text = read_file("/proc/" + std::to_string(pid) + "/stat");
   if (!text) return std::nullopt;
   auto open = text->find('(');
   auto close = text->rfind(')');
   if (open == std::string::npos || close == std::string::npos || close < open) return std::nullopt;
-  StatLine line{text->substr(open + 1, close - open - 1), text->substr(close + 1)};
-  return line;
+  // From the ')' on: field 3 (state) first; the start time is field 22.
+  std::string start = field_at(*text, close + 1, 22 - 3);
+  if (start.empty()) return std::nullopt;
+  return ProcessStat{text->substr(open + 1, close - open - 1), field_at(*text, close + 1, 0),
+                     std::strtoull(start.c_str(), nullptr, 10)};
 }
-
-}  // namespace
 
 ProcessRef describe_process(pid_t pid) {
   ProcessRef ref{static_cast<int>(pid), "", ""};
-  auto stat = read_stat(pid);
-  if (!stat) return ref;
-  ref.comm = stat->comm;
-  std::istringstream in(stat->rest);
-  in >> ref.state;
+  if (auto stat = process_stat(pid)) {
+    ref.comm = std::move(stat->comm);
+    ref.state = std::move(stat->state);
+  }
   return ref;
 }
 
@@ -77,15 +83,9 @@ ProcessRef describe_survivor(pid_t pid) {
 }
 
 std::optional<unsigned long long> process_start_time(pid_t pid) {
-  auto stat = read_stat(pid);
+  auto stat = process_stat(pid);
   if (!stat) return std::nullopt;
-  std::istringstream in(stat->rest);
-  std::string field;
-  // rest starts at field 3 (state); start time is field 22.
-  for (int i = 3; i < 22; ++i) in >> field;
-  unsigned long long start = 0;
-  if (!(in >> start)) return std::nullopt;
-  return start;
+  return stat->start_time;
 }
 
 }  // namespace cgspawn

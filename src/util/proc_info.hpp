@@ -15,6 +15,14 @@ namespace cgspawn {
 // pid, comm and one-letter state; comm and state stay empty if the process is already gone.
 ProcessRef describe_process(pid_t pid);
 
+// What one read of /proc/PID/stat says; nothing when the process is gone.
+struct ProcessStat {
+  std::string comm;
+  std::string state;  // one letter
+  unsigned long long start_time = 0;
+};
+std::optional<ProcessStat> process_stat(pid_t pid);
+
 // The start time (field 22 of /proc/PID/stat, clock ticks since boot): with the pid it names
 // one process for good, since a pid can be reused but not at the same start time.
 std::optional<unsigned long long> process_start_time(pid_t pid);
