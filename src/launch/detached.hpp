@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // cgspawn's own helper program (cgspawn-supervisor), started detached from its caller: the
-// supervisor of a started task, and the watcher of a process tasks are bound to.
+// supervisor of a started task, the watcher of a process tasks are bound to, and a ledger's
+// lineage server.
 #pragma once
 
 #include <string>
