@@ -16,11 +16,21 @@
 # Usage (root, cgroup2): bash bench/bench_scale.sh [BUILD_DIR]
 #   SCALE_TASKS (1000), SCALE_RUN_SECONDS (60), SCALE_RUNNERS (200).
 #   SCALE_SHORT=1: 50 tasks, 5 s of 20 runners: checks that it all works, not the timings.
+#   SCALE_BACKEND=systemd: the tasks are transient scopes, in the test guest (real systemd, pure
+#   cgroup v2, booted once for the run; TCG, so 50 tasks, 20 runners for 20 s by default), and
+#   the [s1] baseline is `systemd-run --scope sleep` started the same way.
 # Exit status 1 when a target is missed (in the short mode: only when something fails).
 # Everything it makes (a state directory, parent cgroups) is its own and removed on exit.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd)
+backend=${SCALE_BACKEND:-process}
+if [ "$backend" = systemd ] && [ "$(cat /proc/1/comm)" != systemd ]; then
+  "$top/tests/guest/build-image.sh" >/dev/null
+  cd "$top" && exec "$top/tests/guest/run-in-guest.sh" -t 1800 -e SCALE_BACKEND=systemd \
+    -e "SCALE_TASKS=${SCALE_TASKS:-50}" -e "SCALE_RUN_SECONDS=${SCALE_RUN_SECONDS:-20}" \
+    -e "SCALE_RUNNERS=${SCALE_RUNNERS:-20}" -e "SCALE_SHORT=${SCALE_SHORT:-0}" -- "$top/bench/bench_scale.sh" "$build"
+fi
 cgspawn=$build/tools/cgspawn
 [ -x "$cgspawn" ] || { echo "bench_scale: no $cgspawn (build first)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench_scale: needs root (it creates cgroups)" >&2; exit 2; }
@@ -31,6 +41,12 @@ mount=/sys/fs/cgroup/unified; [ -f $mount/cgroup.procs ] || mount=/sys/fs/cgroup
 state=$(mktemp -d /tmp/cgspawn-bench-scale-XXXXXX)
 parent=$mount/cgspawn-bench-scale-$$ floor=$mount/cgspawn-bench-scale-floor-$$
 mkdir "$parent" "$floor"
+# Where the tasks go, and how many of them are left (cgroups under the parent, or units).
+if [ "$backend" = systemd ]; then task_args=(--backend systemd); else task_args=(--parent "$parent"); fi
+tasks_left() {
+  if [ "$backend" = systemd ]; then systemctl list-units 'cgspawn-*' --all --plain --no-legend | wc -l
+  else find "$parent" -mindepth 1 -type d | wc -l; fi
+}
 cleanup() {  # its tasks, live or orphaned, with their records and output directories
   "$cgspawn" destroy --state-dir "$state" --label bench=scale --grace 0 >/dev/null 2>&1 || true
   "$cgspawn" reap --state-dir "$state" --orphans --grace 0 >/dev/null 2>&1 || true
@@ -63,11 +79,11 @@ for t in json.load(sys.stdin)["tasks"]:
     o = t.get("owner", {})
     if o.get("kind") == "supervisor": print(o["pid"])'; }
 
-echo "cgspawn scale: $n tasks; $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)$([ "$short" = 1 ] && echo ', SHORT mode')"
+echo "cgspawn scale: $n tasks, $backend backend; $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)$([ "$short" = 1 ] && echo ', SHORT mode')"
 
 # [s1] ---------------------------------------------------------------------------------------
 start_all() {  # start_all PREFIX: N tasks from 8 callers; prints nothing on success
-  seq "$n" | xargs -P 8 -I{} "$cgspawn" start --parent "$parent" --label bench=scale --id "$1{}" \
+  seq "$n" | xargs -P 8 -I{} "$cgspawn" start "${task_args[@]}" --label bench=scale --id "$1{}" \
     -- /bin/sleep 100000 > "$state/ids" 2> "$state/start.err" || fail "cgspawn start: $(head -3 "$state/start.err")"
   [ -s "$state/start.err" ] && fail "cgspawn start wrote to stderr: $(head -3 "$state/start.err")"
   [ "$(wc -l < "$state/ids")" = "$n" ] || fail "cgspawn start printed $(wc -l < "$state/ids") lines for $n tasks"
@@ -79,13 +95,26 @@ start_all s
 t_start=$(since_ms "$t0")
 base=$floor/setsid
 mkdir "$base"
-t0=$(ms_now)
-( echo "$BASHPID" > "$base/cgroup.procs"; seq "$n" | xargs -P 8 -I{} setsid -f /bin/sleep 100000 )
-t_base=$(since_ms "$t0")
-echo 1 > "$base/cgroup.kill"
+if [ "$backend" = systemd ]; then  # a scope each, started in the background like the tasks
+  baseline="systemd-run --scope sleep"
+  t0=$(ms_now)
+  seq "$n" | xargs -P 8 -I{} setsid -f systemd-run --quiet --scope --unit "scalebase-$$-{}" /bin/sleep 100000
+  until [ "$(systemctl list-units "scalebase-$$-*" --state active --plain --no-legend | wc -l)" -ge "$n" ]; do
+    [ "$(since_ms "$t0" | cut -d. -f1)" -lt 600000 ] || { fail "the baseline scopes did not all start"; break; }
+    sleep 0.01
+  done
+  t_base=$(since_ms "$t0")
+  systemctl kill --signal KILL "scalebase-$$-*.scope" 2>/dev/null || true
+else
+  baseline="setsid -f sleep"
+  t0=$(ms_now)
+  ( echo "$BASHPID" > "$base/cgroup.procs"; seq "$n" | xargs -P 8 -I{} setsid -f /bin/sleep 100000 )
+  t_base=$(since_ms "$t0")
+  echo 1 > "$base/cgroup.kill"
+fi
 rate=$(awk -v n="$n" -v ms="$t_start" 'BEGIN { printf "%.0f", n / ms * 1000 }')
 base_rate=$(awk -v n="$n" -v ms="$t_base" 'BEGIN { printf "%.0f", n / ms * 1000 }')
-echo "[s1] $n x cgspawn start from 8 callers: ${t_start} ms, $rate tasks/s; setsid -f sleep the same way: ${t_base} ms, $base_rate/s"
+echo "[s1] $n x cgspawn start from 8 callers: ${t_start} ms, $rate tasks/s; $baseline the same way: ${t_base} ms, $base_rate/s"
 check start "$rate" ">=" 96 "tasks/s"
 
 # [s2] ---------------------------------------------------------------------------------------
@@ -98,22 +127,26 @@ check list "$(cat "$state/list.ms")" "<=" 50 ms
 check status "$(cat "$state/status.ms")" "<=" 10 ms
 mapfile -t sups < <(supervisors)
 [ "${#sups[@]}" = "$n" ] || fail "${#sups[@]} supervisors for $n tasks"
+# What cgspawn keeps for the tasks: their supervisors and the ledger's lineage server.
+mapfile -t servers < <(pgrep -x -f "cgspawn-supervisor --lineage $state" || true)
+[ "${#servers[@]}" -le 1 ] || fail "${#servers[@]} lineage servers for one ledger"
+kept=("${sups[@]}" "${servers[@]}")
 # The CPU figure is read with builtins only: a fork of this script would wake every process
 # that follows forks (lineage), and count against them.
 ticks() { local p f; T=0; for p in "$@"; do read -r -a f < "/proc/$p/stat"; T=$((T + f[13] + f[14])); done; }
-ticks "${sups[@]}"; ticks0=$T
+ticks "${kept[@]}"; ticks0=$T
 sleep 5
-ticks "${sups[@]}"; ticks1=$T
+ticks "${kept[@]}"; ticks1=$T
 pss=$(/usr/bin/python3 -c '
 import sys
 total = 0
 for p in sys.argv[1:]:
     for line in open(f"/proc/{p}/smaps_rollup"):
         if line.startswith("Pss:"): total += int(line.split()[1])
-print(total)' "${sups[@]}")
+print(total)' "${kept[@]}")
 per_task=$(awk -v k="$pss" -v n="$n" 'BEGIN { printf "%.2f", k / n / 1024 }')
 cpu_ms=$(( (ticks1 - ticks0) * 1000 / $(getconf CLK_TCK) ))
-echo "    memory: ${#sups[@]} supervisors, PSS $((pss / 1024)) MiB in all, $per_task MiB per task; CPU over 5 s of sleep: $cpu_ms ms"
+echo "    memory: ${#sups[@]} supervisors and ${#servers[@]} lineage server, PSS $((pss / 1024)) MiB in all, $per_task MiB per task; CPU over 5 s of sleep: $cpu_ms ms"
 check pss "$per_task" "<=" 1 MiB
 check idle-cpu "$cpu_ms" "<=" 20 ms
 
@@ -122,8 +155,8 @@ t0=$(ms_now)
 "$cgspawn" destroy --label bench=scale --grace 0 > "$state/destroy.out" 2> "$state/destroy.err" || fail "destroy --label: exit $? $(head -3 "$state/destroy.err")"
 t_destroy=$(since_ms "$t0")
 [ -s "$state/destroy.err" ] && fail "destroy wrote to stderr: $(head -3 "$state/destroy.err")"
-left=$(find "$parent" -mindepth 1 -type d | wc -l)
-[ "$left" = 0 ] || fail "$left cgroups left under $parent after destroy"
+left=$(tasks_left)
+[ "$left" = 0 ] || fail "$left task cgroups or units left after destroy"
 t_floor=$(/usr/bin/python3 "$top/bench/scale_floor.py" "$floor" "$n")
 ratio=$(awk -v a="$t_destroy" -v b="$t_floor" 'BEGIN { printf "%.2f", a / b }')
 echo "[s3] destroy --label of $n tasks to verified gone: $t_destroy ms; cgroup.kill into $n cgroups + wait: $t_floor ms"
@@ -137,8 +170,8 @@ for p in "${sups[@]}"; do while [ -e "/proc/$p" ]; do sleep 0.01; done; done
 t0=$(ms_now)
 "$cgspawn" reap --grace 0 > "$state/reap.out" 2> "$state/reap.err" || fail "reap: $(head -3 "$state/reap.err")"
 t_reap=$(since_ms "$t0")
-left=$(find "$parent" -mindepth 1 -type d | wc -l)
-[ "$left" = 0 ] || fail "$left cgroups left under $parent after reap"
+left=$(tasks_left)
+[ "$left" = 0 ] || fail "$left task cgroups or units left after reap"
 t_floor=$(/usr/bin/python3 "$top/bench/scale_floor.py" "$floor" "$n")
 ratio=$(awk -v a="$t_reap" -v b="$t_floor" 'BEGIN { printf "%.2f", a / b }')
 echo "[s4] reap of $n orphans (supervisors SIGKILLed): $t_reap ms; cgroup.kill into $n cgroups + wait: $t_floor ms"
@@ -148,7 +181,7 @@ check reap "$ratio" "<=" 2 x
 runner() {  # runner SECONDS: `cgspawn run -q -- /bin/true` until then; one line per run
   local end=$(( ${EPOCHREALTIME%.*} + $1 ))
   while [ "${EPOCHREALTIME%.*}" -lt "$end" ]; do
-    if "$cgspawn" run -q --parent "$parent" -- /bin/true 2>> "$state/run.err"; then echo ok; else echo "failed $?"; fi
+    if "$cgspawn" run -q "${task_args[@]}" -- /bin/true 2>> "$state/run.err"; then echo ok; else echo "failed $?"; fi
   done
 }
 t0=$(ms_now)
@@ -156,8 +189,8 @@ for _ in $(seq "$runners"); do runner "$seconds" & done > "$state/runs"
 wait
 t_runs=$(since_ms "$t0")
 ok=$(grep -c '^ok$' "$state/runs" || true) bad=$(grep -vc '^ok$' "$state/runs" || true)
-left=$(find "$parent" -mindepth 1 -type d | wc -l) records=$("$cgspawn" list | wc -l)
-echo "[s5] $runners concurrent cgspawn run -- /bin/true for $seconds s: $ok runs, $(awk -v n="$ok" -v ms="$t_runs" 'BEGIN { printf "%.0f", n / ms * 1000 }')/s; $bad failed; $left cgroups and $records records left"
+left=$(tasks_left) records=$("$cgspawn" list | wc -l)
+echo "[s5] $runners concurrent cgspawn run -- /bin/true for $seconds s: $ok runs, $(awk -v n="$ok" -v ms="$t_runs" 'BEGIN { printf "%.0f", n / ms * 1000 }')/s; $bad failed; $left task cgroups or units and $records records left"
 [ "$bad" = 0 ] || fail "$bad runs failed: $(head -3 "$state/run.err")"
 [ "$left" = 0 ] && [ "$records" = 0 ] || fail "leftovers after the concurrent runs"
 [ "$(cat "$parent/cgroup.procs")" = "" ] || fail "processes left in $parent"
