@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "lineage/shared_lineage.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -19,6 +17,7 @@
 #include "launch/detached.hpp"
 #include "lineage/lineage_channel.hpp"
 #include "util/deadline.hpp"
+#include "util/lock_file.hpp"
 #include "util/proc_info.hpp"
 #include "util/sys_error.hpp"
 
@@ -53,19 +52,8 @@ UniqueFd unix_socket() {
 // Starts the server when nobody holds its lock: binds its socket first, then hands it and the
 // lock over. False when another holds the lock (a server runs, starts or ends).
 bool start_server_if_none(const std::string& dir) {
-  std::string lock_path = lineage_lock_path(dir);
-  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!lock.valid()) throw_sys("open " + lock_path, errno);
-  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) return false;
-    throw_sys("flock " + lock_path, errno);
-  }
-  // The server that held it removed it as it ended: a new file's lock is the one that counts.
-  struct stat held {
-  }, named{};
-  if (::fstat(lock.get(), &held) != 0 || ::stat(lock_path.c_str(), &named) != 0 ||
-      held.st_ino != named.st_ino)
-    return false;
+  UniqueFd lock = try_lock_file(lineage_lock_path(dir));
+  if (!lock.valid()) return false;
   std::string path = lineage_socket_path(dir);
   ::unlink(path.c_str());  // a crashed server's
   UniqueFd listening = unix_socket();

@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "task/owner_watch.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
-
-#include <cerrno>
 
 #include "cgspawn/error.hpp"
 #include "launch/detached.hpp"
+#include "util/lock_file.hpp"
 #include "util/proc_info.hpp"
-#include "util/sys_error.hpp"
 #include "util/unique_fd.hpp"
 
 namespace cgspawn {
@@ -30,13 +26,8 @@ std::string watch_lock_path(const Ledger& ledger, const OwnerRef& bound) {
 // file, which the watcher then holds): no moment without a holder, so of two spawns at once
 // exactly one starts a watcher.
 void ensure_watcher(const Ledger& ledger, const OwnerRef& bound) {
-  std::string path = watch_lock_path(ledger, bound);
-  UniqueFd lock(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!lock.valid()) throw_sys("open " + path, errno);
-  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) return;  // a watcher holds it
-    throw_sys("flock " + path, errno);
-  }
+  UniqueFd lock = try_lock_file(watch_lock_path(ledger, bound));
+  if (!lock.valid()) return;  // a watcher holds it
   start_detached({"--watch", ledger.dir(), std::to_string(bound.pid), std::to_string(bound.start_time)},
                  {{lock.get(), 3}});
 }
