@@ -4,9 +4,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <vector>
-
-#include "dbus/connection.hpp"
 
 namespace cgspawn::dbus {
 namespace {
@@ -18,45 +15,6 @@ bool exists(const std::string& path) {
 std::string env(const char* name) {
   const char* value = std::getenv(name);
   return value ? value : "";
-}
-
-constexpr const char* kUserManagerHint = " (is the user's systemd manager running? loginctl enable-linger)";
-
-// A place the user bus is looked for: how the error names it, and the address it gives.
-struct Place {
-  std::string name;     // "$XDG_RUNTIME_DIR/bus"
-  std::string address;  // "" when the variable is not set
-  std::string unset;    // what to say then
-};
-
-// $DBUS_SESSION_BUS_ADDRESS, then $XDG_RUNTIME_DIR/bus: a set but dead session address must not
-// hide a live bus in the runtime dir. A target from neither (a recorded unit's manager at
-// /run/user/UID/bus) is the only place.
-std::vector<Place> user_bus_places(const BusTarget& target) {
-  std::string session = env("DBUS_SESSION_BUS_ADDRESS"), runtime = env("XDG_RUNTIME_DIR");
-  std::string derived = runtime.empty() ? "" : "unix:path=" + runtime + "/bus";
-  if (target.address != session && target.address != derived)
-    return {{"the user bus of uid " + std::to_string(target.uid), target.address, ""}};
-  return {{"$DBUS_SESSION_BUS_ADDRESS", session, "$DBUS_SESSION_BUS_ADDRESS is not set"},
-          {"$XDG_RUNTIME_DIR/bus", derived, "$XDG_RUNTIME_DIR is not set"}};
-}
-
-// The first place that connects; else Error(unsupported) naming every place and its failure.
-std::unique_ptr<sdbus::IConnection> connect_user_bus(const BusTarget& target) {
-  std::string tried;
-  for (const Place& place : user_bus_places(target)) {
-    tried += tried.empty() ? "" : "; ";
-    if (place.address.empty()) {
-      tried += place.unset;
-      continue;
-    }
-    try {
-      return sdbus::createSessionBusConnectionWithAddress(place.address);
-    } catch (const sdbus::Error& e) {
-      tried += place.name + " (" + place.address + "): " + describe(e);
-    }
-  }
-  throw Error(ErrorKind::unsupported, "cannot connect to the user bus: " + tried + kUserManagerHint);
 }
 
 }  // namespace
@@ -93,18 +51,13 @@ BusTarget recorded_bus(bool user, uid_t uid) {
   return BusTarget{true, uid, "unix:path=/run/user/" + std::to_string(uid) + "/bus"};
 }
 
-std::unique_ptr<sdbus::IConnection> connect_bus(const BusTarget& target) {
-  if (target.user) return connect_user_bus(target);
-  try {
-    return sdbus::createSystemBusConnection();
-  } catch (const sdbus::Error& e) {
-    throw Error(ErrorKind::unsupported, "cannot connect to the system bus: " + describe(e));
-  }
-}
-
-std::string describe(const sdbus::Error& error) {
-  if (error.getMessage().empty()) return error.getName();
-  return error.getName() + ": " + error.getMessage();
+std::vector<BusPlace> user_bus_places(const BusTarget& target) {
+  std::string session = env("DBUS_SESSION_BUS_ADDRESS"), runtime = env("XDG_RUNTIME_DIR");
+  std::string derived = runtime.empty() ? "" : "unix:path=" + runtime + "/bus";
+  if (target.address != session && target.address != derived)
+    return {{"the user bus of uid " + std::to_string(target.uid), target.address, ""}};
+  return {{"$DBUS_SESSION_BUS_ADDRESS", session, "$DBUS_SESSION_BUS_ADDRESS is not set"},
+          {"$XDG_RUNTIME_DIR/bus", derived, "$XDG_RUNTIME_DIR is not set"}};
 }
 
 }  // namespace cgspawn::dbus

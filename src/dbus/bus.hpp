@@ -4,8 +4,8 @@
 
 #include <sys/types.h>
 
-#include <memory>
 #include <string>
+#include <vector>
 
 namespace cgspawn::dbus {
 
@@ -28,5 +28,22 @@ BusLookup find_bus(bool user);
 // For a recorded unit: the bus of `uid`'s manager (the user bus at /run/user/UID/bus when
 // $XDG_RUNTIME_DIR does not name one).
 BusTarget recorded_bus(bool user, uid_t uid);
+
+// A place the user bus is looked for: how an error names it, and the address it gives.
+struct BusPlace {
+  std::string name;     // "$XDG_RUNTIME_DIR/bus"
+  std::string address;  // "" when the variable is not set
+  std::string unset;    // what to say then
+};
+
+// Where a connection to `target`'s user bus is tried, in order: $DBUS_SESSION_BUS_ADDRESS,
+// then $XDG_RUNTIME_DIR/bus (a set but dead session address must not hide a live bus in the
+// runtime dir); a target from neither (a recorded unit's manager at /run/user/UID/bus) is the
+// only place.
+std::vector<BusPlace> user_bus_places(const BusTarget& target);
+
+// Ends every "no user bus" error.
+inline constexpr const char* kUserManagerHint =
+    " (is the user's systemd manager running? loginctl enable-linger)";
 
 }  // namespace cgspawn::dbus

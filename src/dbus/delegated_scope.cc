@@ -71,7 +71,7 @@ DelegatedScope::~DelegatedScope() {
 std::unique_ptr<DelegatedScope> DelegatedScope::start(bool user_manager) {
   BusLookup bus = find_bus(user_manager);
   if (!bus.unavailable.empty()) throw Error(ErrorKind::unsupported, bus.unavailable);
-  auto manager = std::make_unique<Manager>(bus.target);
+  auto manager = Manager::connect(bus.target);
   auto anchor = std::make_unique<Anchor>();
   std::string name = next_name();
   try {

@@ -3,14 +3,13 @@
 
 #include <chrono>
 
-#include "dbus/unit_properties_impl.hpp"
-
 namespace cgspawn::dbus {
 namespace {
 
+// The alternative is named: a string literal must not become the bool.
 template <typename T>
-Property prop(const std::string& name, T value) {
-  return Property{name, sdbus::Variant(std::move(value))};
+UnitProperty prop(const std::string& name, T value) {
+  return UnitProperty{name, PropertyValue(std::in_place_type<T>, std::move(value))};
 }
 
 constexpr const char* kLedgerMark = " [ledger ";
@@ -39,17 +38,11 @@ std::string unit_name(const std::string& id, const std::string& unit_type) {
   return kUnitPrefix + id + "." + unit_type;
 }
 
-UnitProperties::UnitProperties() : impl_(std::make_unique<Impl>()) {}
-UnitProperties::~UnitProperties() = default;
-UnitProperties::UnitProperties(UnitProperties&&) noexcept = default;
-UnitProperties& UnitProperties::operator=(UnitProperties&&) noexcept = default;
-
 UnitProperties task_unit_properties(const TaskSpec& spec, const std::string& ledger_dir, unsigned extra_tasks,
                                     const std::string& collect_mode) {
   using std::chrono::duration_cast;
   using std::chrono::microseconds;
-  UnitProperties properties;
-  std::vector<Property>& p = properties.impl().list;
+  UnitProperties p;
   p.push_back(prop("Description", unit_description(spec, ledger_dir)));
   // Unloaded as soon as it is inactive (by default failed or not): nothing of the task lingers.
   p.push_back(prop("CollectMode", collect_mode));
@@ -67,24 +60,22 @@ UnitProperties task_unit_properties(const TaskSpec& spec, const std::string& led
   // The kernel's OOM kill takes the one process and shows in the Result (oom_kills); systemd's
   // default for scopes (stop the whole unit) would decide the task's fate instead of cgspawn.
   p.push_back(prop("OOMPolicy", std::string("continue")));
-  return properties;
+  return p;
 }
 
 UnitProperties delegated_scope_properties(const std::string& description, pid_t pid) {
-  UnitProperties properties;
-  std::vector<Property>& p = properties.impl().list;
+  UnitProperties p;
   p.push_back(prop("Description", description));
   p.push_back(prop("CollectMode", std::string("inactive-or-failed")));
   p.push_back(prop("Delegate", true));
   p.push_back(prop("PIDs", std::vector<std::uint32_t>{static_cast<std::uint32_t>(pid)}));
-  return properties;
+  return p;
 }
 
-void add_scope_processes(UnitProperties& unit, const ScopeProcesses& processes) {
-  std::vector<Property>& properties = unit.impl().list;
+void add_scope_processes(UnitProperties& properties, const ScopeProcesses& processes) {
   if (processes.handover == PidHandover::pidfds) {
-    std::vector<sdbus::UnixFd> fds;
-    for (int fd : processes.pidfds) fds.emplace_back(fd);  // dups: the caller keeps its own
+    std::vector<UnixFd> fds;
+    for (int fd : processes.pidfds) fds.push_back({fd});
     properties.push_back(prop("PIDFDs", std::move(fds)));
     return;
   }
@@ -92,9 +83,7 @@ void add_scope_processes(UnitProperties& unit, const ScopeProcesses& processes) 
   properties.push_back(prop("PIDs", std::move(pids)));
 }
 
-void add_service_exec(UnitProperties& unit, const ServiceExec& exec) {
-  std::vector<Property>& properties = unit.impl().list;
-  using Command = sdbus::Struct<std::string, std::vector<std::string>, bool>;
+void add_service_exec(UnitProperties& properties, const ServiceExec& exec) {
   // systemd expands $NAME and ${NAME} in ExecStart's arguments when it executes them; "$$" is
   // its escape for a literal "$", so the task gets exactly its argv.
   std::vector<std::string> argv;
@@ -103,24 +92,22 @@ void add_service_exec(UnitProperties& unit, const ServiceExec& exec) {
     for (char c : arg) escaped += c == '$' ? std::string("$$") : std::string(1, c);
     argv.push_back(std::move(escaped));
   }
-  properties.push_back(prop("ExecStart", std::vector<Command>{Command{exec.program, argv, false}}));
+  properties.push_back(prop("ExecStart", std::vector<ExecCommand>{{exec.program, argv, false}}));
   // exec: the start job fails when the program cannot be executed, as spawn must.
   properties.push_back(prop("Type", std::string("exec")));
   // The unit stays (active, exited) after its main process ends, so ExecMain* can be read.
   properties.push_back(prop("RemainAfterExit", true));
   properties.push_back(prop("Environment", exec.environment));
   properties.push_back(prop("WorkingDirectory", exec.cwd));
-  properties.push_back(prop("StandardInputFileDescriptor", sdbus::UnixFd(exec.stdio[0])));
-  properties.push_back(prop("StandardOutputFileDescriptor", sdbus::UnixFd(exec.stdio[1])));
-  properties.push_back(prop("StandardErrorFileDescriptor", sdbus::UnixFd(exec.stdio[2])));
+  properties.push_back(prop("StandardInputFileDescriptor", UnixFd{exec.stdio[0]}));
+  properties.push_back(prop("StandardOutputFileDescriptor", UnixFd{exec.stdio[1]}));
+  properties.push_back(prop("StandardErrorFileDescriptor", UnixFd{exec.stdio[2]}));
   if (exec.private_tmp) {
     properties.push_back(prop("PrivateTmp", true));
-    using TmpFs = sdbus::Struct<std::string, std::string>;
-    properties.push_back(prop("TemporaryFileSystem",
-                              std::vector<TmpFs>{TmpFs{std::string("/dev/shm"), std::string("mode=1777")}}));
+    properties.push_back(
+        prop("TemporaryFileSystem", std::vector<TemporaryFileSystem>{{"/dev/shm", "mode=1777"}}));
     if (!exec.scratch.empty()) {
-      using Bind = sdbus::Struct<std::string, std::string, bool, std::uint64_t>;
-      properties.push_back(prop("BindPaths", std::vector<Bind>{Bind{exec.scratch, exec.scratch, false, 0}}));
+      properties.push_back(prop("BindPaths", std::vector<BindPath>{{exec.scratch, exec.scratch, false, 0}}));
     }
   }
   if (exec.private_ipc) properties.push_back(prop("PrivateIPC", true));

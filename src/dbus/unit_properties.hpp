@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The properties of a task's transient unit: what systemd-run would pass for the same task.
-// Built here, inside the D-Bus client, and handed to Manager::start_transient as one opaque
-// list, so that the backends never see sdbus-c++'s types.
+// Plain values, one alternative per D-Bus type systemd takes: the D-Bus module
+// (src/dbus/sdbus/) marshals them, so nothing outside it needs sdbus-c++.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
-#include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "cgspawn/task_spec.hpp"
@@ -47,20 +47,36 @@ struct ServiceExec {
   std::string scratch;
 };
 
-class UnitProperties {
- public:
-  UnitProperties();
-  ~UnitProperties();
-  UnitProperties(UnitProperties&&) noexcept;
-  UnitProperties& operator=(UnitProperties&&) noexcept;
-
-  struct Impl;
-  const Impl& impl() const { return *impl_; }
-  Impl& impl() { return *impl_; }
-
- private:
-  std::unique_ptr<Impl> impl_;
+// A file descriptor handed to systemd (the bus sends a copy: the caller keeps its own).
+struct UnixFd {
+  int fd = -1;
 };
+struct ExecCommand {  // ExecStart's a(sasb)
+  std::string path;
+  std::vector<std::string> argv;
+  bool ignore_failure = false;
+};
+struct TemporaryFileSystem {  // a(ss)
+  std::string path, options;
+};
+struct BindPath {  // a(ssbt)
+  std::string source, destination;
+  bool ignore_missing = false;
+  std::uint64_t flags = 0;
+};
+
+using PropertyValue =
+    std::variant<bool, std::uint64_t, std::string, std::vector<std::uint32_t>, std::vector<std::string>,
+                 UnixFd, std::vector<UnixFd>, std::vector<ExecCommand>, std::vector<TemporaryFileSystem>,
+                 std::vector<BindPath>>;
+
+struct UnitProperty {
+  std::string name;
+  PropertyValue value;
+};
+
+// StartTransientUnit's a(sv), in order.
+using UnitProperties = std::vector<UnitProperty>;
 
 // Description, CollectMode (`collect_mode`), the limits (MemoryMax with MemorySwapMax=0,
 // TasksMax, CPUQuotaPerSecUSec), TimeoutStopUSec from the grace, SendSIGKILL=yes and

@@ -55,6 +55,34 @@ RunResult check_refused(const std::string& verb, std::vector<std::string> backen
   return r;
 }
 
+// Whether `pid` has a file mapped whose name contains `name` ("libsdbus-c++.so").
+bool maps(pid_t pid, const std::string& name) {
+  return read_text("/proc/" + std::to_string(pid) + "/maps").value_or("").find("/" + name) !=
+         std::string::npos;
+}
+
+// Starts `sleep` with `backend_args`, checks whether its supervisor maps the D-Bus module and
+// the D-Bus stack (`loaded`), and destroys it.
+void check_supervisor_maps(std::vector<std::string> backend_args, bool loaded) {
+  TempDir tmp;
+  std::string state = tmp.file("state");
+  std::vector<std::string> args = {"start", "--state-dir", state, "--id", "maps"};
+  args.insert(args.end(), backend_args.begin(), backend_args.end());
+  for (const char* a : {"--", "sleep", "600"}) args.push_back(a);
+  RunResult r = run_cgspawn(args);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  json list = json::parse(run_cgspawn({"list", "--json", "--state-dir", state}).out);
+  auto supervisor = list.at("tasks").at(0).at("owner").at("pid").get<pid_t>();
+  CHECK(maps(supervisor, "cgspawn-supervisor"));  // the maps were read
+  for (const char* library : {"cgspawn-dbus.so", "libsdbus-c++.so", "libsystemd.so"}) {
+    CAPTURE(library);
+    CHECK(maps(supervisor, library) == loaded);
+  }
+  RunResult d = run_cgspawn({"destroy", "maps", "--state-dir", state, "--grace", "0"});
+  CHECK_MESSAGE(d.exit_code == 0, d.err);
+  CHECK(entries(state) == 0);
+}
+
 }  // namespace
 
 // On a host where systemd is PID 1 (the guest) these cases behave otherwise: the guest runs them
@@ -118,6 +146,21 @@ TEST_CASE("systemd absent: the library refuses in make_spawner, before anything 
   CHECK(caps.usable.reason == kNoSystemBus);
   options.unit_type = "timer";
   CHECK_THROWS_AS((void)cgspawn::make_spawner(options), cgspawn::Error);
+}
+
+// docs/architecture.md, "the D-Bus module": only a process that talks to systemd loads it.
+TEST_CASE("systemd absent: a started task's supervisor maps neither the D-Bus module nor libsystemd") {
+  if (systemd_is_pid1())
+    return skip_case(
+        "systemd is PID 1 here: the process backend's supervisor holds a delegated scope over D-Bus");
+  TestParent parent;
+  check_supervisor_maps({"--parent", parent.path()}, false);
+}
+
+TEST_CASE("systemd present: a systemd task's supervisor has loaded the D-Bus module, which maps sdbus-c++") {
+  if (!systemd_is_pid1())
+    return skip_case("systemd is not PID 1 here: the systemd-absent cases apply instead");
+  check_supervisor_maps({"--backend", "systemd"}, true);
 }
 
 TEST_CASE("systemd present: backends --json says the systemd backend is usable, with systemd's version") {

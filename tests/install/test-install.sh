@@ -56,6 +56,20 @@ others=$(grep -v '^cgspawn_' <<<"$exported" | c++filt | grep -v -E '^(typeinfo (
 internal=$(grep -v '^cgspawn_' <<<"$exported" | c++filt | grep -E 'cgspawn::(dbus|remote|systemd|sys|cli)::|cgspawn::(SpawnedTask|SpawnTransaction|Cgroup|Boundary|MainProcess|HeldChild)\b' || true)
 [[ -z $internal ]] || fail "internal symbols exported: $(head -5 <<<"$internal" | tr '\n' ';')"
 [[ -f $includedir/cgspawn/cgspawn.h ]] || fail "the C ABI's header is not installed"
+# The D-Bus module (src/dbus/module.hpp) lies in <libdir>/cgspawn, which is the RUNPATH of the
+# installed programs and library (the build tree's is gone), and only it maps sdbus-c++ and
+# libsystemd: a process that never talks to systemd does not load them.
+module_dir=$libdir/cgspawn
+module=$module_dir/cgspawn-dbus.so
+[[ -f $module ]] || fail "the D-Bus module is not installed at $module"
+entries=$(nm -D --defined-only "$module" | awk '{ print $3 }' | sort | tr '\n' ' ')
+[[ $entries == "cgspawn_dbus_connect cgspawn_dbus_version " ]] || fail "the D-Bus module exports $entries"
+for f in "$bindir/cgspawn" "$(dir libexecdir)/cgspawn-supervisor" "$libdir/libcgspawn.so.$version"; do
+  runpath=$(readelf -d "$f" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]$/\1/p')
+  [[ $runpath == "${module_dir#"$dest"}" ]] || fail "$f has the RUNPATH '$runpath', not ${module_dir#"$dest"}"
+  needed=$(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | tr '\n' ' ')
+  [[ $needed != *sdbus* && $needed != *libsystemd* ]] || fail "$f links the D-Bus stack itself: $needed"
+done
 pc=$libdir/pkgconfig/cgspawn.pc
 [[ -f $pc ]] || fail "pkg-config file not installed at $pc"
 

@@ -31,9 +31,9 @@ std::vector<Orphan> find_orphan_units(const Ledger& ledger) {
   dbus::BusLookup bus = dbus::find_bus(::geteuid() != 0);
   if (!bus.unavailable.empty()) return orphans;  // no manager here: no units to look at
   try {
-    dbus::Manager manager(bus.target);
+    auto manager = dbus::Manager::connect(bus.target);
     std::string prefix = dbus::kUnitPrefix;
-    for (const auto& unit : manager.list_units({prefix + "*.scope", prefix + "*.service"})) {
+    for (const auto& unit : manager->list_units({prefix + "*.scope", prefix + "*.service"})) {
       std::string id = task_id_of(unit.name);
       if (id.empty() || has_record(ledger, id)) continue;
       std::string mark = dbus::ledger_of_description(unit.description);

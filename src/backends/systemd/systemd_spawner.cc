@@ -220,7 +220,7 @@ std::unique_ptr<Task> SystemdSpawner::spawn_scope(TaskSpec spec) {
   LaunchRequest request = launch_request_for(spec, resolve_program(spec.argv[0], task_path(spec)));
   refuse_hidden_cwd(request.isolation, spec.cwd);
   std::string name = dbus::unit_name(spec.id, "scope");
-  auto manager = std::make_unique<Manager>(bus_);  // JobRemoved is matched from here on
+  auto manager = Manager::connect(bus_);  // JobRemoved is matched from here on
   SpawnTransaction txn(recording_of(options_, false), spec, "systemd", intended(ResourceKind::scope, name));
   attach_local_scratch(txn, spec);
   auto anchor = std::make_unique<Anchor>();
@@ -253,7 +253,7 @@ std::unique_ptr<Task> SystemdSpawner::spawn_service(TaskSpec spec) {
   refuse_unavailable_limits(spec.limits, bus_);
   refuse_hidden_cwd(request.isolation, absolute_dir(spec.cwd));  // systemd is given the caller's by path
   std::string name = dbus::unit_name(spec.id, "service");
-  auto manager = std::make_unique<Manager>(bus_);  // JobRemoved is matched from here on
+  auto manager = Manager::connect(bus_);  // JobRemoved is matched from here on
   SpawnTransaction txn(recording_of(options_, false), spec, "systemd", intended(ResourceKind::service, name));
   attach_local_scratch(txn, spec);
   dbus::ServiceExec exec{request.program,
@@ -303,11 +303,11 @@ Capabilities systemd_backend_capabilities(const BackendOptions& o) {
   dbus::BusTarget bus;
   try {
     bus = usable_bus(o).target;
-    Manager manager(bus);
+    auto manager = Manager::connect(bus);
     std::string where = bus.user ? "the user manager of uid " + std::to_string(bus.uid) + " at " + bus.address
                                  : "the system manager";
     caps.usable = {true,
-                   "systemd " + manager.version() + ": transient " + o.unit_type + " units of " + where};
+                   "systemd " + manager->version() + ": transient " + o.unit_type + " units of " + where};
   } catch (const Error& e) {
     caps.usable = {false, e.what()};
   }

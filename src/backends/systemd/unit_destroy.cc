@@ -162,8 +162,8 @@ ResourceOutcome destroy_recorded_unit(const ResourceRecord& res, const DestroyOp
   bool user = res.attribute("bus") == "user";
   uid_t uid = static_cast<uid_t>(std::strtoul(res.attribute("uid").c_str(), nullptr, 10));
   try {
-    Manager manager(dbus::recorded_bus(user, uid));
-    ResourceOutcome row = destroy_unit(manager, unit, options);
+    auto manager = Manager::connect(dbus::recorded_bus(user, uid));
+    ResourceOutcome row = destroy_unit(*manager, unit, options);
     if (row.outcome == Outcome::already_gone && res.state == ResourceState::intended)
       row.detail = "never created";
     return row;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "dbus/jobs.hpp"
+#include "dbus/sdbus/jobs.hpp"
 
 #include <poll.h>
 

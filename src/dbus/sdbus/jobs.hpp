@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Inside the D-Bus client: waiting for systemd jobs. JobRemoved is matched before any job is
+// Inside the D-Bus module: waiting for systemd jobs. JobRemoved is matched before any job is
 // asked for, so a job that completes before its method call returns is never missed.
 #pragma once
 

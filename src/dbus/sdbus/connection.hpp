@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Inside the D-Bus client only: the sdbus-c++ connection, and the one place where sdbus::Error
-// becomes cgspawn's BusError. No header outside src/dbus/*.cc includes this.
+// Inside the D-Bus module only: the sdbus-c++ connection, and the one place where sdbus::Error
+// becomes cgspawn's BusError. Only src/dbus/sdbus/ includes this.
 #pragma once
 
 #include <sdbus-c++/sdbus-c++.h>
