@@ -203,16 +203,21 @@ TEST_CASE("storage: --private-ipc keeps the task's SysV IPC in its own namespace
 }
 
 TEST_CASE(
-    "storage: without --private-tmp, a file the task left in /dev/shm is suspected, named and never "
+    "storage: without --private-tmp, a file the task left in /dev/shm or /tmp is suspected, named and never "
     "deleted") {
   TestParent parent;
   TempDir tmp;
-  std::string file = "/dev/shm/cgspawn-test-suspect-" + std::to_string(::getpid());
-  json j = run_json({"--parent", parent.path(), "--", "sh", "-c", "echo x > " + file}, tmp, 0);
-  bool exists_after = exists(file);
-  ::unlink(file.c_str());
-  CHECK(exists_after);
-  CHECK(has_note(j, "suspected: " + file));
+  std::string shm = "/dev/shm/cgspawn-test-suspect-" + std::to_string(::getpid());
+  std::string in_tmp = "/tmp/cgspawn-test-suspect-" + std::to_string(::getpid());
+  json j = run_json({"--parent", parent.path(), "--", "sh", "-c", "echo x > " + shm + "; echo x > " + in_tmp},
+                    tmp, 0);
+  for (const auto& file : {shm, in_tmp}) {
+    CAPTURE(file);
+    bool exists_after = exists(file);
+    ::unlink(file.c_str());
+    CHECK(exists_after);
+    CHECK(has_note(j, "suspected: " + file));
+  }
   CHECK(j.at("cleanup").at("complete") == true);
   CHECK(j.at("cleanup").at("leftovers") == 0);
 }
