@@ -19,6 +19,11 @@
 #   SCALE_BACKEND=systemd: the tasks are transient scopes, in the test guest (real systemd, pure
 #   cgroup v2, booted once for the run; TCG, so 50 tasks, 20 runners for 20 s by default), and
 #   the [s1] baseline is `systemd-run --scope sleep` started the same way.
+#   SCALE_BACKEND=remote: the tasks run on one fake remote host (tests/remote/lab-up.sh, lab
+#   SCALE_LAB, default 75, torn down on exit; 100 tasks, 20 runners for 20 s by default); the
+#   [s1] baseline is `ssh HOST setsid -f sleep` over a master of its own, started the same way;
+#   the kept processes include cgspawn's ssh masters and sessions, and the idle CPU is a figure
+#   only (each task's lease sends a heartbeat three times per lease: docs/backends.md).
 # Exit status 1 when a target is missed (in the short mode: only when something fails).
 # Everything it makes (a state directory, parent cgroups) is its own and removed on exit.
 set -euo pipefail
@@ -35,21 +40,28 @@ cgspawn=$build/tools/cgspawn
 [ -x "$cgspawn" ] || { echo "bench_scale: no $cgspawn (build first)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench_scale: needs root (it creates cgroups)" >&2; exit 2; }
 short=${SCALE_SHORT:-0}
+default_tasks=1000 default_seconds=60 default_runners=200
+[ "$backend" = remote ] && default_tasks=100 default_seconds=20 default_runners=20
 if [ "$short" = 1 ]; then n=50 seconds=5 runners=20; else
-  n=${SCALE_TASKS:-1000} seconds=${SCALE_RUN_SECONDS:-60} runners=${SCALE_RUNNERS:-200}; fi
+  n=${SCALE_TASKS:-$default_tasks} seconds=${SCALE_RUN_SECONDS:-$default_seconds} runners=${SCALE_RUNNERS:-$default_runners}; fi
 mount=/sys/fs/cgroup/unified; [ -f $mount/cgroup.procs ] || mount=/sys/fs/cgroup
 state=$(mktemp -d /tmp/cgspawn-bench-scale-XXXXXX)
 parent=$mount/cgspawn-bench-scale-$$ floor=$mount/cgspawn-bench-scale-floor-$$
 mkdir "$parent" "$floor"
-# Where the tasks go, and how many of them are left (cgroups under the parent, or units).
-if [ "$backend" = systemd ]; then task_args=(--backend systemd); else task_args=(--parent "$parent"); fi
+lab=${SCALE_LAB:-75}
+# How many tasks are left: cgroups under the parent or on the remote, or units.
 tasks_left() {
-  if [ "$backend" = systemd ]; then systemctl list-units 'cgspawn-*' --all --plain --no-legend | wc -l
-  else find "$parent" -mindepth 1 -type d | wc -l; fi
+  case $backend in
+    systemd) systemctl list-units 'cgspawn-*' --all --plain --no-legend | wc -l ;;
+    remote) { find "$mount/cgspawn-testlab-r$lab/cgspawn-remote" -mindepth 1 -maxdepth 1 -type d 2>/dev/null || true; } | wc -l ;;
+    *) find "$parent" -mindepth 1 -type d | wc -l ;;
+  esac
 }
 cleanup() {  # its tasks, live or orphaned, with their records and output directories
+  set +e
   "$cgspawn" destroy --state-dir "$state" --label bench=scale --grace 0 >/dev/null 2>&1 || true
   "$cgspawn" reap --state-dir "$state" --orphans --grace 0 >/dev/null 2>&1 || true
+  [ "$backend" = remote ] && "$top/tests/remote/lab-down.sh" "$lab" >/dev/null 2>&1  # its processes too
   for p in "$floor" "$parent"; do
     [ -d "$p" ] || continue
     echo 1 > "$p/cgroup.kill" 2>/dev/null || true
@@ -59,6 +71,13 @@ cleanup() {  # its tasks, live or orphaned, with their records and output direct
   rm -rf "$state"
 }
 trap cleanup EXIT
+# Where the tasks go.
+case $backend in
+  systemd) task_args=(--backend systemd) ;;
+  remote) cfg=$("$top/tests/remote/lab-up.sh" "$lab") || { echo "bench_scale: lab-up.sh $lab failed" >&2; exit 2; }
+    host=r$lab task_args=(--backend remote --host "r$lab" --ssh-config "$cfg") ;;
+  *) task_args=(--parent "$parent") ;;
+esac
 export CGSPAWN_STATE_DIR=$state
 failed=0 missed=0
 ms_now() { echo "${EPOCHREALTIME/./}"; }  # microseconds
@@ -105,6 +124,15 @@ if [ "$backend" = systemd ]; then  # a scope each, started in the background lik
   done
   t_base=$(since_ms "$t0")
   systemctl kill --signal KILL "scalebase-$$-*.scope" 2>/dev/null || true
+elif [ "$backend" = remote ]; then  # over a master of its own, as cgspawn's sessions are
+  baseline="ssh $host setsid -f sleep"
+  ssh -F "$cfg" -o ControlMaster=yes -o ControlPath="$state/base.sock" -o ControlPersist=60 -N -f "$host"
+  t0=$(ms_now)
+  seq "$n" | xargs -P 8 -I{} ssh -F "$cfg" -o ControlMaster=no -o ControlPath="$state/base.sock" "$host" \
+    "setsid -f /bin/sleep 100001 </dev/null >/dev/null 2>&1"
+  t_base=$(since_ms "$t0")
+  ssh -F "$cfg" -o ControlPath="$state/base.sock" "$host" pkill -x -f "'/bin/sleep 100001'" || true
+  ssh -F "$cfg" -o ControlPath="$state/base.sock" -O exit "$host" 2>/dev/null
 else
   baseline="setsid -f sleep"
   t0=$(ms_now)
@@ -130,7 +158,9 @@ mapfile -t sups < <(supervisors)
 # What cgspawn keeps for the tasks: their supervisors and the ledger's lineage server.
 mapfile -t servers < <(pgrep -x -f "cgspawn-supervisor --lineage $state" || true)
 [ "${#servers[@]}" -le 1 ] || fail "${#servers[@]} lineage servers for one ledger"
-kept=("${sups[@]}" "${servers[@]}")
+# The remote backend's ssh masters and each task's session (their ControlPath is in the ledger).
+mapfile -t ssh_kept < <(pgrep -f "ControlPath=$state/" || true)
+kept=("${sups[@]}" "${servers[@]}" "${ssh_kept[@]}")
 # The CPU figure is read with builtins only: a fork of this script would wake every process
 # that follows forks (lineage), and count against them.
 ticks() { local p f; T=0; for p in "$@"; do read -r -a f < "/proc/$p/stat"; T=$((T + f[13] + f[14])); done; }
@@ -146,9 +176,10 @@ for p in sys.argv[1:]:
 print(total)' "${kept[@]}")
 per_task=$(awk -v k="$pss" -v n="$n" 'BEGIN { printf "%.2f", k / n / 1024 }')
 cpu_ms=$(( (ticks1 - ticks0) * 1000 / $(getconf CLK_TCK) ))
-echo "    memory: ${#sups[@]} supervisors and ${#servers[@]} lineage server, PSS $((pss / 1024)) MiB in all, $per_task MiB per task; CPU over 5 s of sleep: $cpu_ms ms"
+echo "    memory: ${#sups[@]} supervisors, ${#servers[@]} lineage server and ${#ssh_kept[@]} ssh processes, PSS $((pss / 1024)) MiB in all, $per_task MiB per task; CPU over 5 s of sleep: $cpu_ms ms"
 check pss "$per_task" "<=" 1 MiB
-check idle-cpu "$cpu_ms" "<=" 20 ms
+if [ "$backend" = remote ]; then echo "    idle-cpu: a figure only here (the leases' heartbeats)"
+else check idle-cpu "$cpu_ms" "<=" 20 ms; fi
 
 # [s3] ---------------------------------------------------------------------------------------
 t0=$(ms_now)

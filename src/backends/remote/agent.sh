@@ -31,7 +31,7 @@
 # SCRATCH-LEFT why=... (a mount inside it, never crossed; or what rm could not remove).
 #
 # probe: CGSPAWN-BACKENDS (JSON on one line) where cgspawn is installed, then PROBE host=...
-# cgroup2=... writable=... systemd=... cgspawn=... timeout=... uid=... controllers=...
+# cgroup2=... writable=... systemd=... cgspawn=... tools=... uid=... controllers=...
 # kernel=... boot_id=...
 #
 # run: the boundary is chosen by what the remote has.
@@ -80,6 +80,8 @@ cg2() {
 }
 # now: seconds since boot (monotonic, and a builtin: no date(1) on every turn of the loop).
 tick() { read -r now _ < /proc/uptime; now=${now%%.*}; }
+# running PID: not gone, nor a zombie (the shell reaps its background jobs only when it waits).
+running() { s=; read -r s 2>/dev/null < "/proc/$1/stat" || return 1; s=${s##*) }; [ "${s%% *}" != Z ]; }
 valid() { case $1 in ''|.*|*[!A-Za-z0-9._-]*) return 1;; esac; }
 has_systemd() { [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; }
 state_dir() {
@@ -164,9 +166,9 @@ probe() {
     cs=${cs#cgspawn }; cs=${cs%% *}
     say "CGSPAWN-BACKENDS $(cgspawn --log-level error backends --json 2>/dev/null | tr -d '\n')"
   fi
-  command -v timeout >/dev/null 2>&1 && command -v dd >/dev/null 2>&1 && t=yes
+  command -v dd >/dev/null 2>&1 && command -v sleep >/dev/null 2>&1 && t=yes
   l=; for c in $ctl; do l="$l${l:+,}$c"; done
-  say "PROBE host=$HOST_ cgroup2=${root:-none} writable=$w systemd=$sd cgspawn=$cs timeout=$t uid=$UID_ controllers=${l:--} kernel=$(uname -r) boot_id=$BOOT_"
+  say "PROBE host=$HOST_ cgroup2=${root:-none} writable=$w systemd=$sd cgspawn=$cs tools=$t uid=$UID_ controllers=${l:--} kernel=$(uname -r) boot_id=$BOOT_"
 }
 make_cgroup() {
   for i in 1 2 3; do
@@ -353,9 +355,9 @@ run() {
   valid "$name" || { say "ERR bad task name"; exit 125; }
   root=$(cg2)
   [ -n "$root" ] || { say "ERR no cgroup2 is mounted on $HOST_"; exit 125; }
-  command -v timeout >/dev/null 2>&1 || { say "ERR $HOST_ has no timeout(1): the agent cannot keep a lease"; exit 125; }
+  { command -v dd && command -v sleep; } >/dev/null 2>&1 || { say "ERR $HOST_ has no dd(1) or sleep(1): the agent cannot keep a lease"; exit 125; }
   st=$(state_dir "$name")
-  if [ -d "$st" ]; then rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err" "$st/cgspawn" "$st/run.rc" "$st/result.json" "$st/lease-destroy.json" "$st/ending"
+  if [ -d "$st" ]; then rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err" "$st/cgspawn" "$st/run.rc" "$st/result.json" "$st/lease-destroy.json" "$st/ending" "$st/beats"
   else mkdir -p "$st" 2>/dev/null || { say "ERR cannot create $st on $HOST_"; exit 125; }; fi
   parse_limits "$limits"
   check_isolate
@@ -366,21 +368,32 @@ run() {
   trap '' PIPE HUP
   top_procs "$cg"
   say "STARTED cgroup=$cg unit=${unit:--} via=${rid:+cgspawn}${rid:-agent} pids=[$l] host=$HOST_ boot_id=$BOOT_"
-  tick; last=$now reason='' tmo=0.05
+  # One dd copies stdin (the heartbeats, an "h" each) into a file for the session's life: a beat
+  # is a longer line there, EOF is dd gone, both read with builtins. (A `timeout dd` per turn
+  # cost three forks every half second per task, and on a saturated host a dd that could not
+  # start within its timeout never read the beats waiting for it: the lease expired.)
+  # fd 6: a background job's stdin is /dev/null unless it is given one from another fd.
+  : > "$st/beats"
+  exec 6<&0
+  dd bs=1 of="$st/beats" <&6 >/dev/null 2>&1 3>&- 5>&- 6<&- &
+  reader=$!
+  exec 6<&-
+  tick; last=$now reason='' tmo=0.05 seen=0
   while :; do
     if [ -n "$rid" ] && [ -e "$st/run.rc" ]; then reason=cgspawn-ended; break; fi
     if [ ! -d "$cg" ]; then reason=destroyed; [ -n "$unit" ] && reason='unit-ended'; break; fi
     # Everything in the raw cgroup is gone (its task ended, or was killed there): the session
     # ends, so this side learns it even when nobody was left to say EXITED.
     if [ -z "$unit$rid" ] && ! populated "$cg"; then reason=emptied; break; fi
-    b=$(timeout $tmo dd bs=1 count=1 2>/dev/null); r=$?
+    sleep $tmo
     case $tmo in 0.05) tmo=0.1;; 0.1) tmo=0.2;; *) tmo=0.5;; esac
     tick
-    if [ $r = 0 ]; then
-      [ -z "$b" ] && { reason=stdin-eof; break; }
-      last=$now
-    elif [ "$lease" -gt 0 ] && [ $((now - last)) -ge "$lease" ]; then reason='lease-expired'; break; fi
+    beats=; read -r beats 2>/dev/null < "$st/beats"
+    [ ${#beats} -gt "$seen" ] && { seen=${#beats}; last=$now; }
+    running "$reader" || { reason=stdin-eof; break; }
+    if [ "$lease" -gt 0 ] && [ $((now - last)) -ge "$lease" ]; then reason='lease-expired'; break; fi
   done
+  kill "$reader" 2>/dev/null
   if [ "$lease" -gt 0 ] && { [ "$reason" = stdin-eof ] || [ "$reason" = lease-expired ]; }; then
     : > "$st/ending"   # a destroy that comes now waits for this teardown and its report
     if [ -n "$unit" ]; then kill_tree "$cg" 0 10000 keep; stop_unit "$unit" 10000

@@ -30,7 +30,7 @@ RemoteFacts probe_remote(const SshTarget& target) {
       f.writable = m.field("writable") == "yes";
       f.systemd = m.field("systemd") == "yes";
       f.cgspawn = m.field("cgspawn") == "none" ? "" : m.field("cgspawn");
-      f.timeout = m.field("timeout") == "yes";
+      f.tools = m.field("tools") == "yes";
       f.controllers = m.field("controllers");
     }
     if (!f.reached) f.error = one_line(r.err).empty() ? "no answer from the remote agent" : one_line(r.err);
@@ -106,11 +106,10 @@ Capabilities capabilities_from(const SshTarget& target, const RemoteFacts& f, bo
                       "; kernel " + f.kernel;
   bool raw_ok = f.cgroup2 != "none" && f.writable;
   bool cgspawn_ok = f.cgspawn_path() && (!f.cgspawn_process || f.cgspawn_process->usable.available);
-  bool ok =
-      f.cgroup2 != "none" && f.timeout && (f.unit_path() || cgspawn_ok || (!f.cgspawn_path() && raw_ok));
+  bool ok = f.cgroup2 != "none" && f.tools && (f.unit_path() || cgspawn_ok || (!f.cgspawn_path() && raw_ok));
   caps.usable = {ok, (ok ? boundary_of(f, host) + " (remote " + f.host + "); "
                          : "cgspawn cannot contain tasks on " + host +
-                               ": it needs cgroup2 and timeout(1), and systemd-run as root, a usable "
+                               ": it needs cgroup2, dd(1) and sleep(1), and systemd-run as root, a usable "
                                "installed cgspawn, or a "
                                "writable cgroup2; ") +
                          "found: " + found +

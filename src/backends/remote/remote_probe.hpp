@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // What a remote host has, asked in one ssh call: cgroup2 (writable? which controllers?),
-// systemd as PID 1 with systemd-run, cgspawn installed, timeout(1) for the agent's lease.
+// systemd as PID 1 with systemd-run, cgspawn installed, dd(1) and sleep(1) for the agent's lease.
 #pragma once
 
 #include <optional>
@@ -16,7 +16,7 @@ struct RemoteFacts {
   std::string error;  // ssh's reason when not reached
   std::string host, cgroup2, kernel, boot_id, uid;
   std::string controllers;  // enabled in the remote's root cgroup, comma separated ("-": none)
-  bool writable = false, systemd = false, timeout = false;
+  bool writable = false, systemd = false, tools = false;  // tools: dd and sleep
   std::string cgspawn;  // the installed cgspawn's version ("" when none, "broken" when it does not run)
   std::optional<Capabilities> cgspawn_process;  // what its process backend can do there
 
