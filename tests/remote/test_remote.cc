@@ -301,7 +301,8 @@ size_t ssh_connections_to(const Lab& lab) {
 }  // namespace
 
 TEST_CASE(
-    "more tasks on one host than its sshd's MaxSessions (10): a second master, every session multiplexed") {
+    "more tasks on one host than its sshd's MaxSessions (10): a second master, every session multiplexed; "
+    "orphans on both reaped at once") {
   const Lab& lab = rtest::bash_lab();
   TempDir dir;
   std::string state = state_dir(dir);
@@ -323,12 +324,26 @@ TEST_CASE(
   size_t masters = control_sockets(state).size();
   CHECK(masters == 2);
   CHECK_MESSAGE(ssh_connections_to(lab) == masters, "a session went over a connection of its own");
-  for (int i = 0; i < kTasks; ++i) {
+  for (int i = 0; i < kTasks / 2; ++i) {
     RunResult d =
         rtest::cgspawn_in(state, {"destroy", "m" + std::to_string(i), "--state-dir", state, "--grace", "0s"});
     INFO(all_of(d));
     CHECK(d.exit_code == 0);
   }
+  // The rest, on both masters, orphaned: one reap destroys them side by side, each session over
+  // a master that another task's destroy must not close under it (nor leave behind).
+  RunResult list = rtest::cgspawn_in(state, {"list", "--json", "--state-dir", state});
+  std::vector<pid_t> supervisors;
+  const nlohmann::json listed = nlohmann::json::parse(list.out);
+  for (const auto& t : listed.at("tasks")) supervisors.push_back(t.at("owner").at("pid").get<pid_t>());
+  CHECK(supervisors.size() == kTasks - kTasks / 2);
+  auto ids = cgtest::identify(supervisors);
+  for (pid_t p : supervisors) ::kill(p, SIGKILL);
+  CHECK(cgtest::still_alive(ids, 10s).empty());
+  RunResult reap = rtest::cgspawn_in(state, {"reap", "--state-dir", state, "--grace", "0s", "--json"});
+  INFO(all_of(reap));
+  CHECK(reap.exit_code == 0);
+  CHECK(nlohmann::json::parse(reap.out).at("complete") == true);
   check_nothing_left(lab, state);  // the guard's destroys then find nothing
 }
 

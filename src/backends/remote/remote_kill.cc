@@ -158,6 +158,13 @@ std::string lease_promise(const std::string& cgroup, std::optional<Duration> lea
          std::to_string(secs) + "s after " + since + " (unless the agent itself died)";
 }
 
+ResourceOutcome unreachable_row(const RemoteCgroupRef& ref, const std::string& why) {
+  return make_row({ref.resource_kind(), ref.resource_id()}, Outcome::not_guaranteed,
+                  "cannot reach " + ref.target.display() + ": " + why + "; unverified; " +
+                      ref.if_unreachable +
+                      "; the record stays: `cgspawn reap` reconnects, verifies and completes");
+}
+
 ResourceOutcome kill_remote_cgroup(const RemoteCgroupRef& ref, const DestroyOptions& options) {
   auto started = Clock::now();
   std::string mark = make_mark();
@@ -173,10 +180,7 @@ ResourceOutcome kill_remote_cgroup(const RemoteCgroupRef& ref, const DestroyOpti
       row = from_marker(ref, *final);
       fold_cgspawn_reports(row, markers);
     } else {
-      row = make_row({ref.resource_kind(), ref.resource_id()}, Outcome::not_guaranteed,
-                     "cannot reach " + ref.target.display() + ": " + why_unreachable(reply) +
-                         "; unverified; " + ref.if_unreachable +
-                         "; the record stays: `cgspawn reap` reconnects, verifies and completes");
+      row = unreachable_row(ref, why_unreachable(reply));
     }
   } catch (const std::exception& e) {
     row = make_row({ref.resource_kind(), ref.resource_id()}, Outcome::not_guaranteed,

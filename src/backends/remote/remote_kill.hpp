@@ -31,6 +31,10 @@ struct RemoteCgroupRef {
 // CGSPAWN-LEFT, an agent error), not-guaranteed (no answer: ssh's reason and `if_unreachable`).
 ResourceOutcome kill_remote_cgroup(const RemoteCgroupRef& ref, const DestroyOptions& options);
 
+// The row of a kill that could not reach the host: not guaranteed, `why`, the promise of
+// ref.if_unreachable, and that the record stays for `reap`.
+ResourceOutcome unreachable_row(const RemoteCgroupRef& ref, const std::string& why);
+
 // "the remote agent kills cgroup X when its lease expires, at most 30s after 12:00:03 UTC"
 std::string lease_promise(const std::string& cgroup, std::optional<Duration> lease, const std::string& since);
 
