@@ -13,6 +13,9 @@
 //   cgspawn-bench hang RUNS HELPER       [6] destroy of a running task with the hang report vs
 //                                            without (--no-hang-report): 1 and 1000 processes
 //                                        [7] reading usage and pressure on every destroy
+//   cgspawn-bench records N DIR ID       N copies of task ID's record in the ledger DIR, written
+//                                        through the Ledger (record and index), owned by a
+//                                        process that is gone (bench_ledger.sh [3])
 //
 // Each prints its figures and a line "ratio NAME VALUE TARGET" for run.sh.
 #include <fcntl.h>
@@ -422,6 +425,30 @@ int bench_usage(int runs) {
   return 0;
 }
 
+// Copies of one real record with new ids and a gone owner, as a crashed runner leaves them.
+int write_records(int count, const std::string& dir, const std::string& model_id) {
+  cgspawn::Ledger ledger(dir);
+  auto model = ledger.read(model_id);
+  if (!model) throw std::runtime_error("no task " + model_id + " in " + dir);
+  pid_t gone = ::fork();  // a pid whose process has ended
+  if (gone == 0) ::_exit(0);
+  ::waitpid(gone, nullptr, 0);
+  model->owner = {gone, 1, cgspawn::OwnerKind::library};
+  for (int i = 0; i < count; ++i) {
+    cgspawn::TaskRecord r = *model;
+    char id[16];
+    std::snprintf(id, sizeof id, "rec%05d", i);
+    r.id = id;
+    for (auto& res : r.resources) {
+      auto at = res.resource.id.find("cgspawn-" + model_id);
+      if (at != std::string::npos)
+        res.resource.id.replace(at, 8 + model_id.size(), std::string("cgspawn-") + id);
+    }
+    ledger.create(r);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -434,13 +461,14 @@ int main(int argc, char** argv) {
     if (mode == "destroy" && argc == 4) return bench_destroy(runs, argv[3]);
     if (mode == "lineage" && argc == 4) return bench_lineage(runs, argv[3]);
     if (mode == "hang" && argc == 4) return bench_hang_report(runs, argv[3]) | bench_usage(runs * 10);
+    if (mode == "records" && argc == 5) return write_records(runs, argv[3], argv[4]);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cgspawn-bench: %s\n", e.what());
     return 2;
   }
   std::fprintf(stderr,
                "usage: %s spawn RUNS | cli RUNS CGSPAWN | destroy RUNS HELPER | lineage RUNS HELPER | hang "
-               "RUNS HELPER\n",
+               "RUNS HELPER | records N DIR ID\n",
                argv[0]);
   return 2;
 }

@@ -3,10 +3,12 @@
 // made (intent) and updated after, so `list` and `reap` find what a crashed caller left.
 //
 // Layout: DIR/<id>/record.json (replaced atomically: temporary file + rename), DIR/<id>/ holds
-// the task's default stdout/stderr too; DIR/parents lists the parent cgroups ever used.
+// the task's default stdout/stderr too; DIR/parents lists the parent cgroups ever used;
+// DIR/.index has each record's summary, for summaries() (docs/architecture.md).
 // DIR is /run/cgspawn for root, $XDG_RUNTIME_DIR/cgspawn for a user; owned by the user, 0700.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -79,6 +81,21 @@ struct TaskRecord {
   std::optional<Result> result;  // once the task has ended
 };
 
+// What `list` shows of a task and what selects it: its record without the argv, output
+// paths, main pid, result and resource attributes. Ledger::summaries() reads them from one
+// index file instead of every record.
+struct TaskSummary {
+  std::string id;
+  std::string backend;
+  std::map<std::string, std::string> labels;
+  TaskState state = TaskState::starting;
+  OwnerRef owner;
+  std::optional<OwnerRef> bound_to;
+  std::vector<ResourceRecord> resources;  // kind, id and state; no attributes
+  double created_unix = 0;
+};
+TaskSummary summary_of(const TaskRecord& record);
+
 class Ledger {
  public:
   // Opens (creating it if needed) the ledger directory. Refuses, with the reason, a directory
@@ -112,6 +129,18 @@ class Ledger {
     std::vector<std::string> abandoned;
   };
   Listing list() const;
+
+  // What list() says of every task, as summaries, read from the ledger's index
+  // (DIR/.index) instead of every record: exact, not a cache that can lag (a task whose
+  // last change was cut short by a crash is read from its record; docs/architecture.md).
+  struct SummaryListing {
+    std::vector<TaskSummary> tasks;    // oldest first
+    std::vector<std::string> corrupt;  // as in Listing
+  };
+  SummaryListing summaries() const;
+  // The same, one summary at a time to `visit` (oldest first), never all of them in memory;
+  // returns the corrupt records.
+  std::vector<std::string> for_each_summary(const std::function<void(const TaskSummary&)>& visit) const;
 
   // Holds the per-task lock (flock on the task's directory) while it lives.
   class Lock;

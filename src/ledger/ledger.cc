@@ -19,7 +19,9 @@
 #include <sstream>
 
 #include "cgspawn/parse.hpp"
+#include "ledger/record_index.hpp"
 #include "ledger/record_json.hpp"
+#include "ledger/task_dirs.hpp"
 #include "report/json_codec.hpp"
 #include "util/crash_point.hpp"
 #include "util/file_io.hpp"
@@ -194,15 +196,24 @@ void Ledger::reserve(const std::string& id) const {
   throw_sys("create " + dir, errno);
 }
 
+// Every change of a record is bracketed in the index (ledger/record_index.hpp), so that
+// summaries() can tell a task whose index lines are current from one to read from its record.
 void Ledger::create(const TaskRecord& record, bool durable) const {
   std::string dir = task_dir(record.id);
   if (::access(dir.c_str(), F_OK) != 0) reserve(record.id);
+  IndexChange change(RecordIndex::of_ledger(dir_), record.id, durable);
   if (!write_exclusively(dir + "/" + kRecord, dump_json(record_to_json(record), 1) + "\n", durable))
     throw Error(ErrorKind::invalid_argument, "task id \"" + record.id + "\" is already in use in " + dir_);
+  crash_point("record-before-index");
+  change.written(summary_of(record));
 }
 
 void Ledger::update(const TaskRecord& record, bool durable) const {
-  write_atomically(task_dir(record.id) + "/" + kRecord, dump_json(record_to_json(record), 1) + "\n", durable);
+  std::string path = task_dir(record.id) + "/" + kRecord;  // a valid id before the index names it
+  IndexChange change(RecordIndex::of_ledger(dir_), record.id, durable);
+  write_atomically(path, dump_json(record_to_json(record), 1) + "\n", durable);
+  crash_point("record-before-index");
+  change.written(summary_of(record));
 }
 
 std::optional<TaskRecord> Ledger::read(const std::string& id) const {
@@ -219,18 +230,25 @@ std::optional<TaskRecord> Ledger::read(const std::string& id) const {
 
 void Ledger::add_found(const std::string& id, const ResourceRecord& resource) const {
   std::string path = task_dir(id) + "/" + kFound;
+  IndexChange change(RecordIndex::of_ledger(dir_), id, false);
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
   if (!fd.valid()) throw_sys("open " + path, errno);
   std::string line = resource_to_json(resource).dump() + "\n";  // one write: lines never interleave
   if (::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()))
     throw_sys("append to " + path, errno);
+  change.found(resource);
 }
 
 // The task's output goes with its record (remove_all removes a symlink, never what it names).
 void Ledger::remove(const std::string& id) const {
   std::error_code ec;
-  std::filesystem::remove_all(task_dir(id), ec);
-  if (ec) throw Error(ErrorKind::system, "remove " + task_dir(id) + ": " + ec.message());
+  std::string dir = task_dir(id);
+  {
+    IndexChange change(RecordIndex::of_ledger(dir_), id, false);
+    std::filesystem::remove_all(dir, ec);
+    if (ec) throw Error(ErrorKind::system, "remove " + dir + ": " + ec.message());
+    change.removed();
+  }
   std::string output = output_dir(id);
   std::filesystem::remove_all(output, ec);
   if (ec) throw Error(ErrorKind::system, "remove " + output + ": " + ec.message());
@@ -266,12 +284,7 @@ std::string Ledger::make_output_dir(const std::string& id) const {
 
 Ledger::Listing Ledger::list() const {
   Listing listing;
-  std::error_code ec;
-  std::vector<std::string> ids;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
-    std::string id = entry.path().filename().string();
-    if (entry.is_directory(ec) && valid_task_id(id)) ids.push_back(std::move(id));
-  }
+  std::vector<std::string> ids = task_dirs(dir_);
   listing.tasks.reserve(ids.size());  // a record's move may throw: growing would copy them all
   for (const auto& id : ids) {
     try {

@@ -10,25 +10,12 @@ namespace {
 
 using nlohmann::json;
 
+// A state this build does not know reads as the earliest (never as ended).
 TaskState state_from(const std::string& name) {
-  if (name == "running") return TaskState::running;
-  if (name == "exited") return TaskState::exited;
-  return TaskState::starting;
+  return parse_task_state(name).value_or(TaskState::starting);
 }
 
 }  // namespace
-
-std::string_view to_string(TaskState state) {
-  switch (state) {
-    case TaskState::starting:
-      return "starting";
-    case TaskState::running:
-      return "running";
-    case TaskState::exited:
-      return "exited";
-  }
-  return "starting";
-}
 
 json resource_to_json(const ResourceRecord& res) {
   return {{"kind", to_string(res.resource.kind)},

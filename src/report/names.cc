@@ -23,6 +23,9 @@ constexpr std::pair<ResourceKind, std::string_view> kKinds[] = {
     {ResourceKind::ipc, "ipc"},
 };
 
+constexpr std::pair<TaskState, std::string_view> kTaskStates[] = {
+    {TaskState::starting, "starting"}, {TaskState::running, "running"}, {TaskState::exited, "exited"}};
+
 constexpr std::pair<OwnerKind, std::string_view> kOwners[] = {
     {OwnerKind::library, "library"}, {OwnerKind::run, "run"}, {OwnerKind::supervisor, "supervisor"}};
 
@@ -70,6 +73,9 @@ std::optional<E> value_in(const std::pair<E, std::string_view> (&table)[N], std:
 std::string_view to_string(ResourceKind kind) {
   return name_in(kKinds, kind);
 }
+std::string_view to_string(TaskState state) {
+  return name_in(kTaskStates, state);
+}
 std::string_view to_string(OwnerKind kind) {
   return name_in(kOwners, kind);
 }
@@ -85,6 +91,9 @@ std::string_view to_string(ExitReason reason) {
 
 std::optional<ResourceKind> parse_resource_kind(std::string_view name) {
   return value_in(kKinds, name);
+}
+std::optional<TaskState> parse_task_state(std::string_view name) {
+  return value_in(kTaskStates, name);
 }
 std::optional<OwnerKind> parse_owner_kind(std::string_view name) {
   return value_in(kOwners, name);

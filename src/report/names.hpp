@@ -13,6 +13,7 @@
 namespace cgspawn {
 
 // nullopt for a name this build does not know.
+std::optional<TaskState> parse_task_state(std::string_view name);
 std::optional<OwnerKind> parse_owner_kind(std::string_view name);
 std::optional<ResourceState> parse_resource_state(std::string_view name);
 std::optional<Outcome> parse_outcome(std::string_view name);

@@ -29,7 +29,8 @@ std::size_t entries(const std::string& dir) {
   std::size_t n = 0;
   for (auto it = std::filesystem::directory_iterator(dir, ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-    if (it->path().filename() != "parents") ++n;
+    if (it->path().filename() != "parents" && it->path().filename().string()[0] != '.')
+      ++n;  // not the ledger's own files
   return n;
 }
 

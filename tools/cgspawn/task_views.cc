@@ -8,14 +8,13 @@
 namespace cgspawn::cli {
 namespace {
 
-std::string owner_text(const OwnerRef& owner) {
-  return std::string(to_string(owner.kind)) + " " + std::to_string(owner.pid) +
-         (owner_alive(owner) ? "" : " (gone)");
+std::string owner_text(const OwnerRef& owner, bool alive) {
+  return std::string(to_string(owner.kind)) + " " + std::to_string(owner.pid) + (alive ? "" : " (gone)");
 }
 
-std::string resources_text(const TaskRecord& record) {
+std::string resources_text(const std::vector<ResourceRecord>& resources) {
   std::string out;
-  for (const auto& r : record.resources)
+  for (const auto& r : resources)
     out += (out.empty() ? "" : ", ") + std::string(to_string(r.resource.kind)) + " " + r.resource.id + " [" +
            std::string(to_string(r.state)) + "]";
   return out.empty() ? "-" : out;
@@ -23,19 +22,17 @@ std::string resources_text(const TaskRecord& record) {
 
 }  // namespace
 
-std::string task_line(const TaskRecord& record) {
-  std::ostringstream out;
-  out << record.id << "  " << to_string(record.state) << "  " << record.backend << "  owner "
-      << owner_text(record.owner) << "  " << resources_text(record);
-  return out.str();
+std::string task_line(const TaskSummary& task, bool alive) {
+  return task.id + "  " + std::string(to_string(task.state)) + "  " + task.backend + "  owner " +
+         owner_text(task.owner, alive) + "  " + resources_text(task.resources);
 }
 
 std::string task_text(const TaskRecord& record) {
   std::ostringstream out;
   out << "task " << record.id << " (" << record.backend << "): " << to_string(record.state) << "\n"
-      << "  owner      " << owner_text(record.owner) << "\n"
+      << "  owner      " << owner_text(record.owner, owner_alive(record.owner)) << "\n"
       << "  main pid   " << record.main_pid << "\n"
-      << "  resources  " << resources_text(record) << "\n";
+      << "  resources  " << resources_text(record.resources) << "\n";
   for (const auto& [k, v] : record.labels) out << "  label      " << k << "=" << v << "\n";
   if (record.result) out << "  " << describe(record.result->exit) << "\n";
   return out.str();

@@ -11,7 +11,9 @@
 
 namespace cgspawn::cli {
 
-std::string task_line(const TaskRecord& record);  // one line for `list`
+// One line for `list`. `alive`: whether its owner lives (one check per owner, by the caller:
+// many tasks share one, such as a runner's).
+std::string task_line(const TaskSummary& task, bool alive);
 std::string task_text(const TaskRecord& record);  // several lines for `status`
 std::string task_report_text(const TaskReport& report);
 

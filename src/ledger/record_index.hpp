@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+// The ledger's index, DIR/.index: every change of every record, appended as lines
+// (ledger/index_lines.hpp) by the process that makes it, so that the summaries of all tasks
+// are one file's read instead of one read per record (`list` over 10,000 records).
+//
+// Appends take a shared flock on the file and check it is still the one at the path;
+// compact() takes it exclusively, reads it, and renames a shorter file over it, so no line is
+// ever appended to a file that was already read for replacing.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cgspawn/ledger.hpp"
+#include "util/mapped_file.hpp"
+
+namespace cgspawn {
+
+class RecordIndex {
+ public:
+  explicit RecordIndex(std::string path) : path_(std::move(path)) {}
+  static RecordIndex of_ledger(const std::string& dir) { return RecordIndex(dir + "/.index"); }
+
+  // Appends `lines` in one write(2). `durable`: fsynced before it returns.
+  void append(const std::string& lines, bool durable = false) const;
+
+  // What the index says of one task.
+  struct TaskLines {
+    int open = 0;                         // changes begun and not ended
+    std::string_view written;             // the fields of the last written line
+    std::vector<std::string_view> found;  // the fields of every found line since
+  };
+  struct Snapshot {
+    std::unique_ptr<MappedFile> file;  // the file as read (the views point into it)
+    std::unordered_map<std::string_view, TaskLines> tasks;
+    std::size_t lines = 0;
+    bool malformed = false;  // a complete line not of the format (a damaged file)
+  };
+  // The file as it is now: its complete lines (a line being appended is not yet one).
+  Snapshot read() const;
+
+  // Rewrites the file with what a read still needs of each task whose directory `exists`
+  // (written and found lines, open changes), dropping every older line. false, doing
+  // nothing, when another process is compacting or appending.
+  bool compact(const std::function<bool(std::string_view id)>& exists) const;
+
+ private:
+  std::string path_;
+};
+
+// A change of one task's record, bracketed (ledger/index_lines.hpp): the open line now, the
+// closing line from one of the three calls, or a "closed" line when it is dropped without.
+class IndexChange {
+ public:
+  IndexChange(RecordIndex index, std::string id, bool durable);
+  IndexChange(const IndexChange&) = delete;
+  IndexChange& operator=(const IndexChange&) = delete;
+  ~IndexChange();
+  void written(const TaskSummary& summary);
+  void found(const ResourceRecord& resource);
+  void removed();
+
+ private:
+  void end(const std::string& line);
+  RecordIndex index_;
+  std::string id_;
+  bool ended_ = false;
+};
+
+// The summary a task's lines say (its written line, with the found resources merged as
+// Ledger::read() merges its found file); nullopt when the lines are malformed.
+std::optional<TaskSummary> summary_from(std::string_view id, const RecordIndex::TaskLines& lines);
+
+}  // namespace cgspawn
