@@ -201,7 +201,7 @@ void Ledger::reserve(const std::string& id) const {
 void Ledger::create(const TaskRecord& record, bool durable) const {
   std::string dir = task_dir(record.id);
   if (::access(dir.c_str(), F_OK) != 0) reserve(record.id);
-  IndexChange change(RecordIndex::of_ledger(dir_), record.id, durable);
+  IndexChange change(RecordIndex(dir_), record.id, durable);
   if (!write_exclusively(dir + "/" + kRecord, dump_json(record_to_json(record), 1) + "\n", durable))
     throw Error(ErrorKind::invalid_argument, "task id \"" + record.id + "\" is already in use in " + dir_);
   crash_point("record-before-index");
@@ -210,7 +210,7 @@ void Ledger::create(const TaskRecord& record, bool durable) const {
 
 void Ledger::update(const TaskRecord& record, bool durable) const {
   std::string path = task_dir(record.id) + "/" + kRecord;  // a valid id before the index names it
-  IndexChange change(RecordIndex::of_ledger(dir_), record.id, durable);
+  IndexChange change(RecordIndex(dir_), record.id, durable);
   write_atomically(path, dump_json(record_to_json(record), 1) + "\n", durable);
   crash_point("record-before-index");
   change.written(summary_of(record));
@@ -230,7 +230,7 @@ std::optional<TaskRecord> Ledger::read(const std::string& id) const {
 
 void Ledger::add_found(const std::string& id, const ResourceRecord& resource) const {
   std::string path = task_dir(id) + "/" + kFound;
-  IndexChange change(RecordIndex::of_ledger(dir_), id, false);
+  IndexChange change(RecordIndex(dir_), id, false);
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
   if (!fd.valid()) throw_sys("open " + path, errno);
   std::string line = resource_to_json(resource).dump() + "\n";  // one write: lines never interleave
@@ -244,7 +244,7 @@ void Ledger::remove(const std::string& id) const {
   std::error_code ec;
   std::string dir = task_dir(id);
   {
-    IndexChange change(RecordIndex::of_ledger(dir_), id, false);
+    IndexChange change(RecordIndex(dir_), id, false);
     std::filesystem::remove_all(dir, ec);
     if (ec) throw Error(ErrorKind::system, "remove " + dir + ": " + ec.message());
     change.removed();

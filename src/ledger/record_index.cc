@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "cgspawn/parse.hpp"
 #include "ledger/index_lines.hpp"
 #include "util/sys_error.hpp"
 #include "util/unique_fd.hpp"
@@ -18,11 +19,13 @@ namespace {
 
 using index_lines::Step;
 
-// Whether the open file is no longer the one at `path` (a compaction renamed another over it).
-bool replaced(int fd, const std::string& path) {
+// The open file's size, or nullopt when it is no longer the file at `path` (a compaction
+// renamed another over it).
+std::optional<off_t> size_if_current(int fd, const std::string& path) {
   struct stat open_file, at_path;
-  if (::fstat(fd, &open_file) != 0 || ::stat(path.c_str(), &at_path) != 0) return true;
-  return open_file.st_ino != at_path.st_ino || open_file.st_dev != at_path.st_dev;
+  if (::fstat(fd, &open_file) != 0 || ::stat(path.c_str(), &at_path) != 0) return std::nullopt;
+  if (open_file.st_ino != at_path.st_ino || open_file.st_dev != at_path.st_dev) return std::nullopt;
+  return open_file.st_size;
 }
 
 void take(int fd, int operation, const std::string& path) {
@@ -87,13 +90,23 @@ void keep(std::string& out, std::string_view id, const RecordIndex::TaskLines& t
 
 void RecordIndex::append(const std::string& lines, bool durable) const {
   for (int attempt = 0; attempt < 100; ++attempt) {
-    UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
-    if (!fd.valid()) throw_sys("open " + path_, errno);
-    take(fd.get(), LOCK_SH, path_);
-    if (replaced(fd.get(), path_)) continue;  // compacted meanwhile: append to the new file
-    if (::write(fd.get(), lines.data(), lines.size()) != static_cast<ssize_t>(lines.size()))
-      throw_sys("append to " + path_, errno);
-    if (durable && ::fsync(fd.get()) != 0) throw_sys("fsync " + path_, errno);
+    std::optional<off_t> size;
+    {
+      UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+      if (!fd.valid()) throw_sys("open " + path_, errno);
+      take(fd.get(), LOCK_SH, path_);
+      size = size_if_current(fd.get(), path_);
+      if (!size) continue;  // compacted meanwhile: append to the new file
+      if (::write(fd.get(), lines.data(), lines.size()) != static_cast<ssize_t>(lines.size()))
+        throw_sys("append to " + path_, errno);
+      if (durable && ::fsync(fd.get()) != 0) throw_sys("fsync " + path_, errno);
+    }  // closed: the shared lock must be gone before compact() asks for the exclusive one
+    if (*size / kCompactEvery != (*size + static_cast<off_t>(lines.size())) / kCompactEvery) {
+      try {
+        compact();
+      } catch (const Error&) {  // the append stands; a later one or a listing compacts
+      }
+    }
     return;
   }
   throw Error(ErrorKind::system, "append to " + path_ + ": replaced 100 times in a row");
@@ -106,13 +119,16 @@ RecordIndex::Snapshot RecordIndex::read() const {
                           : std::make_unique<MappedFile>());
 }
 
-bool RecordIndex::compact(const std::function<bool(std::string_view id)>& exists) const {
+bool RecordIndex::compact() const {
   UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid() || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0 || replaced(fd.get(), path_)) return false;
+  if (!fd.valid() || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0 || !size_if_current(fd.get(), path_))
+    return false;
   Snapshot now = parse(std::make_unique<MappedFile>(fd.get(), path_.c_str()));
   std::string text;
-  for (const auto& [id, task] : now.tasks)
-    if (exists(id)) keep(text, id, task);
+  for (const auto& [id, task] : now.tasks) {
+    std::string name(id);
+    if (valid_task_id(name) && ::access((dir_ + "/" + name).c_str(), F_OK) == 0) keep(text, id, task);
+  }
   std::string temp = path_ + ".tmp." + std::to_string(::getpid());
   UniqueFd out(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!out.valid() || ::write(out.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||

@@ -8,7 +8,8 @@
 // ever appended to a file that was already read for replacing.
 #pragma once
 
-#include <functional>
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,11 +23,13 @@ namespace cgspawn {
 
 class RecordIndex {
  public:
-  explicit RecordIndex(std::string path) : path_(std::move(path)) {}
-  static RecordIndex of_ledger(const std::string& dir) { return RecordIndex(dir + "/.index"); }
+  explicit RecordIndex(const std::string& ledger_dir) : dir_(ledger_dir), path_(ledger_dir + "/.index") {}
 
-  // Appends `lines` in one write(2). `durable`: fsynced before it returns.
+  // Appends `lines` in one write(2). `durable`: fsynced before it returns. The append that
+  // takes the file past a multiple of kCompactEvery compacts it, so that it stays bounded in
+  // a ledger nobody lists.
   void append(const std::string& lines, bool durable = false) const;
+  static constexpr off_t kCompactEvery = 1 << 20;
 
   // What the index says of one task.
   struct TaskLines {
@@ -43,12 +46,13 @@ class RecordIndex {
   // The file as it is now: its complete lines (a line being appended is not yet one).
   Snapshot read() const;
 
-  // Rewrites the file with what a read still needs of each task whose directory `exists`
+  // Rewrites the file with what a read still needs of each task whose directory exists
   // (written and found lines, open changes), dropping every older line. false, doing
   // nothing, when another process is compacting or appending.
-  bool compact(const std::function<bool(std::string_view id)>& exists) const;
+  bool compact() const;
 
  private:
+  std::string dir_;
   std::string path_;
 };
 

@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Ledger::summaries(): every task's summary from the index, each task with a change still
 // open (or no line in the index: written by a cgspawn before the index) from its record.
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "cgspawn/ledger.hpp"
-#include "cgspawn/parse.hpp"
 #include "ledger/index_lines.hpp"
 #include "ledger/record_index.hpp"
 #include "ledger/task_dirs.hpp"
@@ -28,14 +25,10 @@ struct Entry {
   std::size_t read = 0;
 };
 
-void compact_if_due(const Ledger& ledger, const RecordIndex& index, const RecordIndex::Snapshot& snapshot,
-                    std::size_t tasks) {
+void compact_if_due(const RecordIndex& index, const RecordIndex::Snapshot& snapshot, std::size_t tasks) {
   if (!snapshot.malformed && snapshot.lines <= kLinesPerTask * tasks + kLinesFloor) return;
   try {
-    index.compact([&](std::string_view id) {
-      std::string name(id);
-      return valid_task_id(name) && ::access(ledger.task_dir(name).c_str(), F_OK) == 0;
-    });
+    index.compact();
   } catch (const Error&) {  // the listing stands; the next one tries again
   }
 }
@@ -50,7 +43,7 @@ TaskSummary summary_of(const TaskRecord& r) {
 
 std::vector<std::string> Ledger::for_each_summary(
     const std::function<void(const TaskSummary&)>& visit) const {
-  RecordIndex index = RecordIndex::of_ledger(dir_);
+  RecordIndex index(dir_);
   // The index first: a task it does not know yet is then in the directory listing and read
   // from its record (one removed meanwhile is simply not listed).
   RecordIndex::Snapshot snapshot = index.read();
@@ -92,7 +85,7 @@ std::vector<std::string> Ledger::for_each_summary(
       visit(*summary_read);
     }
   }
-  compact_if_due(*this, index, snapshot, ids.size());
+  compact_if_due(index, snapshot, ids.size());
   return corrupt;
 }
 

@@ -19,6 +19,7 @@
 
 #include "cgspawn/ledger.hpp"
 #include "ledger/index_lines.hpp"
+#include "ledger/record_index.hpp"
 #include "ledger_support.hpp"
 
 using namespace ltest;
@@ -274,4 +275,29 @@ TEST_CASE("index: a line appended while a compaction replaces the file goes to t
   REQUIRE_MESSAGE(waiting, "the writer never waited for the lock");
   CHECK(lines_equal_to(path, "o\ta") == 2);  // create's, copied, and add_found's, not lost
   check_exact(ledger);
+}
+
+TEST_CASE("index: stays bounded in a ledger nobody lists") {
+  StateDir state;
+  Ledger ledger(state.path());
+  ledger.create(record("keep"));
+  std::uintmax_t largest = 0, appended = 0, last = 0;
+  bool shrank = false;
+  for (int i = 0; appended < 2 * cgspawn::RecordIndex::kCompactEvery; ++i) {
+    std::string id = "c" + std::to_string(i % 7);
+    TaskRecord r = record(id);
+    r.labels["pad"] = std::string(2000, 'x');  // a few hundred tasks reach the bound, not thousands
+    ledger.create(r);
+    ledger.update(r);
+    ledger.remove(id);
+    auto size = std::filesystem::file_size(state.file(".index"));
+    shrank = shrank || size < last;
+    appended += size > last ? size - last : size;
+    largest = std::max(largest, size);
+    last = size;
+  }
+  CHECK(shrank);  // compacted by the writers alone
+  CHECK(largest < cgspawn::RecordIndex::kCompactEvery + 4096);
+  check_exact(ledger);
+  CHECK(ledger.summaries().tasks.size() == 1);
 }

@@ -50,7 +50,8 @@ class WithLedger(unittest.TestCase):
     def tearDown(self):
         for pid in alive(f"sleep {self.marker}"):
             os.kill(pid, signal.SIGKILL)
-        # Dot files are the watchers' and the lineage server's, gone when they end.
+        # Dot files are the watchers' and the lineage server's, gone when they end, and the
+        # ledger's index (.index), which stays.
         leftover = [e for e in os.listdir(self.state) if e != "parents" and not e.startswith(".")]
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.assertEqual(leftover, [], "records left in the ledger")
@@ -214,7 +215,8 @@ class TestBoundToOwner(WithLedger):
         killed = time.monotonic()
         self.assertTrue(eventually(lambda: not alive(self.sleeper()), 5.0))
         self.assertLess(time.monotonic() - killed, 5.0)
-        self.assertTrue(eventually(lambda: [e for e in os.listdir(self.state) if e != "parents"] == [], 5.0))
+        # Nothing but the ledger's own files: the watcher's dot files are gone too.
+        self.assertTrue(eventually(lambda: [e for e in os.listdir(self.state) if e not in ("parents", ".index")] == [], 5.0))
 
 
 if __name__ == "__main__":
