@@ -39,7 +39,7 @@ class OwnerChecks {
   std::map<std::pair<int, unsigned long long>, bool> known_;
 };
 
-// The text listing reads the ledger's index (Ledger::summaries): one file, not every record.
+// The text listing reads the ledger's index (Ledger::for_each_summary): one file, not every record.
 std::vector<std::string> print_lines(const Ledger& ledger, const std::map<std::string, std::string>& labels) {
   OwnerChecks owners;
   std::string out;
