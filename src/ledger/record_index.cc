@@ -36,6 +36,7 @@ void take(int fd, int operation, const std::string& path) {
 void apply(RecordIndex::TaskLines& task, const index_lines::Line& line) {
   switch (line.step) {
     case Step::open:
+      task.overlapped = task.open > 0;
       ++task.open;
       return;
     case Step::written:
@@ -63,11 +64,13 @@ RecordIndex::Snapshot parse(std::unique_ptr<MappedFile> file) {
     std::string_view raw = rest.substr(0, nl);
     rest.remove_prefix(nl + 1);
     ++s.lines;
+    if (raw.empty()) continue;  // an appender ended a line cut short before its own
     if (auto line = index_lines::split_line(raw))
       apply(s.tasks[line->id], *line);
     else
       s.malformed = true;
   }
+  for (const auto& [id, task] : s.tasks) s.needed += task.needed_lines();
   return s;
 }
 
@@ -83,7 +86,10 @@ void keep(std::string& out, std::string_view id, const RecordIndex::TaskLines& t
   };
   if (!task.written.empty()) line(static_cast<char>(Step::written), task.written);
   for (auto found : task.found) line(static_cast<char>(Step::found), found);
-  for (int i = 0; i < task.open; ++i) line(static_cast<char>(Step::open), {});
+  // Overlapped: two open lines then two closing ones say so, whatever is still open.
+  int opens = task.open + (task.overlapped ? 2 : 0);
+  for (int i = 0; i < opens; ++i) line(static_cast<char>(Step::open), {});
+  for (int i = task.open; i < opens; ++i) line(static_cast<char>(Step::closed), {});
 }
 
 }  // namespace
@@ -92,20 +98,25 @@ void RecordIndex::append(const std::string& lines, bool durable) const {
   for (int attempt = 0; attempt < 100; ++attempt) {
     std::optional<off_t> size;
     {
-      UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+      UniqueFd fd(::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
       if (!fd.valid()) throw_sys("open " + path_, errno);
       take(fd.get(), LOCK_SH, path_);
       size = size_if_current(fd.get(), path_);
       if (!size) continue;  // compacted meanwhile: append to the new file
-      if (::write(fd.get(), lines.data(), lines.size()) != static_cast<ssize_t>(lines.size()))
+      // A writer killed in the middle of a line (or out of space) left it cut short: end it,
+      // so that this line is not read as part of it.
+      char last = '\n';
+      bool cut = *size > 0 && ::pread(fd.get(), &last, 1, *size - 1) == 1 && last != '\n';
+      std::string text = cut ? "\n" + lines : lines;
+      if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
         throw_sys("append to " + path_, errno);
       if (durable && ::fsync(fd.get()) != 0) throw_sys("fsync " + path_, errno);
     }  // closed: the shared lock must be gone before compact() asks for the exclusive one
     if (*size / kCompactEvery != (*size + static_cast<off_t>(lines.size())) / kCompactEvery) {
       try {
         compact();
-      } catch (const Error&) {  // the append stands; a later one or a listing compacts
-      }
+      } catch (...) {  // the append stands; a later one or a listing compacts (never throw from here:
+      }                // it runs in ~IndexChange too)
     }
     return;
   }
@@ -129,6 +140,7 @@ bool RecordIndex::compact() const {
     std::string name(id);
     if (valid_task_id(name) && ::access((dir_ + "/" + name).c_str(), F_OK) == 0) keep(text, id, task);
   }
+  if (!now.malformed && text.size() * 2 > now.file->text().size()) return false;
   std::string temp = path_ + ".tmp." + std::to_string(::getpid());
   UniqueFd out(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!out.valid() || ::write(out.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
@@ -150,13 +162,18 @@ IndexChange::~IndexChange() {
   if (ended_) return;
   try {
     index_.append(index_lines::step_line(Step::closed, id_));
-  } catch (const Error&) {  // left open: the task is read from its record, which is exact
+  } catch (...) {  // left open: the task is read from its record, which is exact
   }
 }
 
+// The record's change is made: a closing line that cannot be appended leaves the change open
+// (the task is then read from its record), and must not fail what succeeded.
 void IndexChange::end(const std::string& line) {
   ended_ = true;
-  index_.append(line);
+  try {
+    index_.append(line);
+  } catch (...) {
+  }
 }
 
 void IndexChange::written(const TaskSummary& summary) {

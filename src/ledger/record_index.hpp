@@ -33,14 +33,23 @@ class RecordIndex {
 
   // What the index says of one task.
   struct TaskLines {
-    int open = 0;                         // changes begun and not ended
+    int open = 0;  // changes begun and not ended
+    // Two changes overlapped since the last that began alone: their lines may be in another
+    // order than their records' renames, so the last written line may not be the record's.
+    // A change that begins alone clears it (every earlier change had renamed and closed).
+    bool overlapped = false;
     std::string_view written;             // the fields of the last written line
     std::vector<std::string_view> found;  // the fields of every found line since
+    bool vouched() const { return open == 0 && !overlapped; }
+    std::size_t needed_lines() const {
+      return (written.empty() ? 0 : 1) + found.size() + open + 2 * overlapped;
+    }
   };
   struct Snapshot {
     std::unique_ptr<MappedFile> file;  // the file as read (the views point into it)
     std::unordered_map<std::string_view, TaskLines> tasks;
     std::size_t lines = 0;
+    std::size_t needed = 0;  // the lines a compaction would keep at most
     bool malformed = false;  // a complete line not of the format (a damaged file)
   };
   // The file as it is now: its complete lines (a line being appended is not yet one).
@@ -48,7 +57,8 @@ class RecordIndex {
 
   // Rewrites the file with what a read still needs of each task whose directory exists
   // (written and found lines, open changes), dropping every older line. false, doing
-  // nothing, when another process is compacting or appending.
+  // nothing, when another process is compacting or appending, or when the file would not
+  // shrink by half (so that a file of many live tasks is not rewritten at every append).
   bool compact() const;
 
  private:

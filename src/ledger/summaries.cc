@@ -12,8 +12,8 @@ namespace cgspawn {
 namespace {
 
 // Lines of tasks gone, changes superseded: a compaction once the file holds this many times
-// more lines than there are tasks (a task's create alone writes two), plus a floor, so that a
-// small ledger is not rewritten at every change.
+// more lines than a compaction would keep, plus a floor, so that a small ledger is not
+// rewritten at every change.
 constexpr std::size_t kLinesPerTask = 2;
 constexpr std::size_t kLinesFloor = 256;
 
@@ -25,8 +25,8 @@ struct Entry {
   std::size_t read = 0;
 };
 
-void compact_if_due(const RecordIndex& index, const RecordIndex::Snapshot& snapshot, std::size_t tasks) {
-  if (!snapshot.malformed && snapshot.lines <= kLinesPerTask * tasks + kLinesFloor) return;
+void compact_if_due(const RecordIndex& index, const RecordIndex::Snapshot& snapshot) {
+  if (!snapshot.malformed && snapshot.lines <= kLinesPerTask * snapshot.needed + kLinesFloor) return;
   try {
     index.compact();
   } catch (const Error&) {  // the listing stands; the next one tries again
@@ -63,7 +63,7 @@ std::vector<std::string> Ledger::for_each_summary(
   entries.reserve(ids.size());
   for (const auto& id : ids) {
     auto lines = snapshot.tasks.find(id);
-    if (!snapshot.malformed && lines != snapshot.tasks.end() && lines->second.open == 0) {
+    if (!snapshot.malformed && lines != snapshot.tasks.end() && lines->second.vouched()) {
       if (auto created = index_lines::created_of(lines->second.written)) {
         entries.push_back({*created, id, &lines->second, 0});
         continue;
@@ -85,7 +85,7 @@ std::vector<std::string> Ledger::for_each_summary(
       visit(*summary_read);
     }
   }
-  compact_if_due(index, snapshot, ids.size());
+  compact_if_due(index, snapshot);
   return corrupt;
 }
 

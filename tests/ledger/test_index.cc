@@ -166,6 +166,10 @@ TEST_CASE("index: a writer killed between the record and its index line; records
   REQUIRE(listing.size() == 3);
   for (const auto& s : listing)
     if (s.id == "a") CHECK(s.state == TaskState::exited);  // the record's, not the index's older line
+  // A compaction carries the open changes: still read from their records.
+  for (int i = 0; i < 30; ++i) ledger.update(record("b"));  // lines enough for it to halve the file
+  REQUIRE(cgspawn::RecordIndex(state.path()).compact());
+  check_exact(ledger);
 
   // A record written by a cgspawn before the index, or with the index file lost: read.
   std::filesystem::remove(state.file(".index"));
@@ -300,4 +304,35 @@ TEST_CASE("index: stays bounded in a ledger nobody lists") {
   CHECK(largest < cgspawn::RecordIndex::kCompactEvery + 4096);
   check_exact(ledger);
   CHECK(ledger.summaries().tasks.size() == 1);
+}
+
+TEST_CASE("index: two overlapping changes of one task, their closing lines in the other order") {
+  StateDir state;
+  Ledger ledger(state.path());
+  TaskRecord a = record("a");
+  a.state = TaskState::exited;
+  ledger.create(a);
+  std::string exited = read_text(state.file("a/record.json")).value_or("");
+  ledger.update(record("a"));  // running
+  {
+    // Change 1 (running) and change 2 (exited) begin; 1 renames its record, then 2 does; 2
+    // closes first, then 1: the last written line says running, the record says exited.
+    cgspawn::IndexChange first(cgspawn::RecordIndex(state.path()), "a", false);
+    cgspawn::IndexChange second(cgspawn::RecordIndex(state.path()), "a", false);
+    write_text(state.file("a/record.json.next"), exited, 0600);
+    std::filesystem::rename(state.file("a/record.json.next"), state.file("a/record.json"));
+    second.written(cgspawn::summary_of(a));
+    first.written(cgspawn::summary_of(record("a")));
+  }
+  check_exact(ledger);  // read from the record: exited
+  ledger.create(record("b"));
+  for (int i = 0; i < 30; ++i) ledger.update(record("b"));  // lines enough for it to halve the file
+  REQUIRE(cgspawn::RecordIndex(state.path()).compact());    // carries "overlapped"
+  check_exact(ledger);
+  ledger.update(a);  // a change alone: the index vouches again
+  auto listing = ledger.summaries().tasks;
+  REQUIRE(listing.size() == 2);
+  for (const auto& t : listing)
+    if (t.id == "a") CHECK(t.state == TaskState::exited);
+  check_exact(ledger);
 }
