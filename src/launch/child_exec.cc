@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "launch/child_exec.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,6 +38,44 @@ void await_go(int fd) {
   if (n != 1) ::_exit(126);  // never released: the spawn failed or cgspawn died
 }
 
+bool needed_by(const ChildPlan& plan, int fd) {
+  if (fd == plan.go_fd || fd == plan.join_fd || fd == plan.error_pipe) return true;
+  for (int source : plan.stdio)
+    if (fd == source) return true;
+  return false;
+}
+
+int fd_number(const char* name) {
+  int fd = 0;
+  for (; *name; ++name) {
+    if (*name < '0' || *name > '9') return -1;
+    fd = fd * 10 + (*name - '0');
+  }
+  return fd;
+}
+
+// Closes what exec would close anyway, except the plan's own fds, before a wait of unbounded
+// length: a descriptor of another of the caller's threads held here would keep its locks (an
+// flock belongs to the open file, not to the process) and its pipes' ends open until the go.
+// Raw getdents64 on a stack buffer: nothing here may allocate after a fork.
+void close_cloexec_fds(const ChildPlan& plan) {
+  int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return;  // no /proc: the descriptors stay until exec, as before
+  alignas(dirent64) char buffer[4096];
+  long n;
+  while ((n = ::syscall(SYS_getdents64, dir, buffer, sizeof buffer)) > 0) {
+    for (long at = 0; at < n;) {
+      auto* entry = reinterpret_cast<dirent64*>(buffer + at);
+      at += entry->d_reclen;
+      int fd = fd_number(entry->d_name);
+      if (fd < 3 || fd == dir || needed_by(plan, fd)) continue;
+      int flags = ::fcntl(fd, F_GETFD);
+      if (flags >= 0 && (flags & FD_CLOEXEC)) ::close(fd);
+    }
+  }
+  ::close(dir);
+}
+
 // Moves the wanted fds out of the way first, so {stdout -> 0, stdin -> 1} swaps work.
 void set_up_stdio(const ChildPlan& plan) {
   int moved[3];
@@ -66,7 +106,10 @@ void child_exec(const ChildPlan& plan) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (plan.go_fd >= 0) await_go(plan.go_fd);
+  if (plan.go_fd >= 0) {
+    close_cloexec_fds(plan);
+    await_go(plan.go_fd);
+  }
   if (plan.join_fd >= 0 && ::write(plan.join_fd, "0", 1) != 1) fail(plan, ChildStage::join_cgroup);
   if (plan.new_process_group) ::setpgid(0, 0);
   if (!isolate(*plan.isolation)) fail(plan, ChildStage::isolate);

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "cgspawn/parse.hpp"
 #include "cli.hpp"
 #include "host.hpp"
+#include "launch/held_child.hpp"
 #include "task.hpp"
 
 using namespace cgtest;
@@ -109,6 +111,36 @@ TEST_CASE("a good guest: the runner's children, SIGCHLD handler, cgroup and fds 
   // 0-2 and the directory ls reads; an fd the library leaked into the task would be one more.
   CHECK(split_lines(fds) == std::vector<std::string>{"0", "1", "2", "3"});
   check_clean(r, parent, "guest");
+}
+
+// A child held before exec (the systemd backend's, until its scope is verified) may wait
+// long; another thread's close-on-exec descriptor kept open in it would keep that thread's
+// flock (the ledger's index lock) held, and its next record write would wait for a child that
+// waits for it. Descriptors without close-on-exec are the task's to inherit and stay.
+TEST_CASE("a held child keeps none of the caller's close-on-exec fds while it waits") {
+  TempDir tmp;
+  int locked = ::open(tmp.file("lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  REQUIRE(locked >= 0);
+  REQUIRE(::flock(locked, LOCK_EX) == 0);
+  int inherited = ::open(tmp.file("inherited").c_str(), O_RDWR | O_CREAT, 0644);  // no O_CLOEXEC
+  REQUIRE(inherited >= 0);
+  LaunchRequest request;
+  request.program = "/bin/true";
+  request.argv = {"true"};
+  HeldChild child(request);
+  std::string fd_dir = "/proc/" + std::to_string(child.pid()) + "/fd/";
+  REQUIRE(eventually([&] { return !exists(fd_dir + std::to_string(locked)); }));
+  CHECK(exists(fd_dir + std::to_string(inherited)));
+  ::close(locked);  // the caller lets go: nobody else may hold the lock now
+  int again = ::open(tmp.file("lock").c_str(), O_RDWR | O_CLOEXEC);
+  REQUIRE(again >= 0);
+  CHECK(::flock(again, LOCK_EX | LOCK_NB) == 0);
+  ::close(again);
+  ::close(inherited);
+  Launched task = child.release();
+  siginfo_t info{};
+  REQUIRE(::waitid(P_PIDFD, static_cast<id_t>(task.pidfd.get()), &info, WEXITED) == 0);
+  CHECK(info.si_status == 0);
 }
 
 TEST_CASE("death by a signal nobody from cgspawn sent") {
