@@ -46,9 +46,10 @@ std::vector<ProcessRef> survivors_of(const Cgroup& cgroup) {
 
 // SIGTERM (and SIGCONT, so stopped processes can act on it) to all, then the grace period.
 bool terminate_gracefully(const Cgroup& cgroup, const DestroyOptions& options, KilledList& killed) {
-  killed.add(signal_all(cgroup, SIGTERM));
+  std::vector<UniqueFd> exits;
+  killed.add(signal_all(cgroup, SIGTERM, &exits));
   signal_all(cgroup, SIGCONT);
-  auto r = wait_until_empty(cgroup, Clock::now() + options.grace, options.interrupt_fd);
+  auto r = wait_until_empty(cgroup, Clock::now() + options.grace, options.interrupt_fd, exits);
   return r == WaitResult::interrupted;
 }
 
@@ -96,7 +97,7 @@ CgroupDestroyResult destroy_cgroup(const Cgroup& cgroup, const DestroyOptions& o
     KillAll kill = kill_all(cgroup, verify_deadline);
     killed.add(kill.killed);
     if (kill.error) row.detail = sys_message(kill.method + " on " + cgroup.path(), kill.error);
-    populated = wait_until_empty(cgroup, verify_deadline) != WaitResult::ready;
+    populated = wait_until_empty(cgroup, verify_deadline, -1, kill.exits) != WaitResult::ready;
   }
   if (populated) {
     row.outcome = Outcome::failed;

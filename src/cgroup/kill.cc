@@ -37,6 +37,14 @@ UniqueFd pidfd_open(pid_t pid) {
   return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
 }
 
+// Pidfds of the described ones: their exits wake the wait for the cgroup to empty (events.hpp).
+std::vector<UniqueFd> pin_exits(const std::vector<ProcessRef>& processes) {
+  std::vector<UniqueFd> exits;
+  for (size_t i = 0; i < processes.size() && i < kDescribedBeforeKill; ++i)
+    if (UniqueFd fd = pidfd_open(processes[i].pid); fd.valid()) exits.push_back(std::move(fd));
+  return exits;
+}
+
 int pidfd_send_signal(int pidfd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
@@ -61,7 +69,7 @@ KillAll freeze_and_kill(const Cgroup& cgroup, Clock::time_point deadline) {
 
 }  // namespace
 
-std::vector<ProcessRef> signal_all(const Cgroup& cgroup, int sig) {
+std::vector<ProcessRef> signal_all(const Cgroup& cgroup, int sig, std::vector<UniqueFd>* exits) {
   std::vector<std::pair<pid_t, UniqueFd>> pinned;
   for (pid_t pid : cgroup.procs_recursive()) {
     UniqueFd fd = pidfd_open(pid);
@@ -73,16 +81,19 @@ std::vector<ProcessRef> signal_all(const Cgroup& cgroup, int sig) {
   for (auto& [pid, fd] : pinned) {
     if (!still_in.count(pid)) continue;
     ProcessRef who = describe_process(pid);  // before the signal: a dead process has no comm
-    if (pidfd_send_signal(fd.get(), sig) == 0) signalled.push_back(std::move(who));
+    if (pidfd_send_signal(fd.get(), sig) != 0) continue;
+    signalled.push_back(std::move(who));
+    if (exits) exits->push_back(std::move(fd));
   }
   return signalled;
 }
 
 KillAll kill_all(const Cgroup& cgroup, Clock::time_point deadline) {
   auto present = describe_all(cgroup.procs_recursive());
+  std::vector<UniqueFd> exits = pin_exits(present);
   int err = sys::syscalls().write_cgroup_kill(cgroup.dirfd());
-  if (err == 0) return KillAll{0, "cgroup.kill", std::move(present)};
-  if (err != ENOENT) return KillAll{err, "cgroup.kill", std::move(present)};
+  if (err == 0) return KillAll{0, "cgroup.kill", std::move(present), std::move(exits)};
+  if (err != ENOENT) return KillAll{err, "cgroup.kill", std::move(present), {}};
   return freeze_and_kill(cgroup, deadline);  // kernel before 5.14: no cgroup.kill
 }
 
