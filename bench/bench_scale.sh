@@ -15,7 +15,8 @@
 #        record or process; the throughput
 # Usage (root, cgroup2): bash bench/bench_scale.sh [BUILD_DIR]
 #   SCALE_TASKS (1000), SCALE_RUN_SECONDS (60), SCALE_RUNNERS (200).
-#   SCALE_SHORT=1: 50 tasks, 5 s of 20 runners: checks that it all works, not the timings.
+#   SCALE_SHORT=1: 50 tasks, 5 s of 20 runners (10 tasks and 5 runners for systemd and remote):
+#   checks that it all works, not the timings.
 #   SCALE_BACKEND=systemd: the tasks are transient scopes, in the test guest (real systemd, pure
 #   cgroup v2, booted once for the run; TCG, so 50 tasks, 20 runners for 20 s by default), and
 #   the [s1] baseline is `systemd-run --scope sleep` started the same way.
@@ -42,7 +43,7 @@ cgspawn=$build/tools/cgspawn
 short=${SCALE_SHORT:-0}
 default_tasks=1000 default_seconds=60 default_runners=200
 [ "$backend" = remote ] && default_tasks=100 default_seconds=20 default_runners=20
-if [ "$short" = 1 ]; then n=50 seconds=5 runners=20; else
+if [ "$short" = 1 ]; then n=50 seconds=5 runners=20; [ "$backend" = process ] || n=10 runners=5; else
   n=${SCALE_TASKS:-$default_tasks} seconds=${SCALE_RUN_SECONDS:-$default_seconds} runners=${SCALE_RUNNERS:-$default_runners}; fi
 mount=/sys/fs/cgroup/unified; [ -f $mount/cgroup.procs ] || mount=/sys/fs/cgroup
 state=$(mktemp -d /tmp/cgspawn-bench-scale-XXXXXX)
@@ -188,9 +189,9 @@ t_destroy=$(since_ms "$t0")
 [ -s "$state/destroy.err" ] && fail "destroy wrote to stderr: $(head -3 "$state/destroy.err")"
 left=$(tasks_left)
 [ "$left" = 0 ] || fail "$left task cgroups or units left after destroy"
-t_floor=$(/usr/bin/python3 "$top/bench/scale_floor.py" "$floor" "$n")
+read -r t_floor t_rmdir < <(/usr/bin/python3 "$top/bench/scale_floor.py" "$floor" "$n")
 ratio=$(awk -v a="$t_destroy" -v b="$t_floor" 'BEGIN { printf "%.2f", a / b }')
-echo "[s3] destroy --label of $n tasks to verified gone: $t_destroy ms; cgroup.kill into $n cgroups + wait: $t_floor ms"
+echo "[s3] destroy --label of $n tasks to verified gone: $t_destroy ms; cgroup.kill into $n cgroups + wait: $t_floor ms (then rmdir of them: $t_rmdir ms)"
 check destroy "$ratio" "<=" 2 x
 
 # [s4] ---------------------------------------------------------------------------------------
@@ -203,9 +204,9 @@ t0=$(ms_now)
 t_reap=$(since_ms "$t0")
 left=$(tasks_left)
 [ "$left" = 0 ] || fail "$left task cgroups or units left after reap"
-t_floor=$(/usr/bin/python3 "$top/bench/scale_floor.py" "$floor" "$n")
+read -r t_floor t_rmdir < <(/usr/bin/python3 "$top/bench/scale_floor.py" "$floor" "$n")
 ratio=$(awk -v a="$t_reap" -v b="$t_floor" 'BEGIN { printf "%.2f", a / b }')
-echo "[s4] reap of $n orphans (supervisors SIGKILLed): $t_reap ms; cgroup.kill into $n cgroups + wait: $t_floor ms"
+echo "[s4] reap of $n orphans (supervisors SIGKILLed): $t_reap ms; cgroup.kill into $n cgroups + wait: $t_floor ms (then rmdir of them: $t_rmdir ms)"
 check reap "$ratio" "<=" 2 x
 
 # [s5] ---------------------------------------------------------------------------------------
