@@ -41,7 +41,9 @@ WaitResult wait_for_events(const Cgroup& cgroup, const std::function<bool(const 
     std::string text = read_from_start(events.get());
     if (text.empty() || done(text)) return WaitResult::ready;  // empty: removed meanwhile
     if (fds[1].revents) return WaitResult::interrupted;
-    if (!poll_until(fds, deadline)) return WaitResult::timed_out;
+    // Checked here too, not only when poll times out: a descriptor that stayed ready would
+    // otherwise keep this loop from ever ending.
+    if (Clock::now() >= deadline || !poll_until(fds, deadline)) return WaitResult::timed_out;
     for (size_t i = 2; i < fds.size(); ++i)
       if (fds[i].revents) fds[i].fd = -1;  // exited: it stays readable, look at it no more
   }

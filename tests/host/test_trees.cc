@@ -3,6 +3,7 @@
 // removes the task cgroup. Each workload writes its pids to a file; the test reads them while
 // they live and checks /proc afterwards.
 #include <doctest/doctest.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -17,6 +18,12 @@ using namespace cgtest;
 using namespace cgspawn;
 
 namespace {
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 // The row of the task cgroup, checked to be the only one and destroyed.
 const ResourceOutcome& destroyed_row(const Result& r, const TestParent& parent, const std::string& id) {
@@ -100,7 +107,11 @@ wait)",
   auto task = spawner_under(parent)->spawn(spec);
   REQUIRE(wait_for_lines(file, 1));
   auto ids = identify(read_pids(file));
-  Result r = task->wait();
+  double cpu_before = thread_cpu_seconds();
+  Result r = task->wait();  // this thread waits out the timeout and the grace, and destroys
+  // Waited for (the pidfd, cgroup.events' change notices), never polled: a loop that looked
+  // again and again through the 0.6 s of grace would spend most of it on the CPU.
+  CHECK(thread_cpu_seconds() - cpu_before < 0.15);
   CHECK(r.exit.reason == ExitReason::timed_out);
   CHECK(r.exit.signal == SIGTERM);  // the main shell did not ignore it
   CHECK_FALSE(r.exit.code.has_value());
