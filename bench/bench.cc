@@ -9,7 +9,7 @@
 //                                            /bin/true`, and the peak RSS of cgspawn run
 //   cgspawn-bench destroy RUNS HELPER    [3] destroy of a 1000-process tree until verified
 //                                            empty vs the kernel floor (cgroup.kill, then
-//                                            inotify until "populated 0")
+//                                            poll cgroup.events until "populated 0")
 //   cgspawn-bench hang RUNS HELPER       [6] destroy of a running task with the hang report vs
 //                                            without (--no-hang-report): 1 and 1000 processes
 //                                        [7] reading usage and pressure on every destroy
@@ -20,7 +20,6 @@
 // Each prints its figures and a line "ratio NAME VALUE TARGET" for run.sh.
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -217,18 +216,19 @@ int bench_cli(int runs, const std::string& cgspawn) {
   return 0;
 }
 
-// Waits for "populated 0" with inotify: the floor's own wait, as the kernel reports it.
-void wait_empty_inotify(const std::string& cgroup) {
-  int in = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  if (in < 0 || ::inotify_add_watch(in, (cgroup + "/cgroup.events").c_str(), IN_MODIFY) < 0) die("inotify");
-  char buf[4096];
-  while (populated(cgroup)) {
-    pollfd p{in, POLLIN, 0};
+// Waits for "populated 0" on cgroup.events open at `events` (opened before the kill, closed
+// after the timing): poll for its change notices (POLLPRI), each read arming the next.
+void wait_empty_notices(int events) {
+  char buf[256];
+  for (;;) {
+    ::lseek(events, 0, SEEK_SET);
+    ssize_t n = ::read(events, buf, sizeof buf - 1);
+    if (n < 0) die("read cgroup.events");
+    buf[n] = 0;
+    if (std::strstr(buf, "populated 0")) return;
+    pollfd p{events, POLLPRI, 0};
     if (::poll(&p, 1, 30000) <= 0) die("the tree did not die within 30 s");
-    while (::read(in, buf, sizeof buf) > 0) {
-    }
   }
-  ::close(in);
 }
 
 int bench_destroy(int runs, const std::string& helper) {
@@ -269,10 +269,13 @@ int bench_destroy(int runs, const std::string& helper) {
   auto floor = [&] {
     std::string cgroup;
     auto task = start_tree(cgroup);
+    int events = ::open((cgroup + "/cgroup.events").c_str(), O_RDONLY | O_CLOEXEC);
+    if (events < 0) die("open cgroup.events");
     auto t0 = Clock::now();
     if (!write_file(cgroup + "/cgroup.kill", "1")) die("write cgroup.kill");
-    wait_empty_inotify(cgroup);
+    wait_empty_notices(events);
     double ms = ms_since(t0);
+    ::close(events);
     task->finish(now);  // not timed: removes the (empty) cgroup
     return ms;
   };
@@ -281,7 +284,7 @@ int bench_destroy(int runs, const std::string& helper) {
               lib, runs);
   std::printf("    of which the cgroup row's own seconds (kill, verify, rmdir):  median %.3f ms\n",
               median(row_ms));
-  std::printf("    kernel floor: cgroup.kill + inotify until populated 0:        median %.3f ms\n", base);
+  std::printf("    kernel floor: cgroup.kill + poll until populated 0:           median %.3f ms\n", base);
   print_ratio("destroy", lib / base, 1.2);
   return 0;
 }

@@ -41,7 +41,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
 ours=(); base=()
 for i in $(seq 1 "$RUNS"); do
   t0=$(now_ms); "$CGSPAWN" run -q --backend podman --image "$IMG" --parent "$PARENT" -- /bin/true || fail "cgspawn run: exit $?"
-  t1=$(now_ms); podman run --rm --pull=never --network=none --cgroup-parent=/cgspawn-podtest/bench-$$-base "$IMG" /bin/true
+  t1=$(now_ms); podman run --rm --pull=never --network=none --cgroup-parent=/cgspawn-podtest/bench-$$-base "$IMG" /bin/true \
+    || fail "podman run: exit $?"
   t2=$(now_ms); ours+=($((t1 - t0))); base+=($((t2 - t1)))
 done
 m_ours=$(printf '%s\n' "${ours[@]}" | median); m_base=$(printf '%s\n' "${base[@]}" | median)
@@ -63,9 +64,9 @@ for i in $(seq 1 "$RUNS"); do
   t0=$(now_ms); "$CGSPAWN" destroy "$id" --grace 0s >/dev/null || fail "cgspawn destroy $id: incomplete"; t1=$(now_ms)
   ours+=($((t1 - t0)))
   cid=$(podman run -d --pull=never --network=none --name "cgspawn-test-bench-$i" \
-        --cgroup-parent=/cgspawn-podtest/bench-$$-base "$IMG" /bin/workload 100)
-  wait_procs "$U/cgspawn-podtest/bench-$$-base/libpod-$cid"
-  t0=$(now_ms); podman rm -f -t 0 "$cid" >/dev/null; t1=$(now_ms)
+        --cgroup-parent=/cgspawn-podtest/bench-$$-base "$IMG" /bin/workload 100) || fail "podman run -d: exit $?"
+  wait_procs "$U/cgspawn-podtest/bench-$$-base/libpod-$cid" || fail "the baseline container did not reach 103 processes"
+  t0=$(now_ms); podman rm -f -t 0 "$cid" >/dev/null || fail "podman rm: exit $?"; t1=$(now_ms)
   base+=($((t1 - t0)))
 done
 m_ours=$(printf '%s\n' "${ours[@]}" | median); m_base=$(printf '%s\n' "${base[@]}" | median)

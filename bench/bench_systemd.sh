@@ -30,11 +30,11 @@ trap 'rm -rf "$CGSPAWN_STATE_DIR"' EXIT
 
 now() { date +%s%N; }
 # Seconds per iteration of "$@", after one warm-up run.
-per_run() {
-  "$@" >/dev/null
+per_run() {  # fails when a run fails (set -e does not reach into $(...))
+  "$@" >/dev/null || return 1
   local start end i
   start=$(now)
-  for ((i = 0; i < n; i++)); do "$@" >/dev/null; done
+  for ((i = 0; i < n; i++)); do "$@" >/dev/null || return 1; done
   end=$(now)
   echo "scale=4; ($end - $start) / $n / 1000000000" | bc 2>/dev/null || awk "BEGIN { printf \"%.4f\", ($end - $start) / $n / 1e9 }"
 }

@@ -6,7 +6,7 @@
 #   [2] `cgspawn run -- /bin/true` as a whole process         vs /usr/bin/env /bin/true  <= 2x,
 #       and the peak RSS of cgspawn run                                                  <= 8 MiB
 #   [3] destroy of a 1000-process tree until verified empty   vs the kernel floor        <= 1.2x
-#       (write cgroup.kill, wait with inotify for "populated 0")
+#       (write cgroup.kill, poll cgroup.events for "populated 0")
 #   [4] spawn + wait + destroy of /bin/true with lineage        vs --no-lineage            <= 1.1x
 #   [5] a 1000-process tree, spawn to verified destroy, lineage vs --no-lineage            <= 1.1x
 #   [6] destroy of a running task with the hang report vs --no-hang-report (1 and 1000 processes: figures)

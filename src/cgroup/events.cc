@@ -34,7 +34,8 @@ bool poll_until(std::vector<pollfd>& fds, Clock::time_point deadline) {
 WaitResult wait_for_events(const Cgroup& cgroup, const std::function<bool(const std::string&)>& done,
                            Clock::time_point deadline, int interrupt_fd, const std::vector<UniqueFd>& exits) {
   UniqueFd events(::openat(cgroup.dirfd(), "cgroup.events", O_RDONLY | O_CLOEXEC));
-  if (!events.valid()) return WaitResult::ready;  // the cgroup is gone: nothing is in it
+  if (!events.valid())  // gone: nothing is in it; anything else (EMFILE): cannot tell, say so
+    return errno == ENOENT || errno == ENODEV ? WaitResult::ready : WaitResult::timed_out;
   std::vector<pollfd> fds{{events.get(), POLLPRI, 0}, {interrupt_fd, POLLIN, 0}};  // fd -1: not polled
   for (const auto& exit : exits) fds.push_back({exit.get(), POLLIN, 0});
   for (;;) {

@@ -83,7 +83,9 @@ std::vector<ProcessRef> signal_all(const Cgroup& cgroup, int sig, std::vector<Un
     ProcessRef who = describe_process(pid);  // before the signal: a dead process has no comm
     if (pidfd_send_signal(fd.get(), sig) != 0) continue;
     signalled.push_back(std::move(who));
-    if (exits) exits->push_back(std::move(fd));
+    // As many as are described: enough to wake the wait early, few enough that a tree of
+    // thousands does not hold a descriptor per process (the next pass pins its own).
+    if (exits && exits->size() < kDescribedBeforeKill) exits->push_back(std::move(fd));
   }
   return signalled;
 }
