@@ -240,18 +240,33 @@ void Ledger::add_found(const std::string& id, const ResourceRecord& resource) co
 }
 
 // The task's output goes with its record (remove_all removes a symlink, never what it names).
+namespace {
+
+// Another process may be removing the same tree: a task's owner finishing while a destroy of
+// it settles. What that one removed first (ENOENT) is not an error; what is left is removed.
+void remove_task_tree(const std::string& path) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    if (!ec) return;
+    if (ec != std::errc::no_such_file_or_directory)
+      throw Error(ErrorKind::system, "remove " + path + ": " + ec.message());
+  }
+  if (::access(path.c_str(), F_OK) == 0)
+    throw Error(ErrorKind::system, "remove " + path + ": its contents kept changing under it");
+}
+
+}  // namespace
+
 void Ledger::remove(const std::string& id) const {
-  std::error_code ec;
   std::string dir = task_dir(id);
   {
     IndexChange change(RecordIndex(dir_), id, false);
-    std::filesystem::remove_all(dir, ec);
-    if (ec) throw Error(ErrorKind::system, "remove " + dir + ": " + ec.message());
+    remove_task_tree(dir);
     change.removed();
   }
   std::string output = output_dir(id);
-  std::filesystem::remove_all(output, ec);
-  if (ec) throw Error(ErrorKind::system, "remove " + output + ": " + ec.message());
+  remove_task_tree(output);
   ::rmdir(std::filesystem::path(output).parent_path().c_str());  // this ledger's, once empty
 }
 

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MIT
 // Concurrency: 50 parallel `start`, then 100 `destroy` (two per id at once, all at
 // the same time, with `list` running alongside): no record is ever corrupt, each task is
-// destroyed exactly once, and both reports for an id are true.
+// destroyed exactly once, and both reports for an id are true. And two removers of one task.
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
+#include "cgspawn/ledger.hpp"
 #include "ledger_support.hpp"
 
 using namespace ltest;
@@ -172,4 +177,46 @@ TEST_CASE(
   CHECK(listed.at("tasks").size() <= 1);  // a winning start leaves its exited record
   CHECK(supervisors_gone());
   check_nothing_left(cg, work.file("pids-0"), false);
+}
+
+// A task's owner finishing (it removes its record) while a `destroy` of it settles (it removes
+// the record too, having destroyed the task): both are done, neither may fail for what the
+// other removed first. A destroy that failed so printed no report: the remote agent's lease
+// teardown then had nothing to say of the destroy it had made.
+TEST_CASE("concurrency: a task removed by two at once (its owner, a destroy): neither fails, nothing stays") {
+  StateDir state;
+  cgspawn::Ledger ledger(state.path());
+  std::vector<std::string> errors;
+  std::mutex errors_lock;
+  for (int i = 0; i < 300; ++i) {
+    std::string id = "gone" + std::to_string(i);
+    cgspawn::TaskRecord r;
+    r.id = id;
+    r.backend = "process";
+    r.argv = {"/bin/true"};
+    r.state = cgspawn::TaskState::exited;
+    ledger.create(r, false);
+    std::string output = ledger.make_output_dir(id);
+    for (const char* name : {"stdout", "stderr"}) std::ofstream(output + "/" + name) << "x\n";
+    std::atomic<int> ready{0};
+    auto remove = [&] {
+      ready.fetch_add(1);
+      while (ready.load() < 2) {
+      }
+      try {
+        ledger.remove(id);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> hold(errors_lock);
+        errors.push_back(e.what());
+      }
+    };
+    std::thread a(remove), b(remove);
+    a.join();
+    b.join();
+    CHECK_FALSE(std::filesystem::exists(ledger.task_dir(id)));
+    CHECK_FALSE(std::filesystem::exists(output));
+  }
+  CAPTURE(errors.size());
+  CHECK(errors.empty());
+  if (!errors.empty()) MESSAGE(errors.front());
 }
