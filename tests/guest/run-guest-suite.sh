@@ -14,7 +14,9 @@
 # Env: CGSPAWN_GUEST_SUITE (bookworm, the default, or trixie: build-image.sh),
 #      CGSPAWN_GUEST_TESTS (names of the suite's tests to run, space separated; default all),
 #      CGSPAWN_GUEST_TIMEOUT_SCALE (multiplies the tests' timeouts, default 1),
-#      CGSPAWN_GUEST_SUITE_TIMEOUT (seconds for the whole VM, boot included, default 1500),
+#      CGSPAWN_GUEST_SUITE_TIMEOUT (seconds for the whole VM, boot included, default 1500;
+#        each test runs under guest-watchdog.sh, which stops one still running 120 s before
+#        that limit with a report of what the guest was doing),
 #      and those of build-image.sh / run-in-guest.sh.
 # Exit: the suite's status; non-zero (never a skip) when the image cannot be built, the
 # guest does not boot or report, or the build dir is unusable.
@@ -60,15 +62,16 @@ targets = {os.path.relpath(p, build) for t in tests for p in [t["cmd"][0], *t["e
            if p.startswith(build + "/") and ":" not in p and not os.path.isdir(p)}
 with open(sys.argv[2], "w") as f:
     f.write("\n".join(sorted(targets)) + "\n")
-print("#!/bin/bash\nstatus=0")
+print("#!/bin/bash\nstatus=0\ndeadline=$((SECONDS + ${CGTEST_WATCHDOG_SECONDS:-1200}))")
 for t in tests:
     env = " ".join(shlex.quote(k + "=" + v) for k, v in sorted(t["env"].items()))
     cmd = " ".join(shlex.quote(c) for c in t["cmd"])
     print("echo %s; t=$SECONDS" % shlex.quote("=== guest test " + t["name"]))
-    print("env %s %s \"$@\" || status=1" % (env, cmd))
+    print("%s $((deadline > SECONDS ? deadline - SECONDS : 1)) env %s %s \"$@\" || status=1"
+          % (shlex.quote(sys.argv[4]), env, cmd))
     print("echo %s\"$((SECONDS - t)) s\"" % shlex.quote("=== guest test " + t["name"] + ": "))
 print("exit $status")
-'  "$build" "$script.targets" "$only" > "$script.tmp" || fail "meson introspect --tests $build: no such tests in the suite 'guest'"
+'  "$build" "$script.targets" "$only" "$here/guest-watchdog.sh" > "$script.tmp" || fail "meson introspect --tests $build: no such tests in the suite 'guest'"
 mv "$script.tmp" "$script"
 mapfile -t targets < "$script.targets"
 rm -f "$script.targets"
@@ -76,13 +79,16 @@ targets+=(src/cgspawn-dbus.so)  # the D-Bus module the programs load (dlopen): n
 ninja -C "$build" "${targets[@]}" >/dev/null || fail "ninja -C $build ${targets[*]} failed"
 t_built=$(date +%s)
 
-envs=()
+suite_timeout=${CGSPAWN_GUEST_SUITE_TIMEOUT:-1500}
+# The watchdog (guest-watchdog.sh) stops a hung test with a report 120 s before the VM's time
+# limit would stop the guest without one (boot, the report and the power-off fit in that).
+envs=(-e "CGTEST_WATCHDOG_SECONDS=$((suite_timeout > 240 ? suite_timeout - 120 : suite_timeout / 2))")
 [ -n "${CGSPAWN_GUEST_TIMEOUT_SCALE:-}" ] && envs+=(-e "CGSPAWN_GUEST_TIMEOUT_SCALE=$CGSPAWN_GUEST_TIMEOUT_SCALE")
 # The case log (tests/check-coverage.sh) is in the build dir, which the guest shares.
 [ -n "${CGSPAWN_CASE_LOG:-}" ] && envs+=(-e "CGSPAWN_CASE_LOG=$CGSPAWN_CASE_LOG" -e "CGSPAWN_PLACE=guest-$CGSPAWN_GUEST_SUITE")
 rc=0
 # --multi-user: the systemd tests use cgtest's user manager (logind, lingering).
-(cd "$build" && "$here/run-in-guest.sh" --multi-user "${envs[@]}" -t "${CGSPAWN_GUEST_SUITE_TIMEOUT:-1500}" \
+(cd "$build" && "$here/run-in-guest.sh" --multi-user "${envs[@]}" -t "$suite_timeout" \
   -- bash "$script" "$@") || rc=$?
 now=$(date +%s)
 echo "guest tier ($CGSPAWN_GUEST_SUITE): exit $rc after $((now - start)) s (image $((t_image - start)) s, build $((t_built - t_image)) s, guest $((now - t_built)) s)"
