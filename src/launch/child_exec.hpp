@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // What a task's child does between fork (or clone3) and exec, shared by launch() and
 // HeldChild. After the fork the child may only make async-signal-safe calls (no allocation),
-// so everything is prepared in the parent as a ChildPlan.
+// so everything is prepared in the parent as a ChildPlan; launch()'s child shares the parent's
+// memory until exec (util/clone3_vfork.hpp), so it writes nothing but its own stack.
 #pragma once
 
 #include <optional>

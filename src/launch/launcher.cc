@@ -21,16 +21,20 @@ bool clone3_unsupported(int err) {
   return err == ENOSYS || err == E2BIG || err == EOPNOTSUPP;
 }
 
-// clone3 into the cgroup. Returns the child's pid in the parent (-1 with errno on failure).
+[[noreturn]] void run_child(void* plan) {
+  child_exec(*static_cast<const ChildPlan*>(plan));
+}
+
+// clone3 into the cgroup, vfork-style (the child shares our memory until its exec). Returns the
+// child's pid once it has exec'd or failed (-1 with errno when there is no child).
 pid_t clone_into_cgroup(const ChildPlan& plan, int cgroup_fd, int* pidfd) {
   clone_args args{};
   args.flags = CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
   args.pidfd = reinterpret_cast<std::uint64_t>(pidfd);
   args.exit_signal = SIGCHLD;
   args.cgroup = cgroup_fd >= 0 ? static_cast<std::uint64_t>(cgroup_fd) : 0;
-  long pid = sys::syscalls().clone3(&args, sizeof args);
-  if (pid == 0) child_exec(plan);
-  return static_cast<pid_t>(pid);
+  auto* shared = const_cast<ChildPlan*>(&plan);  // the child only reads it
+  return static_cast<pid_t>(sys::syscalls().clone3(&args, sizeof args, run_child, shared));
 }
 
 pid_t fork_and_join(const ChildPlan& plan, int* pidfd) {

@@ -6,14 +6,11 @@
 
 #include <cstdio>
 
+#include "util/clone3_vfork.hpp"
 #include "util/file_io.hpp"
 
 namespace cgspawn::sys {
 namespace {
-
-long real_clone3(clone_args* args, std::size_t size) {
-  return ::syscall(SYS_clone3, args, size);
-}
 
 int real_write_cgroup_kill(int dirfd) {
   return write_file_at(dirfd, "cgroup.kill", "1");
@@ -30,7 +27,7 @@ int real_link(const char* from, const char* to) {
 }  // namespace
 
 const Syscalls& real_syscalls() {
-  static const Syscalls table{real_clone3, real_write_cgroup_kill, real_rename, real_link};
+  static const Syscalls table{clone3_vfork, real_write_cgroup_kill, real_rename, real_link};
   return table;
 }
 

@@ -11,8 +11,10 @@
 namespace cgspawn::sys {
 
 struct Syscalls {
-  long (*clone3)(clone_args* args, std::size_t size);  // returns as the syscall, errno set
-  int (*write_cgroup_kill)(int cgroup_dirfd);          // 0 or errno (ENOENT: no cgroup.kill)
+  // clone3 with `child(arg)` run in the child (which never returns): clone3_vfork. Returns
+  // the child's pid, or -1 with errno set.
+  long (*clone3)(clone_args* args, std::size_t size, void (*child)(void*), void* arg);
+  int (*write_cgroup_kill)(int cgroup_dirfd);  // 0 or errno (ENOENT: no cgroup.kill)
   // The ledger's two ways of putting a record in place, as rename(2) and link(2): 0, or -1
   // with errno set. A record is replaced by rename, and created by link (so that of two
   // writers of one id exactly one wins).

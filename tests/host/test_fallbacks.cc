@@ -28,7 +28,7 @@ struct SeamGuard {
 int g_calls = 0;
 int g_errno = 0;
 
-long refused_clone3(clone_args*, std::size_t) {
+long refused_clone3(clone_args*, std::size_t, void (*)(void*), void*) {
   ++g_calls;
   errno = g_errno;
   return -1;
