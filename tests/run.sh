@@ -26,11 +26,21 @@ status=0
 # Every test binary notes here which cases ran and which were skipped, and where (check-coverage.sh).
 export CGSPAWN_CASE_LOG=$build/case-log CGSPAWN_PLACE=host
 rm -f "$CGSPAWN_CASE_LOG"
+# Each tier's output is also kept, so that the failures can be shown again at the very end: a
+# reader of only the run's last lines (a CI summary) still sees which case failed and why.
+tier_logs=$(mktemp -d /tmp/cgspawn-tier-logs.XXXXXX)
+trap 'rm -rf "$tier_logs"' EXIT
+failed_tiers=()
 run_tier() {  # name, budget in seconds, command...
-  local name=$1 budget=$2 t=$SECONDS result=passed mark=""
+  local name=$1 budget=$2 t=$SECONDS result=passed mark="" log
   shift 2
+  log=$tier_logs/${#times[@]}.log
   echo "=== $name"
-  if "$@"; then echo "=== $name: passed"; else echo "=== $name: FAILED"; status=1; result=FAILED; fi
+  if "$@" 2>&1 | tee "$log"; then
+    echo "=== $name: passed"
+  else
+    echo "=== $name: FAILED"; status=1; result=FAILED; failed_tiers+=("$name|$log")
+  fi
   [ $((SECONDS - t)) -gt "$budget" ] && mark="  OVER BUDGET"
   times+=("$(printf '%-44s %6d s  (budget %4d s)  %s%s' "$name" $((SECONDS - t)) "$budget" "$result" "$mark")")
 }
@@ -50,6 +60,14 @@ run_tier "benchmarks, short mode" 480 "$top/bench/short.sh" "$build"
 run_tier "leftovers" 60 "$top/tests/check-leftovers.sh"
 run_tier "every test case ran somewhere" 30 "$top/tests/check-coverage.sh" "$build" "$CGSPAWN_CASE_LOG"
 
+show_failures() {  # what each failed tier said of its failures, again, at most 80 lines each
+  local entry
+  for entry in "${failed_tiers[@]}"; do
+    echo "=== failures of: ${entry%%|*}"
+    grep -E -B3 -A10 'ERROR:|FATAL ERROR|CRASHED|FAILED|guest-watchdog|Traceback|not ok' "${entry#*|}" | head -n 80
+  done
+}
+[ ${#failed_tiers[@]} = 0 ] || show_failures
 echo "=== time per tier"
 printf '  %s\n' "${times[@]}"
 printf '  %-44s %6d s  (budget %4d s)\n' "whole run" $((SECONDS - started)) 2700
