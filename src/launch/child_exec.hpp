@@ -2,7 +2,7 @@
 // What a task's child does between fork (or clone3) and exec, shared by launch() and
 // HeldChild. After the fork the child may only make async-signal-safe calls (no allocation),
 // so everything is prepared in the parent as a ChildPlan; launch()'s child shares the parent's
-// memory until exec (util/clone3_vfork.hpp), so it writes nothing but its own stack.
+// memory until exec (util/clone3_vfork.hpp), so it writes nothing but its own stack (and errno).
 #pragma once
 
 #include <optional>

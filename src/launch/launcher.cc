@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <stdexcept>
 
 #include "launch/child_exec.hpp"
 #include "util/pidfd.hpp"
@@ -28,6 +29,8 @@ bool clone3_unsupported(int err) {
 // clone3 into the cgroup, vfork-style (the child shares our memory until its exec). Returns the
 // child's pid once it has exec'd or failed (-1 with errno when there is no child).
 pid_t clone_into_cgroup(const ChildPlan& plan, int cgroup_fd, int* pidfd) {
+  // A child held for a go (HeldChild's) would hold us too: the caller sleeps until its exec.
+  if (plan.go_fd >= 0) throw std::logic_error("launch() given a held child's plan");
   clone_args args{};
   args.flags = CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
   args.pidfd = reinterpret_cast<std::uint64_t>(pidfd);

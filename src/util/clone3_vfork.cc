@@ -22,8 +22,8 @@ struct ChildStart {
   for (int sig = 1; sig < NSIG; ++sig) {
     struct sigaction now {};
     if (::sigaction(sig, nullptr, &now) != 0) continue;
-    bool handled = (now.sa_flags & SA_SIGINFO) || (now.sa_handler != SIG_DFL && now.sa_handler != SIG_IGN);
-    if (!handled) continue;
+    // sa_handler and sa_sigaction share their storage: SIG_DFL and SIG_IGN read the same.
+    if (now.sa_handler == SIG_DFL || now.sa_handler == SIG_IGN) continue;
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     ::sigaction(sig, &dfl, nullptr);
@@ -39,7 +39,7 @@ constexpr bool kShareMemory = true;
 // cannot return into the caller's frames (they are the caller's), so it calls on from here.
 // long cgspawn_clone3_run(clone_args* (rdi), size_t (rsi), void (*)(void*) (rdx), void* (rcx))
 asm(R"(
-  .text
+  .pushsection .text
   .p2align 4
   .type cgspawn_clone3_run, @function
 cgspawn_clone3_run:
@@ -59,13 +59,15 @@ cgspawn_clone3_run:
   ud2
   .cfi_endproc
   .size cgspawn_clone3_run, .-cgspawn_clone3_run
+  .popsection
 )");
 extern "C" long cgspawn_clone3_run(clone_args* args, std::size_t size, void (*child)(void*), void* arg);
 static_assert(SYS_clone3 == 435);
 
 long run_clone3(clone_args* args, std::size_t size, ChildStart* start) {
   // On the caller's own stack, as musl's posix_spawn: the caller sleeps while the child runs
-  // here. What the child does before exec needs a PATH_MAX buffer and a few small frames.
+  // here. What the child does before exec needs about 9 KiB at most (isolate()'s PATH_MAX
+  // buffer, small frames, a lazy binding's saved registers); nothing guards its end.
   alignas(64) char stack[16384];
   args->flags |= CLONE_VM | CLONE_VFORK;
   args->stack = reinterpret_cast<std::uint64_t>(stack);

@@ -16,7 +16,7 @@
 #      CGSPAWN_GUEST_TIMEOUT_SCALE (multiplies the tests' timeouts, default 1),
 #      CGSPAWN_GUEST_SUITE_TIMEOUT (seconds for the whole VM, boot included, default 1500;
 #        each test runs under guest-watchdog.sh, which stops one still running 120 s before
-#        that limit with a report of what the guest was doing),
+#        that limit, less the boot, with a report of what the guest was doing),
 #      and those of build-image.sh / run-in-guest.sh.
 # Exit: the suite's status; non-zero (never a skip) when the image cannot be built, the
 # guest does not boot or report, or the build dir is unusable.
@@ -67,7 +67,9 @@ for t in tests:
     env = " ".join(shlex.quote(k + "=" + v) for k, v in sorted(t["env"].items()))
     cmd = " ".join(shlex.quote(c) for c in t["cmd"])
     print("echo %s; t=$SECONDS" % shlex.quote("=== guest test " + t["name"]))
-    print("%s $((deadline > SECONDS ? deadline - SECONDS : 1)) env %s %s \"$@\" || status=1"
+    print("if [ $SECONDS -ge $deadline ]; then echo %s; status=1"
+          % shlex.quote("*** not started: the watchdog deadline of the suite has passed"))
+    print("else %s $((deadline - SECONDS)) env %s %s \"$@\" || status=1; fi"
           % (shlex.quote(sys.argv[4]), env, cmd))
     print("echo %s\"$((SECONDS - t)) s\"" % shlex.quote("=== guest test " + t["name"] + ": "))
 print("exit $status")
@@ -80,8 +82,10 @@ ninja -C "$build" "${targets[@]}" >/dev/null || fail "ninja -C $build ${targets[
 t_built=$(date +%s)
 
 suite_timeout=${CGSPAWN_GUEST_SUITE_TIMEOUT:-1500}
-# The watchdog (guest-watchdog.sh) stops a hung test with a report 120 s before the VM's time
-# limit would stop the guest without one (boot, the report and the power-off fit in that).
+# The watchdog (guest-watchdog.sh) stops a hung test with a report before the VM's time limit
+# would stop the guest without one: its deadline is 120 s short of that limit, counted from
+# the suite's start in the guest, so the boot (20-40 s under TCG), the report and the power-off
+# fit in the difference. A test not started by then is not started, and fails the suite.
 envs=(-e "CGTEST_WATCHDOG_SECONDS=$((suite_timeout > 240 ? suite_timeout - 120 : suite_timeout / 2))")
 [ -n "${CGSPAWN_GUEST_TIMEOUT_SCALE:-}" ] && envs+=(-e "CGSPAWN_GUEST_TIMEOUT_SCALE=$CGSPAWN_GUEST_TIMEOUT_SCALE")
 # The case log (tests/check-coverage.sh) is in the build dir, which the guest shares.

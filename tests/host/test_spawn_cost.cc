@@ -82,11 +82,12 @@ TEST_CASE("a caller of 1 GiB spawns without copying its page tables; its handler
 
   CHECK(failed == 0);
   // fork + exec alone, against spawn, wait and a verified destroy: where the spawn forked, the
-  // library took longer (a cgroup made and removed on top); vfork-style it is several times
-  // faster here (1.6 ms against 41 ms), so the check has that margin.
+  // library took longer (a cgroup made and removed on top); vfork-style it is 25 times faster
+  // here (1.6 ms against 41 ms). 4x leaves room for a loaded machine and still fails a fork.
+  // Where the kernel refuses clone3 the library forks (docs/backends.md), and this fails.
   CAPTURE(library);
   CAPTURE(fork_exec);
-  CHECK(library < fork_exec);
+  CHECK(library * 4 < fork_exec);
   CHECK((after.sa_handler == callers_usr1));  // (()): doctest cannot print a function pointer
   CHECK(sigismember(&mask_after, SIGUSR2) == 1);
   std::string changed;

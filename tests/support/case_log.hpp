@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -67,6 +68,10 @@ struct CaseLog : doctest::IReporter {
   void test_run_start() override {}
   void test_run_end(const doctest::TestRunStats&) override {}
   void test_case_start(const doctest::TestCaseData& data) override {
+    // What the cases before this one printed is written out now: where the output is a file
+    // that someone else reads live (the guest's), a hang in this case does not keep it.
+    std::cout.flush();
+    std::fflush(stdout);
     case_log_detail::current_case() = data.m_name;
     case_log_detail::skip_reason().clear();
     ++cases_run();
