@@ -188,15 +188,16 @@ void ProcessSpawner::refuse_unenforceable(const Limits& limits) const {
 std::optional<Cgroup> ProcessSpawner::make_task_cgroup(const TaskSpec& spec) {
   if (hierarchy_.layout == CgroupLayout::none) return std::nullopt;
   std::string parent = this->parent();
-  // A concurrent task's end may remove the parent between our mkdir and the task's: then
-  // make it again.
+  // A concurrent task's end may remove the parent between our mkdir and the task's (and a
+  // third task make it again before we look): then make it again. Only the task cgroup itself
+  // existing (its id in use) fails at once.
   for (int attempt = 0;; ++attempt) {
     make_parent(parent, hierarchy_.mount);
     prepare_controllers(spec.limits, parent, hierarchy_);
     try {
       return Cgroup::create(parent, kTaskPrefix + spec.id);
     } catch (const Error&) {
-      if (exists(parent) || attempt == 3) throw;
+      if (exists(parent + "/" + kTaskPrefix + spec.id) || attempt == 4) throw;
     }
   }
 }

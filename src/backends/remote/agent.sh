@@ -170,11 +170,13 @@ probe() {
   l=; for c in $ctl; do l="$l${l:+,}$c"; done
   say "PROBE host=$HOST_ cgroup2=${root:-none} writable=$w systemd=$sd cgspawn=$cs tools=$t uid=$UID_ controllers=${l:--} kernel=$(uname -r) boot_id=$BOOT_"
 }
+# Another task's end may remove the parent (cgspawn-remote) between our two mkdirs, and a
+# third task make it again: only the task's own cgroup existing is a reason to give up at once.
 make_cgroup() {
-  for i in 1 2 3; do
+  for i in 1 2 3 4 5; do
     [ -d "$1" ] || mkdir -p "$1" 2>/dev/null
     mkdir "$2" 2>/dev/null && return 0
-    [ -d "$1" ] && return 1
+    [ -d "$2" ] && return 1
   done
   return 1
 }
