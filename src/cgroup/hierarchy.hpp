@@ -20,8 +20,8 @@ struct Hierarchy {
   std::string own_cgroup;                             // "/..." in cgroup2, from /proc/self/cgroup
 };
 
-// Reads /proc/self/mountinfo and /proc/self/cgroup. Cheap; not cached, so a test's private
-// mount namespace is seen as it is.
+// Reads /proc/self/cgroup, and /proc/self/mountinfo once per mount namespace the process is in
+// (hierarchy.cc says why): a private mount namespace is seen as it is.
 Hierarchy discover_hierarchy();
 
 // The same from given texts, for tests.

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "cgroup/pressure.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <iterator>
+#include <mutex>
 #include <sstream>
 
 #include "util/file_io.hpp"
@@ -21,6 +27,46 @@ std::optional<double> total_of(const std::string& text, const std::string& kind)
   }
   return std::nullopt;
 }
+
+// The host's /proc/pressure files, opened once per process: every task reads the three at its
+// start and at its end, and opening them was most of that cost (bench [7]). pread at offset 0,
+// so threads can share them; an fd that no longer is the file it was (closed and its number
+// reused by a caller's closefrom) is opened again.
+class HostPressureFiles {
+ public:
+  std::optional<std::string> read(std::size_t i) {
+    std::lock_guard lock(mutex_);
+    struct stat now {};
+    if (files_[i].fd < 0 || ::fstat(files_[i].fd, &now) != 0 || now.st_ino != files_[i].ino ||
+        now.st_dev != files_[i].dev)
+      reopen(i);
+    if (files_[i].fd < 0) return std::nullopt;
+    char buf[1024];
+    ssize_t n = ::pread(files_[i].fd, buf, sizeof buf, 0);
+    if (n <= 0) return std::nullopt;
+    return std::string(buf, static_cast<std::size_t>(n));
+  }
+
+ private:
+  struct File {
+    int fd = -1;
+    dev_t dev = 0;
+    ino_t ino = 0;
+  };
+
+  void reopen(std::size_t i) {
+    File& f = files_[i];
+    f.fd = ::open((std::string("/proc/pressure/") + kResources[i]).c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (f.fd >= 0 && ::fstat(f.fd, &st) == 0) {
+      f.dev = st.st_dev;
+      f.ino = st.st_ino;
+    }
+  }
+
+  std::mutex mutex_;
+  File files_[std::size(kResources)];
+};
 
 }  // namespace
 
@@ -44,8 +90,12 @@ std::map<std::string, Stall> read_stalls(
 }
 
 std::map<std::string, Stall> host_stalls() {
-  return read_stalls(
-      [](const std::string& file) { return read_file("/proc/pressure/" + file.substr(0, file.find('.'))); });
+  static HostPressureFiles files;
+  std::map<std::string, Stall> stalls;
+  for (std::size_t i = 0; i < std::size(kResources); ++i)
+    if (auto text = files.read(i))
+      if (auto stall = parse_stall(*text)) stalls[kResources[i]] = *stall;
+  return stalls;
 }
 
 std::map<std::string, Stall> stall_growth(const std::map<std::string, Stall>& before,

@@ -23,9 +23,13 @@ Usage read_usage(const Cgroup& cgroup) {
   usage.cpu_throttled_periods = keyed_value(cpu, "nr_throttled");
   if (auto usec = keyed_value(cpu, "throttled_usec"))
     usage.cpu_throttled_seconds = static_cast<double>(*usec) / 1e6;
-  auto peak = cgroup.read("memory.peak");
-  if (peak && !peak->empty()) usage.memory_peak_bytes = std::stoull(*peak);
-  if (auto events = cgroup.read("memory.events")) usage.oom_kills = keyed_value(*events, "oom_kill");
+  // memory.events is there wherever the memory controller is (memory.peak since Linux 5.19):
+  // without it, memory.peak is not looked for either.
+  if (auto events = cgroup.read("memory.events")) {
+    usage.oom_kills = keyed_value(*events, "oom_kill");
+    auto peak = cgroup.read("memory.peak");
+    if (peak && !peak->empty()) usage.memory_peak_bytes = std::stoull(*peak);
+  }
   usage.pressure = read_stalls([&cgroup](const std::string& file) { return cgroup.read(file); });
   return usage;
 }

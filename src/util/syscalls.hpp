@@ -16,8 +16,9 @@ struct Syscalls {
   long (*clone3)(clone_args* args, std::size_t size, void (*child)(void*), void* arg);
   int (*write_cgroup_kill)(int cgroup_dirfd);  // 0 or errno (ENOENT: no cgroup.kill)
   // The ledger's two ways of putting a record in place, as rename(2) and link(2): 0, or -1
-  // with errno set. A record is replaced by rename, and created by link (so that of two
-  // writers of one id exactly one wins).
+  // with errno set. A record is replaced as by rename (an exchange of names, then an unlink:
+  // syscalls.cc says why), and created by link (so that of two writers of one id exactly one
+  // wins).
   int (*rename_record)(const char* from, const char* to);
   int (*link_record)(const char* from, const char* to);
 };

@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: MIT
 // A host without cgroup2, made for real: cgspawn runs in a private mount namespace where the
 // cgroup2 mount is lazily unmounted (the host's own mounts are untouched). The task is then
-// its own process group, and the report must say "not-guaranteed".
+// its own process group, and the report must say "not-guaranteed". And the cgroup2 mount that
+// a process found is not what it finds after it entered another mount namespace.
 #include <doctest/doctest.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "cgroup/hierarchy.hpp"
 #include "cli.hpp"
 #include "host.hpp"
 
@@ -142,4 +147,27 @@ TEST_CASE("no cgroup2: a timed-out task's hang report is still taken, from its p
   std::sort(comms.begin(), comms.end());
   CHECK(comms == std::vector<std::string>{"cat", "sh", "sleep"});
   CHECK(still_alive(guard.processes).empty());
+}
+
+// discover_hierarchy() keeps the mounts it read per mount namespace: a process that moves to a
+// private one where cgroup2 is gone must not be told the old mount.
+TEST_CASE("the cgroup2 mount is discovered again in another mount namespace") {
+  REQUIRE(::geteuid() == 0);
+  std::string mount = cgspawn::discover_hierarchy().mount;
+  REQUIRE_MESSAGE(!mount.empty(), "no cgroup2 on this host to take away");
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // exit status: 0 right, 1 the old mount still given, 2 setup failed
+    if (cgspawn::discover_hierarchy().mount != mount) ::_exit(2);  // read here too, and kept
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::umount2(mount.c_str(), MNT_DETACH) != 0)
+      ::_exit(2);
+    cgspawn::Hierarchy h = cgspawn::discover_hierarchy();
+    ::_exit(h.mount.empty() && h.layout == cgspawn::CgroupLayout::none ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(cgspawn::discover_hierarchy().mount == mount);  // this process's namespace is untouched
 }

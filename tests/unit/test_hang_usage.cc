@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The hang report's and usage's pure parts: PSI parsing and the starved hint, the Result JSON
-// (fields the host does not provide are absent), the text tree's bound, the remote agent's lines.
+// (fields the host does not provide are absent), the text tree's bound, the remote agent's lines;
+// and the host's pressure files, which stay open, read again after a caller closed them.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "backends/remote/remote_hang.hpp"
@@ -37,6 +41,38 @@ TEST_CASE("pressure: PSI totals in seconds, growth, the starved hint") {
   CHECK(starved(growth, 12.0) == true);
   CHECK(starved(growth, 12.1) == false);
   CHECK_FALSE(starved({{"io", {1.0, 0.0}}}, 10.0));  // no host CPU pressure: no hint
+}
+
+// The descriptors host_stalls() keeps, found by what they point at.
+static std::vector<int> pressure_fds() {
+  std::vector<int> fds;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(entry.path(), ec).string();
+    if (target.rfind("/proc/pressure/", 0) == 0) fds.push_back(std::stoi(entry.path().filename().string()));
+  }
+  return fds;
+}
+
+TEST_CASE(
+    "host pressure: the files kept open are read again after a caller closed them and reused the numbers") {
+  bool psi = ::access("/proc/pressure/cpu", R_OK) == 0;
+  auto first = host_stalls();
+  CHECK(first.size() == (psi ? 3u : 0u));
+  std::vector<int> kept = pressure_fds();
+  CHECK(kept.size() == first.size());  // opened once, kept for the next task
+  CHECK(host_stalls().size() == first.size());
+  CHECK(pressure_fds() == kept);  // not opened again
+  // A runner that closes every descriptor it did not open itself (closefrom), then opens
+  // files that get the same numbers: they are not read as pressure.
+  int other = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  REQUIRE(other >= 0);
+  for (int fd : kept) REQUIRE(::dup2(other, fd) == fd);  // closes the pressure file, takes its number
+  auto again = host_stalls();
+  CHECK(again.size() == first.size());
+  for (const auto& [resource, stall] : first) CHECK(again[resource].some_seconds >= stall.some_seconds);
+  for (int fd : kept) ::close(fd);
+  ::close(other);
 }
 
 TEST_CASE("Result JSON: usage fields the host provides, absent the others; the hang section round trip") {
