@@ -316,6 +316,27 @@ TEST_CASE("every bad option: one stderr line naming it, exit 125, nothing left b
   CHECK(std::filesystem::is_empty(tmp.path()));
 }
 
+TEST_CASE("no command, or a word that is none: one stderr line naming it and the commands, exit 125") {
+  struct Case {
+    std::vector<std::string> args;
+    std::string named;
+  };
+  std::vector<Case> cases = {{{}, "no command given"},
+                             {{"--log-level", "debug"}, "no command given"},
+                             {{"rnu", "--", "true"}, "unknown command \"rnu\""},
+                             {{"--log-level", "info", "stat", "x"}, "unknown command \"stat\""}};
+  for (const auto& c : cases) {
+    CAPTURE(c.named);
+    RunResult r = run_cgspawn(c.args);
+    CHECK(r.exit_code == 125);
+    auto lines = r.err_lines();
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].rfind("cgspawn: " + c.named, 0) == 0);
+    CHECK(lines[0].find("run, start, status, wait, destroy, list, reap, backends") != std::string::npos);
+    CHECK(r.out.empty());
+  }
+}
+
 namespace {
 
 // The task's own cgroup file FILE, as the task sees it.
