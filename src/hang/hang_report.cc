@@ -9,6 +9,7 @@
 #include "cgroup/events.hpp"
 #include "cgspawn/parse.hpp"
 #include "hang/hung_process.hpp"
+#include "util/proc_info.hpp"
 #include "util/sys_error.hpp"
 
 namespace cgspawn {
@@ -22,7 +23,8 @@ std::vector<pid_t> first_listed(std::vector<pid_t> pids) {
   return pids;
 }
 
-// Phase one, while everything runs: each thread's kernel wait and each process's state.
+// Phase one, while everything runs: each thread's kernel wait and each process's state (only
+// its stat: the rest is read once, in phase two).
 struct BeforeFreeze {
   std::map<pid_t, std::vector<HungThread>> threads;
   std::map<pid_t, std::string> state;
@@ -32,7 +34,7 @@ BeforeFreeze read_waits(const Lister& list) {
   BeforeFreeze before;
   for (pid_t pid : first_listed(list())) {
     before.threads[pid] = read_hung_threads(pid);
-    if (auto p = read_hung_process(pid)) before.state[pid] = p->state;
+    if (auto stat = process_stat(pid)) before.state[pid] = stat->state;
   }
   return before;
 }

@@ -59,17 +59,15 @@ double seconds_since_boot() {
 }  // namespace
 
 std::optional<HungProcess> read_hung_process(pid_t pid) {
-  std::string stat = read_file(proc_path(pid, "stat")).value_or("");
-  auto open = stat.find('('), close = stat.rfind(')');
-  if (open == std::string::npos || close == std::string::npos || close < open) return std::nullopt;
+  std::optional<ProcessStat> stat = process_stat(pid);
+  if (!stat) return std::nullopt;
   HungProcess p;
   p.pid = pid;
-  p.comm = stat.substr(open + 1, close - open - 1);
-  std::istringstream fields(stat.substr(close + 1));
-  fields >> p.state >> p.ppid;
-  if (auto start = process_start_time(pid))
-    p.age_seconds =
-        std::max(0.0, seconds_since_boot() - static_cast<double>(*start) / ::sysconf(_SC_CLK_TCK));
+  p.comm = std::move(stat->comm);
+  p.state = std::move(stat->state);
+  p.ppid = stat->ppid;
+  p.age_seconds =
+      std::max(0.0, seconds_since_boot() - static_cast<double>(stat->start_time) / ::sysconf(_SC_CLK_TCK));
   std::istringstream statm(read_file(proc_path(pid, "statm")).value_or(""));
   unsigned long long size = 0, resident = 0;
   if (statm >> size >> resident)

@@ -31,11 +31,12 @@ std::optional<ProcessStat> process_stat(pid_t pid) {
   auto open = text->find('(');
   auto close = text->rfind(')');
   if (open == std::string::npos || close == std::string::npos || close < open) return std::nullopt;
-  // From the ')' on: field 3 (state) first; the start time is field 22.
+  // From the ')' on: field 3 (state) first, then the parent; the start time is field 22.
   std::string start = field_at(*text, close + 1, 22 - 3);
   if (start.empty()) return std::nullopt;
   return ProcessStat{text->substr(open + 1, close - open - 1), field_at(*text, close + 1, 0),
-                     std::strtoull(start.c_str(), nullptr, 10)};
+                     std::strtoull(start.c_str(), nullptr, 10),
+                     static_cast<pid_t>(std::strtol(field_at(*text, close + 1, 1).c_str(), nullptr, 10))};
 }
 
 ProcessRef describe_process(pid_t pid) {

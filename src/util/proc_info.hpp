@@ -20,6 +20,7 @@ struct ProcessStat {
   std::string comm;
   std::string state;  // one letter
   unsigned long long start_time = 0;
+  pid_t ppid = 0;
 };
 std::optional<ProcessStat> process_stat(pid_t pid);
 
