@@ -40,6 +40,7 @@ std::map<pid_t, Pinned> pin_escaped(const LineageWatch& lineage, const std::stri
     if (fd.valid() && wait_readable(fd.get(), Clock::now()) != WaitResult::ready)
       pinned[pid] = {std::move(fd), describe_process(pid), cgroup};
   }
+  if (pinned.empty()) return pinned;  // nothing to check again (one round trip to the lineage server)
   auto live = lineage.live();
   for (auto it = pinned.begin(); it != pinned.end();)
     it = std::find(live.begin(), live.end(), it->first) == live.end() ? pinned.erase(it) : std::next(it);
