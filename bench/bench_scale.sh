@@ -14,7 +14,9 @@
 #   [s5] 200 concurrent `cgspawn run -- /bin/true` for 60 s: no error, no leftover cgroup,
 #        record or process; the throughput
 # Usage (root, cgroup2): bash bench/bench_scale.sh [BUILD_DIR]
-#   SCALE_TASKS (1000), SCALE_RUN_SECONDS (60), SCALE_RUNNERS (200).
+#   SCALE_TASKS (1000), SCALE_RUN_SECONDS (60), SCALE_RUNNERS (200); SCALE_STATE_ROOT (/tmp):
+#   where the ledger goes, and with it the tasks' output (cgspawn's default ledger, /run, is a
+#   tmpfs on a systemd host: SCALE_STATE_ROOT=/dev/shm measures that here).
 #   SCALE_SHORT=1: 50 tasks, 5 s of 20 runners (10 tasks and 5 runners for systemd and remote):
 #   checks that it all works, not the timings.
 #   SCALE_BACKEND=systemd: the tasks are transient scopes, in the test guest (real systemd, pure
@@ -46,7 +48,10 @@ default_tasks=1000 default_seconds=60 default_runners=200
 if [ "$short" = 1 ]; then n=50 seconds=5 runners=20; [ "$backend" = process ] || n=10 runners=5; else
   n=${SCALE_TASKS:-$default_tasks} seconds=${SCALE_RUN_SECONDS:-$default_seconds} runners=${SCALE_RUNNERS:-$default_runners}; fi
 mount=/sys/fs/cgroup/unified; [ -f $mount/cgroup.procs ] || mount=/sys/fs/cgroup
-state=$(mktemp -d /tmp/cgspawn-bench-scale-XXXXXX)
+state=$(mktemp -d "${SCALE_STATE_ROOT:-/tmp}/cgspawn-bench-scale-XXXXXX")
+# With SCALE_STATE_ROOT the tasks' output directories go there too: every file cgspawn makes per
+# task is on that filesystem (docs/performance.md: a journal-less ext4 pays for each new inode).
+[ -n "${SCALE_STATE_ROOT:-}" ] && export CGSPAWN_OUTPUT_ROOT=$state/outputs/output
 parent=$mount/cgspawn-bench-scale-$$ floor=$mount/cgspawn-bench-scale-floor-$$
 mkdir "$parent" "$floor"
 lab=${SCALE_LAB:-75}
@@ -99,7 +104,7 @@ for t in json.load(sys.stdin)["tasks"]:
     o = t.get("owner", {})
     if o.get("kind") == "supervisor": print(o["pid"])'; }
 
-echo "cgspawn scale: $n tasks, $backend backend; $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)$([ "$short" = 1 ] && echo ', SHORT mode')"
+echo "cgspawn scale: $n tasks, $backend backend; $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); ledger on $(stat -f -c %T "$state")$([ "$short" = 1 ] && echo ', SHORT mode')"
 
 # [s1] ---------------------------------------------------------------------------------------
 start_all() {  # start_all PREFIX: N tasks from 8 callers; prints nothing on success
