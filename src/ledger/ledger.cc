@@ -35,21 +35,22 @@ namespace {
 constexpr const char* kRecord = "record.json";
 constexpr const char* kFound = "found";  // one JSON resource per line (add_found)
 
-// The directory must be ours and closed to everyone else: records name cgroups to destroy.
-void check_private(const std::string& dir) {
+// The directory must be ours and closed to everyone else: records name cgroups to destroy, and
+// the tasks' output is theirs. `what` names it in the error: "state directory", ...
+void check_private(const std::string& dir, const std::string& what) {
   struct stat st;
-  if (::lstat(dir.c_str(), &st) != 0) throw_sys("state directory " + dir, errno);
+  if (::lstat(dir.c_str(), &st) != 0) throw_sys(what + " " + dir, errno);
   if (!S_ISDIR(st.st_mode))
-    throw Error(ErrorKind::invalid_argument, "state directory " + dir + " is not a directory");
+    throw Error(ErrorKind::invalid_argument, what + " " + dir + " is not a directory");
   if (st.st_uid != ::geteuid())
-    throw Error(ErrorKind::invalid_argument, "state directory " + dir + " is owned by uid " +
+    throw Error(ErrorKind::invalid_argument, what + " " + dir + " is owned by uid " +
                                                  std::to_string(st.st_uid) + ", not by you (uid " +
                                                  std::to_string(::geteuid()) + ")");
   if ((st.st_mode & 0777) != 0700) {  // open to nobody else, and usable by its owner
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
     throw Error(ErrorKind::invalid_argument,
-                "state directory " + dir + " has mode " + mode + ": it must be 0700 (only you)");
+                what + " " + dir + " has mode " + mode + ": it must be 0700 (only you)");
   }
 }
 
@@ -152,7 +153,7 @@ Ledger::Ledger(std::string dir) : dir_(std::move(dir)) {
   if (dir_.empty() || dir_[0] != '/')
     throw Error(ErrorKind::invalid_argument, "state directory \"" + dir_ + "\" is not an absolute path");
   make_private_dir(dir_);
-  check_private(dir_);
+  check_private(dir_, "state directory");
 }
 
 std::string Ledger::task_dir(const std::string& id) const {
@@ -288,12 +289,15 @@ std::string Ledger::output_dir(const std::string& id) const {
 std::string Ledger::make_output_dir(const std::string& id) const {
   std::string dir = output_dir(id);
   std::filesystem::path root = output_root();
+  // In a directory others can write to (/var/tmp): the tree must be ours and closed to others,
+  // which is checked before anything is made in it.
+  bool checked = false;
   for (const auto& d :
        {root.parent_path(), root, std::filesystem::path(dir).parent_path(), std::filesystem::path(dir)}) {
     if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) throw_sys("create " + d.string(), errno);
+    if (!checked) check_private(d.string(), "the parent of the output root");
+    checked = true;
   }
-  // In a directory others can write to (/var/tmp): the tree must be ours and closed to others.
-  check_private(root.parent_path().string());
   return dir;
 }
 

@@ -132,6 +132,28 @@ TEST_CASE("security: a state directory owned by another user, or open to others,
   CHECK(contents(state.path()).empty());
 }
 
+// The tasks' output goes below the output root, whose parent others must not be able to write
+// to (/var/tmp/cgspawn, not /var/tmp): one that is open to them is refused, and nothing is made
+// in it.
+TEST_CASE("security: an output root in a directory open to others is refused; nothing is made there") {
+  TestParent parent;
+  StateDir state;
+  Cg cg(parent, state);
+  std::string open_dir = state.outside() + "/open";
+  REQUIRE(::mkdir(open_dir.c_str(), 0700) == 0);
+  REQUIRE(::chmod(open_dir.c_str(), 01777) == 0);
+  RunResult r = cg.run({"start", "--parent", parent.path(), "--id", "x", "--", "/bin/true"},
+                       {"CGSPAWN_OUTPUT_ROOT=" + open_dir + "/output"});
+  INFO(describe_run(r));
+  CHECK(r.exit_code == 125);
+  auto lines = r.err_lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("the parent of the output root " + open_dir + " has mode 1777") != std::string::npos);
+  CHECK(contents(open_dir).empty());
+  CHECK(cg.list_json()["tasks"].empty());
+  CHECK(parent.children().empty());
+}
+
 TEST_CASE("security: another user can neither see nor destroy root's tasks") {
   TestParent parent;
   StateDir state;
