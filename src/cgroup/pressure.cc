@@ -9,8 +9,6 @@
 #include <mutex>
 #include <sstream>
 
-#include "util/file_io.hpp"
-
 namespace cgspawn {
 namespace {
 

@@ -289,15 +289,14 @@ std::string Ledger::output_dir(const std::string& id) const {
 std::string Ledger::make_output_dir(const std::string& id) const {
   std::string dir = output_dir(id);
   std::filesystem::path root = output_root();
+  auto make = [](const std::filesystem::path& d) {
+    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) throw_sys("create " + d.string(), errno);
+  };
   // In a directory others can write to (/var/tmp): the tree must be ours and closed to others,
   // which is checked before anything is made in it.
-  bool checked = false;
-  for (const auto& d :
-       {root.parent_path(), root, std::filesystem::path(dir).parent_path(), std::filesystem::path(dir)}) {
-    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) throw_sys("create " + d.string(), errno);
-    if (!checked) check_private(d.string(), "the parent of the output root");
-    checked = true;
-  }
+  make(root.parent_path());
+  check_private(root.parent_path().string(), "the parent of the output root");
+  for (const auto& d : {root, std::filesystem::path(dir).parent_path(), std::filesystem::path(dir)}) make(d);
   return dir;
 }
 
