@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <iterator>
 #include <mutex>
 #include <sstream>
 
@@ -32,15 +31,16 @@ std::optional<double> total_of(const std::string& text, const std::string& kind)
 // reused by a caller's closefrom) is opened again.
 class HostPressureFiles {
  public:
-  std::optional<std::string> read(std::size_t i) {
+  // `resource`: cpu, memory or io.
+  std::optional<std::string> read(const std::string& resource) {
     std::lock_guard lock(mutex_);
+    File& f = files_[resource];
     struct stat now {};
-    if (files_[i].fd < 0 || ::fstat(files_[i].fd, &now) != 0 || now.st_ino != files_[i].ino ||
-        now.st_dev != files_[i].dev)
-      reopen(i);
-    if (files_[i].fd < 0) return std::nullopt;
+    if (f.fd < 0 || ::fstat(f.fd, &now) != 0 || now.st_ino != f.ino || now.st_dev != f.dev)
+      reopen(resource, f);
+    if (f.fd < 0) return std::nullopt;
     char buf[1024];
-    ssize_t n = ::pread(files_[i].fd, buf, sizeof buf, 0);
+    ssize_t n = ::pread(f.fd, buf, sizeof buf, 0);
     if (n <= 0) return std::nullopt;
     return std::string(buf, static_cast<std::size_t>(n));
   }
@@ -52,9 +52,8 @@ class HostPressureFiles {
     ino_t ino = 0;
   };
 
-  void reopen(std::size_t i) {
-    File& f = files_[i];
-    f.fd = ::open((std::string("/proc/pressure/") + kResources[i]).c_str(), O_RDONLY | O_CLOEXEC);
+  static void reopen(const std::string& resource, File& f) {
+    f.fd = ::open(("/proc/pressure/" + resource).c_str(), O_RDONLY | O_CLOEXEC);
     struct stat st {};
     if (f.fd >= 0 && ::fstat(f.fd, &st) == 0) {
       f.dev = st.st_dev;
@@ -63,7 +62,7 @@ class HostPressureFiles {
   }
 
   std::mutex mutex_;
-  File files_[std::size(kResources)];
+  std::map<std::string, File> files_;
 };
 
 }  // namespace
@@ -89,11 +88,7 @@ std::map<std::string, Stall> read_stalls(
 
 std::map<std::string, Stall> host_stalls() {
   static HostPressureFiles files;
-  std::map<std::string, Stall> stalls;
-  for (std::size_t i = 0; i < std::size(kResources); ++i)
-    if (auto text = files.read(i))
-      if (auto stall = parse_stall(*text)) stalls[kResources[i]] = *stall;
-  return stalls;
+  return read_stalls([](const std::string& file) { return files.read(file.substr(0, file.find('.'))); });
 }
 
 std::map<std::string, Stall> stall_growth(const std::map<std::string, Stall>& before,
