@@ -39,7 +39,9 @@ std::optional<Duration> parse_duration(const std::string& text) {
   if (!factor) return std::nullopt;
   double ns = parsed->first * *factor * 1e9;
   if (ns > 1e18) return std::nullopt;
-  return Duration(static_cast<long long>(std::llround(ns)));
+  // Rounded to the nearest nanosecond without std::llround: the programs then need nothing of
+  // libm, which the loader would map and relocate at every start for this one call.
+  return Duration(static_cast<long long>(ns + 0.5));
 }
 
 std::optional<std::uint64_t> parse_size(const std::string& text) {

@@ -11,9 +11,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <thread>
 
@@ -150,6 +152,28 @@ TEST_CASE("index: summaries() equal the records through create, update, found, r
   REQUIRE(t8 != stale.end());
   CHECK(t8->id == "t8");
   CHECK(t8->state == TaskState::running);  // from the index; the record now says t3, exited
+}
+
+TEST_CASE("index: a creation time reads back exactly, whatever its digits; a malformed one is refused") {
+  cgspawn::TaskSummary s = cgspawn::summary_of(record("t1"));
+  for (double created : {1765000000.123456, 1765035601.1234567, 1765035601.0, 0.1, 1e-7, 1e21,
+                         std::nextafter(1765035601.5, 0.0), std::numeric_limits<double>::max()}) {
+    CAPTURE(created);
+    s.created_unix = created;
+    std::string text = cgspawn::index_lines::written_line(s);
+    text.pop_back();  // its newline
+    auto line = cgspawn::index_lines::split_line(text);
+    REQUIRE(line);
+    auto parsed = cgspawn::index_lines::parse_written(line->id, line->fields);
+    REQUIRE(parsed);
+    CHECK(parsed->created_unix == created);  // bit for bit: the index orders tasks by it
+    CHECK(cgspawn::index_lines::created_of(line->fields) == created);
+  }
+  for (const char* bad : {"", " 1.5", "+1.5", "1.5x", "0x1p3", "inf", "1,5"}) {
+    CAPTURE(bad);
+    std::string fields = std::string("running\tprocess\t") + bad + "\t1\t2\tsupervisor\t0\t0\t0\t0";
+    CHECK_FALSE(cgspawn::index_lines::created_of(fields));
+  }
 }
 
 TEST_CASE("index: a writer killed between the record and its index line; records without index lines") {

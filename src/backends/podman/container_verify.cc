@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -30,7 +29,7 @@ using namespace std::chrono_literals;
 
 // podman's -t takes whole seconds: round the grace up, so the task gets at least what it asked.
 std::string grace_seconds(Duration grace) {
-  return std::to_string(static_cast<long long>(std::ceil(std::chrono::duration<double>(grace).count())));
+  return std::to_string(std::chrono::ceil<std::chrono::seconds>(grace).count());
 }
 
 std::chrono::milliseconds podman_timeout(const DestroyOptions& options) {
