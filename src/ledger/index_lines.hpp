@@ -2,6 +2,8 @@
 // The lines of the ledger's index (DIR/.index, ledger/record_index.hpp): one line per
 // step of a change of a task's record, in the order the steps happened. Fields are separated
 // by tabs; a tab, newline or backslash inside a value is written \t, \n or \\.
+// CREATED, the task's creation time in Unix seconds, is a double in C99 hex notation
+// ("0x1.a4d139447e6b7p+30"): exact, and read back without a rounding step.
 //
 // Every change is bracketed: an "open" line before the record is touched, one closing line
 // after. A task with a change still open (its writer is at work, or died at work) is read

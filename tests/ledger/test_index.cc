@@ -156,8 +156,9 @@ TEST_CASE("index: summaries() equal the records through create, update, found, r
 
 TEST_CASE("index: a creation time reads back exactly, whatever its digits; a malformed one is refused") {
   cgspawn::TaskSummary s = cgspawn::summary_of(record("t1"));
-  for (double created : {1765000000.123456, 1765035601.1234567, 1765035601.0, 0.1, 1e-7, 1e21,
-                         std::nextafter(1765035601.5, 0.0), std::numeric_limits<double>::max()}) {
+  for (double created : {1765000000.123456, 1765035601.1234567, 1765035601.0, 0.1, 1e-7, 1e21, -2.5, 0.0,
+                         std::nextafter(1765035601.5, 0.0), std::numeric_limits<double>::max(),
+                         std::numeric_limits<double>::denorm_min()}) {
     CAPTURE(created);
     s.created_unix = created;
     std::string text = cgspawn::index_lines::written_line(s);
@@ -169,7 +170,10 @@ TEST_CASE("index: a creation time reads back exactly, whatever its digits; a mal
     CHECK(parsed->created_unix == created);  // bit for bit: the index orders tasks by it
     CHECK(cgspawn::index_lines::created_of(line->fields) == created);
   }
-  for (const char* bad : {"", " 1.5", "+1.5", "1.5x", "0x1p3", "inf", "1,5"}) {
+  // The decimal that earlier builds wrote still reads, exactly.
+  std::string decimal = "running\tprocess\t1765035601.1234567\t1\t2\tsupervisor\t0\t0\t0\t0";
+  CHECK(cgspawn::index_lines::created_of(decimal) == 1765035601.1234567);
+  for (const char* bad : {"", " 1.5", "+1.5", "1.5x", "0x1.8p", "0x1.8q+1", "inf", "nan", "1,5"}) {
     CAPTURE(bad);
     std::string fields = std::string("running\tprocess\t") + bad + "\t1\t2\tsupervisor\t0\t0\t0\t0";
     CHECK_FALSE(cgspawn::index_lines::created_of(fields));
