@@ -42,7 +42,19 @@ check_spdx() {
   return 1
 }
 
-checks=(check_shellcheck_agent check_shellcheck_scripts check_clang_format check_spdx)
+# Log lines go through logger() (src/util/logger.hpp, on stderr), never spdlog's default logger,
+# which writes to the stdout that carries a task's output (docs/coding-guidelines.md).
+check_logger() {
+  local found
+  found=$(git ls-files 'src/*.cc' 'src/*.hpp' 'tools/*.cc' 'tools/*.hpp' |
+    xargs grep -nE 'spdlog::(trace|debug|info|warn|error|critical|log)\(' || true)
+  [ -z "$found" ] && return 0
+  echo "lint: spdlog's default logger (stdout) used; log through logger():"
+  echo "$found" | sed 's/^/  /'
+  return 1
+}
+
+checks=(check_shellcheck_agent check_shellcheck_scripts check_clang_format check_spdx check_logger)
 
 failed=()
 for check in "${checks[@]}"; do

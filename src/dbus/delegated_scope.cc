@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "dbus/delegated_scope.hpp"
 
-#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include "dbus/unit_properties.hpp"
 #include "launch/held_child.hpp"
 #include "util/file_io.hpp"
+#include "util/logger.hpp"
 #include "util/sys_error.hpp"
 
 namespace cgspawn::dbus {
@@ -40,7 +40,7 @@ void prepare_subtree(const std::string& cgroup, pid_t anchor) {
   for (std::string c; delegated >> c;) {
     if (c != "memory" && c != "pids" && c != "cpu" && c != "io") continue;
     if (int err = write_file(cgroup + "/cgroup.subtree_control", "+" + c))
-      spdlog::debug("{}: cannot enable {}: {}", cgroup, c, errno_text(err));
+      logger().debug("{}: cannot enable {}: {}", cgroup, c, errno_text(err));
   }
 }
 
@@ -60,12 +60,13 @@ DelegatedScope::~DelegatedScope() {
   try {
     manager_->wait_job(manager_->stop_unit(unit_), deadline);
   } catch (const BusError& e) {
-    if (e.name() != kNoSuchUnit) spdlog::warn("{}: StopUnit: {}", unit_, e.what());  // unloaded already: fine
+    if (e.name() != kNoSuchUnit)
+      logger().warn("{}: StopUnit: {}", unit_, e.what());  // unloaded already: fine
   } catch (const Error& e) {
-    spdlog::warn("{}: StopUnit: {}", unit_, e.what());
+    logger().warn("{}: StopUnit: {}", unit_, e.what());
   }
   if (std::string left = wait_unit_gone(*manager_, unit_, cgroup_, deadline); !left.empty())
-    spdlog::warn("{}: {}", unit_, left);
+    logger().warn("{}: {}", unit_, left);
 }
 
 std::unique_ptr<DelegatedScope> DelegatedScope::start(bool user_manager) {
@@ -83,7 +84,7 @@ std::unique_ptr<DelegatedScope> DelegatedScope::start(bool user_manager) {
     std::string cgroup = verify_active(*manager, name);
     verify_members(cgroup, {anchor->pid()});
     prepare_subtree(cgroup, anchor->pid());
-    spdlog::debug("process backend: task cgroups under {} ({})", cgroup, name);
+    logger().debug("process backend: task cgroups under {} ({})", cgroup, name);
     return std::unique_ptr<DelegatedScope>(
         new DelegatedScope(std::move(manager), name, cgroup, std::move(anchor)));
   } catch (const BusError& e) {

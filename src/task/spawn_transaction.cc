@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "task/spawn_transaction.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "cgspawn/error.hpp"
 #include "task/owner_watch.hpp"
 #include "task/spawned_task.hpp"
 #include "util/crash_point.hpp"
+#include "util/logger.hpp"
 
 namespace cgspawn {
 
@@ -75,21 +74,21 @@ void SpawnTransaction::unwind() noexcept {
     destroy_storage(storage_, record().resources, rows);
     for (auto undo = undos_.rbegin(); undo != undos_.rend(); ++undo) (*undo)();
   } catch (const std::exception& e) {
-    spdlog::error("task {}: undoing a failed spawn: {}", record().id, e.what());
+    logger().error("task {}: undoing a failed spawn: {}", record().id, e.what());
   }
   CleanupReport report{rows};
   if (report.complete()) {
     try {
       keeper_.forget();
     } catch (const std::exception& e) {
-      spdlog::error("task {}: cannot remove the record of a failed spawn: {}", record().id, e.what());
+      logger().error("task {}: cannot remove the record of a failed spawn: {}", record().id, e.what());
     }
     return;
   }
   for (const auto& row : rows)
     if (row.outcome == Outcome::failed || row.outcome == Outcome::not_guaranteed)
-      spdlog::error("task {}: a failed spawn left {} {}: {}", record().id, to_string(row.resource.kind),
-                    row.resource.id, row.detail);
+      logger().error("task {}: a failed spawn left {} {}: {}", record().id, to_string(row.resource.kind),
+                     row.resource.id, row.detail);
   keeper_.leave_for_reap(rows);
 }
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "task/spawned_task.hpp"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include "storage/suspected_files.hpp"
 #include "task/exit_cause.hpp"
 #include "util/crash_point.hpp"
+#include "util/logger.hpp"
 
 namespace cgspawn {
 namespace {
@@ -61,12 +61,12 @@ void SpawnedTask::follow_lineage() {
   task_cgroup_ = root->cgroup;
   const Ledger* ledger = record_.ledger();
   lineage_ = lineage->watch(root->main, root->cgroup, [ledger, id = spec_.id](const Escape& escape) {
-    spdlog::debug("task {}: pid {} ({}) left for {}", id, escape.pid, escape.comm, escape.cgroup);
+    logger().debug("task {}: pid {} ({}) left for {}", id, escape.pid, escape.comm, escape.cgroup);
     if (!ledger) return;
     try {  // recorded at once: a `reap` after a crash of this process finds it
       ledger->add_found(id, escape_record(escape));
     } catch (const std::exception& e) {
-      spdlog::warn("task {}: could not record escaped pid {}: {}", id, escape.pid, e.what());
+      logger().warn("task {}: could not record escaped pid {}: {}", id, escape.pid, e.what());
     }
   });
 }
@@ -110,7 +110,7 @@ SpawnedTask::~SpawnedTask() {
     now.grace = Duration::zero();
     finish(now, ExitReason::destroyed);
   } catch (const std::exception& e) {
-    spdlog::error("task {}: destroy on drop failed: {}", spec_.id, e.what());
+    logger().error("task {}: destroy on drop failed: {}", spec_.id, e.what());
   }
 }
 
@@ -161,8 +161,8 @@ Result SpawnedTask::finish(const DestroyOptions& options, ExitReason reason_if_r
   result.usage.host_pressure = host_growth;
   result.usage.starved = starved(host_growth, life);
   for (const auto& row : result.cleanup.resources)
-    spdlog::debug("task {}: {} {} in {:.3f}s", spec_.id, row.resource.id, to_string(row.outcome),
-                  row.seconds);
+    logger().debug("task {}: {} {} in {:.3f}s", spec_.id, row.resource.id, to_string(row.outcome),
+                   row.seconds);
   record_.finished(result);
   result_ = result;
   return result;

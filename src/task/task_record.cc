@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "task/task_record.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 
 #include "util/crash_point.hpp"
+#include "util/logger.hpp"
 
 namespace cgspawn {
 namespace {
@@ -80,7 +79,7 @@ void TaskRecordKeeper::finished(const Result& result) noexcept {
     mark(result.cleanup.resources, complete);
     save();
   } catch (const std::exception& e) {
-    spdlog::error("task {}: cannot update its ledger record: {}", record_.id, e.what());
+    logger().error("task {}: cannot update its ledger record: {}", record_.id, e.what());
   }
 }
 
@@ -90,7 +89,7 @@ void TaskRecordKeeper::leave_for_reap(const std::vector<ResourceOutcome>& rows) 
     mark(rows, false);
     save();
   } catch (const std::exception& e) {
-    spdlog::error("task {}: cannot mark its ledger record for reap: {}", record_.id, e.what());
+    logger().error("task {}: cannot mark its ledger record for reap: {}", record_.id, e.what());
   }
 }
 

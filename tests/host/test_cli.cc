@@ -420,6 +420,20 @@ TEST_CASE("--env, --chdir and stdio pass through") {
   CHECK(parent.children().empty());
 }
 
+TEST_CASE("log lines go to stderr: the task's stdout carries only the task's output") {
+  TestParent parent;
+  for (const char* level : {"debug", "info"}) {
+    CAPTURE(level);
+    Child cli({cgspawn_bin(), "--log-level", level, "run", "-q", "--parent", parent.path(), "--id", "logs",
+               "--", "sh", "-c", "echo data"});
+    RunResult r = cli.wait();
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "data\n");
+    if (std::string(level) == "debug") CHECK(r.err.find("[debug] task logs: pid ") != std::string::npos);
+  }
+  CHECK(parent.children().empty());
+}
+
 TEST_CASE("without -q a summary with the cleanup report goes to stderr") {
   TestParent parent;
   RunResult r = run_cgspawn({"run", "--parent", parent.path(), "--id", "summary", "--", "true"});

@@ -2,7 +2,6 @@
 #include "backends/podman/podman_boundary.hpp"
 
 #include <signal.h>
-#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include "cgroup/parent.hpp"
 #include "cgspawn/error.hpp"
 #include "hang/hang_report.hpp"
+#include "util/logger.hpp"
 
 namespace cgspawn {
 namespace {
@@ -87,9 +87,9 @@ ExitStatus PodmanBoundary::container_exit() {
     if (out.ok() && (in >> state >> code) && state != "running")
       status.code = code;
     else
-      spdlog::warn("task {}: no exit status from podman: {}", ref_.task_id, out.error_text());
+      logger().warn("task {}: no exit status from podman: {}", ref_.task_id, out.error_text());
   } catch (const Error& e) {
-    spdlog::warn("task {}: no exit status from podman: {}", ref_.task_id, e.what());
+    logger().warn("task {}: no exit status from podman: {}", ref_.task_id, e.what());
   }
   return status;
 }

@@ -2,7 +2,6 @@
 // The process backend's Spawner: task cgroups under one parent cgroup.
 #include "cgspawn/process_spawner.hpp"
 
-#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/xattr.h>
@@ -32,6 +31,7 @@
 #include "task/spawn_transaction.hpp"
 #include "util/crash_point.hpp"
 #include "util/file_io.hpp"
+#include "util/logger.hpp"
 #include "util/sys_error.hpp"
 
 namespace cgspawn {
@@ -214,8 +214,8 @@ void ProcessSpawner::mark_cgroup(SpawnTransaction& txn, const Cgroup& cgroup) co
   if (!txn.ledger()) return;
   const std::string& dir = txn.ledger()->dir();
   if (::setxattr(cgroup.path().c_str(), kLedgerXattr, dir.data(), dir.size(), 0) != 0)
-    spdlog::debug("task {}: setxattr {} on {}: {}", txn.record().id, kLedgerXattr, cgroup.path(),
-                  errno_text(errno));
+    logger().debug("task {}: setxattr {} on {}: {}", txn.record().id, kLedgerXattr, cgroup.path(),
+                   errno_text(errno));
   txn.record().resources.back().state = ResourceState::created;
 }
 
@@ -241,8 +241,8 @@ std::unique_ptr<Task> ProcessSpawner::spawn(const TaskSpec& input) {
   attach_local_scratch(txn, spec);
   if (spec.track_lineage) Lineage::get();  // subscribed before the main process can fork
   txn.record().main_pid = boundary.launch(launch_request_for(spec, program));
-  spdlog::debug("task {}: pid {} in {}", spec.id, txn.record().main_pid,
-                boundary.cgroup() ? boundary.cgroup()->path() : "its process group");
+  logger().debug("task {}: pid {} in {}", spec.id, txn.record().main_pid,
+                 boundary.cgroup() ? boundary.cgroup()->path() : "its process group");
   return txn.commit(std::move(spec), boundary.started());
 }
 

@@ -3,7 +3,6 @@
 // there (a systemd scope, an installed cgspawn's task, or a cgroup the agent makes), supervised
 // by the POSIX-sh agent (agent.sh) that every call sends.
 #include <fcntl.h>
-#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "task/names.hpp"
 #include "task/spawn_transaction.hpp"
 #include "util/file_io.hpp"
+#include "util/logger.hpp"
 #include "util/pipe.hpp"
 
 namespace cgspawn {
@@ -210,8 +210,8 @@ RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteBou
     reply.clear();
     RemoteSession session = start_session(spec, ref.name, ref.control_path, reply);
     if (!refused_by_master(session) || i + 1 == kMasterPool) return session;
-    spdlog::debug("task {}: the master {} refused a session (sshd's MaxSessions): taking the next", spec.id,
-                  ref.control_path);
+    logger().debug("task {}: the master {} refused a session (sshd's MaxSessions): taking the next", spec.id,
+                   ref.control_path);
     session.ssh.kill();
     boundary.release_master();
   }
@@ -263,8 +263,8 @@ std::unique_ptr<Task> RemoteSpawner::spawn(const TaskSpec& input) {
   RemoteCgroupRef& ref = boundary.ref();
   ref.cgroup = started.field("cgroup");
   if (std::string unit = started.field("unit"); unit != "-") ref.unit = unit;
-  spdlog::debug("task {}: remote cgroup {} on {}, pids {}", spec.id, ref.cgroup, target_.display(),
-                started.field("pids"));
+  logger().debug("task {}: remote cgroup {} on {}, pids {}", spec.id, ref.cgroup, target_.display(),
+                 started.field("pids"));
   record_started(txn.record().resources[0], ref, started);
   boundary.attach(std::move(session), reply);
   return txn.commit(std::move(spec), boundary.started());

@@ -2,7 +2,6 @@
 // cgspawn-* units of the caller's systemd manager that no record of a ledger names: a record
 // can be lost, and the manager's unit list is then the second source of truth (as the cgroup
 // tree under the ledger's parents is for the process backend).
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "backends/backend_rows.hpp"
@@ -11,6 +10,7 @@
 #include "dbus/bus.hpp"
 #include "dbus/manager.hpp"
 #include "dbus/unit_properties.hpp"
+#include "util/logger.hpp"
 
 namespace cgspawn {
 namespace {
@@ -45,8 +45,8 @@ std::vector<Orphan> find_orphan_units(const Ledger& ledger) {
       orphans.push_back({res, mark == ledger.dir()});
     }
   } catch (const std::exception& e) {
-    spdlog::warn("cannot list cgspawn-* units of the {} manager: {}", bus.target.user ? "user" : "system",
-                 e.what());
+    logger().warn("cannot list cgspawn-* units of the {} manager: {}", bus.target.user ? "user" : "system",
+                  e.what());
   }
   return orphans;
 }

@@ -2,12 +2,12 @@
 #include "backends/systemd/service_boundary.hpp"
 
 #include <poll.h>
-#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 
 #include <thread>
 
 #include "cgroup/usage.hpp"
+#include "util/logger.hpp"
 #include "util/pidfd.hpp"
 #include "util/pipe.hpp"
 
@@ -68,7 +68,7 @@ std::optional<ExitStatus> ServiceBoundary::exec_main_status() {
     auto status = manager_->property<std::int32_t>(*path, kServiceInterface, "ExecMainStatus");
     return status_from(code, status);
   } catch (const Error& e) {
-    spdlog::warn("{}: cannot read the exit status: {}", unit_.name, e.what());
+    logger().warn("{}: cannot read the exit status: {}", unit_.name, e.what());
     return std::nullopt;
   }
 }

@@ -2,7 +2,6 @@
 // The systemd backend's Spawner: each task in a transient scope cgspawn-<id>.scope, started
 // the way systemd-run --scope and Slurm start one (see spawn_scope() below), or in a transient
 // service that systemd itself starts (--unit-type service).
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -30,6 +29,7 @@
 #include "storage/scratch.hpp"
 #include "task/spawn_transaction.hpp"
 #include "util/crash_point.hpp"
+#include "util/logger.hpp"
 
 namespace cgspawn {
 namespace {
@@ -63,7 +63,7 @@ std::string start_unit(Manager& manager, const std::string& name,
         try {
           manager.reset_failed(name);
         } catch (const BusError& reset) {
-          spdlog::debug("{}: ResetFailedUnit: {}", name, reset.what());
+          logger().debug("{}: ResetFailedUnit: {}", name, reset.what());
         }
         continue;
       }
@@ -84,7 +84,7 @@ std::string start_scope(Manager& manager, const std::string& name, const TaskSpe
   };
   auto retry_with = [&](const BusError& e) {
     if (processes.handover != dbus::PidHandover::pidfds || !unknown_pidfds(e)) return false;
-    spdlog::debug("{}: the manager does not know PIDFDs ({}): using PIDs", name, e.what());
+    logger().debug("{}: the manager does not know PIDFDs ({}): using PIDs", name, e.what());
     processes.handover = dbus::PidHandover::pids;
     return true;
   };
@@ -107,7 +107,7 @@ std::string start_service(Manager& manager, const std::string& name, const TaskS
 void await_start_job(Manager& manager, const std::string& name, const std::string& job,
                      const std::string& why) {
   std::string result = manager.wait_job(job, Clock::now() + kJobTimeout);
-  spdlog::debug("{}: start job {}", name, result);
+  logger().debug("{}: start job {}", name, result);
   if (result != "done")
     throw Error(ErrorKind::system, "the start job of " + name + " ended with \"" + result + "\"" + why);
 }
@@ -241,7 +241,7 @@ std::unique_ptr<Task> SystemdSpawner::spawn_scope(TaskSpec spec) {
   dbus::verify_limits(boundary.unit().cgroup, spec.limits, kAnchors, bus_.user);
   boundary.launched(child.release());
   txn.record().main_pid = child.pid();
-  spdlog::debug("task {}: pid {} in {} ({})", spec.id, child.pid(), name, boundary.unit().cgroup);
+  logger().debug("task {}: pid {} in {} ({})", spec.id, child.pid(), name, boundary.unit().cgroup);
   return txn.commit(std::move(spec), boundary.started());
 }
 
@@ -278,7 +278,7 @@ std::unique_ptr<Task> SystemdSpawner::spawn_service(TaskSpec spec) {
   txn.record().main_pid = state.main_pid;
   if (!state.cgroup.empty() && ::access(state.cgroup.c_str(), F_OK) == 0)
     dbus::verify_limits(state.cgroup, spec.limits, 0, bus_.user);
-  spdlog::debug("task {}: main pid {} in {} ({})", spec.id, state.main_pid, name, state.cgroup);
+  logger().debug("task {}: main pid {} in {} ({})", spec.id, state.main_pid, name, state.cgroup);
   return txn.commit(std::move(spec), begun);
 }
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "backends/systemd/unit_destroy.hpp"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -14,6 +13,7 @@
 #include "hang/hang_report.hpp"
 #include "report/rows.hpp"
 #include "util/deadline.hpp"
+#include "util/logger.hpp"
 #include "util/proc_info.hpp"
 
 namespace cgspawn::systemd {
@@ -108,7 +108,7 @@ std::optional<HangReport> unit_hang_report(const UnitRef& unit, pid_t spare) {
   try {
     return take_hang_report(Cgroup::open(unit.cgroup), spare);
   } catch (const std::exception& e) {
-    spdlog::debug("{}: no hang report: {}", unit.name, e.what());
+    logger().debug("{}: no hang report: {}", unit.name, e.what());
     return std::nullopt;
   }
 }
@@ -138,12 +138,12 @@ ResourceOutcome destroy_unit(Manager& manager, const UnitRef& unit, const Destro
     empty = kill_rest(*cgroup, options, hooks.spare_pid, row);
   }
   auto deadline = Clock::now() + options.verify_timeout;
-  spdlog::debug("{}: empty after {:.3f}s", unit.name, seconds_between(start, Clock::now()));
+  logger().debug("{}: empty after {:.3f}s", unit.name, seconds_between(start, Clock::now()));
   if (empty) {
     if (hooks.after_empty) hooks.after_empty();
     stop(manager, unit, deadline, row);
     reset_if_failed(manager, unit, row);
-    spdlog::debug("{}: stopped after {:.3f}s", unit.name, seconds_between(start, Clock::now()));
+    logger().debug("{}: stopped after {:.3f}s", unit.name, seconds_between(start, Clock::now()));
     std::string left = dbus::wait_unit_gone(manager, unit.name, unit.cgroup, deadline);
     if (left.empty()) row.outcome = Outcome::destroyed;
     append(row.detail, left);
