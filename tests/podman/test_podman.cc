@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cgspawn/cgspawn.hpp"
 #include "cli.hpp"
@@ -72,6 +73,25 @@ void check_all_gone(const PodParent& parent, const std::string& id, const std::v
   for (const auto& d : parent.dirs_left())
     CHECK_MESSAGE(!exists(d + "/cgspawn-" + id), d << "/cgspawn-" << id << " left");
   CHECK(still_alive({conmon}, 5s).empty());
+}
+
+// The command lines of a process's children that are podman (of all its threads): what cgspawn
+// keeps running beside a container. (conmon, which podman double-forks, is a child too: the
+// supervisor is a subreaper.)
+std::vector<std::string> podman_children_of(pid_t pid) {
+  std::vector<std::string> out;
+  std::string proc = "/proc/" + std::to_string(pid);
+  std::error_code ec;
+  for (const auto& thread : std::filesystem::directory_iterator(proc + "/task", ec)) {
+    std::istringstream in(read_text(thread.path().string() + "/children").value_or(""));
+    for (pid_t child; in >> child;) {
+      std::string cmd = read_text("/proc/" + std::to_string(child) + "/cmdline").value_or("");
+      std::string argv0 = cmd.substr(0, cmd.find('\0'));
+      std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+      if (argv0.size() >= 6 && argv0.compare(argv0.size() - 6, 6, "podman") == 0) out.push_back(cmd);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -147,6 +167,14 @@ TEST_CASE("start, then destroy by id") {
   // The task's stdout (through podman logs), where a started task's output goes by default.
   std::string out_file = cgspawn::Ledger(state.path()).output_dir(id) + "/stdout";
   CHECK(eventually([&] { return read_text(out_file).value_or("").find("ready") != std::string::npos; }, 10s));
+  // Beside the running container, one podman process: `podman logs -f`. Its end is watched on
+  // conmon's pidfd, not by a `podman wait` that polls podman's state.
+  auto record = cgspawn::Ledger(state.path()).read(id);
+  REQUIRE(record);
+  std::vector<std::string> helpers = podman_children_of(record->owner.pid);
+  INFO("the supervisor's podman children: " << json(helpers).dump());
+  REQUIRE(helpers.size() == 1);
+  CHECK(helpers[0].find(" logs -f ") != std::string::npos);
   Child destroy(cli({"destroy", id, "--grace", "1s", "--json"}), env);
   RunResult d = destroy.wait(60s);
   INFO(d.out << d.err);
@@ -334,6 +362,41 @@ TEST_CASE("hang report: a timed-out container blocked in read() on a pipe, its c
   CHECK(j.at("cleanup").at("complete") == true);
   CHECK_FALSE(container_exists("cgspawn-" + id));
   CHECK_FALSE(exists(parent.task(id)));
+}
+
+TEST_CASE(
+    "conmon killed while the container runs: the task ends with no exit status, destroyed and verified") {
+  PodParent parent;
+  TempDir tmp;
+  std::string id = unique_id("conmon");
+  Child run(
+      cli(run_args(parent, id, {"--grace", "1s", "--result", tmp.file("r.json")}, {"/bin/workload", "3"})));
+  auto procs = identify(wait_for_workload(parent, id, 3));
+  ProcessId conmon = identify({conmon_of("cgspawn-" + id)})[0];
+  std::string container = sh("podman inspect --format '{{.Id}}' cgspawn-" + id).out;
+  container = container.substr(0, container.find('\n'));
+  REQUIRE_FALSE(container.empty());
+  // podman, which cannot stop a container without its conmon, forgets it but leaves runc's
+  // state of it (docs/backends.md): the test removes that, whatever happens below.
+  struct RuncState {
+    std::string id;
+    ~RuncState() { sh("runc delete --force " + id + " >/dev/null 2>&1"); }
+  } runc_state{container};
+  // conmon watches the container and keeps its exit code for podman: without it podman can no
+  // longer say how the container ends, so cgspawn ends the task at once instead of waiting.
+  REQUIRE(::kill(conmon.pid, SIGKILL) == 0);
+  RunResult r = run.wait(60s);
+  INFO(r.err);
+  CHECK(r.exit_code == 125);
+  CHECK(r.err.find("its conmon ended while the container ran") != std::string::npos);
+  CHECK(r.err.find("exited with no exit status") != std::string::npos);
+  json rows = rows_of(tmp.file("r.json"));
+  for (const char* kind : {"container", "cgroup"}) {
+    const json* rw = row(rows, kind);
+    REQUIRE_MESSAGE(rw, "no " << kind << " row");
+    CHECK_MESSAGE((*rw)["outcome"] == "destroyed", kind << ": " << rw->dump());
+  }
+  check_all_gone(parent, id, procs, conmon);
 }
 
 TEST_CASE("SIGKILL of cgspawn run mid-task, then reap destroys the container") {

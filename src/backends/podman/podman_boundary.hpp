@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The podman backend's boundary: one container, under a cgroup2 node of cgspawn's own, with
-// two podman processes beside it: `podman logs -f`, which carries its output to the task's
-// stdout/stderr, and `podman wait`, whose end says the container has ended and whose output is
-// its exit code. Both run alongside the container, so their cost overlaps its run instead of
-// adding to it.
+// one podman process beside it, `podman logs -f`, which carries its output to the task's
+// stdout/stderr. The container's end is its conmon's exit: a pidfd on conmon is the task's
+// poll_fd(), so nothing polls while it runs, and `podman inspect` then gives the exit code.
 #pragma once
 
 #include <optional>
@@ -31,7 +30,7 @@ class PodmanBoundary final : public Boundary {
   // holds: a container that failed to start is never kept.
   void follow(int stdout_fd, int stderr_fd, bool keep);
 
-  int poll_fd() const override { return waiter_.pidfd.get(); }
+  int poll_fd() const override { return end_.get(); }
   std::optional<MainExit> peek_exit() override;
   std::optional<LineageRoot> lineage_root(std::string& why) const override {
     why.clear();  // not needed: the container's PID namespace bounds its processes
@@ -41,15 +40,14 @@ class PodmanBoundary final : public Boundary {
   std::optional<HangReport> hang_report() override;  // of the container's cgroup
 
  private:
-  bool waiter_ended() const;
-  ExitStatus container_exit();
+  bool container_ended() const;
+  ExitStatus container_exit() const;
 
   ContainerRef ref_;
   ParentPruning parents_;
   bool container_may_exist_ = false;
   Launched logs_;
-  Launched waiter_;
-  UniqueFd waiter_out_;
+  UniqueFd end_;  // readable once the container has ended: conmon's pidfd
   std::optional<ExitStatus> exit_;
 };
 

@@ -111,12 +111,4 @@ Launched start_podman(const std::vector<std::string>& args, int stdout_fd, int s
   return launch(request);
 }
 
-Launched start_podman_piped(const std::vector<std::string>& args, UniqueFd& out) {
-  Pipe pipe = make_pipe();
-  UniqueFd null_out(::open("/dev/null", O_WRONLY | O_CLOEXEC));
-  Launched child = start_podman(args, pipe.write.get(), null_out.get());
-  out = std::move(pipe.read);
-  return child;
-}
-
 }  // namespace cgspawn

@@ -34,7 +34,4 @@ PodmanOutput run_podman(const std::vector<std::string>& args,
 // podman ARGS... as a long-lived child with the given stdio (-1: inherit), e.g. `logs -f`.
 Launched start_podman(const std::vector<std::string>& args, int stdout_fd, int stderr_fd);
 
-// The same with its stdout into a pipe whose read end is returned in `out` (e.g. `wait`).
-Launched start_podman_piped(const std::vector<std::string>& args, UniqueFd& out);
-
 }  // namespace cgspawn
