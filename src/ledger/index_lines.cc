@@ -7,6 +7,7 @@
 #include <bit>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -99,7 +100,7 @@ bool parse_double(std::string_view field, double& value) {
   text[field.size()] = '\0';
   char* end = nullptr;
   value = ::strtod_l(text, &end, c_locale);
-  return end == text + field.size();
+  return end == text + field.size() && std::isfinite(value);  // "0x1p+9999" is HUGE_VAL
 }
 
 std::string unescaped(std::string_view raw) {

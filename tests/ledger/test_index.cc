@@ -173,7 +173,8 @@ TEST_CASE("index: a creation time reads back exactly, whatever its digits; a mal
   // The decimal that earlier builds wrote still reads, exactly.
   std::string decimal = "running\tprocess\t1765035601.1234567\t1\t2\tsupervisor\t0\t0\t0\t0";
   CHECK(cgspawn::index_lines::created_of(decimal) == 1765035601.1234567);
-  for (const char* bad : {"", " 1.5", "+1.5", "1.5x", "0x1.8p", "0x1.8q+1", "inf", "nan", "1,5"}) {
+  for (const char* bad :
+       {"", " 1.5", "+1.5", "1.5x", "0x1.8p", "0x1.8q+1", "0x1p+9999", "1e999", "inf", "nan", "1,5"}) {
     CAPTURE(bad);
     std::string fields = std::string("running\tprocess\t") + bad + "\t1\t2\tsupervisor\t0\t0\t0\t0";
     CHECK_FALSE(cgspawn::index_lines::created_of(fields));
