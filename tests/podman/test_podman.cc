@@ -75,6 +75,14 @@ void check_all_gone(const PodParent& parent, const std::string& id, const std::v
   CHECK(still_alive({conmon}, 5s).empty());
 }
 
+// A started task, destroyed when the test ends however it ends: a check that fails before the
+// test's own destroy must not leave the task (its container, its output directory) behind.
+struct DestroyedAtEnd {
+  std::string id;
+  std::vector<std::string> env;
+  ~DestroyedAtEnd() { Child(cli({"destroy", id, "--grace", "0s"}), env).wait(60s); }  // gone: it says so
+};
+
 // The command lines of a process's children that are podman (of all its threads): what cgspawn
 // keeps running beside a container. (conmon, which podman double-forks, is a child too: the
 // supervisor is a subreaper.)
@@ -161,6 +169,7 @@ TEST_CASE("start, then destroy by id") {
                    parent.path(), "--id", id, "--", "/bin/workload", "3"}),
               env);
   RunResult s = start.wait(60s);
+  DestroyedAtEnd guard{id, env};
   REQUIRE_MESSAGE(s.exit_code == 0, s.err);
   auto procs = identify(wait_for_workload(parent, id, 3));
   ProcessId conmon = identify({conmon_of("cgspawn-" + id)})[0];
@@ -210,6 +219,7 @@ TEST_CASE("limits reach the container's cgroups (v1 on this hybrid host); --chdi
                    "pwd; exec sleep 1000"}),
               env);
   RunResult s = start.wait(60s);
+  DestroyedAtEnd guard{id, env};
   REQUIRE_MESSAGE(s.exit_code == 0, s.err);
   std::string cid = sh("podman inspect --format '{{.Id}}' cgspawn-" + id).out;
   REQUIRE(cid.size() > 1);
