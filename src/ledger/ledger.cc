@@ -22,6 +22,7 @@
 #include "ledger/record_index.hpp"
 #include "ledger/record_json.hpp"
 #include "ledger/task_dirs.hpp"
+#include "ledger/task_tree.hpp"
 #include "report/json_codec.hpp"
 #include "util/crash_point.hpp"
 #include "util/file_io.hpp"
@@ -240,24 +241,7 @@ void Ledger::add_found(const std::string& id, const ResourceRecord& resource) co
   change.found(resource);
 }
 
-// The task's output goes with its record (remove_all removes a symlink, never what it names).
-namespace {
-
-// Another process may be removing the same tree: a task's owner finishing while a destroy of
-// it settles. What that one removed first (ENOENT) is not an error; what is left is removed.
-void remove_task_tree(const std::string& path) {
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-    if (!ec) return;
-    if (ec != std::errc::no_such_file_or_directory)
-      throw Error(ErrorKind::system, "remove " + path + ": " + ec.message());
-  }
-  if (::access(path.c_str(), F_OK) == 0)
-    throw Error(ErrorKind::system, "remove " + path + ": its contents kept changing under it");
-}
-
-}  // namespace
+// The task's output goes with its record (remove_task_tree removes a symlink, never what it names).
 
 void Ledger::remove(const std::string& id) const {
   std::string dir = task_dir(id);
