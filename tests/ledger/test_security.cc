@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
+#include "cgspawn/ledger.hpp"
 #include "ledger_support.hpp"
 
 using namespace ltest;
@@ -243,4 +245,43 @@ TEST_CASE("security: another user can neither see nor destroy root's tasks") {
   CHECK(d.exit_code == 0);
   CHECK(parent.children().empty());
   CHECK(supervisors_gone());
+}
+
+TEST_CASE("security: removing a task removes the symlinks in its directories, never what they name") {
+  StateDir state;
+  cgspawn::Ledger ledger(state.path());
+  std::string victim = state.outside() + "/victim";
+  std::filesystem::create_directories(victim + "/inner");
+  std::ofstream(victim + "/keep") << "kept";
+  auto record = [](const std::string& id) {
+    cgspawn::TaskRecord r;
+    r.id = id;
+    r.backend = "process";
+    r.argv = {"/bin/true"};
+    r.state = cgspawn::TaskState::exited;
+    r.owner = {12345, 678, cgspawn::OwnerKind::supervisor};
+    return r;
+  };
+  // Links to a directory and to a file, in the task's directory and in its output directory
+  // (with a subdirectory of its own there, removed with it).
+  ledger.create(record("links"));
+  std::string task = ledger.task_dir("links"), output = ledger.make_output_dir("links");
+  std::filesystem::create_directories(output + "/sub/deeper");
+  std::ofstream(output + "/sub/deeper/file") << "x";
+  for (const auto& dir : {task, output, output + "/sub"}) {
+    REQUIRE(::symlink(victim.c_str(), (dir + "/to-dir").c_str()) == 0);
+    REQUIRE(::symlink((victim + "/keep").c_str(), (dir + "/to-file").c_str()) == 0);
+  }
+  ledger.remove("links");
+  CHECK_FALSE(std::filesystem::exists(std::filesystem::symlink_status(task)));
+  CHECK_FALSE(std::filesystem::exists(std::filesystem::symlink_status(output)));
+  // An output directory that is itself a symlink: the link goes, the directory it names stays.
+  ledger.create(record("linked"));
+  std::string linked = ledger.make_output_dir("linked");
+  REQUIRE(::rmdir(linked.c_str()) == 0);
+  REQUIRE(::symlink(victim.c_str(), linked.c_str()) == 0);
+  ledger.remove("linked");
+  CHECK_FALSE(std::filesystem::exists(std::filesystem::symlink_status(linked)));
+  CHECK(read_text(victim + "/keep") == "kept");
+  CHECK(std::filesystem::is_directory(victim + "/inner"));
 }
