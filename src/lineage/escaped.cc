@@ -108,9 +108,8 @@ ResourceOutcome destroy_recorded_escape(const ResourceRecord& res, const Destroy
   } catch (const std::exception&) {
     return make_row(res.resource, Outcome::not_guaranteed, "its record names no pid and start time");
   }
-  UniqueFd fd = open_pidfd(pid);
-  // Pinned first, then compared: a start time that differs is another process of that pid.
-  if (!fd.valid() || process_start_time(pid) != start)
+  UniqueFd fd = open_pinned_pidfd(pid, start);
+  if (!fd.valid())
     return make_row(res.resource, Outcome::already_gone,
                     where(res.attribute("comm"), res.attribute("cgroup")) + ": gone before");
   Pinned p{std::move(fd), describe_process(pid), cgroup_of(pid)};

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "util/file_io.hpp"
+#include "util/pidfd.hpp"
 
 namespace cgspawn {
 namespace {
@@ -87,6 +88,13 @@ std::optional<unsigned long long> process_start_time(pid_t pid) {
   auto stat = process_stat(pid);
   if (!stat) return std::nullopt;
   return stat->start_time;
+}
+
+UniqueFd open_pinned_pidfd(pid_t pid, unsigned long long start_time) {
+  if (pid <= 0) return UniqueFd();
+  UniqueFd fd = open_pidfd(pid);
+  if (fd.valid() && process_start_time(pid) != start_time) fd.reset();
+  return fd;
 }
 
 }  // namespace cgspawn

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cgspawn/cleanup_report.hpp"
+#include "util/unique_fd.hpp"
 
 namespace cgspawn {
 
@@ -27,6 +28,10 @@ std::optional<ProcessStat> process_stat(pid_t pid);
 // The start time (field 22 of /proc/PID/stat, clock ticks since boot): with the pid it names
 // one process for good, since a pid can be reused but not at the same start time.
 std::optional<unsigned long long> process_start_time(pid_t pid);
+
+// A pidfd on the process of that pid and start time: opened first, then compared, so that it
+// can never hold another process that took the pid since. Invalid when that process is gone.
+UniqueFd open_pinned_pidfd(pid_t pid, unsigned long long start_time);
 
 // Where one thread waits in the kernel: /proc/PID/task/TID/wchan ("" while it runs or where
 // unreadable) and its kernel stack, innermost first, function names only (root only; else

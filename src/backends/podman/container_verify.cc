@@ -19,6 +19,7 @@
 #include "cgspawn/error.hpp"
 #include "report/rows.hpp"
 #include "util/deadline.hpp"
+#include "util/pidfd.hpp"
 #include "util/proc_info.hpp"
 #include "util/sys_error.hpp"
 
@@ -110,30 +111,28 @@ ResourceOutcome container_row(const ContainerRef& ref, const PodmanOutput& podma
 
 }  // namespace
 
-bool conmon_alive(int pid, unsigned long long start_time) {
-  if (pid <= 0) return false;
-  auto start = process_start_time(pid);
-  return start && *start == start_time && describe_process(pid).state != "Z";
-}
-
 ResourceOutcome finish_conmon(int pid, unsigned long long start_time, const DestroyOptions& options,
                               bool container_empty) {
   auto begin = Clock::now();
   Resource res{ResourceKind::conmon, pid > 0 ? std::to_string(pid) : "(not started)"};
   if (pid <= 0) return make_row(res, Outcome::already_gone, "conmon was never started");
-  auto deadline = begin + (container_empty ? std::min<Duration>(options.verify_timeout, 5s) : Duration(1s));
-  while (conmon_alive(pid, start_time) && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  // Its end is its pidfd's (an exited conmon left unreaped counts as gone), not a poll of /proc.
+  UniqueFd conmon = open_pinned_pidfd(pid, start_time);
+  auto gone_by = [&conmon](Clock::time_point deadline) {
+    return !conmon.valid() || wait_readable(conmon.get(), deadline) == WaitResult::ready;
+  };
+  bool gone =
+      gone_by(begin + (container_empty ? std::min<Duration>(options.verify_timeout, 5s) : Duration(1s)));
   ResourceOutcome row = make_row(res, Outcome::destroyed, "");
-  if (container_empty && conmon_alive(pid, start_time)) {
+  if (container_empty && !gone) {
     // Its container is gone (or emptied): a conmon that lingers only holds podman's state.
     row.killed.push_back(describe_process(pid));
     row.killed_total = 1;
-    ::kill(pid, SIGKILL);
-    auto kill_deadline = Clock::now() + 2s;
-    while (conmon_alive(pid, start_time) && Clock::now() < kill_deadline) std::this_thread::sleep_for(10ms);
+    signal_pidfd(conmon.get(), SIGKILL);
+    gone = gone_by(Clock::now() + 2s);
     row.detail = "conmon outlived its container: killed";
   }
-  if (conmon_alive(pid, start_time)) {
+  if (!gone) {
     row.outcome = Outcome::failed;
     row.survivors.push_back(describe_survivor(pid));
     row.detail = "conmon " + std::to_string(pid) + " still runs" +

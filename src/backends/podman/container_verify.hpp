@@ -24,9 +24,6 @@ struct ContainerCleanup {
 // Never throws.
 ContainerCleanup destroy_container(const ContainerRef& ref, const DestroyOptions& options);
 
-// True while the recorded conmon (same pid, same start time, not a zombie) still runs.
-bool conmon_alive(int pid, unsigned long long start_time);
-
 // Waits for conmon to exit; SIGKILLs it if it outlives its container once that is verified
 // empty (`container_empty`); never while the container still has processes. The row says which.
 ResourceOutcome finish_conmon(int pid, unsigned long long start_time, const DestroyOptions& options,

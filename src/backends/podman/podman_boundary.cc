@@ -17,7 +17,6 @@
 #include "cgspawn/error.hpp"
 #include "hang/hang_report.hpp"
 #include "util/logger.hpp"
-#include "util/pidfd.hpp"
 #include "util/proc_info.hpp"
 #include "util/sys_error.hpp"
 
@@ -53,11 +52,7 @@ ResourceOutcome destroy_task_cgroup(const std::string& path, const DestroyOption
 // container's whole life (80 ms of CPU per 5 s, and 33 MiB, per task here). When conmon has
 // already gone, an fd that is readable at once.
 UniqueFd conmon_end(const ContainerRef& ref) {
-  if (ref.conmon_pid > 0) {
-    UniqueFd fd = open_pidfd(ref.conmon_pid);
-    // Pinned first, then compared: a start time that differs is another process of that pid.
-    if (fd.valid() && process_start_time(ref.conmon_pid) == ref.conmon_start) return fd;
-  }
+  if (UniqueFd fd = open_pinned_pidfd(ref.conmon_pid, ref.conmon_start); fd.valid()) return fd;
   UniqueFd ended(::eventfd(1, EFD_CLOEXEC));
   if (!ended.valid()) throw_sys("eventfd for the end of container " + ref.name, errno);
   return ended;
