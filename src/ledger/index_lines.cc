@@ -1,20 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "ledger/index_lines.hpp"
 
-#include <fmt/format.h>
-#include <locale.h>
-
-#include <bit>
-#include <cctype>
 #include <charconv>
-#include <cmath>
-#include <cstdint>
-#include <cstdlib>
 #include <optional>
 #include <type_traits>
 #include <utility>
 
 #include "report/names.hpp"
+#include "util/exact_double.hpp"
 
 namespace cgspawn::index_lines {
 namespace {
@@ -33,74 +26,16 @@ void add_field(std::string& line, std::string_view value) {
   }
 }
 
-// Each number in its shortest exact form; a double in C99 hex ("0x1.a4d139447e6b7p+30", through
-// fmt, locale-independent), whose bits read back without rounding (exact_hex_double). Not
-// std::to_chars and std::from_chars: libstdc++'s floating-point ones need libm (fesetround),
-// which every cgspawn process and every supervisor would then map and relocate at its start
-// (0.3 MiB of a supervisor's RSS) for the creation time alone.
+// Each number in its shortest exact form; a double in C99 hex (util/exact_double.hpp).
 template <typename N>
 void add_number(std::string& line, N value) {
-  char buf[32];
-  char* end = buf;
-  if constexpr (std::is_floating_point_v<N>)
-    end = fmt::format_to_n(buf, sizeof buf, "{:a}", value).out;
-  else
-    end = std::to_chars(buf, buf + sizeof buf, value).ptr;
   line += '\t';
-  line.append(buf, end);
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = static_cast<char>(c | 0x20);
-  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-// A normal double as add_number writes it, "[-]0x1[.H...]p(+|-)E" with at most 13 hex digits
-// after the point: its bits put together, exact by construction. nullopt for any other form.
-std::optional<double> exact_hex_double(std::string_view t) {
-  bool negative = !t.empty() && t[0] == '-';
-  if (negative) t.remove_prefix(1);
-  if (t.substr(0, 3) != "0x1") return std::nullopt;
-  t.remove_prefix(3);
-  std::uint64_t fraction = 0;
-  int digits = 0;
-  if (!t.empty() && t[0] == '.') {
-    for (t.remove_prefix(1); !t.empty() && hex_digit(t[0]) >= 0; t.remove_prefix(1), ++digits) {
-      if (digits == 13) return std::nullopt;
-      fraction = fraction << 4 | static_cast<std::uint64_t>(hex_digit(t[0]));
-    }
-    if (digits == 0) return std::nullopt;
+  if constexpr (std::is_floating_point_v<N>) {
+    append_exact_double(line, value);
+  } else {
+    char buf[32];
+    line.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
   }
-  if (t.size() < 3 || t[0] != 'p' || (t[1] != '+' && t[1] != '-')) return std::nullopt;
-  int exponent = 0;
-  auto [end, ec] = std::from_chars(t.data() + 2, t.data() + t.size(), exponent);
-  if (ec != std::errc() || end != t.data() + t.size()) return std::nullopt;
-  if (t[1] == '-') exponent = -exponent;
-  if (exponent < -1022 || exponent > 1023) return std::nullopt;
-  std::uint64_t bits = static_cast<std::uint64_t>(negative) << 63 |
-                       static_cast<std::uint64_t>(exponent + 1023) << 52 | fraction << (4 * (13 - digits));
-  return std::bit_cast<double>(bits);
-}
-
-// A double: add_number's form directly; any other exact text (the decimal that earlier builds
-// wrote, a subnormal's hex) by strtod_l in the "C" locale, refusing what it would take beyond
-// that (spaces, a plus sign, "inf", "nan").
-bool parse_double(std::string_view field, double& value) {
-  if (auto exact = exact_hex_double(field)) {
-    value = *exact;
-    return true;
-  }
-  static const locale_t c_locale = ::newlocale(LC_ALL_MASK, "C", nullptr);
-  char text[40];
-  if (!c_locale || field.empty() || field.size() >= sizeof text) return false;
-  if (!std::isdigit(static_cast<unsigned char>(field[0])) && field[0] != '-') return false;
-  if (field.find_first_not_of("0123456789abcdefABCDEFxXpP.+-") != std::string_view::npos) return false;
-  field.copy(text, field.size());
-  text[field.size()] = '\0';
-  char* end = nullptr;
-  value = ::strtod_l(text, &end, c_locale);
-  return end == text + field.size() && std::isfinite(value);  // "0x1p+9999" is HUGE_VAL
 }
 
 std::string unescaped(std::string_view raw) {
@@ -147,7 +82,9 @@ class Fields {
     std::string_view field = raw();
     N value{};
     if constexpr (std::is_floating_point_v<N>) {
-      if (!parse_double(field, value)) bad_ = true;
+      auto exact = parse_exact_double(field);
+      if (!exact) bad_ = true;
+      value = exact.value_or(0);
     } else {
       auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
       if (ec != std::errc() || end != field.data() + field.size()) bad_ = true;
