@@ -4,8 +4,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <sstream>
+#include <charconv>
 
 #include "util/unique_fd.hpp"
 
@@ -50,21 +51,34 @@ int write_file(const std::string& path, const std::string& content) {
   return write_file_at(AT_FDCWD, path, content);
 }
 
-std::optional<unsigned long long> keyed_value(const std::string& text, const std::string& key) {
-  std::istringstream in(text);
-  std::string k;
-  unsigned long long v;
-  while (in >> k >> v) {
-    if (k == key) return v;
+std::optional<unsigned long long> keyed_value(std::string_view text, std::string_view key) {
+  // Line by line, no stream: every task's end reads cpu.stat, memory.events and cgroup.events
+  // this way (bench [7]).
+  while (!text.empty()) {
+    std::size_t end = std::min(text.find('\n'), text.size());
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    std::size_t gap = line.find_first_of(" \t");
+    if (gap == std::string_view::npos || line.substr(0, gap) != key) continue;
+    std::string_view value = line.substr(gap);
+    value.remove_prefix(std::min(value.find_first_not_of(" \t"), value.size()));
+    unsigned long long v = 0;
+    auto [rest, error] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (error == std::errc() && (rest == value.data() + value.size() || *rest == ' ' || *rest == '\t'))
+      return v;
+    return std::nullopt;
   }
   return std::nullopt;
 }
 
-bool has_word(const std::string& text, const std::string& word) {
-  std::istringstream in(text);
-  std::string w;
-  while (in >> w)
-    if (w == word) return true;
+bool has_word(std::string_view text, std::string_view word) {
+  constexpr std::string_view kSpace = " \t\n";
+  for (std::size_t at = text.find_first_not_of(kSpace); at != std::string_view::npos;
+       at = text.find_first_not_of(kSpace, at)) {
+    std::size_t end = std::min(text.find_first_of(kSpace, at), text.size());
+    if (text.substr(at, end - at) == word) return true;
+    at = end;
+  }
   return false;
 }
 

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace cgspawn {
 
@@ -18,9 +19,9 @@ int write_file_at(int dirfd, const std::string& name, const std::string& content
 int write_file(const std::string& path, const std::string& content);
 
 // The value of "key value" lines (cgroup.events, cpu.stat, memory.events), if present.
-std::optional<unsigned long long> keyed_value(const std::string& text, const std::string& key);
+std::optional<unsigned long long> keyed_value(std::string_view text, std::string_view key);
 
 // Whether `word` is one of the whitespace-separated words of `text` (cgroup.controllers, ...).
-bool has_word(const std::string& text, const std::string& word);
+bool has_word(std::string_view text, std::string_view word);
 
 }  // namespace cgspawn

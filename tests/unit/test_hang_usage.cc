@@ -14,9 +14,30 @@
 #include "cgspawn/json.hpp"
 #include "cgspawn/text.hpp"
 #include "report/json_codec.hpp"
+#include "util/file_io.hpp"
 
 using namespace cgspawn;
 using nlohmann::json;
+
+TEST_CASE("keyed values and words of cgroup files, by whole key and whole word") {
+  std::string cpu = "usage_usec 2283\nuser_usec 2000\nsystem_usec 283\nnr_throttled 0\n";
+  CHECK(keyed_value(cpu, "user_usec") == 2000u);
+  CHECK(keyed_value(cpu, "system_usec") == 283u);
+  CHECK(keyed_value(cpu, "nr_throttled") == 0u);
+  CHECK_FALSE(keyed_value(cpu, "user"));  // a prefix of a key is not the key
+  CHECK_FALSE(keyed_value(cpu, "throttled_usec"));
+  CHECK(keyed_value("populated 1\nfrozen 0", "frozen") == 0u);  // the last line without its newline
+  CHECK(keyed_value("oom_kill\t18446744073709551615\n", "oom_kill") == 18446744073709551615ull);
+  CHECK_FALSE(keyed_value("populated x\n", "populated"));  // not a number: no value
+  CHECK_FALSE(keyed_value("populated\n", "populated"));
+  CHECK_FALSE(keyed_value("", "populated"));
+
+  CHECK(has_word("cpu io memory pids", "memory"));
+  CHECK(has_word("cpuset cpu\n", "cpu"));
+  CHECK_FALSE(has_word("cpuset io\n", "cpu"));  // a word that begins with it is not it
+  CHECK_FALSE(has_word("", "cpu"));
+  CHECK_FALSE(has_word("cpu", ""));
+}
 
 TEST_CASE("pressure: PSI totals in seconds, growth, the starved hint") {
   auto stall = parse_stall(
@@ -30,6 +51,10 @@ TEST_CASE("pressure: PSI totals in seconds, growth, the starved hint") {
   CHECK_FALSE(some_only->full_seconds);
   CHECK_FALSE(parse_stall(""));
   CHECK_FALSE(parse_stall("some avg10=0.00 total=x\n"));
+  CHECK_FALSE(parse_stall("some avg10=0.00\n"));                      // no total=
+  CHECK_FALSE(parse_stall("something avg10=0.00 total=5\n"));         // not the "some" line
+  CHECK_FALSE(parse_stall("some total=5\nfull avg10=0.00 total=y"));  // a full line that is wrong
+  CHECK(parse_stall("full total=1\nsome total=3000000")->some_seconds == doctest::Approx(3.0));
 
   std::map<std::string, Stall> before{{"cpu", {1.0, 0.0}}, {"io", {3.0, 1.0}}};
   std::map<std::string, Stall> after{{"cpu", {7.0, 0.0}}, {"io", {3.5, 1.25}}, {"memory", {9.0, 1.0}}};
