@@ -62,10 +62,11 @@ Result owner_gone_result(const TaskRecord& record, const CleanupReport& cleanup)
   return r;
 }
 
-bool matches(const TaskRecord& record, const std::map<std::string, std::string>& labels) {
+bool matches(const std::map<std::string, std::string>& task_labels,
+             const std::map<std::string, std::string>& labels) {
   for (const auto& [k, v] : labels) {
-    auto it = record.labels.find(k);
-    if (it == record.labels.end() || it->second != v) return false;
+    auto it = task_labels.find(k);
+    if (it == task_labels.end() || it->second != v) return false;
   }
   return true;
 }
@@ -89,21 +90,23 @@ constexpr std::size_t kDestroyWorkers = 16;
 
 // Each task's destroy waits (for its supervisor, its cgroup to empty, a remote host): they run
 // side by side, each under its own record lock, and are reported in the ledger's order. A task
-// another caller destroyed meanwhile is left out.
-std::vector<TaskReport> destroy_each(const Ledger& ledger, const std::vector<std::string>& ids,
-                                     const DestroyOptions& options) {
+// another caller destroyed meanwhile is left out; one whose record cannot be read is named in
+// `report.corrupt` (its resources may remain), as a listing names it, and the others go on.
+void destroy_each(const Ledger& ledger, const std::vector<std::string>& ids, const DestroyOptions& options,
+                  ReapReport& report) {
   std::vector<std::optional<TaskReport>> slots(ids.size());
+  std::vector<std::string> unreadable(ids.size());
   parallel_for(ids.size(), kDestroyWorkers, [&](std::size_t i) {
     try {
       slots[i] = destroy_task(ledger, ids[i], options);
     } catch (const Error& e) {
-      if (e.kind() != ErrorKind::unknown_task) throw;  // destroyed meanwhile by another caller
+      if (e.kind() != ErrorKind::unknown_task) unreadable[i] = e.what();  // else destroyed meanwhile
     }
   });
-  std::vector<TaskReport> reports;
-  for (auto& slot : slots)
-    if (slot) reports.push_back(std::move(*slot));
-  return reports;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (slots[i]) report.tasks.push_back(std::move(*slots[i]));
+    if (!unreadable[i].empty()) report.corrupt.push_back(std::move(unreadable[i]));
+  }
 }
 
 }  // namespace
@@ -167,12 +170,14 @@ std::vector<Orphan> find_orphans(const Ledger& ledger) {
 ReapReport destroy_tasks(const Ledger& ledger, const std::map<std::string, std::string>& labels,
                          const DestroyOptions& options) {
   ReapReport report;
-  auto listing = ledger.list();
+  // The labels from the index (one file), not from every record: each task's record is read
+  // under its lock anyway, and a `destroy --label` of 1,000 parsed all of them once more.
+  auto listing = ledger.summaries();
   report.corrupt = listing.corrupt;
   std::vector<std::string> ids;
-  for (const auto& record : listing.tasks)
-    if (matches(record, labels)) ids.push_back(record.id);
-  report.tasks = destroy_each(ledger, ids, options);
+  for (const auto& summary : listing.tasks)
+    if (matches(summary.labels, labels)) ids.push_back(summary.id);
+  destroy_each(ledger, ids, options, report);
   return report;
 }
 
@@ -206,9 +211,10 @@ ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& 
   std::vector<std::string> ids;
   for (const auto& record : listing.tasks) {
     bool bound_alive = !record.bound_to || owner_alive(*record.bound_to);
-    if (matches(record, labels) && !(owner_alive(record.owner) && bound_alive)) ids.push_back(record.id);
+    if (matches(record.labels, labels) && !(owner_alive(record.owner) && bound_alive))
+      ids.push_back(record.id);
   }
-  for (auto& task : destroy_each(ledger, ids, owner_gone)) report.tasks.push_back(std::move(task));
+  destroy_each(ledger, ids, owner_gone, report);
   if (!labels.empty()) return report;  // orphans carry no labels
   for (const auto& orphan : find_orphans(ledger)) {
     const ResourceRecord& res = orphan.resource;
