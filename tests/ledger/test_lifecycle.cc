@@ -48,6 +48,22 @@ std::vector<std::string> start_with(const Cg& cg, const std::string& id,
   return args;
 }
 
+// Starts a1, b2 and c3 (/bin/true, with OPTIONS) and waits until each has ended and its
+// supervisor has recorded the Result and gone.
+void start_three_ended(const Cg& cg, const std::vector<std::string>& options) {
+  for (const char* id : {"a1", "b2", "c3"}) {
+    RunResult s = cg.run(start_with(cg, id, options, {"/bin/true"}));
+    REQUIRE(s.exit_code == 0);
+  }
+  REQUIRE(eventually([&] {
+    json l = cg.list_json();
+    if (l.at("tasks").size() != 3) return false;
+    for (const auto& t : l.at("tasks"))
+      if (t.at("state") != "exited" || t.at("owner").at("alive") == true) return false;
+    return true;
+  }));
+}
+
 // SIGKILLs the task's supervisor and waits until the ledger sees its owner gone. (Not reaped
 // here: a Child may be waited for meanwhile; check_nothing_left reaps it.)
 void kill_owner(const Cg& cg, const std::string& id) {
@@ -200,18 +216,7 @@ TEST_CASE("corrupt record: list names the file it reads and lists the others; re
   TestParent parent;
   StateDir state;
   Cg cg(parent, state);
-  for (const char* id : {"a1", "b2", "c3"}) {
-    RunResult s = cg.run(cg.start_args(id, {"/bin/true"}));
-    REQUIRE(s.exit_code == 0);
-  }
-  // Each has ended; its supervisor has recorded the Result and gone.
-  REQUIRE(eventually([&] {
-    json l = cg.list_json();
-    if (l.at("tasks").size() != 3) return false;
-    for (const auto& t : l.at("tasks"))
-      if (t.at("state") != "exited" || t.at("owner").at("alive") == true) return false;
-    return true;
-  }));
+  start_three_ended(cg, {});
   SUBCASE("garbage") {
     write_text(state.file("b2/record.json"), "\x01garbage{{{", 0600);
   }
@@ -273,17 +278,7 @@ TEST_CASE("corrupt record: destroy --label names the file it cannot read and des
   TestParent parent;
   StateDir state;
   Cg cg(parent, state);
-  for (const char* id : {"a1", "b2", "c3"}) {
-    RunResult s = cg.run(start_with(cg, id, {"--label", "batch=x"}, {"/bin/true"}));
-    REQUIRE(s.exit_code == 0);
-  }
-  REQUIRE(eventually([&] {
-    json l = cg.list_json();
-    if (l.at("tasks").size() != 3) return false;
-    for (const auto& t : l.at("tasks"))
-      if (t.at("state") != "exited" || t.at("owner").at("alive") == true) return false;
-    return true;
-  }));
+  start_three_ended(cg, {"--label", "batch=x"});
   std::string file = state.file("b2/record.json");
   write_text(file, "\x01garbage{{{", 0600);
 
