@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "cgspawn/cgspawn.hpp"
@@ -83,6 +84,16 @@ struct DestroyedAtEnd {
   ~DestroyedAtEnd() { Child(cli({"destroy", id, "--grace", "0s"}), env).wait(60s); }  // gone: it says so
 };
 
+// `cgspawn start --backend podman` of ARGV in the lab's image, with `env` (its ledger).
+RunResult start_task(const PodParent& parent, const std::string& id, const std::vector<std::string>& env,
+                     const std::vector<std::string>& argv) {
+  std::vector<std::string> args = {
+      "start",    "--backend",   "podman", "--image", lab("CGSPAWN_PODMAN_IMAGE"),
+      "--parent", parent.path(), "--id",   id,        "--"};
+  args.insert(args.end(), argv.begin(), argv.end());
+  return Child(cli(args), env).wait(60s);
+}
+
 // The command lines of a process's children that are podman (of all its threads): what cgspawn
 // keeps running beside a container. (conmon, which podman double-forks, is a child too: the
 // supervisor is a subreaper.)
@@ -142,13 +153,20 @@ TEST_CASE("exit code, output passed through, --rootfs DIR is never written") {
   CHECK_FALSE(exists(parent.task(id)));
 }
 
-TEST_CASE("--keep-container: stopped and kept, said so") {
+TEST_CASE("--keep-container: stopped and kept, said so, its log podman's own") {
   PodParent parent;
   TempDir tmp;
   std::string id = unique_id("keep");
-  RunResult r =
-      run_cgspawn(run_args(parent, id, {"--keep-container", "--result", tmp.file("r.json")}, {"/bin/true"}));
+  struct Kept {  // removed however the test ends
+    std::string name;
+    ~Kept() { sh("podman rm -f -t 0 " + name + " >/dev/null 2>&1"); }
+  } kept{"cgspawn-" + id};
+  RunResult r = run_cgspawn(run_args(parent, id, {"--keep-container", "--result", tmp.file("r.json")},
+                                     {"/bin/sh", "-c", "echo kept-out; echo kept-err >&2"}));
   CHECK(r.exit_code == 0);
+  CHECK(r.out == "kept-out\n");  // through `podman logs -f`: a kept container's log must outlive cgspawn
+  CHECK(r.err.find("kept-err\n") != std::string::npos);
+  CHECK(sh("podman logs cgspawn-" + id).out.find("kept-out") != std::string::npos);
   json rows = rows_of(tmp.file("r.json"));
   const json* c = row(rows, "container");
   REQUIRE(c);
@@ -157,7 +175,33 @@ TEST_CASE("--keep-container: stopped and kept, said so") {
   CHECK(container_exists("cgspawn-" + id));
   CHECK(sh("podman inspect --format '{{.State.Status}}' cgspawn-" + id).out.find("exited") !=
         std::string::npos);
-  sh("podman rm -f -t 0 cgspawn-" + id + " >/dev/null");
+}
+
+// conmon writes the container's output into a file of cgspawn's that has no name (given to
+// podman as /proc/PID/fd/N), which cgspawn follows: every byte, each stream to its own, and
+// nothing of the file left anywhere once the task is gone.
+// The lab's configuration caps a container's log (log_size_max), which conmon enforces by
+// rotating the file by its name: cgspawn's, having none, must not be capped.
+TEST_CASE("output byte for byte: partial lines, a line longer than conmon's buffer, no final newline") {
+  PodParent parent;
+  TempDir tmp;
+  write_text(tmp.file("containers.conf"),
+             std::regex_replace(*read_text(lab("CONTAINERS_CONF")), std::regex("\\[containers\\]"),
+                                "[containers]\nlog_size_max = 10000"));
+  std::string id = unique_id("bytes");
+  std::string script =
+      "echo out1; echo err1 >&2; printf partial; head -c 20000 /dev/zero | tr '\\0' a; echo;"
+      "printf 'err2 no newline' >&2; printf 'tail\\tno newline'";
+  RunResult r = Child(cli(run_args(parent, id, {}, {"/bin/sh", "-c", script})),
+                      {"CONTAINERS_CONF=" + tmp.file("containers.conf")})
+                    .wait(60s);
+  INFO(r.err.substr(0, 400));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "out1\npartial" + std::string(20000, 'a') + "\ntail\tno newline");
+  CHECK(r.err.find("err1\nerr2 no newline") != std::string::npos);
+  CHECK(sh("ls /var/tmp | grep -c cgspawn-container-log").out == "0\n");
+  CHECK_FALSE(container_exists("cgspawn-" + id));
+  CHECK_FALSE(exists(parent.task(id)));
 }
 
 TEST_CASE("start, then destroy by id") {
@@ -165,30 +209,48 @@ TEST_CASE("start, then destroy by id") {
   TempDir state;
   std::string id = unique_id("start");
   std::vector<std::string> env = {"CGSPAWN_STATE_DIR=" + state.path()};
-  Child start(cli({"start", "--backend", "podman", "--image", lab("CGSPAWN_PODMAN_IMAGE"), "--parent",
-                   parent.path(), "--id", id, "--", "/bin/workload", "3"}),
-              env);
-  RunResult s = start.wait(60s);
+  RunResult s = start_task(parent, id, env, {"/bin/workload", "3"});
   DestroyedAtEnd guard{id, env};
   REQUIRE_MESSAGE(s.exit_code == 0, s.err);
   auto procs = identify(wait_for_workload(parent, id, 3));
   ProcessId conmon = identify({conmon_of("cgspawn-" + id)})[0];
-  // The task's stdout (through podman logs), where a started task's output goes by default.
+  // The task's stdout, where a started task's output goes by default.
   std::string out_file = cgspawn::Ledger(state.path()).output_dir(id) + "/stdout";
   CHECK(eventually([&] { return read_text(out_file).value_or("").find("ready") != std::string::npos; }, 10s));
-  // Beside the running container, one podman process: `podman logs -f`. Its end is watched on
-  // conmon's pidfd, not by a `podman wait` that polls podman's state.
+  // Beside the running container, no podman process: its output is read from the file conmon
+  // writes (not by `podman logs -f`), its end is watched on conmon's pidfd (not by a `podman
+  // wait` that polls podman's state).
   auto record = cgspawn::Ledger(state.path()).read(id);
   REQUIRE(record);
   std::vector<std::string> helpers = podman_children_of(record->owner.pid);
   INFO("the supervisor's podman children: " << json(helpers).dump());
-  REQUIRE(helpers.size() == 1);
-  CHECK(helpers[0].find(" logs -f ") != std::string::npos);
+  CHECK(helpers.empty());
   Child destroy(cli({"destroy", id, "--grace", "1s", "--json"}), env);
   RunResult d = destroy.wait(60s);
   INFO(d.out << d.err);
   CHECK(d.exit_code == 0);
   check_all_gone(parent, id, procs, conmon);
+}
+
+// The supervisor opens the task's output files, starts the container, and closes its own
+// descriptors of them: what the container writes later must still reach the files, whole.
+TEST_CASE("start: output written after start has returned reaches the task's files") {
+  PodParent parent;
+  TempDir state;
+  std::string id = unique_id("late");
+  std::vector<std::string> env = {"CGSPAWN_STATE_DIR=" + state.path()};
+  RunResult s = start_task(
+      parent, id, env,
+      {"/bin/sh", "-c", "sleep 2; echo late-out; echo late-err >&2; head -c 100000 /dev/zero | tr '\\0' b"});
+  DestroyedAtEnd guard{id, env};
+  REQUIRE_MESSAGE(s.exit_code == 0, s.err);
+  Child wait(cli({"wait", id}), env);
+  RunResult w = wait.wait(60s);
+  INFO(w.out << w.err);
+  CHECK(w.exit_code == 0);
+  std::string dir = cgspawn::Ledger(state.path()).output_dir(id);
+  CHECK(read_text(dir + "/stdout").value_or("") == "late-out\n" + std::string(100000, 'b'));
+  CHECK(read_text(dir + "/stderr").value_or("") == "late-err\n");
 }
 
 TEST_CASE("limits reach the container's cgroups (v1 on this hybrid host); --chdir is its working directory") {

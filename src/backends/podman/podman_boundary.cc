@@ -65,9 +65,12 @@ PodmanBoundary::PodmanBoundary(ContainerRef ref, ParentPruning parents)
   ref_.keep = false;
 }
 
-void PodmanBoundary::follow(int stdout_fd, int stderr_fd, bool keep) {
+void PodmanBoundary::follow(std::optional<ContainerLogFile> log, int stdout_fd, int stderr_fd, bool keep) {
   ref_.keep = keep;
-  logs_ = start_podman({"logs", "-f", ref_.id}, stdout_fd, stderr_fd);
+  if (log)
+    log_ = ContainerLog(std::move(log->fd()), stdout_fd, stderr_fd);
+  else
+    logs_ = start_podman({"logs", "-f", ref_.id}, stdout_fd, stderr_fd);
   end_ = conmon_end(ref_);
 }
 
@@ -130,6 +133,9 @@ std::vector<ResourceOutcome> PodmanBoundary::destroy(const DestroyOptions& optio
     usage = cleanup.usage;
     rows = {std::move(cleanup.container), std::move(cleanup.conmon), std::move(cleanup.cgroup)};
   }
+  // conmon has exited (or is reported not gone): what it wrote is all there is, also what the
+  // container printed while it was stopped.
+  log_.finish();
   reap(logs_);
   prune_parents(ref_.task_cgroup.substr(0, ref_.task_cgroup.rfind('/')), parents_);
   return rows;

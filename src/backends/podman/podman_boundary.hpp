@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
-// The podman backend's boundary: one container, under a cgroup2 node of cgspawn's own, with
-// one podman process beside it, `podman logs -f`, which carries its output to the task's
-// stdout/stderr. The container's end is its conmon's exit: a pidfd on conmon is the task's
-// poll_fd(), so nothing polls while it runs, and `podman inspect` then gives the exit code.
+// The podman backend's boundary: one container, under a cgroup2 node of cgspawn's own. Its
+// output reaches the task's stdout/stderr through the log file conmon writes, followed by a
+// thread of ours (container_log.hpp); a kept container (--keep-container) keeps podman's own
+// log, which `podman logs -f` follows. The container's end is its conmon's exit: a pidfd on
+// conmon is the task's poll_fd(), so nothing polls while it runs, and `podman inspect` then
+// gives the exit code.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "backends/podman/container_log.hpp"
 #include "backends/podman/container_ref.hpp"
 #include "cgroup/parent.hpp"
 #include "launch/launcher.hpp"
@@ -26,9 +29,10 @@ class PodmanBoundary final : public Boundary {
   // From `podman run` on, a failure may have left a container of ours to destroy; unless
   // podman refused the name (someone else's container: never touched).
   void container_may_exist(bool yes) { container_may_exist_ = yes; }
-  // The container runs: follow its output and its end. From here on `keep` (--keep-container)
-  // holds: a container that failed to start is never kept.
-  void follow(int stdout_fd, int stderr_fd, bool keep);
+  // The container runs: follow its output (`log`, the file podman was told to write it to; none
+  // for a kept container) and its end. From here on `keep` (--keep-container) holds: a
+  // container that failed to start is never kept.
+  void follow(std::optional<ContainerLogFile> log, int stdout_fd, int stderr_fd, bool keep);
 
   int poll_fd() const override { return end_.get(); }
   std::optional<MainExit> peek_exit() override;
@@ -46,8 +50,9 @@ class PodmanBoundary final : public Boundary {
   ContainerRef ref_;
   ParentPruning parents_;
   bool container_may_exist_ = false;
-  Launched logs_;
-  UniqueFd end_;  // readable once the container has ended: conmon's pidfd
+  ContainerLog log_;  // the container's output, followed here
+  Launched logs_;     // or `podman logs -f`, for a kept container
+  UniqueFd end_;      // readable once the container has ended: conmon's pidfd
   std::optional<ExitStatus> exit_;
 };
 

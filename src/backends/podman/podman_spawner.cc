@@ -62,7 +62,7 @@ class PodmanSpawner final : public Spawner {
   ContainerRef ref_for(const TaskSpec& spec) const;
   std::vector<std::string> run_args(const TaskSpec& spec, const ContainerRef& ref) const;
   std::vector<ResourceRecord> intended(const ContainerRef& ref) const;
-  void start_container(const TaskSpec& spec, ContainerRef& ref) const;
+  std::optional<ContainerLogFile> start_container(const TaskSpec& spec, ContainerRef& ref) const;
 
   BackendOptions options_;
   PodmanHost host_;
@@ -149,11 +149,23 @@ std::vector<ResourceRecord> PodmanSpawner::intended(const ContainerRef& ref) con
 // from --conmon-pidfile, not from inspect: a container that has already exited shows
 // ConmonPid 0, and one podman call less is ~50 ms. The container's cgroup is where podman
 // puts it under an absolute --cgroup-parent: <parent>/libpod-<ID>, in every hierarchy.
-void PodmanSpawner::start_container(const TaskSpec& spec, ContainerRef& ref) const {
+// Returns the file conmon writes the container's output to (container_log.hpp), unless the
+// container is kept: its log must outlive us, so it stays podman's own.
+std::optional<ContainerLogFile> PodmanSpawner::start_container(const TaskSpec& spec,
+                                                               ContainerRef& ref) const {
   std::string pidfile = (options_.ledger ? options_.ledger->task_dir(spec.id) : std::string("/tmp")) + "/" +
                         ref.name + ".conmon.pid";
   std::vector<std::string> args = run_args(spec, ref);
   args.insert(args.begin() + 1, {"--conmon-pidfile", pidfile});
+  std::optional<ContainerLogFile> log;
+  if (!options_.keep_container) {
+    log = ContainerLogFile::create();
+    // Never capped: conmon enforces a cap (containers.conf's log_size_max) by renaming the
+    // file, which has no name, and then dies. 1000tb is podman's word for "no cap" here (it
+    // refuses -1; 0 means the configuration's); the blocks passed on are punched out anyway.
+    args.insert(args.begin() + 1, {"--log-driver", "k8s-file", "--log-opt", "path=" + log->path_for_podman(),
+                                   "--log-opt", "max-size=1000tb"});
+  }
   PodmanOutput run = run_podman(args, 120s);
   auto pid_text = read_file(pidfile);
   ::unlink(pidfile.c_str());
@@ -165,6 +177,7 @@ void PodmanSpawner::start_container(const TaskSpec& spec, ContainerRef& ref) con
   ref.conmon_pid = pid_text ? std::atoi(pid_text->c_str()) : 0;
   // Read at once: if conmon has already gone, start 0 never matches, and it counts as gone.
   if (ref.conmon_pid > 0) ref.conmon_start = process_start_time(ref.conmon_pid).value_or(0);
+  return log;
 }
 
 // The container runs: the record names podman's id and conmon (pid + start time).
@@ -204,14 +217,15 @@ std::unique_ptr<Task> PodmanSpawner::spawn(const TaskSpec& input) {
   attach_local_scratch(txn, spec);
   crash_point("spawn-after-cgroup");
   boundary.container_may_exist(true);
+  std::optional<ContainerLogFile> log;
   try {
-    start_container(spec, boundary.ref());
+    log = start_container(spec, boundary.ref());
   } catch (const Error& e) {
     if (name_in_use(e)) boundary.container_may_exist(false);
     throw;
   }
   record_started(txn.record(), boundary.ref());
-  boundary.follow(spec.stdout_fd, spec.stderr_fd, options_.keep_container);
+  boundary.follow(std::move(log), spec.stdout_fd, spec.stderr_fd, options_.keep_container);
   return txn.commit(std::move(spec), started);
 }
 
