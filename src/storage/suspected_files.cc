@@ -18,22 +18,31 @@ double made_at(const struct statx& st) {
   return seconds((st.stx_mask & STATX_BTIME) ? st.stx_btime : st.stx_ctime);
 }
 
-// No entry was added to `dir` since then: its mtime moves with every entry made or renamed into
-// it, and its filesystem keeps birth times, so no entry's could be later. (Without birth times
-// an entry's status change counts as its making, which the directory's mtime does not follow.)
-// Saves a statx of every entry of a busy /tmp at every task's end.
-bool unchanged_since(int dir, double since_unix) {
-  struct statx st {};
-  if (::statx(dir, "", AT_EMPTY_PATH, STATX_MTIME | STATX_BTIME, &st) != 0) return false;
-  return (st.stx_mask & STATX_BTIME) && (st.stx_mask & STATX_MTIME) && seconds(st.stx_mtime) < since_unix - 1;
+// How far before the task's start (read from the clock) a time the filesystem wrote for
+// something made after it can lie. The kernel stamps files from a clock that moves once per
+// tick (1 to 10 ms), so 20 ms; a filesystem that keeps whole seconds (its times have no
+// nanoseconds) a second. The slack was a second everywhere: a /tmp changed in the second
+// before any task's start cost a statx of each of its entries at the task's end.
+double slack_of(const statx_timestamp& dir_mtime) {
+  return dir_mtime.tv_nsec == 0 ? 1.0 : 0.02;
 }
 
+// The entries made since then, found by a scan of `dir`, unless nothing was added to it
+// since: its mtime moves with every entry made or renamed into it, and its filesystem keeps
+// birth times, so no entry's could be later. (Without birth times an entry's status change
+// counts as its making, which the directory's mtime does not follow.)
 void scan(const char* place, double since_unix, uid_t uid, std::size_t cap, SuspectedFiles& out) {
   DIR* d = ::opendir(place);
   if (!d) return;
-  if (unchanged_since(::dirfd(d), since_unix)) {
-    ::closedir(d);
-    return;
+  struct statx dir {};
+  double slack = 1.0;
+  if (::statx(::dirfd(d), "", AT_EMPTY_PATH, STATX_MTIME | STATX_BTIME, &dir) == 0 &&
+      (dir.stx_mask & STATX_MTIME)) {
+    slack = slack_of(dir.stx_mtime);
+    if ((dir.stx_mask & STATX_BTIME) && seconds(dir.stx_mtime) < since_unix - slack) {
+      ::closedir(d);
+      return;
+    }
   }
   while (dirent* e = ::readdir(d)) {
     std::string_view name = e->d_name;
@@ -41,8 +50,7 @@ void scan(const char* place, double since_unix, uid_t uid, std::size_t cap, Susp
     struct statx st {};
     if (::statx(::dirfd(d), e->d_name, AT_SYMLINK_NOFOLLOW, STATX_UID | STATX_BTIME | STATX_CTIME, &st) != 0)
       continue;
-    // A second of slack (here and above): a time is read at the filesystem's granularity.
-    if (st.stx_uid != uid || made_at(st) < since_unix - 1) continue;
+    if (st.stx_uid != uid || made_at(st) < since_unix - slack) continue;
     if (out.paths.size() < cap) out.paths.push_back(std::string(place) + "/" + e->d_name);
     ++out.total;
   }

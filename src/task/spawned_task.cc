@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <ctime>
+#include <chrono>
 
 #include "cgroup/pressure.hpp"
 #include "lineage/escaped.hpp"
@@ -36,7 +36,10 @@ SpawnedTask::SpawnedTask(TaskSpec spec, std::string backend, std::unique_ptr<Bou
       started_(started),
       record_(std::move(record)),
       storage_(std::move(storage)),
-      started_unix_(static_cast<double>(std::time(nullptr)) - seconds_between(started, Clock::now())),
+      // To the microsecond, not std::time's second: files are told from the host's by it.
+      started_unix_(
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
+          seconds_between(started, Clock::now())),
       host_oom_at_start_(host_oom_kills()),
       host_stalls_at_start_(host_stalls()) {
   follow_lineage();

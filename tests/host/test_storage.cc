@@ -222,6 +222,26 @@ TEST_CASE(
   CHECK(j.at("cleanup").at("leftovers") == 0);
 }
 
+// The task's start is compared with times the filesystem wrote, which lag the clock by up to a
+// tick (a second only where the filesystem keeps whole seconds; /dev/shm keeps nanoseconds): a
+// file made 300 ms before the start is the host's, not the task's.
+TEST_CASE("storage: a file made in /dev/shm shortly before the task started is not suspected") {
+  TestParent parent;
+  TempDir tmp;
+  std::string before = "/dev/shm/cgspawn-test-before-" + std::to_string(::getpid());
+  write_text(before, "x");
+  struct Removed {
+    std::string path;
+    ~Removed() { ::unlink(path.c_str()); }
+  } removed{before};
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::string during = "/dev/shm/cgspawn-test-during-" + std::to_string(::getpid());
+  Removed removed_too{during};
+  json j = run_json({"--parent", parent.path(), "--", "sh", "-c", "echo x > " + during}, tmp, 0);
+  CHECK_FALSE(has_note(j, "suspected: " + before));
+  CHECK(has_note(j, "suspected: " + during));
+}
+
 TEST_CASE("storage: bad storage options are refused before anything exists") {
   TestParent parent;
   TempDir tmp;
