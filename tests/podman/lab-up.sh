@@ -146,9 +146,12 @@ check_podman() {
 
 # podman (cgroupfs manager) makes /libpod_parent in the cgroup hierarchies for what it starts
 # without a --cgroup-parent (its cleanup processes, conmon): the cgroups where it is absent now
-# are noted, and lab-down removes them (empty only) as the lab's own.
+# are noted, and lab-down removes them (empty only) as the lab's own. Noted once per lab (lab-down
+# removes the note with the lab): a second lab-up while the lab is up would find the ones podman
+# made meanwhile and forget them.
 note_libpod_parent() {
   local h
+  [ -f "$LAB/libpod-parents" ] && return 0
   : > "$LAB/libpod-parents"
   for h in $(awk '$3 == "cgroup2" || $3 == "cgroup" { print $2 }' /proc/self/mounts); do
     [ -d "$h/libpod_parent" ] || echo "$h/libpod_parent" >> "$LAB/libpod-parents"
