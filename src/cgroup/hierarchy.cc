@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "util/file_io.hpp"
+#include "util/text_items.hpp"
 
 namespace cgspawn {
 namespace {
@@ -19,14 +20,6 @@ struct Mount {
   std::string_view fstype;
   std::string_view super_options;  // comma-separated
 };
-
-// The next `sep`-separated item of `text`, taken off its front.
-std::string_view take_item(std::string_view& text, char sep) {
-  std::size_t end = std::min(text.find(sep), text.size());
-  std::string_view item = text.substr(0, end);
-  text.remove_prefix(std::min(end + 1, text.size()));
-  return item;
-}
 
 // mountinfo: "id parent major:minor root point options [optional...] - fstype source super".
 // Views, not a stream: every cgspawn process parses it once (about 0.1 ms of `run` before).

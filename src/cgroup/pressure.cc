@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "util/text_items.hpp"
+
 namespace cgspawn {
 namespace {
 
@@ -21,9 +23,7 @@ constexpr const char* kResources[] = {"cpu", "memory", "io"};
 // Views, not streams: every task reads six of these files at its end (bench [7]).
 std::optional<double> total_of(std::string_view text, std::string_view kind) {
   while (!text.empty()) {
-    std::size_t end = std::min(text.find('\n'), text.size());
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(std::min(end + 1, text.size()));
+    std::string_view line = take_item(text, '\n');
     if (line.size() <= kind.size() || line.substr(0, kind.size()) != kind || line[kind.size()] != ' ')
       continue;
     auto at = line.find("total=");

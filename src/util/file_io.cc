@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 
+#include "util/text_items.hpp"
 #include "util/unique_fd.hpp"
 
 namespace cgspawn {
@@ -55,9 +56,7 @@ std::optional<unsigned long long> keyed_value(std::string_view text, std::string
   // Line by line, no stream: every task's end reads cpu.stat, memory.events and cgroup.events
   // this way (bench [7]).
   while (!text.empty()) {
-    std::size_t end = std::min(text.find('\n'), text.size());
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(std::min(end + 1, text.size()));
+    std::string_view line = take_item(text, '\n');
     std::size_t gap = line.find_first_of(" \t");
     if (gap == std::string_view::npos || line.substr(0, gap) != key) continue;
     std::string_view value = line.substr(gap);
