@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -572,7 +573,60 @@ void check_remote_hang(const Lab& lab) {
   check_nothing_left(lab, state_dir(dir));
 }
 
+// Tasks that have run long enough for their agents to look only every half second are
+// destroyed one by one: each destroy returns soon after its remote cgroup is gone, because the
+// kill session wakes the task's agent, which then ends the task's session at once (10-80 ms
+// here). Without the wake each waited for the agent's next turn: 0.13-0.50 s, measured.
+void check_destroy_wakes_agent(const Lab& lab) {
+  TempDir dir;
+  std::string state = state_dir(dir);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    ids.push_back("wake" + std::to_string(i));
+    RunResult s = rtest::cgspawn_in(
+        state, rtest::remote_args("start", lab, state, {"--id", ids.back()}, {"sleep", "600"}));
+    INFO(all_of(s));
+    REQUIRE(s.exit_code == 0);
+  }
+  std::this_thread::sleep_for(1500ms);  // the agents' turns have grown to half a second
+  for (const auto& id : ids) {
+    std::string cgroup;
+    for (const auto& name : rtest::remote_task_cgroups(lab))
+      if (name.size() > id.size() &&
+          name.compare(name.size() - id.size() - 1, std::string::npos, "-" + id) == 0)
+        cgroup = lab.task_parent() + "/" + name;
+    REQUIRE_FALSE(cgroup.empty());
+    std::atomic<bool> done{false};
+    std::chrono::steady_clock::time_point gone{};
+    std::thread watch([&] {
+      while (!done && std::filesystem::exists(cgroup)) std::this_thread::sleep_for(1ms);
+      gone = std::chrono::steady_clock::now();
+    });
+    RunResult d = rtest::cgspawn_in(state, {"destroy", id, "--state-dir", state, "--grace", "0s"});
+    auto returned = std::chrono::steady_clock::now();
+    done = true;
+    watch.join();
+    INFO(all_of(d));
+    CHECK(d.exit_code == 0);
+    CHECK_FALSE(std::filesystem::exists(cgroup));
+    double after = std::chrono::duration<double>(returned - gone).count();
+    INFO(id << ": destroy returned " << after << " s after the remote cgroup was gone");
+    CHECK(after < 0.3);
+  }
+  check_nothing_left(lab, state);
+}
+
 }  // namespace
+
+TEST_CASE("destroy of a running task: the kill session wakes the task's agent (bash login shell)") {
+  check_destroy_wakes_agent(rtest::bash_lab());
+}
+TEST_CASE("destroy of a running task: the kill session wakes the task's agent (dash, own PID namespace)") {
+  check_destroy_wakes_agent(rtest::dash_lab());
+}
+TEST_CASE("destroy of a running task: the kill session wakes the agent of an installed cgspawn's task") {
+  check_destroy_wakes_agent(rtest::cgspawn_lab());
+}
 
 TEST_CASE("hang report: taken on the remote by the agent, the task's cgroup frozen") {
   check_remote_hang(rtest::bash_lab());

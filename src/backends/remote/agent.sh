@@ -82,6 +82,23 @@ cg2() {
 tick() { read -r now _ < /proc/uptime; now=${now%%.*}; }
 # running PID: not gone, nor a zombie (the shell reaps its background jobs only when it waits).
 running() { s=; read -r s 2>/dev/null < "/proc/$1/stat" || return 1; s=${s##*) }; [ "${s%% *}" != Z ]; }
+# started PID: sets ps to the process's start time (field 22 of its stat), empty when it is gone.
+started() {
+  ps='' s=''; read -r s 2>/dev/null < "/proc/$1/stat" || return 0
+  set -f
+  # shellcheck disable=SC2086  # the fields after the command name, split on purpose
+  set -- ${s##*) }
+  set +f
+  ps=${20:-}
+}
+# wake: the task's own agent, if it is still the process that wrote $st/agent, stops waiting
+# for its next turn (USR1).
+wake() {
+  [ -n "$ag" ] || return 0
+  started "$ag"
+  [ -n "$ps" ] && [ "$ps" = "$ags" ] && kill -USR1 "$ag" 2>/dev/null
+  return 0
+}
 valid() { case $1 in ''|.*|*[!A-Za-z0-9._-]*) return 1;; esac; }
 has_systemd() { [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; }
 state_dir() {
@@ -359,7 +376,7 @@ run() {
   [ -n "$root" ] || { say "ERR no cgroup2 is mounted on $HOST_"; exit 125; }
   { command -v dd && command -v sleep; } >/dev/null 2>&1 || { say "ERR $HOST_ has no dd(1) or sleep(1): the agent cannot keep a lease"; exit 125; }
   st=$(state_dir "$name")
-  if [ -d "$st" ]; then rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err" "$st/cgspawn" "$st/run.rc" "$st/result.json" "$st/lease-destroy.json" "$st/ending" "$st/beats"
+  if [ -d "$st" ]; then rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err" "$st/cgspawn" "$st/run.rc" "$st/result.json" "$st/lease-destroy.json" "$st/ending" "$st/beats" "$st/agent"
   else mkdir -p "$st" 2>/dev/null || { say "ERR cannot create $st on $HOST_"; exit 125; }; fi
   parse_limits "$limits"
   check_isolate
@@ -380,14 +397,22 @@ run() {
   dd bs=1 of="$st/beats" <&6 >/dev/null 2>&1 3>&- 5>&- 6<&- &
   reader=$!
   exec 6<&-
+  # A kill session wakes this loop (USR1) once it has acted, so that the session ends then and
+  # not at the next turn, half a second later: every destroy of a running task waited for it.
+  started $$; echo "$$ $ps" > "$st/agent"
+  trap 'woken=1' USR1
   tick; last=$now reason='' tmo=0.05 seen=0
   while :; do
+    woken=  # a wake from here on finds the checks below already done: the wait is skipped
     if [ -n "$rid" ] && [ -e "$st/run.rc" ]; then reason=cgspawn-ended; break; fi
     if [ ! -d "$cg" ]; then reason=destroyed; [ -n "$unit" ] && reason='unit-ended'; break; fi
     # Everything in the raw cgroup is gone (its task ended, or was killed there): the session
     # ends, so this side learns it even when nobody was left to say EXITED.
     if [ -z "$unit$rid" ] && ! populated "$cg"; then reason=emptied; break; fi
-    sleep $tmo
+    # A trapped signal ends `wait` at once (POSIX), where it would not end a foreground sleep.
+    sleep $tmo & sp=$!
+    [ -n "$woken" ] || wait "$sp"
+    kill "$sp" 2>/dev/null; wait "$sp" 2>/dev/null
     case $tmo in 0.05) tmo=0.1;; 0.1) tmo=0.2;; *) tmo=0.5;; esac
     tick
     beats=; read -r beats 2>/dev/null < "$st/beats"
@@ -395,6 +420,7 @@ run() {
     running "$reader" || { reason=stdin-eof; break; }
     if [ "$lease" -gt 0 ] && [ $((now - last)) -ge "$lease" ]; then reason='lease-expired'; break; fi
   done
+  trap '' USR1  # a late wake must not cut a teardown's wait short
   kill "$reader" 2>/dev/null
   if [ "$lease" -gt 0 ] && { [ "$reason" = stdin-eof ] || [ "$reason" = lease-expired ]; }; then
     : > "$st/ending"   # a destroy that comes now waits for this teardown and its report
@@ -503,6 +529,8 @@ killmode() {
   say "HELLO host=$HOST_ boot_id=$BOOT_"
   root=$(cg2) st=$(state_dir "$1")
   base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
+  ag='' ags=''; read -r ag ags 2>/dev/null < "$st/agent"
+  trap wake EXIT  # whatever this session found, the task's agent looks again now
   # The lease's own teardown is under way: racing it would report half of it, so wait for it.
   n=$(( verify / 50 ))
   while [ -e "$st/ending" ] && [ $n -gt 0 ]; do n=$((n - 1)); sleep 0.05; done
