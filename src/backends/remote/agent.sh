@@ -412,7 +412,8 @@ run() {
     # A trapped signal ends `wait` at once (POSIX), where it would not end a foreground sleep.
     sleep $tmo & sp=$!
     [ -n "$woken" ] || wait "$sp"
-    kill "$sp" 2>/dev/null; wait "$sp" 2>/dev/null
+    # Only a sleep cut short is killed: one that ended was reaped, and its pid may be another's.
+    [ -z "$woken" ] || { kill "$sp" 2>/dev/null; wait "$sp" 2>/dev/null; }
     case $tmo in 0.05) tmo=0.1;; 0.1) tmo=0.2;; *) tmo=0.5;; esac
     tick
     beats=; read -r beats 2>/dev/null < "$st/beats"
