@@ -5,11 +5,14 @@
 
 #include <cstdio>
 #include <fstream>
+#include <string_view>
 #include <thread>
 
 #include "cgroup/hierarchy.hpp"
 #include "cgspawn/error.hpp"
 #include "dbus/unit_properties.hpp"
+#include "util/file_io.hpp"
+#include "util/text_items.hpp"
 
 namespace cgspawn::dbus {
 namespace {
@@ -21,10 +24,16 @@ std::optional<std::string> first_line(const std::string& path) {
   return line;
 }
 
+// read(2), not a stream: of a process that is exiting the read fails (ESRCH), which
+// libstdc++'s filebuf throws as an error instead of ending the input.
 std::string cgroup_of(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("0::", 0) == 0) return line.substr(3);
+  std::string_view rest;
+  auto text = read_file("/proc/" + std::to_string(pid) + "/cgroup");
+  if (text) rest = *text;
+  while (!rest.empty()) {
+    std::string_view line = take_item(rest, '\n');
+    if (line.substr(0, 3) == "0::") return std::string(line.substr(3));
+  }
   return "(gone)";
 }
 

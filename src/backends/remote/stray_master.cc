@@ -8,15 +8,18 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
+#include <string_view>
+
+#include "util/file_io.hpp"
 
 namespace cgspawn::remote {
 namespace {
 
+// read(2), not a stream: of a process that exits meanwhile the read fails (ESRCH), which
+// libstdc++'s filebuf throws as an error (a `reap` of 100 remote tasks failed on it while their
+// ssh processes ended); such a process is no master to stop.
 std::vector<std::string> argv_of(const std::string& proc_dir) {
-  std::ifstream in(proc_dir + "/cmdline", std::ios::binary);
-  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string raw = read_file(proc_dir + "/cmdline").value_or("");
   std::vector<std::string> argv;
   for (size_t at = 0; at < raw.size();) {
     size_t end = raw.find('\0', at);
@@ -40,9 +43,9 @@ bool is_master_for(const std::vector<std::string>& argv, const std::string& cont
 // Gone, or a zombie (then its parent reaps it; it holds nothing of the connection any more).
 bool exited(int pid) {
   if (::kill(pid, 0) != 0) return true;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
+  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return true;  // gone since
+  std::string_view line = *stat;
   auto paren = line.rfind(')');
   return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
 }
