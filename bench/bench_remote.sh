@@ -4,7 +4,8 @@
 # spawn + verified destroy (start the agent, STARTED, EXITED, kill session KILLED) against
 # `ssh HOST true` over the same master, twice: through the library (cgspawn-bench-remote, no
 # exec of cgspawn counted) and through the whole CLI (cgspawn run --backend remote -- true,
-# which adds cgspawn's own start-up and the ledger). Target: <= 3 round trips (exit 1 when missed;
+# which adds cgspawn's own start-up and the ledger); and, as a figure, `cgspawn destroy` of a
+# running task. Target: <= 3 round trips (exit 1 when missed;
 # BENCH_SHORT=1: 2 runs, to check that it works, targets not checked). Brings up fake remote N (default 74) and always
 # tears it down.
 set -euo pipefail
@@ -33,6 +34,15 @@ for _ in $(seq "$RUNS"); do
   ms ssh -F "$CFG" -o ControlMaster=no -o ControlPath="$SOCK" "$H" true >> "$STATE/base"
   ms "$CG" run -q --backend remote --host "$H" --ssh-config "$CFG" --state-dir "$STATE" -- true >> "$STATE/task"
 done
+# A destroy of a running task, its agent's turns grown to half a second (1 s in): the hang
+# report's session, the kill session, and the end of the task's own session, which the kill
+# session's wake brings about at once (docs/backends.md). A figure, beside ssh true.
+: > "$STATE/destroy"
+for _ in $(seq "$([ "$short" = 1 ] && echo 2 || echo 7)"); do
+  id=$("$CG" start --backend remote --host "$H" --ssh-config "$CFG" --state-dir "$STATE" -- sleep 3600)
+  sleep 1
+  ms "$CG" destroy --state-dir "$STATE" --grace 0 "$id" >> "$STATE/destroy"
+done
 "$CG" destroy --state-dir "$STATE" "$(cat "$STATE/holder")" >/dev/null
 lib=$("$BUILD/bench/cgspawn-bench-remote" "$H" "$CFG" "$RUNS")
 base=$(med < "$STATE/base"); task=$(med < "$STATE/task")
@@ -41,6 +51,7 @@ t=$(sort -n "$STATE/task" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 echo "ssh $H true over the master:                 $base"
 echo "library: spawn(true) + wait() (spawn + verified destroy):  mean $lib ms (n=$RUNS)"
 echo "cgspawn run --backend remote -- true (whole CLI):           $task"
+echo "cgspawn destroy of a running task (1 s in, hang report included): $(med < "$STATE/destroy")"
 awk -v l="$lib" -v t="$t" -v b="$b" 'BEGIN { printf "ratio: library %.1f, CLI %.1f round trips of ssh true (target <= 3)\n", l / b, t / b }'
 missed=$(awk -v t="$t" -v b="$b" 'BEGIN { print (t / b > 3) ? 1 : 0 }')
 [ "$missed" = 0 ] || echo "    CLI over 3 round trips: $([ "$short" = 1 ] && echo 'not checked (short mode)' || echo MISSED)"
