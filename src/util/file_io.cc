@@ -2,6 +2,7 @@
 #include "util/file_io.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,6 +51,21 @@ int write_file_at(int dirfd, const std::string& name, const std::string& content
 
 int write_file(const std::string& path, const std::string& content) {
   return write_file_at(AT_FDCWD, path, content);
+}
+
+bool write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    ssize_t n = ::write(fd, text.data(), text.size());
+    if (n > 0) {
+      text.remove_prefix(static_cast<std::size_t>(n));
+    } else if (n < 0 && errno == EAGAIN) {
+      pollfd p{fd, POLLOUT, 0};
+      ::poll(&p, 1, -1);
+    } else if (!(n < 0 && errno == EINTR)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::optional<unsigned long long> keyed_value(std::string_view text, std::string_view key) {

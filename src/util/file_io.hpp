@@ -18,6 +18,10 @@ std::string read_from_start(int fd);
 int write_file_at(int dirfd, const std::string& name, const std::string& content);
 int write_file(const std::string& path, const std::string& content);
 
+// Writes all of `text` to an open descriptor (a pipe, the task's stdout), waiting while a
+// non-blocking one is full. false once it fails (EPIPE: the reader is gone); the rest is dropped.
+bool write_all(int fd, std::string_view text);
+
 // The value of "key value" lines (cgroup.events, cpu.stat, memory.events), if present.
 std::optional<unsigned long long> keyed_value(std::string_view text, std::string_view key);
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 
+#include "util/file_io.hpp"
 #include "util/sys_error.hpp"
 
 namespace cgspawn {
@@ -39,32 +40,17 @@ void decode_line(std::string_view line, const std::function<void(bool, std::stri
   if (tag != "P") out(to_stderr, "\n");
 }
 
-// Writes all of `text` to `fd`, waiting while it is full; false once it is closed (EPIPE) or
-// fails otherwise: that stream's output is then dropped, as it would be for the container.
-bool write_all(int fd, std::string_view text) {
-  while (!text.empty()) {
-    ssize_t n = ::write(fd, text.data(), text.size());
-    if (n > 0) {
-      text.remove_prefix(static_cast<std::size_t>(n));
-    } else if (n < 0 && errno == EAGAIN) {
-      pollfd p{fd, POLLOUT, 0};
-      ::poll(&p, 1, -1);
-    } else if (!(n < 0 && errno == EINTR)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 ContainerLogFile ContainerLogFile::create() {
   ContainerLogFile file;
   file.fd_.reset(::open(kLogPlace, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
   if (!file.fd_.valid() && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-    char name[] = "/var/tmp/cgspawn-container-log-XXXXXX";  // no O_TMPFILE there: unlinked at once
-    file.fd_.reset(::mkostemp(name, O_CLOEXEC));
-    if (file.fd_.valid()) ::unlink(name);
+    // No O_TMPFILE there: a named file, unlinked at once.
+    std::string name = kLogPlace;
+    name += "/cgspawn-container-log-XXXXXX";
+    file.fd_.reset(::mkostemp(name.data(), O_CLOEXEC));
+    if (file.fd_.valid()) ::unlink(name.c_str());
   }
   if (!file.fd_.valid()) throw_sys(std::string("make the container's log file in ") + kLogPlace, errno);
   return file;

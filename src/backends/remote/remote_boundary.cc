@@ -11,6 +11,7 @@
 #include "backends/remote/ssh_master.hpp"
 #include "cgspawn/error.hpp"
 #include "report/rows.hpp"
+#include "util/file_io.hpp"
 
 namespace cgspawn::remote {
 namespace {
@@ -25,16 +26,6 @@ void signal_event(int fd) {
   uint64_t one = 1;
   ssize_t ignored = ::write(fd, &one, sizeof one);
   (void)ignored;
-}
-
-void write_all(int fd, const std::string& bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the caller's stderr is gone: nothing to forward to
-    done += static_cast<size_t>(n);
-  }
 }
 
 // The shell's $? folds a signal death into 128+N; the agent cannot tell them apart either.
