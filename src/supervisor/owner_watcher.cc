@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <future>
 #include <set>
 #include <thread>
@@ -59,6 +60,8 @@ void wait_for_exit(const OwnerRef& owner) {
 int run_owner_watcher(const std::string& ledger_dir, int pid, unsigned long long start_time, int lock_fd) {
   OwnerRef owner{pid, start_time, OwnerKind::library};
   wait_for_exit(owner);
+  // A ledger removed meanwhile holds no task to destroy, and opening it would make it again.
+  if (::access(ledger_dir.c_str(), F_OK) != 0 && errno == ENOENT) return 0;
   try {
     Ledger ledger(ledger_dir);
     // A spawn that recorded its task just before the process died, and read it alive, is seen

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Tasks bound to a process die with it (the library's bound_to, `start --bind-pid`), and what
+// Tasks bound to a process die with it (the library's bound_to, `start --bind-pid`), and its
+// watcher leaves no ledger behind that was removed meanwhile; and what
 // runners running tasks in parallel need of the CLI: a parent two starts share goes with the
 // last, `start --json`, `destroy --label`, "nothing to destroy" told from a failure, output on
 // disk, no file left by a killed `wait --result`, no zombie left by a double-forked daemon.
@@ -49,6 +50,19 @@ bool gone_within(const Cg& cg, const std::string& pidfile, std::chrono::seconds 
 
 bool no_such_process(pid_t pid) {
   return !exists("/proc/" + std::to_string(pid));
+}
+
+// The processes watching a bound process for the ledger `dir` (`cgspawn-supervisor --watch DIR`).
+std::vector<pid_t> watchers_of(const std::string& dir) {
+  std::vector<pid_t> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline");
+    std::string arg0, arg1, arg2;
+    if (std::getline(in, arg0, '\0') && std::getline(in, arg1, '\0') && std::getline(in, arg2, '\0') &&
+        arg1 == "--watch" && arg2 == dir)
+      found.push_back(std::stoi(entry.path().filename()));
+  }
+  return found;
 }
 
 }  // namespace
@@ -104,6 +118,23 @@ TEST_CASE("a task the library binds to its caller is destroyed when the caller i
   ::waitpid(caller, nullptr, 0);
   CHECK(gone_within(cg, pids, 5s));
   check_nothing_left(cg, pids, false);
+}
+
+TEST_CASE("the watcher of a bound process does not make again a state directory removed meanwhile") {
+  TestParent parent;
+  StateDir state;
+  Cg cg(parent, state);
+  Sleeper owner;
+  auto args = cg.start_args("short", {"/bin/true"});
+  args.insert(args.begin() + 1, {"--bind-pid", std::to_string(owner.pid)});
+  REQUIRE(cg.run(args).exit_code == 0);
+  auto watcher = identify(watchers_of(state.path()));
+  REQUIRE(watcher.size() == 1);
+  CHECK(cg.run({"destroy", "short"}).exit_code == 0);
+  std::filesystem::remove_all(state.path());  // a runner done with its ledger, its owner still alive
+  owner.kill();
+  CHECK(still_alive(watcher, 5s).empty());
+  CHECK_FALSE(exists(state.path()));
 }
 
 TEST_CASE("bound to a process that does not exist: refused, nothing made") {
