@@ -3,7 +3,7 @@
 # Installs the Debian 12 packages cgspawn builds with (and, with --tests, what its test suite
 # needs). Safe to run again; uses apt's lock timeout because other apt runs may be going on.
 set -eu
-BUILD_PKGS="meson ninja-build g++ pkg-config libsystemd-dev libsdbus-c++-dev libspdlog-dev \
+BUILD_PKGS="meson ninja-build g++ lld pkg-config libsystemd-dev libsdbus-c++-dev libspdlog-dev \
 nlohmann-json3-dev libcli11-dev doctest-dev"
 TEST_PKGS="util-linux procps iproute2 python3 python3-venv jq binutils shellcheck groff-base clang-format git"
 pkgs=$BUILD_PKGS
