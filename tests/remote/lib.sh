@@ -64,7 +64,8 @@ client_pids() {
   local p
   [ -n "${D:-}" ] || return 0
   for p in $(pgrep -x ssh); do
-    tr '\0' '\n' < "/proc/$p/cmdline" 2>/dev/null | grep -qxF "$D/ssh_config" && echo "$p"
+    # (2> first: a client that ends meanwhile fails the < redirection itself)
+    tr '\0' '\n' 2>/dev/null < "/proc/$p/cmdline" | grep -qxF "$D/ssh_config" && echo "$p"
   done
   return 0
 }
