@@ -7,6 +7,7 @@
 #   sh -c SCRIPT cgspawn-agent MARK probe
 #   sh -c SCRIPT cgspawn-agent MARK run NAME LEASE_S CWD LIMITS RUNTIME_MAX_S SCRATCH ISOLATE NENV [NAME=VALUE...] -- ARGV...
 #   sh -c SCRIPT cgspawn-agent MARK kill NAME GRACE_MS VERIFY_MS [UNIT]
+#   sh -c SCRIPT cgspawn-agent MARK standby NAME
 #   sh -c SCRIPT cgspawn-agent MARK scratch-rm PATH
 #   sh -c SCRIPT cgspawn-agent MARK hang NAME
 #
@@ -62,6 +63,10 @@
 # cgspawn is destroyed by `cgspawn destroy`; its reports come back as LEASE-REPORT,
 # DESTROY-REPORT and RUN-RESULT (JSON on one line), then the agent's own check of the cgroup:
 # KILLED via=cgspawn, GONE, NOT-EMPTY, or CGSPAWN-LEFT (the remote cgspawn kept its record).
+#
+# standby: a kill session opened beside the task's, ahead of its destroy. It says nothing and
+# reads one line, "GRACE_MS VERIFY_MS [UNIT]", then is `kill NAME GRACE_MS VERIFY_MS [UNIT]`;
+# at EOF first (no destroy came while it was held) it ends and does nothing.
 set -u
 M=$1 mode=$2; shift 2
 say() { printf '%s %s\n' "$M" "$*" >&3; }
@@ -72,11 +77,13 @@ while read -r k v _; do [ "$k" = Uid: ] && { UID_=$v; break; }; done < /proc/sel
 [ -n "$UID_" ] || UID_=$(id -u)
 read -r HOST_ 2>/dev/null < /proc/sys/kernel/hostname
 read -r BOOT_ 2>/dev/null < /proc/sys/kernel/random/boot_id
-# Only cgroup2 has cgroup.controllers: the usual places first, as reading the mount table
-# with the shell's read costs tens of milliseconds on a host with many mounts.
+# cg2: sets root to cgroup2's mount point (empty: none). Only cgroup2 has cgroup.controllers:
+# the usual places first, as reading the mount table with the shell's read costs tens of
+# milliseconds on a host with many mounts. (Functions set variables, where $(...) would fork.)
 cg2() {
-  for c in /sys/fs/cgroup /sys/fs/cgroup/unified; do [ -f "$c/cgroup.controllers" ] && { echo "$c"; return; }; done
-  while read -r _ mp ty _; do [ "$ty" = cgroup2 ] && { echo "$mp"; return; }; done < /proc/self/mounts
+  root=
+  for c in /sys/fs/cgroup /sys/fs/cgroup/unified; do [ -f "$c/cgroup.controllers" ] && { root=$c; return; }; done
+  while read -r _ mp ty _; do [ "$ty" = cgroup2 ] && { root=$mp; return; }; done < /proc/self/mounts
 }
 # now: seconds since boot (monotonic, and a builtin: no date(1) on every turn of the loop).
 tick() { read -r now _ < /proc/uptime; now=${now%%.*}; }
@@ -101,15 +108,14 @@ wake() {
 }
 valid() { case $1 in ''|.*|*[!A-Za-z0-9._-]*) return 1;; esac; }
 has_systemd() { [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; }
-state_dir() {
-  if [ "$UID_" = 0 ]; then echo "/run/cgspawn-agent/$1"; else echo "${TMPDIR:-/tmp}/cgspawn-agent-$UID_/$1"; fi
-}
-# The installed cgspawn's ledger (its default one where there is a default) and task id: NAME
+# The agent's state directories, one per task (AGENT_DIR/NAME).
+if [ "$UID_" = 0 ]; then AGENT_DIR=/run/cgspawn-agent; else AGENT_DIR=${TMPDIR:-/tmp}/cgspawn-agent-$UID_; fi
+# The installed cgspawn's ledger L (its default one where there is a default) and task id: NAME
 # without "cgspawn-" (its cgroup is then cgspawn-<id> = NAME), at most 64 characters.
 cs_ledger() {
-  if [ "$UID_" = 0 ]; then echo /run/cgspawn
-  elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then echo "$XDG_RUNTIME_DIR/cgspawn"
-  else state_dir .ledger; fi
+  if [ "$UID_" = 0 ]; then L=/run/cgspawn
+  elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then L=$XDG_RUNTIME_DIR/cgspawn
+  else L=$AGENT_DIR/.ledger; fi
 }
 cs_id() {
   rid=${1#cgspawn-}
@@ -131,11 +137,12 @@ wait_empty() {
   for t in 0.005 0.01 0.02; do populated "$1" || return 0; sleep $t; done
   n=$(( $2 / 50 )); while populated "$1" && [ "$n" -gt 0 ]; do n=$((n - 1)); sleep 0.05; done; ! populated "$1"
 }
-# kill_tree CGROUP GRACE_MS VERIFY_MS rm|keep: a unit's cgroup is systemd's to remove (keep).
+# kill_tree CGROUP GRACE_MS VERIFY_MS rm|keep [PARENT]: a unit's cgroup is systemd's to remove
+# (keep); with rm, PARENT too if nothing else is in it (one rmdir(1) for both).
 kill_tree() {
   killed=
   [ -d "$1" ] || return 0
-  killed=$(named "$1")
+  populated "$1" && killed=$(named "$1")
   if [ "$2" -gt 0 ] && populated "$1"; then
     for p in $(procs "$1"); do kill -TERM "$p" 2>/dev/null; kill -CONT "$p" 2>/dev/null; done
     wait_empty "$1" "$2"
@@ -146,7 +153,9 @@ kill_tree() {
     wait_empty "$1" "$3"
   fi
   if [ "$4" = rm ] && ! populated "$1"; then
-    if has_children "$1"; then find "$1" -depth -type d -exec rmdir {} + 2>/dev/null; else rmdir "$1" 2>/dev/null; fi
+    if has_children "$1"; then find "$1" -depth -type d -exec rmdir {} + 2>/dev/null; [ -z "${5:-}" ] || rmdir "$5" 2>/dev/null
+    elif [ -n "${5:-}" ]; then rmdir "$1" "$5" 2>/dev/null
+    else rmdir "$1" 2>/dev/null; fi
   fi
   return 0
 }
@@ -172,7 +181,7 @@ stop_unit() {
 }
 probe() {
   exec 3>&1
-  root=$(cg2) w=no sd=no cs=none t=no ctl=
+  cg2; w=no sd=no cs=none t=no ctl=
   if [ -n "$root" ]; then
     { [ -w "$root" ] || [ -w "$root/cgspawn-remote" ]; } && w=yes
     ctl=$(first "$root/cgroup.subtree_control"); [ "$ctl" = unknown ] && ctl=
@@ -306,12 +315,32 @@ scratch_rm() {
   if [ -e "$p" ] || [ -L "$p" ]; then say "SCRATCH-LEFT path=$p why=rm-could-not-remove-it"; exit 1; fi
   say "SCRATCH-REMOVED path=$p"; exit 0
 }
+# One dd copies stdin (the heartbeats, an "h" each) into a file for the session's life: a beat
+# is a longer line there, EOF is dd gone, both read with builtins. (A `timeout dd` per turn
+# cost three forks every half second per task, and on a saturated host a dd that could not
+# start within its timeout never read the beats waiting for it: the lease expired.) And the
+# agent's pid and start time, for a kill session's wake: it then ends this agent's wait for its
+# next turn (USR1), so that the task's session ends at once, not half a second later.
+start_reader() {
+  : > "$st/beats"
+  # fd 6: a background job's stdin is /dev/null unless it is given one from another fd.
+  exec 6<&0
+  dd bs=1 of="$st/beats" <&6 >/dev/null 2>&1 3>&- 5>&- 6<&- &
+  reader=$!
+  exec 6<&-
+  trap 'woken=1' USR1  # before its pid is told: the default action would end the agent
+  started $$; echo "$$ $ps" > "$st/agent"
+}
 start_cgroup() {
   base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
   make_cgroup "$base" "$cg" || fail_start "cannot create cgroup $cg on $HOST_ (it exists, or cgroup2 is not writable)"
   write_limits || { rmdir "$cg" 2>/dev/null; fail_start "$why"; }
   # The wrapper reports the exit itself, at once (the agent's loop would add up to its poll).
   setsid sh -c "$WRAPPER" cgspawn-task "$cg" "$st" "$cwd" "$nenv" "$M" "$iso" "$scratch" "$ISOLATE" "$@" </dev/null &
+  # The wrapper's move into the cgroup waits for an RCU grace period in the kernel (10-30 ms):
+  # the agent's own set-up is done meanwhile.
+  trap '' PIPE HUP
+  start_reader
   # The wrapper needs a few milliseconds (setsid, sh): spin on the builtin checks (about 25 us
   # a turn) for up to about 50 ms before sleeping, as each sleep(1) costs a fork and 10 ms.
   i=0
@@ -346,7 +375,7 @@ start_unit() {
 # The installed cgspawn's path. Its own errors are one line on stderr ("cgspawn: ..."), which
 # is also the task's: before the gate nothing of the task has run, so a line there is its.
 start_cgspawn() {
-  cs_id "$name"; L=$(cs_ledger)
+  cs_id "$name"; cs_ledger
   a=
   [ -n "$mem" ] && a="$a --memory-max $mem"
   [ -n "$pids" ] && a="$a --pids-max $pids"
@@ -370,12 +399,12 @@ start_cgspawn() {
 run() {
   exec 3>&2
   name=$1 lease=$2 cwd=$3 limits=$4 rtmax=$5 scratch=$6 iso=$7 nenv=$8; shift 8
-  unit='' rid=''
+  unit='' rid='' reader=''
   valid "$name" || { say "ERR bad task name"; exit 125; }
-  root=$(cg2)
+  cg2
   [ -n "$root" ] || { say "ERR no cgroup2 is mounted on $HOST_"; exit 125; }
   { command -v dd && command -v sleep; } >/dev/null 2>&1 || { say "ERR $HOST_ has no dd(1) or sleep(1): the agent cannot keep a lease"; exit 125; }
-  st=$(state_dir "$name")
+  st=$AGENT_DIR/$name
   if [ -d "$st" ]; then rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err" "$st/cgspawn" "$st/run.rc" "$st/result.json" "$st/lease-destroy.json" "$st/ending" "$st/beats" "$st/agent"
   else mkdir -p "$st" 2>/dev/null || { say "ERR cannot create $st on $HOST_"; exit 125; }; fi
   parse_limits "$limits"
@@ -385,22 +414,9 @@ run() {
   elif command -v cgspawn >/dev/null 2>&1; then start_cgspawn "$@"
   else start_cgroup "$@"; fi
   trap '' PIPE HUP
+  [ -n "$reader" ] || start_reader
   top_procs "$cg"
   say "STARTED cgroup=$cg unit=${unit:--} via=${rid:+cgspawn}${rid:-agent} pids=[$l] host=$HOST_ boot_id=$BOOT_"
-  # One dd copies stdin (the heartbeats, an "h" each) into a file for the session's life: a beat
-  # is a longer line there, EOF is dd gone, both read with builtins. (A `timeout dd` per turn
-  # cost three forks every half second per task, and on a saturated host a dd that could not
-  # start within its timeout never read the beats waiting for it: the lease expired.)
-  # fd 6: a background job's stdin is /dev/null unless it is given one from another fd.
-  : > "$st/beats"
-  exec 6<&0
-  dd bs=1 of="$st/beats" <&6 >/dev/null 2>&1 3>&- 5>&- 6<&- &
-  reader=$!
-  exec 6<&-
-  # A kill session wakes this loop (USR1) once it has acted, so that the session ends then and
-  # not at the next turn, half a second later: every destroy of a running task waited for it.
-  started $$; echo "$$ $ps" > "$st/agent"
-  trap 'woken=1' USR1
   tick; last=$now reason='' tmo=0.05 seen=0
   while :; do
     woken=  # a wake from here on finds the checks below already done: the wait is skipped
@@ -430,9 +446,16 @@ run() {
     else kill_tree "$cg" 0 10000 rm; fi
   fi
   rc=; read -r rc 2>/dev/null < "$st/rc"
-  msg="ENDED reason=$reason rc=${rc:-none} at=$(date -u +%Y-%m-%dT%H:%M:%SZ) cgroup_removed=$([ -d "$cg" ] && echo no || echo yes)"
-  [ -d "$st" ] && echo "$msg" > "$st/ended"
-  rm -f "$st/ending"
+  cr=yes; [ -d "$cg" ] && cr=no
+  msg="ENDED reason=$reason rc=${rc:-none}"
+  # The time only where the words are kept (a kill session took the state away otherwise): a
+  # date(1) is a fork, and a destroy waits for this session's end.
+  if [ -d "$st" ]; then
+    msg="$msg at=$(date -u +%Y-%m-%dT%H:%M:%SZ) cgroup_removed=$cr"
+    # A kill session may take the directory away meanwhile: no word of that on the task's stderr.
+    { echo "$msg" > "$st/ended"; } 2>/dev/null
+    [ ! -e "$st/ending" ] || rm -f "$st/ending"
+  else msg="$msg cgroup_removed=$cr"; fi
   say "$msg"
 }
 kill_unit() {
@@ -469,7 +492,7 @@ kill_cgspawn() {
 }
 # hang_task_cgroup NAME: sets h to the task's cgroup (a unit's, an installed cgspawn's, or ours).
 hang_task_cgroup() {
-  st=$(state_dir "$1") u='' ucg=
+  st=$AGENT_DIR/$1 u='' ucg=
   [ -r "$st/unit" ] && read -r u < "$st/unit"
   if [ -n "$u" ]; then unit_state "$u"; h=${ucg:+$root$ucg}; return; fi
   if [ -r "$st/cg" ]; then read -r ucg < "$st/cg"; h=${ucg:+$root$ucg}; return; fi
@@ -504,7 +527,7 @@ hangmode() {
   exec 3>&1
   valid "$1" || { say "ERR bad task name"; exit 125; }
   say "HELLO host=$HOST_ boot_id=$BOOT_"
-  root=$(cg2); hang_task_cgroup "$1"
+  cg2; hang_task_cgroup "$1"
   if [ -z "$root" ] || [ -z "$h" ] || [ ! -d "$h" ]; then say "HANG-END frozen=0 total=0"; exit 0; fi
   tck=$(getconf CLK_TCK) page=$(getconf PAGESIZE)
   seen=$(procs "$h" | tr ' ' '\n' | sort -n | head -n 200 | tr '\n' ' ')
@@ -528,7 +551,7 @@ killmode() {
   name=$1 grace=$2 verify=$3 unit=${4:-}
   valid "$name" || { say "ERR bad task name"; exit 125; }
   say "HELLO host=$HOST_ boot_id=$BOOT_"
-  root=$(cg2) st=$(state_dir "$1")
+  cg2; st=$AGENT_DIR/$1
   base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
   ag='' ags=''; read -r ag ags 2>/dev/null < "$st/agent"
   trap wake EXIT  # whatever this session found, the task's agent looks again now
@@ -542,23 +565,32 @@ killmode() {
     unit_state "$name.scope"; [ "$ls" = loaded ] && unit=$name.scope
   fi
   [ -n "$unit" ] && kill_unit
-  cs_id "$name"; L=$(cs_ledger)
+  cs_id "$name"; cs_ledger
   if [ -e "$st/cgspawn" ] || { [ ! -d "$cg" ] && [ -d "$L/$rid" ] && command -v cgspawn >/dev/null 2>&1; }; then kill_cgspawn; fi
   if [ -z "$root" ] || [ ! -d "$cg" ]; then
     rm -rf "$st"; rmdir "$base" 2>/dev/null
     say "GONE cgroup=$cg boot_id=$BOOT_ agent=${ended:-none}"; exit 0
   fi
-  kill_tree "$cg" "$grace" "$verify" rm
+  kill_tree "$cg" "$grace" "$verify" rm "$base"
   if [ ! -d "$cg" ]; then
-    rm -rf "$st"; rmdir "$base" 2>/dev/null
+    rm -rf "$st"
     say "KILLED cgroup=$cg boot_id=$BOOT_ killed=[$killed]"; exit 0
   fi
   say "NOT-EMPTY cgroup=$cg boot_id=$BOOT_ left=[$(named "$cg")]"; exit 1
+}
+# Nothing is said before the request: the destroy's bound then starts at the kill's HELLO.
+standby() {
+  valid "$1" || { echo "$M ERR bad task name"; exit 125; }
+  read -r g v u || exit 0
+  case $g$v in ''|*[!0-9]*) echo "$M ERR bad kill request"; exit 125;; esac
+  [ -z "$u" ] || valid "$u" || { echo "$M ERR bad unit name"; exit 125; }
+  killmode "$1" "$g" "$v" ${u:+"$u"}
 }
 case $mode in
   probe) probe;;
   run) run "$@";;
   kill) killmode "$@";;
+  standby) standby "$@";;
   scratch-rm) scratch_rm "$@";;
   hang) hangmode "$@";;
   *) echo "$M ERR unknown agent mode $mode"; exit 125;;
