@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   options.backend = "remote";
   options.host = argv[1];
   options.ssh_config = argv[2];
+  options.kill_session_ahead = std::chrono::seconds(2);  // as `cgspawn run` has it
   auto spawner = cgspawn::make_spawner(options);
   cgspawn::TaskSpec holder_spec;
   holder_spec.argv = {"sleep", "3600"};

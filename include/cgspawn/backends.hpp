@@ -35,6 +35,11 @@ struct BackendOptions {
   std::string host;  // [USER@]HOST[:PORT]
   std::string ssh_config;
   std::optional<Duration> lease = std::chrono::seconds(30);  // nullopt: no lease
+  // A kill session opened beside each task's session and held ready for its destroy during
+  // the task's first `kill_session_ahead` (0: none): a short task's destroy then opens no
+  // session (about one `ssh HOST true` less). It takes a session slot of the host's sshd
+  // (MaxSessions) meanwhile: for callers that wait on few tasks, as `cgspawn run` does.
+  Duration kill_session_ahead{0};
 };
 
 // The backends this build has, in the order `cgspawn backends` shows them.

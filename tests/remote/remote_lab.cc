@@ -53,6 +53,9 @@ void given_labs() {
 std::string Lab::config() const {
   return lab_dir() + "/r" + std::to_string(n) + "/ssh_config";
 }
+std::string Lab::sshd_log() const {
+  return lab_dir() + "/r" + std::to_string(n) + "/sshd.log";
+}
 std::string Lab::host_cgroup() const {
   return cgtest::cgroup2_mount() + "/cgspawn-testlab-r" + std::to_string(n);
 }

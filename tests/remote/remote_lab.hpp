@@ -18,6 +18,7 @@ struct Lab {
   bool cgspawn = false;     // REMOTE_CGSPAWN: this build's cgspawn is installed there
   std::string alias() const { return "r" + std::to_string(n); }
   std::string config() const;
+  std::string sshd_log() const;     // its sshd's log (LogLevel VERBOSE: a line per session)
   std::string host_cgroup() const;  // the remote's cgroup subtree, seen from this host
   // Where task cgroups are made there: by the agent, or by the installed cgspawn's process backend.
   std::string task_parent() const { return host_cgroup() + (cgspawn ? "/cgspawn" : "/cgspawn-remote"); }

@@ -20,6 +20,10 @@
 namespace cgspawn::cli {
 namespace {
 
+// A remote task's kill session is held ready this long: past it, the session's one round trip
+// is small beside the task's own time, and its slot of the remote sshd's MaxSessions is not.
+constexpr Duration kRunKillSessionAhead = std::chrono::seconds(2);
+
 struct RunOptions {
   TaskOptions task;
   std::string result_file;
@@ -61,6 +65,8 @@ int run(const RunOptions& options) {
   BackendOptions backend = to_backend_options(options.task);
   backend.ledger = open_ledger(options.state_dir);
   backend.owner_kind = OwnerKind::run;
+  // One task, waited for here: its destroy follows its end at once (docs/backends.md, remote).
+  backend.kill_session_ahead = kRunKillSessionAhead;
   auto spawner = make_spawner(backend);
   std::unique_ptr<Task> task;
   try {

@@ -93,15 +93,34 @@ void RemoteBoundary::send_heartbeat() {
   }
 }
 
+// The standby's part of a pump turn: lets it go once its time is up, reaps its ssh once ended.
+// Returns its pidfd while it is to be watched (else -1), and brings `wake` forward to its time.
+int RemoteBoundary::pump_standby(Clock::time_point& wake) {
+  std::lock_guard lock(mutex_);
+  if (!standby_.open()) return -1;
+  standby_.reap();
+  if (!standby_.open()) return -1;
+  if (!standby_.let_go_already()) {
+    if (Clock::now() >= standby_.until())
+      standby_.let_go();
+    else
+      wake = std::min(wake, standby_.until());
+  }
+  return standby_.pidfd();
+}
+
 void RemoteBoundary::pump() {
   MarkerDemux demux(session_.mark);
   std::string tail;  // the last non-agent stderr: ssh's own reason, if the session dies
   auto next_beat = Clock::now() + heartbeat_period(lease_);
   char buf[8192];
   for (;;) {
-    auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(next_beat - Clock::now()).count();
-    pollfd fds[2] = {{session_.stderr_in.get(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}};
-    int n = ::poll(fds, 2, static_cast<int>(std::max<long long>(0, wait_ms)));
+    auto wake = next_beat;
+    int standby = pump_standby(wake);
+    auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now()).count();
+    pollfd fds[3] = {
+        {session_.stderr_in.get(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}, {standby, POLLIN, 0}};
+    int n = ::poll(fds, standby >= 0 ? 3 : 2, static_cast<int>(std::max<long long>(0, wait_ms)));
     if (n < 0 && errno != EINTR) break;
     if (fds[1].revents) return;
     if (Clock::now() >= next_beat) {
@@ -146,7 +165,12 @@ std::string RemoteBoundary::last_heartbeat_text() {
 ResourceOutcome RemoteBoundary::destroy_remote(const DestroyOptions& options) {
   RemoteCgroupRef ref = ref_;
   ref.if_unreachable = lease_promise(ref_.cgroup, lease_, last_heartbeat_text());
-  ResourceOutcome row = kill_remote_cgroup(ref, options);
+  StandbyKill standby;
+  {
+    std::lock_guard lock(mutex_);
+    standby = std::move(standby_);
+  }
+  ResourceOutcome row = kill_remote_cgroup(ref, options, standby.usable() ? &standby : nullptr);
   if (!lease_)
     row.detail += "; the task had no lease (--lease none): had this side died, nothing would have stopped it";
   bool verified = row.outcome == Outcome::destroyed || row.outcome == Outcome::already_gone;

@@ -15,6 +15,7 @@
 #include "backends/remote/markers.hpp"
 #include "backends/remote/remote_kill.hpp"
 #include "backends/remote/ssh_process.hpp"
+#include "backends/remote/standby_kill.hpp"
 #include "task/boundary.hpp"
 
 namespace cgspawn::remote {
@@ -45,6 +46,8 @@ class RemoteBoundary final : public Boundary {
   // The task runs: `early` are the agent's lines that came with STARTED (a short task's
   // EXITED may be among them). Starts the pump.
   void attach(RemoteSession session, const std::vector<Marker>& early);
+  // A kill session held ready for the destroy (before attach; the pump lets it go at its time).
+  void hold_standby(StandbyKill standby) { standby_ = std::move(standby); }
   Clock::time_point started() const { return session_.started; }
 
   int poll_fd() const override { return exit_event_.get(); }
@@ -63,6 +66,7 @@ class RemoteBoundary final : public Boundary {
   void on_marker(const Marker& marker);
   void send_heartbeat();
   void stop_pump();
+  int pump_standby(Clock::time_point& wake);
   void set_exit(ExitStatus status, std::string lost);
   ResourceOutcome destroy_remote(const DestroyOptions& options);
   std::string last_heartbeat_text();
@@ -77,7 +81,8 @@ class RemoteBoundary final : public Boundary {
   UniqueFd exit_event_;  // eventfd: readable once the main program's end is known
   UniqueFd stop_event_;  // eventfd: tells the pump to stop
   std::thread pump_;
-  std::mutex mutex_;  // guards exit_, lost_ and last_heartbeat_ (the pump writes them)
+  std::mutex mutex_;  // guards exit_, lost_, last_heartbeat_ and standby_ (the pump writes them)
+  StandbyKill standby_;
   std::optional<MainExit> exit_;
   std::string lost_;  // why the session ended without the agent's EXITED
   std::chrono::system_clock::time_point last_heartbeat_;

@@ -12,6 +12,7 @@
 #include "backends/remote/cgspawn_reports.hpp"
 #include "backends/remote/markers.hpp"
 #include "backends/remote/ssh_process.hpp"
+#include "backends/remote/standby_kill.hpp"
 #include "cgspawn/parse.hpp"
 #include "report/rows.hpp"
 #include "util/file_io.hpp"
@@ -20,25 +21,12 @@
 namespace cgspawn::remote {
 namespace {
 
-long long millis(Duration d) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-}
-
-struct KillReply {
-  std::string out;
-  std::string err;
-  std::optional<int> status;
-  bool answered = false;  // the agent said HELLO
-  double seconds = 0;
-};
-
-// Runs the kill session. Its deadline starts as kAnswerBound and grows by the grace and
-// verify time once the agent has answered: a hung host costs kAnswerBound, never more.
-KillReply run_kill_session(const RemoteCgroupRef& ref, const DestroyOptions& options,
-                           const std::string& mark) {
-  std::vector<std::string> args = {ref.name, std::to_string(millis(options.grace)),
-                                   std::to_string(std::max(1000LL, millis(options.verify_timeout)))};
+// Runs a kill session of its own over the master (or a connection of its own).
+KillReply run_kill_session(const RemoteCgroupRef& ref, const DestroyOptions& options) {
+  std::vector<std::string> args = {ref.name};
+  for (auto& word : kill_times(options)) args.push_back(std::move(word));
   if (!ref.unit.empty()) args.push_back(ref.unit);
+  std::string mark = make_mark();
   std::string command = agent_command(mark, "kill", args);
   Mux mux = ref.control_path.empty() ? Mux::none : Mux::client;
   int fds[2];
@@ -48,25 +36,7 @@ KillReply run_kill_session(const RemoteCgroupRef& ref, const DestroyOptions& opt
   auto started = Clock::now();
   SshProcess ssh(ssh_argv(ref.target, mux, ref.control_path, command), -1, write_end.get(), err.get());
   write_end.reset();
-  KillReply reply;
-  auto deadline = started + kAnswerBound;
-  char buf[4096];
-  for (;;) {
-    if (wait_readable(read_end.get(), deadline) != WaitResult::ready) break;
-    ssize_t n = ::read(read_end.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    reply.out.append(buf, static_cast<size_t>(n));
-    if (!reply.answered && reply.out.find(mark + " HELLO") != std::string::npos) {
-      reply.answered = true;
-      deadline = Clock::now() + options.grace + options.verify_timeout + std::chrono::seconds(5);
-    }
-  }
-  reply.status = ssh.wait(std::min(deadline, Clock::now() + std::chrono::seconds(2)));
-  if (!reply.status) ssh.kill();
-  reply.seconds = seconds_between(started, Clock::now());
-  reply.err = read_from_start(err.get());
-  return reply;
+  return read_kill_reply(ssh, read_end.get(), err.get(), mark, options, started);
 }
 
 std::vector<ProcessRef> process_refs(const std::string& list) {
@@ -165,14 +135,15 @@ ResourceOutcome unreachable_row(const RemoteCgroupRef& ref, const std::string& w
                       "; the record stays: `cgspawn reap` reconnects, verifies and completes");
 }
 
-ResourceOutcome kill_remote_cgroup(const RemoteCgroupRef& ref, const DestroyOptions& options) {
+ResourceOutcome kill_remote_cgroup(const RemoteCgroupRef& ref, const DestroyOptions& options,
+                                   StandbyKill* standby) {
   auto started = Clock::now();
-  std::string mark = make_mark();
   ResourceOutcome row;
   try {
-    KillReply reply = run_kill_session(ref, options, mark);
+    std::optional<KillReply> ahead = standby ? standby->kill(ref.unit, options) : std::nullopt;
+    KillReply reply = ahead ? std::move(*ahead) : run_kill_session(ref, options);
     std::optional<Marker> final;
-    auto markers = find_markers(reply.out, mark);
+    auto markers = find_markers(reply.out, reply.mark);
     for (const auto& m : markers)
       if (m.word != "HELLO" && m.word.find("-REPORT") == std::string::npos && m.word != "RUN-RESULT")
         final = m;

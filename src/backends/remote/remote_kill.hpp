@@ -5,15 +5,14 @@
 
 #include <string>
 
+#include "backends/remote/kill_reply.hpp"
 #include "backends/remote/ssh_command.hpp"
 #include "cgspawn/cleanup_report.hpp"
 #include "cgspawn/spawner.hpp"
 
 namespace cgspawn::remote {
 
-// A destroy that gets no answer at all gives up after this long (ConnectTimeout + 3 s); once
-// the agent answers, it has the grace and verify_timeout on top (+ 5 s).
-inline constexpr std::chrono::seconds kAnswerBound{kConnectTimeout + 3};
+class StandbyKill;
 
 struct RemoteCgroupRef {
   SshTarget target;
@@ -29,7 +28,9 @@ struct RemoteCgroupRef {
 
 // Never throws. destroyed (KILLED), already-gone (GONE), failed (NOT-EMPTY, UNIT-LEFT,
 // CGSPAWN-LEFT, an agent error), not-guaranteed (no answer: ssh's reason and `if_unreachable`).
-ResourceOutcome kill_remote_cgroup(const RemoteCgroupRef& ref, const DestroyOptions& options);
+// Over `standby` when one is usable, else (or if it ended unasked) a session of its own.
+ResourceOutcome kill_remote_cgroup(const RemoteCgroupRef& ref, const DestroyOptions& options,
+                                   StandbyKill* standby = nullptr);
 
 // The row of a kill that could not reach the host: not guaranteed, `why`, the promise of
 // ref.if_unreachable, and that the record stays for `reap`.

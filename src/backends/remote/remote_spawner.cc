@@ -16,6 +16,7 @@
 #include "backends/remote/remote_probe.hpp"
 #include "backends/remote/remote_scratch.hpp"
 #include "backends/remote/ssh_master.hpp"
+#include "backends/remote/standby_kill.hpp"
 #include "backends/spec_checks.hpp"
 #include "cgspawn/error.hpp"
 #include "cgspawn/parse.hpp"
@@ -95,8 +96,8 @@ class RemoteSpawner final : public Spawner {
   std::map<std::string, std::string> attributes(const std::string& name,
                                                 const std::string& control_path) const;
   std::vector<ResourceRecord> intended(const std::string& name) const;
-  RemoteSession start_session(const TaskSpec& spec, const std::string& name, const std::string& control_path,
-                              std::vector<Marker>& reply) const;
+  RemoteSession launch_session(const TaskSpec& spec, const std::string& name,
+                               const std::string& control_path) const;
   RemoteSession session_on_a_master(const TaskSpec& spec, RemoteBoundary& boundary, SpawnTransaction& txn,
                                     std::vector<Marker>& reply) const;
   std::string ledger_dir() const { return options_.ledger ? options_.ledger->dir() : ""; }
@@ -142,10 +143,9 @@ std::string isolate_word(const TaskSpec& spec) {
   return spec.private_tmp ? "tmp" : spec.private_ipc ? "ipc" : "-";
 }
 
-// Starts the agent and reads its stderr up to STARTED (or ERR, or the session's end).
-RemoteSession RemoteSpawner::start_session(const TaskSpec& spec, const std::string& name,
-                                           const std::string& control_path,
-                                           std::vector<Marker>& reply) const {
+// Starts the agent's run over the master at `control_path`.
+RemoteSession RemoteSpawner::launch_session(const TaskSpec& spec, const std::string& name,
+                                            const std::string& control_path) const {
   RemoteSession s;
   s.mark = make_mark();
   std::vector<std::string> args = {name,
@@ -167,7 +167,11 @@ RemoteSession RemoteSpawner::start_session(const TaskSpec& spec, const std::stri
                      spec.stdout_fd >= 0 ? spec.stdout_fd : 1, err.write.get());
   s.heartbeat = std::move(in.write);
   s.stderr_in = std::move(err.read);
-  err.write.reset();
+  return s;
+}
+
+// Reads the agent's stderr up to STARTED (or ERR, or the session's end).
+void read_to_started(RemoteSession& s, std::vector<Marker>& reply) {
   MarkerDemux demux(s.mark);
   auto deadline = Clock::now() + std::chrono::seconds(kConnectTimeout + 20);
   char buf[4096];
@@ -185,7 +189,6 @@ RemoteSession RemoteSpawner::start_session(const TaskSpec& spec, const std::stri
     s.early_stderr += demux.feed(std::string(buf, static_cast<size_t>(n)));
     for (auto& m : demux.take_markers()) reply.push_back(std::move(m));
   }
-  return s;
 }
 
 // sshd refuses a session beyond its MaxSessions on one connection; nothing has run on the
@@ -208,11 +211,16 @@ RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteBou
     record.resources[1].attributes["pid"] = std::to_string(master);
     txn.save();
     reply.clear();
-    RemoteSession session = start_session(spec, ref.name, ref.control_path, reply);
+    RemoteSession session = launch_session(spec, ref.name, ref.control_path);
+    // Opened beside the task's session, which goes first: both get ready together.
+    if (options_.kill_session_ahead > Duration::zero())
+      boundary.hold_standby(StandbyKill::open(ref, Clock::now() + options_.kill_session_ahead));
+    read_to_started(session, reply);
     if (!refused_by_master(session) || i + 1 == kMasterPool) return session;
     logger().debug("task {}: the master {} refused a session (sshd's MaxSessions): taking the next", spec.id,
                    ref.control_path);
     session.ssh.kill();
+    boundary.hold_standby({});  // on that master too: it goes with the task's next session
     boundary.release_master();
   }
 }

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+// A kill session opened ahead of a task's destroy: the agent's `standby`, started beside the
+// task's own session over the same master, waiting for one request. A destroy that comes while
+// it is held sends its grace and verify time there instead of opening a session (the mux
+// session, the remote login shell and the agent's start: about one `ssh HOST true`). Held for
+// the task's first seconds only: past them it is let go (EOF: the agent ends, doing nothing),
+// as it takes a session slot of the remote sshd (MaxSessions) and a process on each side.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "backends/remote/kill_reply.hpp"
+#include "backends/remote/ssh_process.hpp"
+#include "util/unique_fd.hpp"
+
+namespace cgspawn::remote {
+
+struct RemoteCgroupRef;
+
+class StandbyKill {
+ public:
+  StandbyKill() = default;
+  // Never throws: a standby that cannot start is none (the destroy opens its own session).
+  static StandbyKill open(const RemoteCgroupRef& ref, Clock::time_point until);
+
+  // Open, its ssh still running, and within its time.
+  bool usable() const;
+  bool open() const { return ssh_.running(); }
+  Clock::time_point until() const { return until_; }
+  int pidfd() const { return ssh_.pidfd(); }
+  // Lets it go: EOF for the agent, which ends; its ssh is reaped by reap() or the destructor.
+  void let_go() { request_.reset(); }
+  bool let_go_already() const { return !request_.valid(); }
+  // Reaps its ssh once ended (never blocks).
+  void reap() { ssh_.wait(Clock::now()); }
+
+  // The kill request. nullopt: the session ended before its agent said HELLO, so nothing of
+  // the kill ran there (a refused session, a master gone): the caller opens a session of its own.
+  std::optional<KillReply> kill(const std::string& unit, const DestroyOptions& options);
+
+ private:
+  SshProcess ssh_;
+  UniqueFd request_;  // ssh's stdin: a socket, so a gone reader fails the send (no SIGPIPE)
+  UniqueFd reply_;    // ssh's stdout
+  UniqueFd err_;      // ssh's stderr (a memfd)
+  std::string mark_;
+  Clock::time_point until_{};
+};
+
+}  // namespace cgspawn::remote
