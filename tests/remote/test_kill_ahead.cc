@@ -125,3 +125,40 @@ TEST_CASE("kill session ahead: one that died is replaced by a session of the des
   CHECK(r.exit_code == 0);
   CHECK(r.err.empty());
 }
+
+// A destroy of a running task takes its hang report first, over a session of its own (tens of
+// processes: long enough to see); the kill session is opened beside it, not after it.
+TEST_CASE("kill session ahead: a destroy of a running task opens it beside the hang report's session") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  std::string state = state_dir(dir);
+  RunResult s = rtest::cgspawn_in(
+      state, rtest::remote_args("start", lab, state, {"--id", "ahead-hang"},
+                                {"sh", "-c", "for i in $(seq 20); do sleep 600 & done; wait"}));
+  INFO(all_of(s));
+  REQUIRE(s.exit_code == 0);
+  REQUIRE(populated_with(lab, 21));
+  size_t seen = 0;
+  {
+    std::ifstream log(lab.sshd_log());
+    for (std::string line; std::getline(log, line);) ++seen;
+  }
+  RunResult d = rtest::cgspawn_in(state, {"destroy", "ahead-hang", "--state-dir", state, "--grace", "0s"});
+  INFO(all_of(d));
+  CHECK(d.exit_code == 0);
+  // The sessions the destroy opened, and the first that closed (the report's).
+  std::ifstream log(lab.sshd_log());
+  size_t at = 0, starts = 0, starts_before_a_close = 0;
+  bool closed = false;
+  for (std::string line; std::getline(log, line); ++at) {
+    if (at < seen) continue;
+    if (line.rfind("Starting session:", 0) == 0) {
+      ++starts;
+      if (!closed) ++starts_before_a_close;
+    }
+    if (line.rfind("Close session:", 0) == 0) closed = true;
+  }
+  CHECK(starts == 2);                 // the report's and the kill's: no third
+  CHECK(starts_before_a_close == 2);  // the kill's opened before the report's ended
+  check_nothing_left(lab, state);
+}

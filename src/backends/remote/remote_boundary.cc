@@ -40,6 +40,10 @@ ExitStatus status_from_rc(int rc) {
   return s;
 }
 
+// A kill session opened for the destroy that follows a hang report waits this long at most:
+// the report's own bound (a hung host) and more.
+constexpr auto kHeldForDestroy = std::chrono::seconds(60);
+
 // Heartbeats well inside the lease: three per lease, so one lost write never expires it.
 Duration heartbeat_period(std::optional<Duration> lease) {
   if (!lease) return std::chrono::hours(24);
@@ -207,7 +211,19 @@ std::optional<ExitStatus> RemoteBoundary::reap_main(std::optional<ExitStatus> kn
   return std::nullopt;
 }
 
+// The destroy follows the report at once: its kill session is opened beside the report's
+// session, and is ready when the report is done (unless `run`'s is still held).
 std::optional<HangReport> RemoteBoundary::hang_report() {
+  bool held = false;
+  {
+    std::lock_guard lock(mutex_);
+    held = standby_.usable();
+  }
+  if (!held) {
+    StandbyKill standby = StandbyKill::open(ref_, Clock::now() + kHeldForDestroy);
+    std::lock_guard lock(mutex_);
+    standby_ = std::move(standby);
+  }
   return remote_hang_report(ref_);
 }
 
