@@ -22,7 +22,11 @@ std::string state_dir(const TempDir& dir) {
 }
 
 std::string all_of(const RunResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+  std::string how = r.hung          ? " (hung: killed at the test's timeout)"
+                    : r.term_signal ? " (killed by signal " + std::to_string(r.term_signal) + ")"
+                                    : "";
+  return "exit " + std::to_string(r.exit_code) + how + " after " + std::to_string(r.seconds) +
+         " s\nstdout: " + r.out + "\nstderr: " + r.err;
 }
 
 // The task records of the cgspawn installed on `lab` (its ledger /run/cgspawn, private to the remote).

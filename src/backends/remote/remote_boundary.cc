@@ -3,6 +3,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -114,6 +116,13 @@ int RemoteBoundary::pump_standby(Clock::time_point& wake) {
 }
 
 void RemoteBoundary::pump() {
+  // A heartbeat written after the session's ssh has exited (its master died: a hung host) must
+  // fail with EPIPE, not kill the caller: SIGPIPE goes to the writing thread, and a library
+  // thread cannot rely on its caller ignoring it.
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   MarkerDemux demux(session_.mark);
   std::string tail;  // the last non-agent stderr: ssh's own reason, if the session dies
   auto next_beat = Clock::now() + heartbeat_period(lease_);
