@@ -103,9 +103,9 @@ void RemoteBoundary::send_heartbeat() {
 // Returns its pidfd while it is to be watched (else -1), and brings `wake` forward to its time.
 int RemoteBoundary::pump_standby(Clock::time_point& wake) {
   std::lock_guard lock(mutex_);
-  if (!standby_.open()) return -1;
+  if (!standby_.running()) return -1;
   standby_.reap();
-  if (!standby_.open()) return -1;
+  if (!standby_.running()) return -1;
   if (!standby_.let_go_already()) {
     if (Clock::now() >= standby_.until())
       standby_.let_go();

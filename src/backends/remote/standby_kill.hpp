@@ -26,7 +26,7 @@ class StandbyKill {
 
   // Open, its ssh still running, and within its time.
   bool usable() const;
-  bool open() const { return ssh_.running(); }
+  bool running() const { return ssh_.running(); }  // its ssh not yet reaped
   Clock::time_point until() const { return until_; }
   int pidfd() const { return ssh_.pidfd(); }
   // Lets it go: EOF for the agent, which ends; its ssh is reaped by reap() or the destructor.
