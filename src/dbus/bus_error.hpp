@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// D-Bus errors as cgspawn::Error. The D-Bus client turns every sdbus::Error into a BusError at
-// its own boundary (manager.cc and bus.cc), so nothing above it sees sdbus: the message keeps
+// D-Bus errors as cgspawn::Error. The D-Bus module returns every sdbus::Error by its name and
+// message (dbus/module.hpp) and Manager throws it as a BusError, so nothing above it sees
+// sdbus: the message keeps
 // the error's name, which is what a user searches for
 // ("org.freedesktop.systemd1.UnitExists: Unit x.scope already exists."), and name() lets a
 // caller act on it.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Manager::connect: loads the D-Bus module once per process (dbus/module.hpp).
+// Manager: loads the D-Bus module once per process and throws what its calls return (dbus/module.hpp).
 #include "dbus/manager.hpp"
 
 #include <dlfcn.h>
@@ -30,6 +30,19 @@ ModuleConnect load_module() {
   return connect;
 }
 
+// The module's failure, thrown on this side: a D-Bus error stays a BusError by its name.
+void throw_if_failed(const ModuleError& error) {
+  if (!error.failed) return;
+  if (!error.bus_name.empty()) throw BusError(error.bus_name, error.message);
+  throw Error(error.kind, error.message);
+}
+
+template <typename T>
+T checked(T value, const ModuleError& error) {
+  throw_if_failed(error);
+  return value;
+}
+
 }  // namespace
 
 std::unique_ptr<Manager> Manager::connect(const BusTarget& target) {
@@ -39,7 +52,59 @@ std::unique_ptr<Manager> Manager::connect(const BusTarget& target) {
     std::lock_guard lock(mutex);
     if (!connect) connect = load_module();  // a failure is tried again by the next caller
   }
-  return std::unique_ptr<Manager>(connect(target));
+  ModuleError error;
+  std::unique_ptr<ModuleCalls> calls(connect(target, error));
+  throw_if_failed(error);
+  if (!calls) throw unloadable("its connect returned nothing");
+  return std::unique_ptr<Manager>(new Manager(target, std::move(calls)));
+}
+
+std::string Manager::start_transient(const std::string& name, const UnitProperties& properties) {
+  ModuleError error;
+  return checked(calls_->start_transient(name, properties, error), error);
+}
+
+void Manager::kill_unit(const std::string& name, const std::string& who, int signal) {
+  ModuleError error;
+  calls_->kill_unit(name, who, signal, error);
+  throw_if_failed(error);
+}
+
+std::string Manager::stop_unit(const std::string& name) {
+  ModuleError error;
+  return checked(calls_->stop_unit(name, error), error);
+}
+
+void Manager::reset_failed(const std::string& name) {
+  ModuleError error;
+  calls_->reset_failed(name, error);
+  throw_if_failed(error);
+}
+
+std::optional<std::string> Manager::get_unit(const std::string& name) {
+  ModuleError error;
+  return checked(calls_->get_unit(name, error), error);
+}
+
+std::string Manager::version() {
+  ModuleError error;
+  return checked(calls_->version(error), error);
+}
+
+std::string Manager::wait_job(const std::string& job, Clock::time_point deadline) {
+  ModuleError error;
+  return checked(calls_->wait_job(job, deadline, error), error);
+}
+
+std::vector<UnitInfo> Manager::list_units(const std::vector<std::string>& patterns) {
+  ModuleError error;
+  return checked(calls_->list_units(patterns, error), error);
+}
+
+PropertyReading Manager::read_property(const std::string& path, const std::string& interface,
+                                       const std::string& name) {
+  ModuleError error;
+  return checked(calls_->read_property(path, interface, name, error), error);
 }
 
 }  // namespace cgspawn::dbus

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Inside the D-Bus module only: the sdbus-c++ connection, and the one place where sdbus::Error
-// becomes cgspawn's BusError. Only src/dbus/sdbus/ includes this.
+// Inside the D-Bus module only: the sdbus-c++ connection, and the one place where an exception
+// (sdbus::Error above all) becomes the ModuleError its caller gets. Only src/dbus/sdbus/
+// includes this.
 #pragma once
 
 #include <sdbus-c++/sdbus-c++.h>
@@ -9,7 +10,7 @@
 #include <string>
 
 #include "dbus/bus.hpp"
-#include "dbus/bus_error.hpp"
+#include "dbus/module.hpp"
 
 namespace cgspawn::dbus {
 
@@ -19,18 +20,22 @@ std::unique_ptr<sdbus::IConnection> connect_bus(const BusTarget& target);
 // "org.freedesktop.systemd1.NoSuchUnit: Unit x.scope not loaded."
 std::string describe(const sdbus::Error& error);
 
-inline BusError translated(const sdbus::Error& error) {
-  return BusError(error.getName(), error.getMessage());
-}
-
-// Runs `call`, throwing BusError for an sdbus::Error.
+// Runs `call` and returns what it returns. Whatever it throws is described in `error`, and an
+// empty value returned: no exception leaves the module (dbus/module.hpp).
 template <typename F>
-auto bus_call(F&& call) -> decltype(call()) {
+auto guarded(ModuleError& error, F&& call) noexcept -> decltype(call()) {
   try {
     return call();
   } catch (const sdbus::Error& e) {
-    throw translated(e);
+    error = {true, ErrorKind::system, e.getName(), e.getMessage()};
+  } catch (const Error& e) {
+    error = {true, e.kind(), "", e.what()};
+  } catch (const std::exception& e) {
+    error = {true, ErrorKind::system, "", e.what()};
+  } catch (...) {
+    error = {true, ErrorKind::system, "", "the D-Bus module failed without saying why"};
   }
+  return decltype(call())();
 }
 
 }  // namespace cgspawn::dbus

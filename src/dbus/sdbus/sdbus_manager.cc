@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Manager over sdbus-c++, and the module's entry points (dbus/module.hpp).
+// The module's calls over sdbus-c++ (ModuleCalls), and its entry points (dbus/module.hpp).
 #include <functional>
 
 #include "cgspawn/version.hpp"
-#include "dbus/manager.hpp"
+#include "dbus/bus_error.hpp"
 #include "dbus/module.hpp"
 #include "dbus/sdbus/connection.hpp"
 #include "dbus/sdbus/jobs.hpp"
@@ -16,19 +16,19 @@ constexpr const char* kService = "org.freedesktop.systemd1";
 constexpr const char* kManager = "org.freedesktop.systemd1.Manager";
 constexpr std::uint64_t kCallTimeoutUsec = 120'000'000;  // a TCG guest under load is slow
 
-class SdbusManager final : public Manager {
+class SdbusManager final : public ModuleCalls {
  public:
   explicit SdbusManager(const BusTarget& target)
-      : Manager(target),
-        bus_(connect_bus(target)),
+      : bus_(connect_bus(target)),
         jobs_(*bus_),
         manager_(sdbus::createProxy(*bus_, kService, "/org/freedesktop/systemd1")) {
     manager_->finishRegistration();
   }
 
-  std::string start_transient(const std::string& name, const UnitProperties& properties) override {
+  std::string start_transient(const std::string& name, const UnitProperties& properties,
+                              ModuleError& error) noexcept override {
     using Aux = std::vector<sdbus::Struct<std::string, std::vector<SdbusProperty>>>;
-    return bus_call([&] {
+    return guarded(error, [&] {
       auto reply = call("StartTransientUnit", [&](sdbus::MethodCall& c) {
         c << name << std::string("fail") << marshal(properties) << Aux{};
       });
@@ -36,45 +36,50 @@ class SdbusManager final : public Manager {
     });
   }
 
-  void kill_unit(const std::string& name, const std::string& who, int signal) override {
-    bus_call([&] {
+  void kill_unit(const std::string& name, const std::string& who, int signal,
+                 ModuleError& error) noexcept override {
+    guarded(error, [&] {
       call("KillUnit", [&](sdbus::MethodCall& c) { c << name << who << static_cast<std::int32_t>(signal); });
     });
   }
 
-  std::string stop_unit(const std::string& name) override {
-    return bus_call([&] {
+  std::string stop_unit(const std::string& name, ModuleError& error) noexcept override {
+    return guarded(error, [&] {
       return object_path(
           call("StopUnit", [&](sdbus::MethodCall& c) { c << name << std::string("replace"); }));
     });
   }
 
-  void reset_failed(const std::string& name) override {
-    bus_call([&] { call("ResetFailedUnit", [&](sdbus::MethodCall& c) { c << name; }); });
+  void reset_failed(const std::string& name, ModuleError& error) noexcept override {
+    guarded(error, [&] { call("ResetFailedUnit", [&](sdbus::MethodCall& c) { c << name; }); });
   }
 
-  std::optional<std::string> get_unit(const std::string& name) override {
-    try {
-      return bus_call([&] { return object_path(call("GetUnit", [&](sdbus::MethodCall& c) { c << name; })); });
-    } catch (const BusError& e) {
-      if (e.name() == kNoSuchUnit) return std::nullopt;
-      throw;
-    }
+  std::optional<std::string> get_unit(const std::string& name, ModuleError& error) noexcept override {
+    return guarded(error, [&]() -> std::optional<std::string> {
+      try {
+        return object_path(call("GetUnit", [&](sdbus::MethodCall& c) { c << name; }));
+      } catch (const sdbus::Error& e) {
+        if (e.getName() == kNoSuchUnit) return std::nullopt;
+        throw;
+      }
+    });
   }
 
-  std::string version() override {
-    return bus_call(
-        [&] { return manager_->getProperty("Version").onInterface(kManager).get<std::string>(); });
+  std::string version(ModuleError& error) noexcept override {
+    return guarded(error,
+                   [&] { return manager_->getProperty("Version").onInterface(kManager).get<std::string>(); });
   }
 
-  std::string wait_job(const std::string& job, Clock::time_point deadline) override {
-    return bus_call([&] { return jobs_.wait(job, deadline); });
+  std::string wait_job(const std::string& job, Clock::time_point deadline,
+                       ModuleError& error) noexcept override {
+    return guarded(error, [&] { return jobs_.wait(job, deadline); });
   }
 
-  std::vector<UnitInfo> list_units(const std::vector<std::string>& patterns) override {
+  std::vector<UnitInfo> list_units(const std::vector<std::string>& patterns,
+                                   ModuleError& error) noexcept override {
     using Row = sdbus::Struct<std::string, std::string, std::string, std::string, std::string, std::string,
                               sdbus::ObjectPath, std::uint32_t, std::string, sdbus::ObjectPath>;
-    return bus_call([&] {
+    return guarded(error, [&] {
       auto reply = call("ListUnitsByPatterns",
                         [&](sdbus::MethodCall& c) { c << std::vector<std::string>{} << patterns; });
       std::vector<Row> rows;
@@ -86,8 +91,8 @@ class SdbusManager final : public Manager {
   }
 
   PropertyReading read_property(const std::string& path, const std::string& interface,
-                                const std::string& name) override {
-    return bus_call([&]() -> PropertyReading {
+                                const std::string& name, ModuleError& error) noexcept override {
+    return guarded(error, [&]() -> PropertyReading {
       auto proxy = sdbus::createProxy(*bus_, kService, sdbus::ObjectPath(path));
       proxy->finishRegistration();
       sdbus::Variant value = proxy->getProperty(name).onInterface(interface);
@@ -125,8 +130,8 @@ extern "C" __attribute__((visibility("default"))) const char* cgspawn_dbus_versi
   return cgspawn::version;
 }
 
-extern "C" __attribute__((visibility("default"))) cgspawn::dbus::Manager* cgspawn_dbus_connect(
-    const cgspawn::dbus::BusTarget& target) {
+extern "C" __attribute__((visibility("default"))) cgspawn::dbus::ModuleCalls* cgspawn_dbus_connect(
+    const cgspawn::dbus::BusTarget& target, cgspawn::dbus::ModuleError& error) {
   using namespace cgspawn::dbus;
-  return bus_call([&] { return new SdbusManager(target); });
+  return guarded(error, [&]() -> ModuleCalls* { return new SdbusManager(target); });
 }
