@@ -12,7 +12,9 @@ namespace cgspawn {
 
 void crash_point(const char* name) {
   const char* at = std::getenv("CGSPAWN_CRASH_AT");
-  if (at && std::strcmp(at, name) == 0) ::kill(::getpid(), SIGKILL);
+  if (!at) return;
+  if (std::strcmp(at, name) == 0) ::kill(::getpid(), SIGKILL);
+  if (std::strncmp(at, "stop:", 5) == 0 && std::strcmp(at + 5, name) == 0) ::kill(::getpid(), SIGSTOP);
 }
 
 }  // namespace cgspawn

@@ -52,6 +52,29 @@ void check_nothing_left(const Lab& lab, const std::string& state) {
                 "task output left in " << rtest::output_root(state));
 }
 
+Sleepers::~Sleepers() {
+  for (const auto& id : ids_)
+    rtest::cgspawn_in(state_, {"destroy", id, "--state-dir", state_, "--grace", "0s"});
+  rtest::cgspawn_in(state_, {"reap", "--state-dir", state_, "--grace", "0s"});
+}
+
+void Sleepers::start(const Lab& lab, const std::string& id) {
+  ids_.push_back(id);
+  RunResult s =
+      rtest::cgspawn_in(state_, rtest::remote_args("start", lab, state_, {"--id", id}, {"sleep", "600"}));
+  INFO(all_of(s));
+  REQUIRE(s.exit_code == 0);
+}
+
+std::vector<std::string> control_sockets(const std::string& state) {
+  std::vector<std::string> found;
+  if (!cgtest::exists(state + "/.ssh-mux")) return found;
+  for (const auto& e : std::filesystem::directory_iterator(state + "/.ssh-mux"))
+    if (e.path().extension() != ".lock" && e.path().extension() != ".users")
+      found.push_back(e.path().string());
+  return found;
+}
+
 std::vector<std::string> hostile_words(const std::string& canary) {
   return {"a b",
           "it's",

@@ -27,6 +27,25 @@ std::string all_of(const cgtest::RunResult& r);
 void check_nothing_left(const Lab& lab, const std::string& state);
 std::string installed_ledger_tasks(const Lab& lab);
 
+// Sleeping tasks started on `lab` one by one. What is left of them, and any orphan of the
+// ledger, is destroyed and reaped when this goes, even when a check stops the test first.
+class Sleepers {
+ public:
+  explicit Sleepers(std::string state) : state_(std::move(state)) {}
+  ~Sleepers();
+  Sleepers(const Sleepers&) = delete;
+  Sleepers& operator=(const Sleepers&) = delete;
+  // Starts `sleep 600` as task `id` (REQUIREs that it started).
+  void start(const Lab& lab, const std::string& id);
+
+ private:
+  std::string state_;
+  std::vector<std::string> ids_;
+};
+
+// The control sockets of masters in `state`.
+std::vector<std::string> control_sockets(const std::string& state);
+
 std::vector<std::string> hostile_words(const std::string& canary);
 void check_argv_byte_exact(const Lab& lab);
 void check_exit_status(const Lab& lab);

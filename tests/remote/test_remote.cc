@@ -194,15 +194,6 @@ TEST_CASE(
 
 namespace {
 
-// The control sockets of masters in `state`.
-std::vector<std::string> control_sockets(const std::string& state) {
-  std::vector<std::string> found;
-  if (!cgtest::exists(state + "/.ssh-mux")) return found;
-  for (const auto& e : std::filesystem::directory_iterator(state + "/.ssh-mux"))
-    if (e.path().extension() != ".lock") found.push_back(e.path().string());
-  return found;
-}
-
 // The name cgspawn gives this lab's control socket in `state`: seen while a task runs.
 std::string control_socket_of(const Lab& lab, const std::string& state) {
   RunResult s =
@@ -308,19 +299,8 @@ TEST_CASE(
   TempDir dir;
   std::string state = state_dir(dir);
   constexpr int kTasks = 14;
-  struct DestroyLeft {  // even when a check below stops the test
-    std::string state;
-    ~DestroyLeft() {
-      for (int i = 0; i < kTasks; ++i)
-        rtest::cgspawn_in(state, {"destroy", "m" + std::to_string(i), "--state-dir", state, "--grace", "0s"});
-    }
-  } guard{state};
-  for (int i = 0; i < kTasks; ++i) {
-    RunResult s = rtest::cgspawn_in(
-        state, rtest::remote_args("start", lab, state, {"--id", "m" + std::to_string(i)}, {"sleep", "600"}));
-    INFO(all_of(s));
-    REQUIRE(s.exit_code == 0);
-  }
+  Sleepers sleepers(state);
+  for (int i = 0; i < kTasks; ++i) sleepers.start(lab, "m" + std::to_string(i));
   CHECK(rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).size() == kTasks; }, 10s));
   size_t masters = control_sockets(state).size();
   CHECK(masters == 2);
@@ -345,7 +325,7 @@ TEST_CASE(
   INFO(all_of(reap));
   CHECK(reap.exit_code == 0);
   CHECK(nlohmann::json::parse(reap.out).at("complete") == true);
-  check_nothing_left(lab, state);  // the guard's destroys then find nothing
+  check_nothing_left(lab, state);  // the sleepers' destroys then find nothing
 }
 
 TEST_CASE(

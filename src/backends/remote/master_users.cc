@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "backends/remote/master_users.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include <map>
-#include <mutex>
+#include <cerrno>
 
 #include "cgspawn/cleanup_report.hpp"
 #include "cgspawn/ledger.hpp"
@@ -12,55 +14,58 @@
 namespace cgspawn::remote {
 namespace {
 
-std::mutex users_mutex;
-std::map<std::string, int>& in_process() {
-  static std::map<std::string, int> map;
-  return map;
+std::string holds_file(const std::string& control_path) {
+  return control_path + ".users";
 }
 
-int in_process_users(const std::string& control_path) {
-  std::lock_guard lock(users_mutex);
-  auto it = in_process().find(control_path);
-  return it == in_process().end() ? 0 : it->second;
+UniqueFd open_holds(const std::string& control_path) {
+  return UniqueFd(::open(holds_file(control_path).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
 }
 
-std::string ledger_users(const std::string& control_path, const MasterUsers& users) {
-  std::string found;
-  struct stat st {};
-  // Opening a Ledger would create its directory: one that is gone has no users.
-  if (users.ledger_dir.empty() || ::stat(users.ledger_dir.c_str(), &st) != 0) return found;
-  try {
-    Ledger ledger(users.ledger_dir);
-    for (const auto& t : ledger.list().tasks) {
-      if (t.id == users.except_id || t.state == TaskState::exited || !owner_alive(t.owner)) continue;
-      for (const auto& r : t.resources)
-        if (r.resource.kind == ResourceKind::ssh_master && r.resource.id == control_path)
-          found += (found.empty() ? "task " : ", ") + t.id;
-    }
-  } catch (const std::exception&) {
-    // an unreadable ledger: no other users known
+int flock_retrying(int fd, int operation) {
+  int rc;
+  while ((rc = ::flock(fd, operation)) != 0 && errno == EINTR) {
   }
-  return found;
+  return rc;
 }
 
 }  // namespace
 
-void master_taken(const std::string& control_path) {
-  std::lock_guard lock(users_mutex);
-  ++in_process()[control_path];
+UniqueFd hold_master(const std::string& control_path) {
+  UniqueFd fd = open_holds(control_path);
+  // Never blocks: only a closer takes it exclusively, under the master's lock, which we hold.
+  if (fd.valid() && flock_retrying(fd.get(), LOCK_SH) != 0) fd.reset();
+  return fd;
 }
 
-void master_let_go(const std::string& control_path) {
-  std::lock_guard lock(users_mutex);
-  auto it = in_process().find(control_path);
-  if (it == in_process().end()) return;
-  if (--it->second <= 0) in_process().erase(it);
+bool master_held(const std::string& control_path) {
+  UniqueFd fd = open_holds(control_path);  // a file description of its own: our holds count too
+  if (!fd.valid()) return false;
+  return flock_retrying(fd.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
 }
 
-std::string other_master_users(const std::string& control_path, const MasterUsers& users) {
-  if (int here = in_process_users(control_path); here > 0)
-    return std::to_string(here) + " other task(s) of this process";
-  return ledger_users(control_path, users);
+void remove_holds_file(const std::string& control_path) {
+  ::unlink(holds_file(control_path).c_str());
+}
+
+std::string name_master_users(const std::string& control_path, const MasterUsers& users) {
+  std::string found;
+  struct stat st {};
+  // Opening a Ledger would create its directory: one that is gone records nobody.
+  if (!users.ledger_dir.empty() && ::stat(users.ledger_dir.c_str(), &st) == 0) {
+    try {
+      Ledger ledger(users.ledger_dir);
+      for (const auto& t : ledger.list().tasks) {
+        if (t.id == users.except_id || t.state == TaskState::exited || !owner_alive(t.owner)) continue;
+        for (const auto& r : t.resources)
+          if (r.resource.kind == ResourceKind::ssh_master && r.resource.id == control_path)
+            found += (found.empty() ? "task " : ", ") + t.id;
+      }
+    } catch (const std::exception&) {
+      // an unreadable ledger: the holders stay unnamed
+    }
+  }
+  return found.empty() ? "another task" : found;
 }
 
 }  // namespace cgspawn::remote

@@ -14,19 +14,19 @@ namespace cgspawn {
 namespace {
 
 // The recorded master, answering for this resource's session (a new one where it is gone: its
-// owner died with it, or another task's destroy closed it), and this process counted as one of
-// its users meanwhile, so that a concurrent destroy of another task on it (reap, destroy
-// --label) keeps it until this session is done. Closed after unless others use it (sessions of
-// this process, live tasks of the ledger): one started here for a record whose ssh-master row
-// was already done would be left behind otherwise.
+// owner died with it, or another task's destroy closed it), and held meanwhile
+// (master_users.hpp), so that a concurrent destroy of another task on it (reap, destroy
+// --label) keeps it until this session is done. Closed after unless others hold it: one
+// started here for a record whose ssh-master row was already done would be left behind
+// otherwise.
 class MasterUse {
  public:
   MasterUse(remote::SshTarget target, std::string control_path, std::string ledger)
       : target_(std::move(target)), control_path_(std::move(control_path)), ledger_(std::move(ledger)) {
-    remote::ensure_master(target_, control_path_);
+    remote::ensure_master(target_, control_path_, hold_);
   }
   ~MasterUse() {
-    remote::master_let_go(control_path_);
+    hold_.reset();
     try {
       remote::close_master(target_, control_path_, {ledger_, ""});
     } catch (const std::exception&) {
@@ -39,6 +39,7 @@ class MasterUse {
  private:
   remote::SshTarget target_;
   std::string control_path_, ledger_;
+  UniqueFd hold_;  // master_users.hpp
 };
 
 // Takes the recorded master into `use` (nothing without one); "" or why it cannot be reached.

@@ -40,7 +40,10 @@ class RemoteBoundary final : public Boundary {
 
   RemoteCgroupRef& ref() { return ref_; }
   // This task uses the master at ref().control_path from now on (counted among its users).
-  void took_master() { master_taken_ = true; }
+  void took_master(UniqueFd hold) {
+    master_hold_ = std::move(hold);
+    master_taken_ = true;
+  }
   // Lets go of the master (the task's session goes to another one of the pool).
   ResourceOutcome release_master();
   // The task runs: `early` are the agent's lines that came with STARTED (a short task's
@@ -77,6 +80,7 @@ class RemoteBoundary final : public Boundary {
   std::string ledger_dir_;
   std::string task_id_;
   bool master_taken_ = false;
+  UniqueFd master_hold_;  // master_users.hpp
   RemoteSession session_;
   UniqueFd exit_event_;  // eventfd: readable once the main program's end is known
   UniqueFd stop_event_;  // eventfd: tells the pump to stop

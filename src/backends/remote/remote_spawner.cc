@@ -23,6 +23,7 @@
 #include "storage/scratch.hpp"
 #include "task/names.hpp"
 #include "task/spawn_transaction.hpp"
+#include "util/crash_point.hpp"
 #include "util/file_io.hpp"
 #include "util/logger.hpp"
 #include "util/pipe.hpp"
@@ -202,8 +203,10 @@ RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteBou
   RemoteCgroupRef& ref = boundary.ref();
   for (int i = 0;; ++i) {
     ref.control_path = pooled_control_path(control_path_, i);
-    int master = ensure_master(target_, ref.control_path);
-    boundary.took_master();
+    UniqueFd hold;
+    int master = ensure_master(target_, ref.control_path, hold);
+    boundary.took_master(std::move(hold));
+    crash_point("remote-master-taken");
     TaskRecord& record = txn.record();
     for (auto& res : record.resources) res.attributes["control_path"] = ref.control_path;
     record.resources[1].resource.id = ref.control_path;

@@ -97,8 +97,10 @@ ResourceOutcome stray_master_row(const Resource& res, const std::vector<StoppedM
                       : make_row(res, Outcome::failed, what + ", still running 2 s later (pid " + left + ")");
 }
 
-// The lock file (held by the caller) and the control directory, if nothing else is left in it.
+// The lock file (held by the caller), the holds file and the control directory, if nothing else
+// is left in it.
 void remove_lock_and_dir(const std::string& control_path) {
+  remove_holds_file(control_path);
   ::unlink((control_path + ".lock").c_str());
   ::rmdir(dir_of(control_path).c_str());
 }
@@ -133,12 +135,12 @@ std::optional<int> master_pid(const SshTarget& target, const std::string& contro
   return at == std::string::npos ? 0 : std::atoi(r.err.c_str() + at + 4);
 }
 
-int ensure_master(const SshTarget& target, const std::string& control_path) {
+int ensure_master(const SshTarget& target, const std::string& control_path, UniqueFd& hold) {
   UniqueFd lock = lock_master(control_path, true);  // one master per socket, however many spawns race
   if (!lock.valid())
     throw Error(ErrorKind::system, "cannot lock " + control_path + ".lock for the ssh master");
   if (auto pid = master_pid(target, control_path)) {
-    master_taken(control_path);
+    hold = hold_master(control_path);
     return *pid;
   }
   // A master that was killed leaves its socket behind, and a new ssh -M would not replace it
@@ -156,7 +158,7 @@ int ensure_master(const SshTarget& target, const std::string& control_path) {
     throw Error(ErrorKind::system, "cannot connect to " + target.display() + ": " + why);
   }
   if (auto pid = master_pid(target, control_path)) {
-    master_taken(control_path);
+    hold = hold_master(control_path);
     return *pid;
   }
   remove_lock_and_dir(control_path);  // whatever else holds the path stays, and so its dir
@@ -175,9 +177,8 @@ ResourceOutcome close_master(const SshTarget& target, const std::string& control
   ResourceOutcome row;
   std::optional<int> pid;
   UniqueFd lock = lock_master(control_path, false);
-  if (std::string others = other_master_users(control_path, users); !others.empty()) {
-    // checked first: the common case under load costs no ssh call
-    row = make_row(res, Outcome::kept, "still used by " + others);
+  if (master_held(control_path)) {  // checked first: the common case under load costs no ssh call
+    row = make_row(res, Outcome::kept, "still used by " + name_master_users(control_path, users));
   } else if (!(pid = master_pid(target, control_path))) {
     row = stray_master_row(res, stop_stray_masters(control_path), target);
   } else {

@@ -11,6 +11,7 @@
 #include "backends/remote/ssh_command.hpp"
 #include "cgspawn/cleanup_report.hpp"
 #include "util/deadline.hpp"
+#include "util/unique_fd.hpp"
 
 namespace cgspawn::remote {
 
@@ -26,13 +27,14 @@ std::string pooled_control_path(const std::string& first, int index);
 // Makes sure a master answers on `control_path`, starting one if needed (serialised with a
 // lock file, so concurrent spawns start one master). Throws cgspawn::Error with ssh's own
 // reason (auth failure, unknown host key, unreachable) when it cannot connect.
-// Returns the master's pid; the caller is counted as one of its users in this process.
-int ensure_master(const SshTarget& target, const std::string& control_path);
+// Returns the master's pid, and in `hold` the caller's hold on it (master_users.hpp), taken
+// under the master's lock: from then on no close_master closes it under the caller.
+int ensure_master(const SshTarget& target, const std::string& control_path, UniqueFd& hold);
 
 // The pid of the master answering on `control_path`, if one does ("ssh -O check", local only).
 std::optional<int> master_pid(const SshTarget& target, const std::string& control_path);
 
-// Under the master's lock: kept (the row names them) while `users` finds others on it, else
+// Under the master's lock: kept while anybody else holds it (the row names them, from `users`), else
 // "ssh -O exit", verified, and its socket, lock file and (empty) directory removed.
 ResourceOutcome close_master(const SshTarget& target, const std::string& control_path,
                              const MasterUsers& users);

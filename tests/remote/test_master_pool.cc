@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+// The pool of ssh masters to one host (docs/backends.md, remote): a master is closed only when
+// no task holds it, and a spawn that has just taken one up holds it before its record says so.
+// Needs a -Dcrash_points=true build (the suite's): the spawn is stopped there on purpose.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "host.hpp"
+#include "remote_checks.hpp"
+#include "remote_lab.hpp"
+
+using namespace std::chrono_literals;
+using cgtest::RunResult;
+using cgtest::TempDir;
+using rtest::Lab;
+using namespace rtest::checks;
+
+namespace {
+
+// The state letter of /proc/PID/stat ('T' stopped, 'Z' a zombie), or 0 once it is gone.
+char process_state(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(") ");
+  return close == std::string::npos ? 0 : stat[close + 2];
+}
+
+bool stopped_within(pid_t pid, std::chrono::milliseconds timeout) {
+  return rtest::wait_until([pid] { return process_state(pid) == 't' || process_state(pid) == 'T'; }, timeout);
+}
+
+std::vector<std::string> with_stop_at(const std::string& state, const std::string& point) {
+  std::vector<std::string> env = rtest::cgspawn_env(state);
+  env.push_back("CGSPAWN_CRASH_AT=stop:" + point);
+  return env;
+}
+
+// Whether `report` (a destroy's --json) has a row of `kind` with `outcome`, at any depth.
+bool has_row(const nlohmann::json& report, const std::string& kind, const std::string& outcome) {
+  if (report.is_object() && report.value("kind", "") == kind && report.value("outcome", "") == outcome)
+    return true;
+  if (report.is_structured())
+    for (const auto& item : report)
+      if (has_row(item, kind, outcome)) return true;
+  return false;
+}
+
+std::vector<std::string> cgspawn_argv(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {cgtest::cgspawn_bin()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "master pool: a run that has just taken up the second master, not yet recorded on it, keeps it open "
+    "against another task's destroy") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  std::string state = state_dir(dir);
+  constexpr int kFill = 10;  // the lab sshd's MaxSessions: the first master is then full
+  Sleepers sleepers(state);
+  for (int i = 0; i < kFill; ++i) sleepers.start(lab, "f" + std::to_string(i));
+  sleepers.start(lab, "a");
+  REQUIRE(control_sockets(state).size() == 2);  // task a alone on the second master
+
+  // The run stops at each master it takes up, before its record names that master: at the
+  // first (full: its session is refused), then at the second, task a's.
+  cgtest::Child run(cgspawn_argv(rtest::remote_args("run", lab, state, {"-q"}, {"true"})),
+                    with_stop_at(state, "remote-master-taken"));
+  REQUIRE_MESSAGE(stopped_within(run.pid(), 30s),
+                  "the run did not stop at remote-master-taken: a build without -Dcrash_points=true?");
+  run.signal(SIGCONT);
+  REQUIRE(stopped_within(run.pid(), 30s));
+
+  // Task a's destroy lets go of its master while the stopped run, whose record does not name
+  // that master yet, holds it: the master stays open.
+  RunResult d = rtest::cgspawn_in(state, {"destroy", "a", "--state-dir", state, "--grace", "0s", "--json"});
+  INFO(all_of(d));
+  CHECK(d.exit_code == 0);
+  CHECK(has_row(nlohmann::json::parse(d.out), "ssh-master", "kept"));
+  REQUIRE(control_sockets(state).size() == 2);
+  for (const auto& socket : control_sockets(state)) {
+    RunResult check = cgtest::Child({"/usr/bin/ssh", "-S", socket, "-O", "check", "placeholder"}).wait(10s);
+    CAPTURE(socket);
+    INFO(all_of(check));
+    CHECK(check.exit_code == 0);
+  }
+
+  run.signal(SIGCONT);
+  RunResult r = run.wait(60s);
+  INFO(all_of(r));
+  CHECK(r.exit_code == 0);
+  for (int i = 0; i < kFill; ++i) {
+    RunResult f =
+        rtest::cgspawn_in(state, {"destroy", "f" + std::to_string(i), "--state-dir", state, "--grace", "0s"});
+    INFO(all_of(f));
+    CHECK(f.exit_code == 0);
+  }
+  check_nothing_left(lab, state);  // the second master too: the last to let go of it closed it
+}
