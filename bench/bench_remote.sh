@@ -28,7 +28,9 @@ med() { sort -n | awk '{a[NR]=$1} END {printf "median %d ms (min %d, max %d, n=%
 
 # One master for both: cgspawn's own (a task keeps it up while the baseline runs next to it).
 CGSPAWN_STATE_DIR=$STATE "$CG" start --backend remote --host "$H" --ssh-config "$CFG" --state-dir "$STATE" --lease 30s -- sleep 3600 > "$STATE/holder"
-SOCK=$(find "$STATE/.ssh-mux" -mindepth 1 -maxdepth 1 ! -name '*.lock' | head -1)
+SOCK=$(find "$STATE/.ssh-mux" -mindepth 1 -maxdepth 1 -type s | head -1)
+# Without the socket the baseline's ssh would connect on its own: a full handshake, not a round trip.
+[ -S "$SOCK" ] || { echo "bench_remote: no master's socket in $STATE/.ssh-mux" >&2; exit 1; }
 : > "$STATE/base"; : > "$STATE/task"
 for _ in $(seq "$RUNS"); do
   ms ssh -F "$CFG" -o ControlMaster=no -o ControlPath="$SOCK" "$H" true >> "$STATE/base"
