@@ -263,11 +263,9 @@ size_t alive_count(const std::vector<int>& pids) {
 }
 
 BackgroundRun::BackgroundRun(const Lab& lab, const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {cgtest::cgspawn_bin()};
   auto args =
       rtest::remote_args("run", lab, state_dir(dir), extra, {"sh", "-c", "sleep 600 & exec sleep 601"});
-  argv.insert(argv.end(), args.begin(), args.end());
-  child = std::make_unique<cgtest::Child>(argv, rtest::cgspawn_env(state_dir(dir)));
+  child = std::make_unique<cgtest::Child>(rtest::cgspawn_argv(args), rtest::cgspawn_env(state_dir(dir)));
 }
 
 }  // namespace rtest::checks

@@ -122,11 +122,15 @@ std::vector<std::string> cgspawn_env(const std::string& state_dir) {
   return {"CGSPAWN_STATE_DIR=" + state_dir, "CGSPAWN_OUTPUT_ROOT=" + output_root(state_dir)};
 }
 
-cgtest::RunResult cgspawn_in(const std::string& state_dir, const std::vector<std::string>& args,
-                             std::chrono::milliseconds timeout) {
+std::vector<std::string> cgspawn_argv(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {cgtest::cgspawn_bin()};
   argv.insert(argv.end(), args.begin(), args.end());
-  cgtest::Child child(argv, cgspawn_env(state_dir));
+  return argv;
+}
+
+cgtest::RunResult cgspawn_in(const std::string& state_dir, const std::vector<std::string>& args,
+                             std::chrono::milliseconds timeout) {
+  cgtest::Child child(cgspawn_argv(args), cgspawn_env(state_dir));
   return child.wait(timeout);
 }
 

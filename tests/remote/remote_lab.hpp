@@ -40,6 +40,8 @@ std::vector<std::string> remote_args(const std::string& verb, const Lab& lab, co
 // (output_root), not to /var/tmp, so a test that removes a record leaves nothing on the host.
 std::vector<std::string> cgspawn_env(const std::string& state_dir);
 std::string output_root(const std::string& state_dir);
+// cgspawn ARGS... ($CGSPAWN_BIN): the argv of a child.
+std::vector<std::string> cgspawn_argv(const std::vector<std::string>& args);
 cgtest::RunResult cgspawn_in(const std::string& state_dir, const std::vector<std::string>& args,
                              std::chrono::milliseconds timeout = std::chrono::seconds(90));
 

@@ -73,10 +73,8 @@ struct AheadRun {
   std::unique_ptr<cgtest::Child> run;
 
   AheadRun(std::string task_id, const std::vector<std::string>& argv) : id(std::move(task_id)) {
-    std::vector<std::string> cmd = {cgtest::cgspawn_bin()};
     auto args = rtest::remote_args("run", lab, state, {"-q", "--id", id, "--result", result}, argv);
-    cmd.insert(cmd.end(), args.begin(), args.end());
-    run = std::make_unique<cgtest::Child>(cmd, rtest::cgspawn_env(state));
+    run = std::make_unique<cgtest::Child>(rtest::cgspawn_argv(args), rtest::cgspawn_env(state));
   }
   std::vector<int> standbys() const { return standby_agents(lab, id); }
   // Its end: its cleanup completed, nothing of it is left. Returns how it ended.

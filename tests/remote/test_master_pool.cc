@@ -6,7 +6,6 @@
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -23,16 +22,13 @@ using namespace rtest::checks;
 
 namespace {
 
-// The state letter of /proc/PID/stat ('T' stopped, 'Z' a zombie), or 0 once it is gone.
-char process_state(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = stat.rfind(") ");
-  return close == std::string::npos ? 0 : stat[close + 2];
-}
-
 bool stopped_within(pid_t pid, std::chrono::milliseconds timeout) {
-  return rtest::wait_until([pid] { return process_state(pid) == 't' || process_state(pid) == 'T'; }, timeout);
+  return rtest::wait_until(
+      [pid] {
+        std::string state = cgtest::process_state(pid);
+        return state == "T" || state == "t";
+      },
+      timeout);
 }
 
 std::vector<std::string> with_stop_at(const std::string& state, const std::string& point) {
@@ -51,12 +47,6 @@ bool has_row(const nlohmann::json& report, const std::string& kind, const std::s
   return false;
 }
 
-std::vector<std::string> cgspawn_argv(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {cgtest::cgspawn_bin()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return argv;
-}
-
 }  // namespace
 
 TEST_CASE(
@@ -73,7 +63,7 @@ TEST_CASE(
 
   // The run stops at each master it takes up, before its record names that master: at the
   // first (full: its session is refused), then at the second, task a's.
-  cgtest::Child run(cgspawn_argv(rtest::remote_args("run", lab, state, {"-q"}, {"true"})),
+  cgtest::Child run(rtest::cgspawn_argv(rtest::remote_args("run", lab, state, {"-q"}, {"true"})),
                     with_stop_at(state, "remote-master-taken"));
   REQUIRE_MESSAGE(stopped_within(run.pid(), 30s),
                   "the run did not stop at remote-master-taken: a build without -Dcrash_points=true?");
