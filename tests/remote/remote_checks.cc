@@ -4,9 +4,12 @@
 
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "host.hpp"
@@ -34,6 +37,38 @@ std::string installed_ledger_tasks(const Lab& lab) {
   return lab.ssh("cd /run/cgspawn 2>/dev/null && for d in *; do [ -d \"$d\" ] && echo \"$d\"; done; true");
 }
 
+namespace {
+
+// What is in `dir` and who holds a lock on it (/proc/locks: "ID: [->] FLOCK ADVISORY READ PID
+// MAJ:MIN:INODE ..."): said when the ssh control directory is left, to name the process whose
+// hold on a master (`<hash>.users`) kept it open.
+std::string locks_in(const std::string& dir) {
+  std::map<unsigned long, std::string> names;
+  std::string out = "files:";
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    struct stat st {};
+    if (::stat(e.path().c_str(), &st) == 0) names[st.st_ino] = e.path().filename().string();
+    out += " " + e.path().filename().string();
+  }
+  std::istringstream locks(cgtest::read_text("/proc/locks").value_or(""));
+  for (std::string line; std::getline(locks, line);) {
+    std::istringstream fields(line);
+    std::string id, type, mode, access, pid, where;
+    fields >> id >> type;
+    if (type == "->") fields >> type;  // a waiter
+    fields >> mode >> access >> pid >> where;
+    auto it = names.find(std::strtoul(where.substr(where.rfind(':') + 1).c_str(), nullptr, 10));
+    if (it == names.end()) continue;
+    std::string cmdline = cgtest::read_text("/proc/" + pid + "/cmdline").value_or("(gone)");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    out += "; " + it->second + ": " + type + " " + access + " by " + pid + " " + cmdline;
+  }
+  return out;
+}
+
+}  // namespace
+
 // Nothing of the test is left: no remote task cgroup or record, no local ssh, no record.
 void check_nothing_left(const Lab& lab, const std::string& state) {
   if (lab.cgspawn)
@@ -45,7 +80,8 @@ void check_nothing_left(const Lab& lab, const std::string& state) {
                 "local ssh processes left for " << state);
   RunResult list = rtest::cgspawn_in(state, {"list", "--state-dir", state});
   CHECK_MESSAGE(list.out.find("remote") == std::string::npos, "records left: " << list.out);
-  CHECK_MESSAGE(!cgtest::exists(state + "/.ssh-mux"), "the ssh control directory is left in " << state);
+  CHECK_MESSAGE(!cgtest::exists(state + "/.ssh-mux"),
+                "the ssh control directory is left in " << state << ": " << locks_in(state + "/.ssh-mux"));
   std::error_code ec;  // a task's output goes with its record
   CHECK_MESSAGE(std::filesystem::directory_iterator(rtest::output_root(state), ec) ==
                     std::filesystem::directory_iterator(),
