@@ -134,13 +134,15 @@ class Ledger {
   // (DIR/.index) instead of every record: exact, not a cache that can lag (a task whose
   // last change was cut short by a crash is read from its record; docs/architecture.md).
   struct SummaryListing {
-    std::vector<TaskSummary> tasks;    // oldest first
-    std::vector<std::string> corrupt;  // as in Listing
+    std::vector<TaskSummary> tasks;      // oldest first
+    std::vector<std::string> corrupt;    // as in Listing
+    std::vector<std::string> abandoned;  // as in Listing
   };
   SummaryListing summaries() const;
   // The same, one summary at a time to `visit` (oldest first), never all of them in memory;
-  // returns the corrupt records.
-  std::vector<std::string> for_each_summary(const std::function<void(const TaskSummary&)>& visit) const;
+  // returns the corrupt records. `without_record`: the ids of task directories with no record.
+  std::vector<std::string> for_each_summary(const std::function<void(const TaskSummary&)>& visit,
+                                            std::vector<std::string>* without_record = nullptr) const;
 
   // Holds the per-task lock (flock on the task's directory) while it lives.
   class Lock;

@@ -86,34 +86,11 @@ void settle(const Ledger& ledger, TaskRecord& record, TaskReport& report) {
   ledger.update(record);
 }
 
-constexpr std::size_t kDestroyWorkers = 16;
-
-// Each task's destroy waits (for its supervisor, its cgroup to empty, a remote host): they run
-// side by side, each under its own record lock, and are reported in the ledger's order. A task
-// another caller destroyed meanwhile is left out; one whose record cannot be read is named in
-// `report.corrupt` (its resources may remain), as a listing names it, and the others go on.
-void destroy_each(const Ledger& ledger, const std::vector<std::string>& ids, const DestroyOptions& options,
-                  ReapReport& report) {
-  std::vector<std::optional<TaskReport>> slots(ids.size());
-  std::vector<std::string> unreadable(ids.size());
-  parallel_for(ids.size(), kDestroyWorkers, [&](std::size_t i) {
-    try {
-      slots[i] = destroy_task(ledger, ids[i], options);
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::unknown_task) unreadable[i] = e.what();  // else destroyed meanwhile
-    }
-  });
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (slots[i]) report.tasks.push_back(std::move(*slots[i]));
-    if (!unreadable[i].empty()) report.corrupt.push_back(std::move(unreadable[i]));
-  }
-}
-
-}  // namespace
-
-TaskReport destroy_task(const Ledger& ledger, const std::string& id, const DestroyOptions& options) {
+// `before`: the task as found before its lock was taken (its summary from the index, or its
+// record), to name what a concurrent caller destroyed if the record is gone under the lock.
+TaskReport destroy_found(const Ledger& ledger, const std::string& id,
+                         const std::optional<TaskSummary>& before, const DestroyOptions& options) {
   TaskReport report{id, {}, std::nullopt, ""};
-  std::optional<TaskRecord> before = ledger.read(id);
   Ledger::Lock lock = ledger.lock(id);  // two destroys never both act
   std::optional<TaskRecord> record = ledger.read(id);
   if (!record) {
@@ -158,6 +135,37 @@ TaskReport destroy_task(const Ledger& ledger, const std::string& id, const Destr
   return report;
 }
 
+constexpr std::size_t kDestroyWorkers = 16;
+
+// Each task's destroy waits (for its supervisor, its cgroup to empty, a remote host): they run
+// side by side, each under its own record lock, and are reported in the ledger's order. A task
+// another caller destroyed meanwhile is left out; one whose record cannot be read is named in
+// `report.corrupt` (its resources may remain), as a listing names it, and the others go on.
+// The tasks come from the ledger's index: each record is read once, under its lock.
+void destroy_each(const Ledger& ledger, const std::vector<TaskSummary>& tasks, const DestroyOptions& options,
+                  ReapReport& report) {
+  std::vector<std::optional<TaskReport>> slots(tasks.size());
+  std::vector<std::string> unreadable(tasks.size());
+  parallel_for(tasks.size(), kDestroyWorkers, [&](std::size_t i) {
+    try {
+      slots[i] = destroy_found(ledger, tasks[i].id, tasks[i], options);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::unknown_task) unreadable[i] = e.what();  // else destroyed meanwhile
+    }
+  });
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (slots[i]) report.tasks.push_back(std::move(*slots[i]));
+    if (!unreadable[i].empty()) report.corrupt.push_back(std::move(unreadable[i]));
+  }
+}
+
+}  // namespace
+
+TaskReport destroy_task(const Ledger& ledger, const std::string& id, const DestroyOptions& options) {
+  std::optional<TaskRecord> record = ledger.read(id);
+  return destroy_found(ledger, id, record ? std::optional(summary_of(*record)) : std::nullopt, options);
+}
+
 std::vector<Orphan> find_orphans(const Ledger& ledger) {
   std::vector<Orphan> orphans;
   for (const auto& entry : backend_table()) {
@@ -174,10 +182,10 @@ ReapReport destroy_tasks(const Ledger& ledger, const std::map<std::string, std::
   // under its lock anyway, and a `destroy --label` of 1,000 parsed all of them once more.
   auto listing = ledger.summaries();
   report.corrupt = listing.corrupt;
-  std::vector<std::string> ids;
-  for (const auto& summary : listing.tasks)
-    if (matches(summary.labels, labels)) ids.push_back(summary.id);
-  destroy_each(ledger, ids, options, report);
+  std::vector<TaskSummary> tasks;
+  for (auto& summary : listing.tasks)
+    if (matches(summary.labels, labels)) tasks.push_back(std::move(summary));
+  destroy_each(ledger, tasks, options, report);
   return report;
 }
 
@@ -191,7 +199,7 @@ bool ReapReport::complete() const {
 ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& labels, bool orphans,
                 const DestroyOptions& options) {
   ReapReport report;
-  auto listing = ledger.list();
+  auto listing = ledger.summaries();  // the index, not every record: each is read under its lock
   // A record reap cannot read may name resources that stay: say so (by file), do not hide it.
   report.corrupt = listing.corrupt;
   for (const auto& id : listing.abandoned) {
@@ -208,13 +216,13 @@ ReapReport reap(const Ledger& ledger, const std::map<std::string, std::string>& 
   }
   DestroyOptions owner_gone = options;  // every task reap destroys lost its owner or bound process
   owner_gone.owner_gone = true;
-  std::vector<std::string> ids;
-  for (const auto& record : listing.tasks) {
-    bool bound_alive = !record.bound_to || owner_alive(*record.bound_to);
-    if (matches(record.labels, labels) && !(owner_alive(record.owner) && bound_alive))
-      ids.push_back(record.id);
+  std::vector<TaskSummary> tasks;
+  for (auto& task : listing.tasks) {
+    bool bound_alive = !task.bound_to || owner_alive(*task.bound_to);
+    if (matches(task.labels, labels) && !(owner_alive(task.owner) && bound_alive))
+      tasks.push_back(std::move(task));
   }
-  destroy_each(ledger, ids, owner_gone, report);
+  destroy_each(ledger, tasks, owner_gone, report);
   if (!labels.empty()) return report;  // orphans carry no labels
   for (const auto& orphan : find_orphans(ledger)) {
     const ResourceRecord& res = orphan.resource;

@@ -101,6 +101,10 @@ Hierarchy parse_hierarchy(const std::string& mountinfo, const std::string& self_
   return h;
 }
 
+Hierarchy discover_mounts() {
+  return mounts_of_this_namespace();
+}
+
 Hierarchy discover_hierarchy() {
   Hierarchy h = mounts_of_this_namespace();
   h.own_cgroup = own_cgroup_from(read_file("/proc/self/cgroup").value_or(""));

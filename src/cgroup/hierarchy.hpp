@@ -24,6 +24,10 @@ struct Hierarchy {
 // (hierarchy.cc says why): a private mount namespace is seen as it is.
 Hierarchy discover_hierarchy();
 
+// The same without `own_cgroup` (left empty): the mounts alone, no read of /proc/self/cgroup,
+// for a caller that destroys a task cgroup by its path (a reap does so a thousand times).
+Hierarchy discover_mounts();
+
 // The same from given texts, for tests.
 Hierarchy parse_hierarchy(const std::string& mountinfo, const std::string& self_cgroup);
 

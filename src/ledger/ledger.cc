@@ -164,8 +164,6 @@ std::string Ledger::task_dir(const std::string& id) const {
   return dir_ + "/" + id;
 }
 
-namespace {
-
 // Who reserved a task directory, so that one left without a record can be told from one
 // about to get its record.
 constexpr const char* kReservedBy = "reserved-by";
@@ -181,8 +179,6 @@ bool abandoned_reservation(const std::string& dir) {
   in >> owner.pid >> owner.start_time;
   return !owner_alive(owner);
 }
-
-}  // namespace
 
 void Ledger::reserve(const std::string& id) const {
   std::string dir = task_dir(id);

@@ -41,8 +41,8 @@ TaskSummary summary_of(const TaskRecord& r) {
   return s;
 }
 
-std::vector<std::string> Ledger::for_each_summary(
-    const std::function<void(const TaskSummary&)>& visit) const {
+std::vector<std::string> Ledger::for_each_summary(const std::function<void(const TaskSummary&)>& visit,
+                                                  std::vector<std::string>* without_record) const {
   RecordIndex index(dir_);
   // The index first: a task it does not know yet is then in the directory listing and read
   // from its record (one removed meanwhile is simply not listed).
@@ -52,6 +52,7 @@ std::vector<std::string> Ledger::for_each_summary(
   auto read_summary = [&](const std::string& id) -> std::optional<TaskSummary> {
     try {
       if (auto record = read(id)) return summary_of(*record);
+      if (without_record) without_record->push_back(id);
     } catch (const Error& e) {
       corrupt.push_back(e.what());
     }
@@ -91,7 +92,11 @@ std::vector<std::string> Ledger::for_each_summary(
 
 Ledger::SummaryListing Ledger::summaries() const {
   SummaryListing listing;
-  listing.corrupt = for_each_summary([&](const TaskSummary& s) { listing.tasks.push_back(s); });
+  std::vector<std::string> without_record;
+  listing.corrupt =
+      for_each_summary([&](const TaskSummary& s) { listing.tasks.push_back(s); }, &without_record);
+  for (const auto& id : without_record)
+    if (abandoned_reservation(task_dir(id))) listing.abandoned.push_back(id);
   return listing;
 }
 

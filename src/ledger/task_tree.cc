@@ -29,23 +29,24 @@ int remove_entry(int dir, const char* name, unsigned char type) {
   return ::unlinkat(dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : errno;
 }
 
-// Every entry of the directory open at `dir`; the first errno that kept one, else 0.
+// Every entry of the directory open at `dir`; the first errno that kept one, else 0. Read with
+// getdents64 on that descriptor: no second open of it and no DIR stream (five system calls a
+// directory, two directories a task, a thousand tasks in a `reap`).
 int empty_dir(int dir) {
-  int listing = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR* d = listing >= 0 ? ::fdopendir(listing) : nullptr;
-  if (!d) {
-    int err = errno;
-    if (listing >= 0) ::close(listing);
-    return err;
-  }
+  alignas(dirent64) char buf[4096];
   int first = 0;
-  while (dirent* e = ::readdir(d)) {
-    std::string_view name = e->d_name;
-    if (name == "." || name == "..") continue;
-    if (int err = remove_entry(dir, e->d_name, e->d_type); err && !first) first = err;
+  for (;;) {
+    ssize_t n = ::getdents64(dir, buf, sizeof buf);
+    if (n == 0 || (n < 0 && errno == ENOENT)) return first;  // ENOENT: removed by another remover
+    if (n < 0) return errno;
+    for (ssize_t at = 0; at < n;) {
+      const auto* e = reinterpret_cast<const dirent64*>(buf + at);
+      at += e->d_reclen;
+      std::string_view name = e->d_name;
+      if (name == "." || name == "..") continue;
+      if (int err = remove_entry(dir, e->d_name, e->d_type); err && !first) first = err;
+    }
   }
-  ::closedir(d);
-  return first;
 }
 
 }  // namespace

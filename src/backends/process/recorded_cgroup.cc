@@ -17,7 +17,7 @@ namespace {
 
 // Its parents that cgspawn made, and its own default parent, go when empty.
 void remove_own_parent(const std::string& cgroup_path) {
-  Hierarchy h = discover_hierarchy();
+  Hierarchy h = discover_mounts();
   std::filesystem::path parent = std::filesystem::path(cgroup_path).parent_path();
   prune_parents(parent.string(), {h.mount, parent.filename() == "cgspawn" ? parent.string() : ""});
 }
