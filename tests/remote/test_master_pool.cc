@@ -96,3 +96,32 @@ TEST_CASE(
   }
   check_nothing_left(lab, state);  // the second master too: the last to let go of it closed it
 }
+
+TEST_CASE(
+    "master pool: a hold that no live task records and that goes a moment later (a killed supervisor's "
+    "last thread) does not keep the master open") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  std::string state = state_dir(dir);
+  Sleepers sleepers(state);
+  sleepers.start(lab, "a");
+  auto sockets = control_sockets(state);
+  REQUIRE(sockets.size() == 1);
+  std::string holds = sockets[0] + ".users";
+  // A process that holds the master as a task's supervisor does, and is gone half a second
+  // later: as the other thread of a supervisor killed a moment ago, which still has its hold.
+  cgtest::Child leaving({"/usr/bin/flock", "--shared", holds, "sleep", "0.5"});
+  REQUIRE(rtest::wait_until(
+      [&] {
+        return cgtest::Child({"/usr/bin/flock", "--exclusive", "--nonblock", holds, "true"})
+                   .wait(10s)
+                   .exit_code == 1;
+      },
+      10s));
+  RunResult d = rtest::cgspawn_in(state, {"destroy", "a", "--state-dir", state, "--grace", "0s", "--json"});
+  INFO(all_of(d));
+  CHECK(d.exit_code == 0);
+  CHECK(has_row(nlohmann::json::parse(d.out), "ssh-master", "destroyed"));
+  CHECK(leaving.wait(10s).exit_code == 0);
+  check_nothing_left(lab, state);  // the master too: nobody held it once that process was gone
+}

@@ -26,7 +26,7 @@ class MasterUse {
     remote::ensure_master(target_, control_path_, hold_);
   }
   ~MasterUse() {
-    hold_.reset();
+    hold_.release();
     try {
       remote::close_master(target_, control_path_, {ledger_, ""});
     } catch (const std::exception&) {
@@ -39,7 +39,7 @@ class MasterUse {
  private:
   remote::SshTarget target_;
   std::string control_path_, ledger_;
-  UniqueFd hold_;  // master_users.hpp
+  remote::MasterHold hold_;  // master_users.hpp
 };
 
 // Takes the recorded master into `use` (nothing without one); "" or why it cannot be reached.

@@ -200,7 +200,7 @@ ResourceOutcome RemoteBoundary::release_master() {
   if (!master_taken_)
     return make_row({ResourceKind::ssh_master, ref_.control_path}, Outcome::kept, "no master was used");
   master_taken_ = false;
-  master_hold_.reset();
+  master_hold_.release();
   return close_master(ref_.target, ref_.control_path, {ledger_dir_, task_id_});
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backends/remote/markers.hpp"
+#include "backends/remote/master_users.hpp"
 #include "backends/remote/remote_kill.hpp"
 #include "backends/remote/ssh_process.hpp"
 #include "backends/remote/standby_kill.hpp"
@@ -40,7 +41,7 @@ class RemoteBoundary final : public Boundary {
 
   RemoteCgroupRef& ref() { return ref_; }
   // This task uses the master at ref().control_path from now on (counted among its users).
-  void took_master(UniqueFd hold) {
+  void took_master(MasterHold hold) {
     master_hold_ = std::move(hold);
     master_taken_ = true;
   }
@@ -80,7 +81,7 @@ class RemoteBoundary final : public Boundary {
   std::string ledger_dir_;
   std::string task_id_;
   bool master_taken_ = false;
-  UniqueFd master_hold_;  // master_users.hpp
+  MasterHold master_hold_;  // master_users.hpp
   RemoteSession session_;
   UniqueFd exit_event_;  // eventfd: readable once the main program's end is known
   UniqueFd stop_event_;  // eventfd: tells the pump to stop

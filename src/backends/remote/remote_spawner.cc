@@ -203,7 +203,7 @@ RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteBou
   RemoteCgroupRef& ref = boundary.ref();
   for (int i = 0;; ++i) {
     ref.control_path = pooled_control_path(control_path_, i);
-    UniqueFd hold;
+    MasterHold hold;
     int master = ensure_master(target_, ref.control_path, hold);
     boundary.took_master(std::move(hold));
     crash_point("remote-master-taken");

@@ -135,7 +135,7 @@ std::optional<int> master_pid(const SshTarget& target, const std::string& contro
   return at == std::string::npos ? 0 : std::atoi(r.err.c_str() + at + 4);
 }
 
-int ensure_master(const SshTarget& target, const std::string& control_path, UniqueFd& hold) {
+int ensure_master(const SshTarget& target, const std::string& control_path, MasterHold& hold) {
   UniqueFd lock = lock_master(control_path, true);  // one master per socket, however many spawns race
   if (!lock.valid())
     throw Error(ErrorKind::system, "cannot lock " + control_path + ".lock for the ssh master");
@@ -177,8 +177,10 @@ ResourceOutcome close_master(const SshTarget& target, const std::string& control
   ResourceOutcome row;
   std::optional<int> pid;
   UniqueFd lock = lock_master(control_path, false);
-  if (master_held(control_path)) {  // checked first: the common case under load costs no ssh call
-    row = make_row(res, Outcome::kept, "still used by " + name_master_users(control_path, users));
+  std::string users_named;
+  // Checked first: the common case under load costs no ssh call.
+  if (master_held_by_others(control_path, users, users_named)) {
+    row = make_row(res, Outcome::kept, "still used by " + users_named);
   } else if (!(pid = master_pid(target, control_path))) {
     row = stray_master_row(res, stop_stray_masters(control_path), target);
   } else {
