@@ -8,6 +8,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "host.hpp"
@@ -108,9 +109,9 @@ TEST_CASE(
   auto sockets = control_sockets(state);
   REQUIRE(sockets.size() == 1);
   std::string holds = sockets[0] + ".users";
-  // A process that holds the master as a task's supervisor does, and is gone half a second
-  // later: as the other thread of a supervisor killed a moment ago, which still has its hold.
-  cgtest::Child leaving({"/usr/bin/flock", "--shared", holds, "sleep", "0.5"});
+  // A process that holds the master as a task's supervisor does, and is gone once the destroy
+  // below has begun to close it: as the other thread of a supervisor killed a moment ago.
+  cgtest::Child leaving({"/usr/bin/flock", "--shared", "--no-fork", holds, "sleep", "600"});
   REQUIRE(rtest::wait_until(
       [&] {
         return cgtest::Child({"/usr/bin/flock", "--exclusive", "--nonblock", holds, "true"})
@@ -118,10 +119,16 @@ TEST_CASE(
                    .exit_code == 1;
       },
       10s));
-  RunResult d = rtest::cgspawn_in(state, {"destroy", "a", "--state-dir", state, "--grace", "0s", "--json"});
+  cgtest::Child destroy(
+      rtest::cgspawn_argv({"destroy", "a", "--state-dir", state, "--grace", "0s", "--json"}),
+      rtest::cgspawn_env(state));
+  REQUIRE(rtest::wait_until([&] { return rtest::remote_task_cgroups(lab).empty(); }, 30s));
+  std::this_thread::sleep_for(300ms);  // the task is gone: its close is asking about the master now
+  leaving.signal(SIGKILL);
+  leaving.wait(10s);
+  RunResult d = destroy.wait(30s);
   INFO(all_of(d));
   CHECK(d.exit_code == 0);
   CHECK(has_row(nlohmann::json::parse(d.out), "ssh-master", "destroyed"));
-  CHECK(leaving.wait(10s).exit_code == 0);
   check_nothing_left(lab, state);  // the master too: nobody held it once that process was gone
 }
