@@ -117,7 +117,9 @@ bool master_held_by_others(const std::string& control_path, const MasterUsers& u
     if (users_named.empty()) users_named = "another task";
     return true;
   }
-  // A spawn that took it up records it within milliseconds: asked again every 100 ms.
+  // A flock says nothing when it ends (docs/coding-guidelines.md: one of the waits that poll):
+  // asked again every 10 ms; a spawn that took the master up records it within milliseconds,
+  // so the ledger is asked again every 100 ms.
   auto deadline = Clock::now() + patience;
   for (int turn = 1; Clock::now() < deadline; ++turn) {
     ::usleep(10 * 1000);
