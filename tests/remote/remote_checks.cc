@@ -94,10 +94,12 @@ Sleepers::~Sleepers() {
   rtest::cgspawn_in(state_, {"reap", "--state-dir", state_, "--grace", "0s"});
 }
 
-void Sleepers::start(const Lab& lab, const std::string& id) {
+void Sleepers::start(const Lab& lab, const std::string& id, const std::vector<std::string>& extra) {
   ids_.push_back(id);
+  std::vector<std::string> options = {"--id", id};
+  options.insert(options.end(), extra.begin(), extra.end());
   RunResult s =
-      rtest::cgspawn_in(state_, rtest::remote_args("start", lab, state_, {"--id", id}, {"sleep", "600"}));
+      rtest::cgspawn_in(state_, rtest::remote_args("start", lab, state_, options, {"sleep", "600"}));
   INFO(all_of(s));
   REQUIRE(s.exit_code == 0);
 }
@@ -181,6 +183,14 @@ bool pid_alive(int pid) {
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+size_t sshd_log_lines(const Lab& lab, const std::string& prefix) {
+  std::ifstream log(lab.sshd_log());
+  size_t n = 0;
+  for (std::string line; std::getline(log, line);)
+    if (line.rfind(prefix, 0) == 0) ++n;
+  return n;
 }
 
 // A copy of the lab's client config with one line replaced.

@@ -35,8 +35,8 @@ class Sleepers {
   ~Sleepers();
   Sleepers(const Sleepers&) = delete;
   Sleepers& operator=(const Sleepers&) = delete;
-  // Starts `sleep 600` as task `id` (REQUIREs that it started).
-  void start(const Lab& lab, const std::string& id);
+  // Starts `sleep 600` as task `id` (REQUIREs that it started), with `start`'s `extra` options.
+  void start(const Lab& lab, const std::string& id, const std::vector<std::string>& extra = {});
 
  private:
   std::string state_;
@@ -54,6 +54,10 @@ void check_exit_status(const Lab& lab);
 bool populated_with(const Lab& lab, size_t n, std::chrono::milliseconds timeout = 30s);
 bool pid_alive(int pid);
 double seconds_since(std::chrono::steady_clock::time_point t);
+
+// The lines of the lab sshd's log so far that start with `prefix` ("Starting session:" per
+// session, "Accepted publickey" per connection).
+size_t sshd_log_lines(const Lab& lab, const std::string& prefix);
 
 // `cgspawn reap` of `state`, which must complete (exit 0); its result, for further checks.
 cgtest::RunResult reap_completes(const std::string& state);

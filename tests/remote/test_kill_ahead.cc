@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -27,11 +26,7 @@ namespace {
 
 // Sessions the lab's sshd has started so far (its log has a line for each).
 size_t sessions_started(const Lab& lab) {
-  std::ifstream log(lab.sshd_log());
-  size_t n = 0;
-  for (std::string line; std::getline(log, line);)
-    if (line.rfind("Starting session:", 0) == 0) ++n;
-  return n;
+  return sshd_log_lines(lab, "Starting session:");
 }
 
 std::vector<std::string> cmdline_of(int pid) {
@@ -124,9 +119,10 @@ TEST_CASE("kill session ahead: one that died is replaced by a session of the des
   CHECK(r.err.empty());
 }
 
-// A destroy of a running task takes its hang report first, over a session of its own (tens of
-// processes: long enough to see); the kill session is opened beside it, not after it.
-TEST_CASE("kill session ahead: a destroy of a running task opens it beside the hang report's session") {
+// A destroy of a running task asks its kill session for the hang report first (tens of
+// processes: long enough to see), then for the kill: one session for both.
+TEST_CASE(
+    "kill session ahead: a destroy of a running task takes its hang report and its kill over one session") {
   const Lab& lab = rtest::bash_lab();
   TempDir dir;
   std::string state = state_dir(dir);
@@ -136,27 +132,15 @@ TEST_CASE("kill session ahead: a destroy of a running task opens it beside the h
   INFO(all_of(s));
   REQUIRE(s.exit_code == 0);
   REQUIRE(populated_with(lab, 21));
-  size_t seen = 0;
-  {
-    std::ifstream log(lab.sshd_log());
-    for (std::string line; std::getline(log, line);) ++seen;
-  }
-  RunResult d = rtest::cgspawn_in(state, {"destroy", "ahead-hang", "--state-dir", state, "--grace", "0s"});
+  size_t before = sessions_started(lab);
+  RunResult d =
+      rtest::cgspawn_in(state, {"destroy", "ahead-hang", "--state-dir", state, "--grace", "0s", "--json"});
   INFO(all_of(d));
   CHECK(d.exit_code == 0);
-  // The sessions the destroy opened, and the first that closed (the report's).
-  std::ifstream log(lab.sshd_log());
-  size_t at = 0, starts = 0, starts_before_a_close = 0;
-  bool closed = false;
-  for (std::string line; std::getline(log, line); ++at) {
-    if (at < seen) continue;
-    if (line.rfind("Starting session:", 0) == 0) {
-      ++starts;
-      if (!closed) ++starts_before_a_close;
-    }
-    if (line.rfind("Close session:", 0) == 0) closed = true;
-  }
-  CHECK(starts == 2);                 // the report's and the kill's: no third
-  CHECK(starts_before_a_close == 2);  // the kill's opened before the report's ended
+  nlohmann::json j = nlohmann::json::parse(d.out);
+  REQUIRE(j.at("result").contains("hang"));
+  CHECK(j.at("result").at("hang").at("processes").size() >= 21);  // the sleeps, their shell, the wrapper
+  CHECK(j.at("cleanup").at("complete") == true);
+  CHECK(sessions_started(lab) - before == 1);  // the report's and the kill's: the same one
   check_nothing_left(lab, state);
 }

@@ -132,3 +132,41 @@ TEST_CASE(
   CHECK(has_row(nlohmann::json::parse(d.out), "ssh-master", "destroyed"));
   check_nothing_left(lab, state);  // the master too: nobody held it once that process was gone
 }
+
+// A destroy whose task's master has no session slot left (sshd's MaxSessions) takes its hang
+// report and its kill over a destroy master of the pool ("-k0"), which the last destroy to let
+// go of it closes: one connection for many destroys, where each used to open its own.
+TEST_CASE("master pool: destroys on a full master share a destroy master, closed after them") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  std::string state = state_dir(dir);
+  constexpr int kFill = 10;  // the lab sshd's MaxSessions: the first master is then full
+  Sleepers sleepers(state);
+  for (int i = 0; i < kFill; ++i) sleepers.start(lab, "f" + std::to_string(i), {"--label", "pool=full"});
+  REQUIRE(control_sockets(state).size() == 1);
+
+  size_t connections = sshd_log_lines(lab, "Accepted publickey");
+  RunResult d = rtest::cgspawn_in(state, {"destroy", "f0", "--state-dir", state, "--grace", "0s", "--json"});
+  INFO(all_of(d));
+  CHECK(d.exit_code == 0);
+  nlohmann::json j = nlohmann::json::parse(d.out);
+  CHECK(j.at("cleanup").at("complete") == true);
+  CHECK(j.at("result").at("hang").at("processes").size() >= 1);  // the report came over it too
+  bool closed = false;
+  for (const auto& row : j.at("cleanup").at("resources"))
+    closed = closed || (row.at("kind") == "ssh-master" && row.at("id").get<std::string>().ends_with("-k0") &&
+                        row.at("outcome") == "destroyed");
+  CHECK_MESSAGE(closed, "no row of the destroy master -k0, closed");
+  CHECK(sshd_log_lines(lab, "Accepted publickey") - connections == 1);  // the destroy master's
+  CHECK(control_sockets(state).size() == 1);                            // the task's own only
+
+  // The other nine at once, their master full but for f0's slot: they share one destroy master.
+  connections = sshd_log_lines(lab, "Accepted publickey");
+  RunResult all = rtest::cgspawn_in(
+      state, {"destroy", "--label", "pool=full", "--state-dir", state, "--grace", "0s", "--json"});
+  INFO(all_of(all));
+  CHECK(all.exit_code == 0);
+  // One when they hold it together; a second only if one came after all the others had closed it.
+  CHECK(sshd_log_lines(lab, "Accepted publickey") - connections <= 2);
+  check_nothing_left(lab, state);
+}

@@ -9,7 +9,6 @@
 #   sh -c SCRIPT cgspawn-agent MARK kill NAME GRACE_MS VERIFY_MS [UNIT]
 #   sh -c SCRIPT cgspawn-agent MARK standby NAME
 #   sh -c SCRIPT cgspawn-agent MARK scratch-rm PATH
-#   sh -c SCRIPT cgspawn-agent MARK hang NAME
 #
 # Every line meant for cgspawn starts with MARK (a nonce per call): login-shell noise and the
 # task's own output are never taken for a reply. `run` writes its lines on stderr (stdout is
@@ -23,7 +22,8 @@
 # empty tmpfs on /tmp, /var/tmp and /dev/shm (the scratch directory bound back into place) and
 # an IPC namespace of its own; as root only, refused with ERR otherwise.
 #
-# hang: HELLO, then the hang report of the task's cgroup (docs/cli.md, "hang"): HANG-WAIT per
+# The hang report (standby's "hang" request): HELLO, then the report of the task's cgroup
+# (docs/cli.md, "hang"): HANG-WAIT per
 # thread (state, wchan, kernel stack) read first, then the cgroup frozen (up to 0.5 s), then
 # per process (at most 200) HANG-PROC, HANG-CWD, HANG-CMD and HANG-FILES (rest of the line),
 # then thawed: HANG-END frozen=0|1 total=N (total=0: no such cgroup).
@@ -66,7 +66,9 @@
 #
 # standby: a kill session opened beside the task's, ahead of its destroy. It says nothing and
 # reads one line, "GRACE_MS VERIFY_MS [UNIT]", then is `kill NAME GRACE_MS VERIFY_MS [UNIT]`;
-# at EOF first (no destroy came while it was held) it ends and does nothing.
+# at EOF first (no destroy came while it was held) it ends and does nothing. A first line
+# "hang" asks for the hang report (above) before that line: a destroy of a running task takes
+# both over one session.
 set -u
 M=$1 mode=$2; shift 2
 say() { printf '%s %s\n' "$M" "$*" >&3; }
@@ -523,12 +525,10 @@ hang_proc() {
   say "HANG-CMD pid=$1 $(tr '\0\n' '  ' < "/proc/$1/cmdline" 2>/dev/null | cut -c1-1024)"
   say "HANG-FILES pid=$1 $(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%f=%l\n' 2>/dev/null | sort -n | head -n 16 | tr '\n' ' ')"
 }
-hangmode() {
-  exec 3>&1
-  valid "$1" || { say "ERR bad task name"; exit 125; }
+hang_report() {
   say "HELLO host=$HOST_ boot_id=$BOOT_"
   cg2; hang_task_cgroup "$1"
-  if [ -z "$root" ] || [ -z "$h" ] || [ ! -d "$h" ]; then say "HANG-END frozen=0 total=0"; exit 0; fi
+  if [ -z "$root" ] || [ -z "$h" ] || [ ! -d "$h" ]; then say "HANG-END frozen=0 total=0"; return 0; fi
   tck=$(getconf CLK_TCK) page=$(getconf PAGESIZE)
   seen=$(procs "$h" | tr ' ' '\n' | sort -n | head -n 200 | tr '\n' ' ')
   for p in $seen; do hang_waits "$p"; done
@@ -578,10 +578,13 @@ killmode() {
   fi
   say "NOT-EMPTY cgroup=$cg boot_id=$BOOT_ left=[$(named "$cg")]"; exit 1
 }
-# Nothing is said before the request: the destroy's bound then starts at the kill's HELLO.
+# Nothing is said before a request: the destroy's bound then starts at the HELLO of its answer.
+# A destroy of a running task asks for the hang report here first ("hang"), then the kill.
 standby() {
-  valid "$1" || { echo "$M ERR bad task name"; exit 125; }
+  exec 3>&1
+  valid "$1" || { say "ERR bad task name"; exit 125; }
   read -r g v u || exit 0
+  if [ "$g" = hang ]; then hang_report "$1"; read -r g v u || exit 0; fi
   case $g$v in ''|*[!0-9]*) echo "$M ERR bad kill request"; exit 125;; esac
   [ -z "$u" ] || valid "$u" || { echo "$M ERR bad unit name"; exit 125; }
   killmode "$1" "$g" "$v" ${u:+"$u"}
@@ -592,6 +595,5 @@ case $mode in
   kill) killmode "$@";;
   standby) standby "$@";;
   scratch-rm) scratch_rm "$@";;
-  hang) hangmode "$@";;
   *) echo "$M ERR unknown agent mode $mode"; exit 125;;
 esac

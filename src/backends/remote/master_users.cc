@@ -110,23 +110,23 @@ MasterHold hold_master(const std::string& control_path) {
 }
 
 bool master_held_by_others(const std::string& control_path, const MasterUsers& users,
-                           std::string& users_named, std::chrono::milliseconds patience) {
+                           std::string& users_named) {
   if (!master_held(control_path)) return false;
   users_named = recorded_users(control_path, users);
   if (held_here(control_path) || !users_named.empty()) {
-    if (users_named.empty()) users_named = "another task";
+    if (users_named.empty()) users_named = users.unnamed;
     return true;
   }
   // A flock says nothing when it ends (docs/coding-guidelines.md: one of the waits that poll):
   // asked again every 10 ms; a spawn that took the master up records it within milliseconds,
   // so the ledger is asked again every 100 ms.
-  auto deadline = Clock::now() + patience;
+  auto deadline = Clock::now() + users.patience;
   for (int turn = 1; Clock::now() < deadline; ++turn) {
     ::usleep(10 * 1000);
     if (!master_held(control_path)) return false;
     if (turn % 10 == 0 && !(users_named = recorded_users(control_path, users)).empty()) return true;
   }
-  users_named = "another task";
+  users_named = users.unnamed;
   return true;
 }
 

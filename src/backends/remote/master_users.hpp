@@ -23,6 +23,11 @@ namespace cgspawn::remote {
 struct MasterUsers {
   std::string ledger_dir;  // empty: no ledger, the holders are not named
   std::string except_id;   // the task letting go of it
+  // How long a hold nobody can be named for is given to go (master_held_by_others), and what
+  // it is called if it stays. A destroy's own master (destroy_master.hpp) is recorded by
+  // nobody: any hold on it is another destroy's, and keeps it at once.
+  std::chrono::milliseconds patience = std::chrono::seconds(2);
+  std::string unnamed = "another task";
 };
 
 // One hold: the shared flock through a descriptor of its own, let go by closing it; counted in
@@ -51,10 +56,9 @@ MasterHold hold_master(const std::string& control_path);
 // Under the master's lock, after the caller has let go of its own hold: does anybody else hold
 // it? Held by another thread of this process or by a live task the ledger
 // records, at once (then `users_named` names them); held by nobody it can name, only if the
-// hold is still there after up to `patience` (a process on its way out lets go meanwhile).
+// hold is still there after up to `users.patience` (a process on its way out lets go meanwhile).
 bool master_held_by_others(const std::string& control_path, const MasterUsers& users,
-                           std::string& users_named,
-                           std::chrono::milliseconds patience = std::chrono::seconds(2));
+                           std::string& users_named);
 
 // Its file, removed with the master.
 void remove_holds_file(const std::string& control_path);

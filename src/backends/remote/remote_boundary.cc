@@ -9,11 +9,13 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "backends/remote/destroy_master.hpp"
 #include "backends/remote/remote_hang.hpp"
 #include "backends/remote/ssh_master.hpp"
 #include "cgspawn/error.hpp"
 #include "report/rows.hpp"
 #include "util/file_io.hpp"
+#include "util/logger.hpp"
 
 namespace cgspawn::remote {
 namespace {
@@ -46,6 +48,13 @@ ExitStatus status_from_rc(int rc) {
 // the report's own bound (a hung host) and more.
 constexpr auto kHeldForDestroy = std::chrono::seconds(60);
 
+// The hang report's request over `standby`, opened over `ref`'s master first if it is not held.
+std::optional<std::vector<Marker>> ask_hang(StandbyKill& standby, const RemoteCgroupRef& ref, Mux mux,
+                                            Clock::time_point deadline) {
+  if (!standby.usable()) standby = StandbyKill::open(ref, Clock::now() + kHeldForDestroy, mux);
+  return standby.hang(deadline);
+}
+
 // Heartbeats well inside the lease: three per lease, so one lost write never expires it.
 Duration heartbeat_period(std::optional<Duration> lease) {
   if (!lease) return std::chrono::hours(24);
@@ -67,6 +76,7 @@ RemoteBoundary::RemoteBoundary(RemoteCgroupRef ref, std::optional<Duration> leas
 
 RemoteBoundary::~RemoteBoundary() {
   stop_pump();
+  if (!borrowed_.control_path.empty()) return_destroy_master(ref_.target, borrowed_);  // no destroy came
 }
 
 void RemoteBoundary::attach(RemoteSession session, const std::vector<Marker>& early) {
@@ -210,6 +220,7 @@ std::vector<ResourceOutcome> RemoteBoundary::destroy(const DestroyOptions& optio
   std::vector<ResourceOutcome> rows;
   rows.push_back(destroy_remote(options));
   rows.push_back(release_master());
+  if (!borrowed_.control_path.empty()) rows.push_back(return_destroy_master(ref_.target, borrowed_));
   return rows;
 }
 
@@ -220,20 +231,52 @@ std::optional<ExitStatus> RemoteBoundary::reap_main(std::optional<ExitStatus> kn
   return std::nullopt;
 }
 
-// The destroy follows the report at once: its kill session is opened beside the report's
-// session, and is ready when the report is done (unless `run`'s is still held).
+// The report is asked of the kill session (the one `run` holds, else one opened now), and the
+// destroy that follows at once sends its kill there: one session for both. Over the task's
+// master; where sshd refuses it there (MaxSessions: the refusal comes before anything ran),
+// over a destroy master of the pool (destroy_master.hpp); failing those, over a connection of
+// ssh's own.
 std::optional<HangReport> RemoteBoundary::hang_report() {
-  bool held = false;
+  StandbyKill standby;
   {
     std::lock_guard lock(mutex_);
-    held = standby_.usable();
+    standby = std::move(standby_);
   }
-  if (!held) {
-    StandbyKill standby = StandbyKill::open(ref_, Clock::now() + kHeldForDestroy);
-    std::lock_guard lock(mutex_);
-    standby_ = std::move(standby);
+  auto deadline = Clock::now() + kHangBound;  // for every try: a hung host is waited for once
+  std::optional<std::vector<Marker>> markers = ask_hang(standby, ref_, Mux::client_only, deadline);
+  if (!markers && standby.refused()) markers = hang_over_destroy_master(standby, deadline);
+  if (!markers && Clock::now() < deadline) markers = ask_hang(standby, ref_, Mux::client, deadline);
+  std::lock_guard lock(mutex_);
+  standby_ = std::move(standby);
+  if (!markers) return std::nullopt;
+  return hang_from_markers(*markers, ref_.target.display());
+}
+
+// The destroy masters in turn, while they refuse the session; the one that takes it is held
+// (borrowed_) until the destroy is done.
+std::optional<std::vector<Marker>> RemoteBoundary::hang_over_destroy_master(StandbyKill& standby,
+                                                                            Clock::time_point deadline) {
+  std::string first = control_path_for(ref_.target, ledger_dir_);
+  for (int k = 0; k < kMasterPool && Clock::now() < deadline; ++k) {
+    RemoteCgroupRef via = ref_;
+    via.control_path = destroy_master_path(first, k);
+    BorrowedMaster master;
+    try {
+      master = borrow_destroy_master(ref_.target, via.control_path);
+    } catch (const std::exception& e) {
+      logger().debug("task {}: no destroy master: {}", task_id_, e.what());
+      return std::nullopt;  // no new connection to that host now: ssh's own would fail as well
+    }
+    standby = StandbyKill::open(via, Clock::now() + kHeldForDestroy);
+    if (auto markers = standby.hang(deadline)) {
+      borrowed_ = std::move(master);
+      return markers;
+    }
+    bool refused = standby.refused();
+    return_destroy_master(ref_.target, master);
+    if (!refused) return std::nullopt;
   }
-  return remote_hang_report(ref_);
+  return std::nullopt;
 }
 
 }  // namespace cgspawn::remote

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "backends/remote/destroy_master.hpp"
 #include "backends/remote/markers.hpp"
 #include "backends/remote/master_users.hpp"
 #include "backends/remote/remote_kill.hpp"
@@ -71,6 +72,8 @@ class RemoteBoundary final : public Boundary {
   void send_heartbeat();
   void stop_pump();
   int pump_standby(Clock::time_point& wake);
+  std::optional<std::vector<Marker>> hang_over_destroy_master(StandbyKill& standby,
+                                                              Clock::time_point deadline);
   void set_exit(ExitStatus status, std::string lost);
   ResourceOutcome destroy_remote(const DestroyOptions& options);
   std::string last_heartbeat_text();
@@ -81,7 +84,8 @@ class RemoteBoundary final : public Boundary {
   std::string ledger_dir_;
   std::string task_id_;
   bool master_taken_ = false;
-  MasterHold master_hold_;  // master_users.hpp
+  MasterHold master_hold_;   // master_users.hpp
+  BorrowedMaster borrowed_;  // a destroy master its destroy's session runs over (destroy_master.hpp)
   RemoteSession session_;
   UniqueFd exit_event_;  // eventfd: readable once the main program's end is known
   UniqueFd stop_event_;  // eventfd: tells the pump to stop

@@ -5,15 +5,8 @@
 #include <map>
 #include <sstream>
 
-#include "backends/remote/agent_script.hpp"
-#include "backends/remote/ssh_command.hpp"
-#include "backends/remote/ssh_process.hpp"
-
 namespace cgspawn::remote {
 namespace {
-
-// The agent reads /proc of at most 200 processes; a hung host is bounded by kAnswerBound.
-constexpr std::chrono::seconds kReadBound{10};
 
 long long as_number(const std::string& text) {
   long long value = 0;
@@ -98,15 +91,6 @@ std::optional<HangReport> hang_from_markers(const std::vector<Marker>& markers, 
   report->note = "taken on " + host + " by the agent (pids are the remote's)" +
                  (report->frozen ? "" : "; not frozen: the list may have changed while it was read");
   return report;
-}
-
-std::optional<HangReport> remote_hang_report(const RemoteCgroupRef& ref) {
-  std::string mark = make_mark();
-  std::string command = agent_command(mark, "hang", {ref.name});
-  Mux mux = ref.control_path.empty() ? Mux::none : Mux::client;
-  SshOutput r =
-      run_ssh(ssh_argv(ref.target, mux, ref.control_path, command), Clock::now() + kAnswerBound + kReadBound);
-  return hang_from_markers(find_markers(r.out, mark), ref.target.display());
 }
 
 }  // namespace cgspawn::remote

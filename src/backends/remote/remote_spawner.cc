@@ -195,7 +195,7 @@ void read_to_started(RemoteSession& s, std::vector<Marker>& reply) {
 // sshd refuses a session beyond its MaxSessions on one connection; nothing has run on the
 // remote then, so the task's session is started again over the next master of the pool.
 bool refused_by_master(const RemoteSession& s) {
-  return s.early_stderr.find("session request failed: Session open refused by peer") != std::string::npos;
+  return session_refused(s.early_stderr);
 }
 
 RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteBoundary& boundary,

@@ -98,7 +98,7 @@ std::string remote_command(const std::vector<std::string>& argv) {
 }
 
 std::vector<std::string> ssh_argv(const SshTarget& target, Mux mux, const std::string& control_path,
-                                  const std::string& command) {
+                                  const std::string& command, int persist) {
   std::vector<std::string> argv = base_argv(target);
   add_fixed_options(argv);
   argv.push_back("-T");  // no pty: stdout stays byte-exact, stderr stays separate
@@ -118,8 +118,8 @@ std::vector<std::string> ssh_argv(const SshTarget& target, Mux mux, const std::s
       add_option(argv, "ControlMaster=yes");
       add_option(argv, "ControlPath=" + control_path);
       // A backstop only: cgspawn closes the master when no task needs it; if nobody does
-      // (the caller died and nobody reaped), it goes after 5 idle minutes.
-      add_option(argv, "ControlPersist=300");
+      // (the caller died and nobody reaped), it goes after `persist` idle seconds.
+      add_option(argv, "ControlPersist=" + std::to_string(persist));
       argv.push_back("-f");
       argv.push_back("-N");
       break;
@@ -127,6 +127,10 @@ std::vector<std::string> ssh_argv(const SshTarget& target, Mux mux, const std::s
   add_destination(argv, target);
   if (!command.empty()) argv.push_back(command);
   return argv;
+}
+
+bool session_refused(const std::string& ssh_stderr) {
+  return ssh_stderr.find("session request failed: Session open refused by peer") != std::string::npos;
 }
 
 std::vector<std::string> ssh_control_argv(const SshTarget& target, const std::string& control_path,

@@ -41,9 +41,18 @@ std::string remote_command(const std::vector<std::string>& argv);
 // caller sees the refusal and can take another master.
 enum class Mux { none, client, client_only, master };
 
+// How long a master nobody uses lives on (ControlPersist): a backstop only, as cgspawn closes
+// the masters it started once nobody holds them (ssh_master.hpp).
+inline constexpr int kMasterPersist = 300;
+
 // The full ssh argv: options, "--", destination, then `command` (if not empty) as ONE word.
+// `persist`: a master's ControlPersist, in seconds.
 std::vector<std::string> ssh_argv(const SshTarget& target, Mux mux, const std::string& control_path,
-                                  const std::string& command);
+                                  const std::string& command, int persist = kMasterPersist);
+
+// Did ssh say that its master refused the session (sshd's MaxSessions on that connection)?
+// Nothing ran on the remote then.
+bool session_refused(const std::string& ssh_stderr);
 
 // ssh -O CHECK|exit against a master.
 std::vector<std::string> ssh_control_argv(const SshTarget& target, const std::string& control_path,

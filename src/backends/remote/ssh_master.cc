@@ -135,7 +135,7 @@ std::optional<int> master_pid(const SshTarget& target, const std::string& contro
   return at == std::string::npos ? 0 : std::atoi(r.err.c_str() + at + 4);
 }
 
-int ensure_master(const SshTarget& target, const std::string& control_path, MasterHold& hold) {
+int ensure_master(const SshTarget& target, const std::string& control_path, MasterHold& hold, int persist) {
   UniqueFd lock = lock_master(control_path, true);  // one master per socket, however many spawns race
   if (!lock.valid())
     throw Error(ErrorKind::system, "cannot lock " + control_path + ".lock for the ssh master");
@@ -147,7 +147,7 @@ int ensure_master(const SshTarget& target, const std::string& control_path, Mast
   // (it runs on without multiplexing). Under the lock nobody else is making one.
   if (nobody_listens(control_path)) ::unlink(control_path.c_str());
   auto deadline = Clock::now() + std::chrono::seconds(kConnectTimeout + 15);
-  SshOutput r = run_ssh(ssh_argv(target, Mux::master, control_path, ""), deadline);
+  SshOutput r = run_ssh(ssh_argv(target, Mux::master, control_path, "", persist), deadline);
   if (!exited_ok(r)) {
     remove_lock_and_dir(control_path);  // nothing is left of a start that could not connect
     std::string why = one_line(r.err);

@@ -29,7 +29,9 @@ std::string pooled_control_path(const std::string& first, int index);
 // reason (auth failure, unknown host key, unreachable) when it cannot connect.
 // Returns the master's pid, and in `hold` the caller's hold on it (master_users.hpp), taken
 // under the master's lock: from then on no close_master closes it under the caller.
-int ensure_master(const SshTarget& target, const std::string& control_path, MasterHold& hold);
+// `persist`: its ControlPersist, should nobody close it.
+int ensure_master(const SshTarget& target, const std::string& control_path, MasterHold& hold,
+                  int persist = kMasterPersist);
 
 // The pid of the master answering on `control_path`, if one does ("ssh -O check", local only).
 std::optional<int> master_pid(const SshTarget& target, const std::string& control_path);

@@ -9,10 +9,12 @@
 #include "backends/remote/agent_script.hpp"
 #include "backends/remote/markers.hpp"
 #include "backends/remote/remote_kill.hpp"
+#include "util/deadline.hpp"
+#include "util/file_io.hpp"
 #include "util/logger.hpp"
 
 namespace cgspawn::remote {
-StandbyKill StandbyKill::open(const RemoteCgroupRef& ref, Clock::time_point until) {
+StandbyKill StandbyKill::open(const RemoteCgroupRef& ref, Clock::time_point until, Mux mux) {
   StandbyKill s;
   try {
     int sv[2], out[2];
@@ -24,7 +26,7 @@ StandbyKill StandbyKill::open(const RemoteCgroupRef& ref, Clock::time_point unti
     if (!err.valid()) return {};
     s.mark_ = make_mark();
     // client_only: a refused session fails at once, where ssh would open a connection of its own.
-    s.ssh_ = SshProcess(ssh_argv(ref.target, Mux::client_only, ref.control_path,
+    s.ssh_ = SshProcess(ssh_argv(ref.target, ref.control_path.empty() ? Mux::none : mux, ref.control_path,
                                  agent_command(s.mark_, "standby", {ref.name})),
                         theirs.get(), write_end.get(), err.get());
     s.request_ = std::move(ours);
@@ -40,6 +42,41 @@ StandbyKill StandbyKill::open(const RemoteCgroupRef& ref, Clock::time_point unti
 
 bool StandbyKill::usable() const {
   return request_.valid() && ssh_.running() && Clock::now() < until_;
+}
+
+namespace {
+
+// `out` holds the agent's whole HANG-END line.
+bool hang_ended(const std::string& out, const std::string& mark) {
+  auto at = out.find(mark + " HANG-END");
+  return at != std::string::npos && out.find('\n', at) != std::string::npos;
+}
+
+}  // namespace
+
+bool StandbyKill::refused() const {
+  return err_.valid() && session_refused(read_from_start(err_.get()));
+}
+
+std::optional<std::vector<Marker>> StandbyKill::hang(Clock::time_point deadline) {
+  reap();
+  if (!usable()) return std::nullopt;
+  if (::send(request_.get(), "hang\n", 5, MSG_NOSIGNAL) != 5) return std::nullopt;
+  std::string out;
+  char buf[4096];
+  while (!hang_ended(out, mark_)) {
+    if (wait_readable(reply_.get(), deadline) != WaitResult::ready) break;
+    ssize_t n = ::read(reply_.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  if (!hang_ended(out, mark_)) {
+    let_go();
+    ssh_.kill();
+    if (out.find(mark_ + " HELLO") == std::string::npos) return std::nullopt;
+  }
+  return find_markers(out, mark_);
 }
 
 std::optional<KillReply> StandbyKill::kill(const std::string& unit, const DestroyOptions& options) {

@@ -9,8 +9,10 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backends/remote/kill_reply.hpp"
+#include "backends/remote/markers.hpp"
 #include "backends/remote/ssh_process.hpp"
 #include "util/unique_fd.hpp"
 
@@ -22,7 +24,9 @@ class StandbyKill {
  public:
   StandbyKill() = default;
   // Never throws: a standby that cannot start is none (the destroy opens its own session).
-  static StandbyKill open(const RemoteCgroupRef& ref, Clock::time_point until);
+  // Mux::client_only (a session over the task's master, or none); Mux::client also lets ssh
+  // open a connection of its own when that master refuses it (ssh_command.hpp).
+  static StandbyKill open(const RemoteCgroupRef& ref, Clock::time_point until, Mux mux = Mux::client_only);
 
   // Open, its ssh still running, and within its time.
   bool usable() const;
@@ -34,6 +38,14 @@ class StandbyKill {
   bool let_go_already() const { return !request_.valid(); }
   // Reaps its ssh once ended (never blocks).
   void reap() { ssh_.wait(Clock::now()); }
+  // Its master refused it (no session slot left there): nothing ran on the remote.
+  bool refused() const;
+
+  // The hang report's request: the agent's lines up to its HANG-END. nullopt: the session
+  // ended before its agent said HELLO (as for kill()). A report cut short (the session ended,
+  // or no HANG-END by `deadline`) lets the standby go, killed: the kill then takes a session
+  // of its own rather than queue behind an agent that may be stuck.
+  std::optional<std::vector<Marker>> hang(Clock::time_point deadline);
 
   // The kill request. nullopt: the session ended before its agent said HELLO, so nothing of
   // the kill ran there (a refused session, a master gone): the caller opens a session of its own.
