@@ -198,11 +198,17 @@ bool refused_by_master(const RemoteSession& s) {
   return session_refused(s.early_stderr);
 }
 
+// The least loaded master first (pool_by_load). After a refusal, a master carrying as many
+// sessions as the one that refused is passed over: it is as full.
 RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteBoundary& boundary,
                                                  SpawnTransaction& txn, std::vector<Marker>& reply) const {
   RemoteCgroupRef& ref = boundary.ref();
-  for (int i = 0;; ++i) {
-    ref.control_path = pooled_control_path(control_path_, i);
+  std::vector<PoolMaster> pool = pool_by_load(control_path_);
+  std::optional<std::size_t> refused_at;
+  RemoteSession session;
+  for (const PoolMaster& candidate : pool) {
+    if (refused_at && candidate.sessions && *candidate.sessions >= *refused_at) continue;
+    ref.control_path = candidate.control_path;
     MasterHold hold;
     int master = ensure_master(target_, ref.control_path, hold);
     boundary.took_master(std::move(hold));
@@ -214,18 +220,21 @@ RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteBou
     record.resources[1].attributes["pid"] = std::to_string(master);
     txn.save();
     reply.clear();
-    RemoteSession session = launch_session(spec, ref.name, ref.control_path);
+    session = launch_session(spec, ref.name, ref.control_path);
     // Opened beside the task's session, which goes first: both get ready together.
     if (options_.kill_session_ahead > Duration::zero())
       boundary.hold_standby(StandbyKill::open(ref, Clock::now() + options_.kill_session_ahead));
     read_to_started(session, reply);
-    if (!refused_by_master(session) || i + 1 == kMasterPool) return session;
+    if (!refused_by_master(session) || &candidate == &pool.back()) return session;
     logger().debug("task {}: the master {} refused a session (sshd's MaxSessions): taking the next", spec.id,
                    ref.control_path);
+    if (candidate.sessions)
+      refused_at = std::min(*candidate.sessions, refused_at.value_or(*candidate.sessions));
     session.ssh.kill();
     boundary.hold_standby({});  // on that master too: it goes with the task's next session
     boundary.release_master();
   }
+  return session;  // every master refused it: started_marker says why
 }
 
 // The agent's answer to a start: STARTED, else why not (its ERR, an installed cgspawn's

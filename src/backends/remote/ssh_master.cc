@@ -7,10 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 
 #include "backends/remote/master_users.hpp"
 #include "backends/remote/mux_alive.hpp"
+#include "backends/remote/mux_sessions.hpp"
 #include "backends/remote/ssh_process.hpp"
 #include "backends/remote/stray_master.hpp"
 #include "cgspawn/error.hpp"
@@ -120,6 +123,23 @@ std::string control_path_for(const SshTarget& target, const std::string& ledger_
 
 std::string pooled_control_path(const std::string& first, int index) {
   return index == 0 ? first : first + "-" + std::to_string(index);
+}
+
+std::vector<PoolMaster> pool_by_load(const std::string& first) {
+  std::map<std::string, std::size_t> sessions = mux_sessions(dir_of(first));
+  std::vector<PoolMaster> running, free;
+  for (int i = 0; i < kMasterPool; ++i) {
+    std::string path = pooled_control_path(first, i);
+    auto it = sessions.find(path);
+    if (it == sessions.end())
+      free.push_back({path, std::nullopt});
+    else
+      running.push_back({path, it->second});
+  }
+  std::stable_sort(running.begin(), running.end(),
+                   [](const PoolMaster& a, const PoolMaster& b) { return *a.sessions < *b.sessions; });
+  running.insert(running.end(), free.begin(), free.end());
+  return running;
 }
 
 std::optional<int> master_pid(const SshTarget& target, const std::string& control_path) {

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backends/remote/master_users.hpp"
 #include "backends/remote/ssh_command.hpp"
@@ -23,6 +24,14 @@ std::string control_path_for(const SshTarget& target, const std::string& ledger_
 // on one connection, so a spawn that a master refuses takes the next one. Index 0 is `first`.
 constexpr int kMasterPool = 16;
 std::string pooled_control_path(const std::string& first, int index);
+
+// The pool's masters in the order a spawn tries them: those that run, the fewest sessions first
+// (mux_sessions.hpp), then the places where none runs, in order.
+struct PoolMaster {
+  std::string control_path;
+  std::optional<std::size_t> sessions;  // nullopt: no master listens there now
+};
+std::vector<PoolMaster> pool_by_load(const std::string& first);
 
 // Makes sure a master answers on `control_path`, starting one if needed (serialised with a
 // lock file, so concurrent spawns start one master). Throws cgspawn::Error with ssh's own
