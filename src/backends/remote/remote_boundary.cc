@@ -76,7 +76,13 @@ RemoteBoundary::RemoteBoundary(RemoteCgroupRef ref, std::optional<Duration> leas
 
 RemoteBoundary::~RemoteBoundary() {
   stop_pump();
-  if (!borrowed_.control_path.empty()) return_destroy_master(ref_.target, borrowed_);  // no destroy came
+  if (borrowed_.control_path.empty()) return;
+  try {
+    return_destroy_master(ref_.target, borrowed_);  // a hang report with no destroy after it
+  } catch (const std::exception& e) {
+    logger().debug("task {}: the destroy master {} not closed: {}", task_id_, borrowed_.control_path,
+                   e.what());
+  }
 }
 
 void RemoteBoundary::attach(RemoteSession session, const std::vector<Marker>& early) {
