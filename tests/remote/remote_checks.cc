@@ -105,9 +105,13 @@ void Sleepers::start(const Lab& lab, const std::string& id, const std::vector<st
 }
 
 std::vector<std::string> control_sockets(const std::string& state) {
+  return control_sockets_in(state + "/.ssh-mux");
+}
+
+std::vector<std::string> control_sockets_in(const std::string& dir) {
   std::vector<std::string> found;
-  if (!cgtest::exists(state + "/.ssh-mux")) return found;
-  for (const auto& e : std::filesystem::directory_iterator(state + "/.ssh-mux"))
+  if (!cgtest::exists(dir)) return found;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
     if (e.path().extension() != ".lock" && e.path().extension() != ".users")
       found.push_back(e.path().string());
   return found;

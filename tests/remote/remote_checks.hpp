@@ -43,8 +43,9 @@ class Sleepers {
   std::vector<std::string> ids_;
 };
 
-// The control sockets of masters in `state`.
+// The control sockets of masters in `state`, or in the control directory `dir`.
 std::vector<std::string> control_sockets(const std::string& state);
+std::vector<std::string> control_sockets_in(const std::string& dir);
 
 std::vector<std::string> hostile_words(const std::string& canary);
 void check_argv_byte_exact(const Lab& lab);

@@ -614,3 +614,27 @@ TEST_CASE("hang report: taken on the remote by the agent, the task's cgroup froz
 TEST_CASE("hang report: the same for a task of the remote's installed cgspawn") {
   check_remote_hang(rtest::cgspawn_lab());
 }
+
+// ssh binds a master's socket as "<control path>.<16 characters>", and sun_path holds 107 bytes:
+// a ledger whose control path is longer than that leaves (here 91 bytes, 108 with the suffix)
+// puts its masters into a private directory in /tmp instead.
+TEST_CASE("a ledger whose path is too long for ssh's control socket: its masters go to a private directory") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  constexpr size_t kControlPath = 91;  // <state>/.ssh-mux/<16 hex>
+  size_t name = kControlPath - std::string("/.ssh-mux/").size() - 16 - dir.path().size() - 1;
+  std::string state = dir.file(std::string(name, 's'));
+  REQUIRE(state.size() + 26 == kControlPath);
+  std::string private_dir = "/tmp/cgspawn-ssh-" + std::to_string(::getuid());
+  Sleepers sleepers(state);
+  sleepers.start(lab, "long");
+  CHECK_FALSE(cgtest::exists(state + "/.ssh-mux"));
+  std::vector<std::string> sockets = control_sockets_in(private_dir);
+  REQUIRE(sockets.size() == 1);
+  RunResult d = rtest::cgspawn_in(state, {"destroy", "long", "--state-dir", state, "--grace", "0s"});
+  INFO(all_of(d));
+  CHECK(d.exit_code == 0);
+  CHECK(rtest::wait_until([&] { return rtest::local_ssh_processes(sockets[0]).empty(); }, 5s));
+  CHECK_FALSE(cgtest::exists(sockets[0]));
+  check_nothing_left(lab, state);
+}

@@ -24,7 +24,12 @@
 namespace cgspawn::remote {
 namespace {
 
-constexpr size_t kMaxSocketPath = 97;  // sun_path is 108; ssh appends a temporary suffix, the pool "-NN"
+// sun_path holds 107 bytes and a NUL. ssh binds its socket as "<path>.<16 random characters>"
+// (OpenSSH's muxserver_listen) before it links <path> to it, and the pool adds up to "-k15" to
+// the first master's path: a longer path goes to a private directory in /tmp. (It was 97,
+// which left a ledger whose control path was 91 to 97 bytes long unable to start any master:
+// "unix_listener: ... too long for Unix domain socket".)
+constexpr size_t kMaxSocketPath = 107 - 17 - 4;
 
 std::string hex64(const std::string& text) {
   unsigned long long h = 1469598103934665603ULL;  // FNV-1a: stable across runs and builds
