@@ -48,6 +48,14 @@ bool has_row(const nlohmann::json& report, const std::string& kind, const std::s
   return false;
 }
 
+// The lab sshd's MaxSessions: this many sessions make a master full.
+constexpr int kFill = 10;
+
+// Tasks f0 .. f9 (`sleep 600`, with `start`'s `extra` options): the first master is then full.
+void fill_first_master(Sleepers& sleepers, const Lab& lab, const std::vector<std::string>& extra = {}) {
+  for (int i = 0; i < kFill; ++i) sleepers.start(lab, "f" + std::to_string(i), extra);
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -56,9 +64,8 @@ TEST_CASE(
   const Lab& lab = rtest::bash_lab();
   TempDir dir;
   std::string state = state_dir(dir);
-  constexpr int kFill = 10;  // the lab sshd's MaxSessions: the first master is then full
   Sleepers sleepers(state);
-  for (int i = 0; i < kFill; ++i) sleepers.start(lab, "f" + std::to_string(i));
+  fill_first_master(sleepers, lab);
   sleepers.start(lab, "a");
   REQUIRE(control_sockets(state).size() == 2);  // task a alone on the second master
 
@@ -138,9 +145,8 @@ TEST_CASE("master pool: destroys on a full master share a destroy master, closed
   const Lab& lab = rtest::bash_lab();
   TempDir dir;
   std::string state = state_dir(dir);
-  constexpr int kFill = 10;  // the lab sshd's MaxSessions: the first master is then full
   Sleepers sleepers(state);
-  for (int i = 0; i < kFill; ++i) sleepers.start(lab, "f" + std::to_string(i), {"--label", "pool=full"});
+  fill_first_master(sleepers, lab, {"--label", "pool=full"});
   REQUIRE(control_sockets(state).size() == 1);
 
   size_t connections = sshd_log_lines(lab, "Accepted publickey");
