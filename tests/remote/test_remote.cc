@@ -192,6 +192,19 @@ TEST_CASE(
   check_nothing_left(lab, state);
 }
 
+TEST_CASE("running remote tasks keep no local ssh process of their own: their master serves their sessions") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  std::string state = state_dir(dir);
+  Sleepers sleepers(state);
+  size_t sessions_before = sshd_log_lines(lab, "Starting session:");
+  for (const char* id : {"a", "b", "c"}) sleepers.start(lab, id);
+  CHECK(sshd_log_lines(lab, "Starting session:") - sessions_before == 3);
+  // One master for the three, and no ssh beside it (an ssh client per session before).
+  REQUIRE(control_sockets(state).size() == 1);
+  CHECK(rtest::local_ssh_processes(state).size() == 1);
+}
+
 namespace {
 
 // The name cgspawn gives this lab's control socket in `state`: seen while a task runs.

@@ -205,8 +205,8 @@ ResourceOutcome RemoteBoundary::destroy_remote(const DestroyOptions& options) {
   bool verified = row.outcome == Outcome::destroyed || row.outcome == Outcome::already_gone;
   stop_pump();
   session_.heartbeat.reset();  // EOF for the agent: after a verified destroy it just says ENDED
-  if (session_.ssh.running() && (!verified || !session_.ssh.wait(Clock::now() + std::chrono::seconds(3))))
-    session_.ssh.kill();
+  if (session_.mux.running() && (!verified || !session_.mux.wait(Clock::now() + std::chrono::seconds(3))))
+    session_.mux.kill();
   std::lock_guard lock(mutex_);
   if (!lost_.empty() && row.outcome != Outcome::destroyed) row.detail += " (" + lost_ + ")";
   return row;

@@ -15,17 +15,18 @@
 #include "backends/remote/destroy_master.hpp"
 #include "backends/remote/markers.hpp"
 #include "backends/remote/master_users.hpp"
+#include "backends/remote/mux_session.hpp"
 #include "backends/remote/remote_kill.hpp"
-#include "backends/remote/ssh_process.hpp"
 #include "backends/remote/standby_kill.hpp"
 #include "task/boundary.hpp"
 
 namespace cgspawn::remote {
 
 struct RemoteSession {
-  SshProcess ssh;
-  UniqueFd heartbeat;  // ssh's stdin: the agent's lease channel
-  UniqueFd stderr_in;  // ssh's stderr: agent lines + the task's stderr
+  MuxSession mux;
+  std::string not_opened;  // why the master did not open it (empty: it did)
+  UniqueFd heartbeat;      // the session's stdin: the agent's lease channel
+  UniqueFd stderr_in;      // the session's stderr: agent lines + the task's stderr
   std::string mark;
   std::string early_stderr;  // what came before STARTED, forwarded once the task runs
   Clock::time_point started =

@@ -164,8 +164,10 @@ RemoteSession RemoteSpawner::launch_session(const TaskSpec& spec, const std::str
   if (command.size() > 120 * 1024)
     throw Error(ErrorKind::invalid_argument, "the command line is too long to send over ssh (over 120 KiB)");
   Pipe in = make_pipe(), err = make_pipe();
-  s.ssh = SshProcess(ssh_argv(target_, Mux::client_only, control_path, command), in.read.get(),
-                     spec.stdout_fd >= 0 ? spec.stdout_fd : 1, err.write.get());
+  // Over the master only (never a connection of its own), so the caller sees a refusal and
+  // can take another master. The master holds the pipes' other ends from here on.
+  s.not_opened = s.mux.start(control_path, command, in.read.get(), spec.stdout_fd >= 0 ? spec.stdout_fd : 1,
+                             err.write.get(), Clock::now() + std::chrono::seconds(kConnectTimeout));
   s.heartbeat = std::move(in.write);
   s.stderr_in = std::move(err.read);
   return s;
@@ -195,7 +197,7 @@ void read_to_started(RemoteSession& s, std::vector<Marker>& reply) {
 // sshd refuses a session beyond its MaxSessions on one connection; nothing has run on the
 // remote then, so the task's session is started again over the next master of the pool.
 bool refused_by_master(const RemoteSession& s) {
-  return session_refused(s.early_stderr);
+  return s.not_opened == kSessionRefused;
 }
 
 // The least loaded master first (pool_by_load). After a refusal, a master carrying as many
@@ -224,13 +226,15 @@ RemoteSession RemoteSpawner::session_on_a_master(const TaskSpec& spec, RemoteBou
     // Opened beside the task's session, which goes first: both get ready together.
     if (options_.kill_session_ahead > Duration::zero())
       boundary.hold_standby(StandbyKill::open(ref, Clock::now() + options_.kill_session_ahead));
-    read_to_started(session, reply);
+    if (session.not_opened.empty())
+      session.not_opened = session.mux.opened(Clock::now() + std::chrono::seconds(kConnectTimeout));
+    if (session.not_opened.empty()) read_to_started(session, reply);
     if (!refused_by_master(session) || &candidate == &pool.back()) return session;
     logger().debug("task {}: the master {} refused a session (sshd's MaxSessions): taking the next", spec.id,
                    ref.control_path);
     if (candidate.sessions)
       refused_at = std::min(*candidate.sessions, refused_at.value_or(*candidate.sessions));
-    session.ssh.kill();
+    session.mux.kill();
     boundary.hold_standby({});  // on that master too: it goes with the task's next session
     boundary.release_master();
   }
@@ -243,8 +247,9 @@ const Marker& started_marker(RemoteSession& session, const std::vector<Marker>& 
                              const SshTarget& target) {
   for (const auto& m : reply)
     if (m.word == "STARTED") return m;
-  session.ssh.kill();
-  std::string why = one_line(session.early_stderr);
+  session.mux.kill();
+  std::string why = session.not_opened.empty() ? one_line(session.early_stderr)
+                                               : "no session over the master: " + session.not_opened;
   for (const auto& m : reply)
     if (m.word == "ERR") why = "ERR " + m.text;
   if (why.rfind("ERR ", 0) == 0) why.erase(0, 4) += installed_cgspawn_says(session.early_stderr);
