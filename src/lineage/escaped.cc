@@ -25,14 +25,14 @@ struct Pinned {
   std::string cgroup;
 };
 
-// Pins each live descendant outside `task_cgroup` with a pidfd, then reads the events again:
-// a pid whose exit came meanwhile may be reused, and is let go.
+// Pins each of `live` outside `task_cgroup` with a pidfd, then reads the events again: a pid
+// whose exit came meanwhile may be reused, and is let go.
 // Ones in `done` were handled in an earlier pass; one that has exited (a zombie whose exit event
 // was lost) is no leftover.
-std::map<pid_t, Pinned> pin_escaped(const LineageWatch& lineage, const std::string& task_cgroup,
-                                    const std::set<pid_t>& done = {}) {
+std::map<pid_t, Pinned> pin_escaped(const LineageWatch& lineage, const std::vector<pid_t>& live,
+                                    const std::string& task_cgroup, const std::set<pid_t>& done = {}) {
   std::map<pid_t, Pinned> pinned;
-  for (pid_t pid : lineage.live()) {
+  for (pid_t pid : live) {
     if (done.count(pid)) continue;
     std::string cgroup = cgroup_of(pid);
     if (!task_cgroup.empty() && inside(cgroup, task_cgroup)) continue;  // the boundary's own row
@@ -41,9 +41,9 @@ std::map<pid_t, Pinned> pin_escaped(const LineageWatch& lineage, const std::stri
       pinned[pid] = {std::move(fd), describe_process(pid), cgroup};
   }
   if (pinned.empty()) return pinned;  // nothing to check again (one round trip to the lineage server)
-  auto live = lineage.live();
+  auto still = lineage.live();
   for (auto it = pinned.begin(); it != pinned.end();)
-    it = std::find(live.begin(), live.end(), it->first) == live.end() ? pinned.erase(it) : std::next(it);
+    it = std::find(still.begin(), still.end(), it->first) == still.end() ? pinned.erase(it) : std::next(it);
   return pinned;
 }
 
@@ -70,19 +70,20 @@ ResourceRecord escape_record(const Escape& e) {
            {"cgroup", e.cgroup}}};
 }
 
-std::vector<ResourceOutcome> destroy_escaped(const LineageWatch& lineage, const std::string& task_cgroup,
-                                             bool kill, Clock::time_point deadline) {
+std::vector<ResourceOutcome> destroy_escaped(const LineageWatch& lineage, std::vector<pid_t> live,
+                                             const std::string& task_cgroup, bool kill,
+                                             Clock::time_point deadline) {
   std::vector<ResourceOutcome> rows;
   if (!kill) {
-    for (auto& [pid, p] : pin_escaped(lineage, task_cgroup))
+    for (auto& [pid, p] : pin_escaped(lineage, live, task_cgroup))
       rows.push_back(row_for(p, Outcome::kept, ": left running (--on-leftovers report)"));
     return rows;
   }
   // Killed ones may have forked before they died: their children are found in the next pass.
   std::set<pid_t> done;
-  for (;;) {
+  for (bool first = true;; first = false) {
     auto start = Clock::now();
-    auto pinned = pin_escaped(lineage, task_cgroup, done);
+    auto pinned = pin_escaped(lineage, first ? live : lineage.live(), task_cgroup, done);
     if (pinned.empty()) break;
     for (auto& [pid, p] : pinned) signal_pidfd(p.fd.get(), SIGKILL);
     for (auto& [pid, p] : pinned) {

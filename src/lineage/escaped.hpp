@@ -19,8 +19,11 @@ ResourceRecord escape_record(const Escape& escape);
 // boundary is empty, or its survivors are its own rows). `kill`: SIGKILL each, again for the
 // ones they fork meanwhile, until none is alive or the deadline passes (survivors: failed);
 // otherwise each is reported, left running (kept, --on-leftovers report). One row per process.
-std::vector<ResourceOutcome> destroy_escaped(const LineageWatch& lineage, const std::string& task_cgroup,
-                                             bool kill, Clock::time_point deadline);
+// `live`: the tree's live processes as just asked (lineage.live() is asked again only once
+// some were found).
+std::vector<ResourceOutcome> destroy_escaped(const LineageWatch& lineage, std::vector<pid_t> live,
+                                             const std::string& task_cgroup, bool kill,
+                                             Clock::time_point deadline);
 
 // `reap`'s way, from the record: the process of that pid and start time, if still alive.
 ResourceOutcome destroy_recorded_escape(const ResourceRecord& resource, const DestroyOptions& options);

@@ -29,6 +29,13 @@ struct Escape {
 
 class LineageWatch;
 
+// What a task's lineage says, asked at once (LineageWatch::state()).
+struct LineageState {
+  std::vector<pid_t> live;
+  std::vector<pid_t> ever;
+  std::string incomplete;
+};
+
 class Lineage {
  public:
   virtual ~Lineage() = default;
@@ -62,6 +69,9 @@ class LineageWatch {
   // Why what live() and ever() say may be incomplete (the kernel dropped events, the tree
   // outgrew what is kept, the lineage server was lost); empty when it is complete.
   virtual std::string incomplete() const = 0;
+  // The three at once: one request where a lineage server answers them (a destroy asks all
+  // three, once per task, and the server serves every supervisor of its ledger).
+  virtual LineageState state() const { return {live(), ever(), incomplete()}; }
 };
 
 // incomplete()'s words for events the kernel dropped.

@@ -123,6 +123,8 @@ class LineageServer {
       return {{"pids", tracker_->ever(main)}};
     } else if (op == "lost") {
       return {{"lost", tracker_->lost(main)}};
+    } else if (op == "state") {  // the three above at once
+      return {{"live", tracker_->live(main)}, {"ever", tracker_->ever(main)}, {"lost", tracker_->lost(main)}};
     } else if (op == "unwatch") {
       tracker_->unwatch(main);
       client.roots.erase(main);

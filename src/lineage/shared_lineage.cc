@@ -28,6 +28,7 @@ struct SharedLineage::Connection {
   std::mutex mutex;
   std::condition_variable changed;
   std::deque<nlohmann::json> answers;
+  std::size_t unawaited = 0;  // answers still to come to requests sent without waiting (post())
   bool closed = false;
 };
 
@@ -99,15 +100,29 @@ UniqueFd connect_or_start(const std::string& dir) {
                                      std::to_string(kConnectTimeout.count()) + " s");
 }
 
-// Sends `request` and waits for its answer; nothing when the connection ended or hangs.
+// Sends `request` and waits for its answer; nothing when the connection ended or hangs. The
+// server answers in order: the answers to posted requests come first, and are dropped.
 std::optional<nlohmann::json> exchange(SharedLineage::Connection& c, const nlohmann::json& request) {
   if (!send_message(c.fd.get(), request)) return std::nullopt;
   std::unique_lock lock(c.mutex);
-  c.changed.wait_for(lock, kAnswerTimeout, [&] { return !c.answers.empty() || c.closed; });
-  if (c.answers.empty()) return std::nullopt;
-  nlohmann::json answer = std::move(c.answers.front());
-  c.answers.pop_front();
-  return answer;
+  for (;;) {
+    c.changed.wait_for(lock, kAnswerTimeout, [&] { return !c.answers.empty() || c.closed; });
+    if (c.answers.empty()) return std::nullopt;
+    nlohmann::json answer = std::move(c.answers.front());
+    c.answers.pop_front();
+    if (c.unawaited == 0) return answer;
+    --c.unawaited;
+  }
+}
+
+// Sends `request` without waiting for its answer (exchange() drops it when it comes).
+void post(SharedLineage::Connection& c, const nlohmann::json& request) {
+  std::lock_guard lock(c.mutex);
+  if (send_message(c.fd.get(), request)) ++c.unawaited;
+}
+
+std::string lost_server(const Error& e) {
+  return std::string("processes that left the task cgroup may be missed: ") + e.what();
 }
 
 class SharedWatch : public LineageWatch {
@@ -123,8 +138,20 @@ class SharedWatch : public LineageWatch {
     try {
       return lineage_->call({{"op", "lost"}, {"main", main_}}).value("lost", false) ? kLostEventsNote : "";
     } catch (const Error& e) {
-      return std::string("processes that left the task cgroup may be missed: ") + e.what();
+      return lost_server(e);
     }
+  }
+  LineageState state() const override {
+    nlohmann::json answer;
+    try {
+      answer = lineage_->call({{"op", "state"}, {"main", main_}});
+    } catch (const Error&) {
+      // A server gone (each of the three then says so), or one of a build before `state`.
+      return LineageWatch::state();
+    }
+    std::string why = lineage_->lost_here(main_);
+    if (why.empty() && answer.value("lost", false)) why = kLostEventsNote;
+    return {answer.value("live", std::vector<pid_t>{}), answer.value("ever", std::vector<pid_t>{}), why};
   }
 
  private:
@@ -237,11 +264,12 @@ std::unique_ptr<LineageWatch> SharedLineage::watch(pid_t main, const std::string
   return std::make_unique<SharedWatch>(shared_from_this(), main);
 }
 
+// Not waited for: the server forgets the tree either way (also when we go), and a supervisor
+// unwatches right before it exits.
 void SharedLineage::unwatch(pid_t main) {
-  try {
-    call({{"op", "unwatch"}, {"main", main}});
-  } catch (const Error&) {
-    // the server is gone: it forgot the tree with us
+  {
+    std::lock_guard lock(call_mutex_);
+    if (connection_) post(*connection_, {{"op", "unwatch"}, {"main", main}});
   }
   std::lock_guard lock(watched_mutex_);
   watched_.erase(main);

@@ -84,15 +84,20 @@ void SpawnedTask::destroy_leftovers(CleanupReport& cleanup, const DestroyOptions
   }
   if (!lineage_note_.empty()) cleanup.notes.push_back(lineage_note_);
   if (!lineage_) return;
-  for (auto& row : destroy_escaped(*lineage_, task_cgroup_, remove, Clock::now() + options.verify_timeout)) {
+  LineageState lineage = lineage_->state();
+  auto escaped =
+      destroy_escaped(*lineage_, lineage.live, task_cgroup_, remove, Clock::now() + options.verify_timeout);
+  // Escaped processes may have forked before they were killed: the tree is asked again then.
+  if (!escaped.empty()) lineage = lineage_->state();
+  for (auto& row : escaped) {
     ++cleanup.leftovers;
     cleanup.resources.push_back(std::move(row));
   }
-  IpcCleanup ipc = destroy_sysv_ipc(lineage_->ever(), started_unix_, ::geteuid(), remove);
+  IpcCleanup ipc = destroy_sysv_ipc(lineage.ever, started_unix_, ::geteuid(), remove);
   cleanup.leftovers += ipc.rows.size();
   for (auto& row : ipc.rows) cleanup.resources.push_back(std::move(row));
   for (auto& note : ipc.suspected) cleanup.notes.push_back("suspected: " + note);
-  if (std::string why = lineage_->incomplete(); !why.empty()) cleanup.notes.push_back(why);
+  if (!lineage.incomplete.empty()) cleanup.notes.push_back(lineage.incomplete);
 }
 
 void SpawnedTask::note_suspected_files(CleanupReport& cleanup) const {
