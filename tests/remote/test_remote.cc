@@ -205,6 +205,34 @@ TEST_CASE("running remote tasks keep no local ssh process of their own: their ma
   CHECK(rtest::local_ssh_processes(state).size() == 1);
 }
 
+TEST_CASE("with its master up, a remote task's start, hang report, kill and run need no ssh binary") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  std::string state = state_dir(dir);
+  Sleepers sleepers(state);
+  sleepers.start(lab, "a");  // its master is the one the others use
+  // No ssh on PATH from here on: every session goes over the master's socket.
+  std::string no_ssh = dir.file("no-ssh");
+  REQUIRE(std::filesystem::create_directory(no_ssh));
+  std::vector<std::string> env = rtest::cgspawn_env(state);
+  env.push_back("PATH=" + no_ssh);
+  auto cgspawn = [&](const std::vector<std::string>& args) {
+    return cgtest::Child(rtest::cgspawn_argv(args), env).wait(90s);
+  };
+  RunResult b = cgspawn(rtest::remote_args("start", lab, state, {"--id", "b"}, {"sleep", "600"}));
+  INFO(all_of(b));
+  REQUIRE(b.exit_code == 0);
+  REQUIRE(populated_with(lab, 4));  // a's and b's agent and sleep
+  RunResult d = cgspawn({"destroy", "b", "--state-dir", state, "--grace", "0s"});
+  INFO(all_of(d));
+  CHECK(d.exit_code == 0);
+  CHECK(d.out.find("what it was doing (frozen") != std::string::npos);  // the hang report
+  CHECK(d.out.find("destroyed in") != std::string::npos);
+  RunResult r = cgspawn(rtest::remote_args("run", lab, state, {"-q"}, {"sh", "-c", "exit 4"}));
+  INFO(all_of(r));
+  CHECK(r.exit_code == 4);
+}
+
 namespace {
 
 // The name cgspawn gives this lab's control socket in `state`: seen while a task runs.

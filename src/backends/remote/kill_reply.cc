@@ -14,7 +14,7 @@ std::vector<std::string> kill_times(const DestroyOptions& options) {
           std::to_string(std::max<long long>(1000, ms(options.verify_timeout)))};
 }
 
-KillReply read_kill_reply(SshProcess& ssh, int out_fd, int err_fd, const std::string& mark,
+KillReply read_kill_reply(SshSession& ssh, int out_fd, int err_fd, const std::string& mark,
                           const DestroyOptions& options, Clock::time_point started) {
   KillReply reply;
   reply.mark = mark;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "backends/remote/ssh_command.hpp"
-#include "backends/remote/ssh_process.hpp"
+#include "backends/remote/ssh_session.hpp"
 #include "cgspawn/spawner.hpp"
 
 namespace cgspawn::remote {
@@ -30,9 +30,9 @@ struct KillReply {
 std::vector<std::string> kill_times(const DestroyOptions& options);
 
 // Reads `out_fd` (the session's stdout) to its end or the deadline, then waits for `ssh` (and
-// kills it at the deadline); `err_fd` is a file holding ssh's stderr. `started` is when the
+// ends it at the deadline); `err_fd` is a file holding its stderr. `started` is when the
 // request was made.
-KillReply read_kill_reply(SshProcess& ssh, int out_fd, int err_fd, const std::string& mark,
+KillReply read_kill_reply(SshSession& ssh, int out_fd, int err_fd, const std::string& mark,
                           const DestroyOptions& options, Clock::time_point started);
 
 }  // namespace cgspawn::remote

@@ -36,6 +36,8 @@ class MuxSession {
 
   // Asked for, and not yet ended.
   bool running() const { return socket_.valid(); }
+  // Its control connection (readable once the master reports the end), -1 once ended.
+  int fd() const { return socket_.fd(); }
   // The remote command's exit code once the master ends the session by `deadline` (255 when
   // it ended without one, as ssh exits then), else nullopt.
   std::optional<int> wait(Clock::time_point deadline);

@@ -11,7 +11,7 @@
 #include "backends/remote/agent_script.hpp"
 #include "backends/remote/cgspawn_reports.hpp"
 #include "backends/remote/markers.hpp"
-#include "backends/remote/ssh_process.hpp"
+#include "backends/remote/ssh_session.hpp"
 #include "backends/remote/standby_kill.hpp"
 #include "cgspawn/parse.hpp"
 #include "report/rows.hpp"
@@ -21,20 +21,22 @@
 namespace cgspawn::remote {
 namespace {
 
-// Runs a kill session of its own over the master (or a connection of its own).
+// Runs a kill session of its own over the master (asked of it directly), or by ssh over a
+// connection of its own where the master does not take it.
 KillReply run_kill_session(const RemoteCgroupRef& ref, const DestroyOptions& options) {
   std::vector<std::string> args = {ref.name};
   for (auto& word : kill_times(options)) args.push_back(std::move(word));
   if (!ref.unit.empty()) args.push_back(ref.unit);
   std::string mark = make_mark();
   std::string command = agent_command(mark, "kill", args);
-  Mux mux = ref.control_path.empty() ? Mux::none : Mux::client;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw_sys("pipe2", errno);
   UniqueFd read_end(fds[0]), write_end(fds[1]);
   UniqueFd err(::memfd_create("cgspawn-ssh-err", MFD_CLOEXEC));
   auto started = Clock::now();
-  SshProcess ssh(ssh_argv(ref.target, mux, ref.control_path, command), -1, write_end.get(), err.get());
+  SshSession ssh = open_session(ref.target, Mux::client, ref.control_path, command, -1, write_end.get(),
+                                err.get(), started + kAnswerBound)
+                       .session;
   write_end.reset();
   return read_kill_reply(ssh, read_end.get(), err.get(), mark, options, started);
 }

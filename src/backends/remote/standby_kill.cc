@@ -26,9 +26,11 @@ StandbyKill StandbyKill::open(const RemoteCgroupRef& ref, Clock::time_point unti
     if (!err.valid()) return {};
     s.mark_ = make_mark();
     // client_only: a refused session fails at once, where ssh would open a connection of its own.
-    s.ssh_ = SshProcess(ssh_argv(ref.target, ref.control_path.empty() ? Mux::none : mux, ref.control_path,
-                                 agent_command(s.mark_, "standby", {ref.name})),
-                        theirs.get(), write_end.get(), err.get());
+    OpenedSession opened = open_session(
+        ref.target, mux, ref.control_path, agent_command(s.mark_, "standby", {ref.name}), theirs.get(),
+        write_end.get(), err.get(), Clock::now() + std::chrono::seconds(kConnectTimeout));
+    s.ssh_ = std::move(opened.session);
+    s.refused_ = opened.refused;
     s.request_ = std::move(ours);
     s.reply_ = std::move(read_end);
     s.err_ = std::move(err);
@@ -55,7 +57,7 @@ bool hang_ended(const std::string& out, const std::string& mark) {
 }  // namespace
 
 bool StandbyKill::refused() const {
-  return err_.valid() && session_refused(read_from_start(err_.get()));
+  return refused_ || (err_.valid() && session_refused(read_from_start(err_.get())));
 }
 
 std::optional<std::vector<Marker>> StandbyKill::hang(Clock::time_point deadline) {

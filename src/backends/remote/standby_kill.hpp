@@ -13,7 +13,7 @@
 
 #include "backends/remote/kill_reply.hpp"
 #include "backends/remote/markers.hpp"
-#include "backends/remote/ssh_process.hpp"
+#include "backends/remote/ssh_session.hpp"
 #include "util/unique_fd.hpp"
 
 namespace cgspawn::remote {
@@ -28,11 +28,11 @@ class StandbyKill {
   // open a connection of its own when that master refuses it (ssh_command.hpp).
   static StandbyKill open(const RemoteCgroupRef& ref, Clock::time_point until, Mux mux = Mux::client_only);
 
-  // Open, its ssh still running, and within its time.
+  // Open, its session still running, and within its time.
   bool usable() const;
-  bool running() const { return ssh_.running(); }  // its ssh not yet reaped
+  bool running() const { return ssh_.running(); }  // its session not yet reaped
   Clock::time_point until() const { return until_; }
-  int pidfd() const { return ssh_.pidfd(); }
+  int pidfd() const { return ssh_.poll_fd(); }  // readable once its session ends
   // Lets it go: EOF for the agent, which ends; its ssh is reaped by reap() or the destructor.
   void let_go() { request_.reset(); }
   bool let_go_already() const { return !request_.valid(); }
@@ -52,10 +52,11 @@ class StandbyKill {
   std::optional<KillReply> kill(const std::string& unit, const DestroyOptions& options);
 
  private:
-  SshProcess ssh_;
-  UniqueFd request_;  // ssh's stdin: a socket, so a gone reader fails the send (no SIGPIPE)
-  UniqueFd reply_;    // ssh's stdout
-  UniqueFd err_;      // ssh's stderr (a memfd)
+  SshSession ssh_;        // over the master itself where it takes it (ssh_session.hpp)
+  bool refused_ = false;  // the master said so
+  UniqueFd request_;      // the session's stdin: a socket, so a gone reader fails the send (no SIGPIPE)
+  UniqueFd reply_;        // its stdout
+  UniqueFd err_;          // its stderr, and ssh's (a memfd)
   std::string mark_;
   Clock::time_point until_{};
 };
