@@ -121,10 +121,6 @@ void post(SharedLineage::Connection& c, const nlohmann::json& request) {
   if (send_message(c.fd.get(), request)) ++c.unawaited;
 }
 
-std::string lost_server(const Error& e) {
-  return std::string("processes that left the task cgroup may be missed: ") + e.what();
-}
-
 class SharedWatch : public LineageWatch {
  public:
   SharedWatch(std::shared_ptr<SharedLineage> lineage, pid_t main)
@@ -138,7 +134,7 @@ class SharedWatch : public LineageWatch {
     try {
       return lineage_->call({{"op", "lost"}, {"main", main_}}).value("lost", false) ? kLostEventsNote : "";
     } catch (const Error& e) {
-      return lost_server(e);
+      return std::string("processes that left the task cgroup may be missed: ") + e.what();
     }
   }
   LineageState state() const override {

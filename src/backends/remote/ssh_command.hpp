@@ -37,8 +37,9 @@ std::string remote_command(const std::vector<std::string>& argv);
 
 // How a call uses the connection multiplexer. client: a session over the master, or, should
 // the master refuse it (sshd's MaxSessions), over a connection of its own, as ssh does by
-// itself. client_only: never a connection of its own (its ProxyCommand fails at once), so the
-// caller sees the refusal and can take another master.
+// itself. client_only: never a connection of its own, so the caller sees the refusal and can
+// take another master (open_session() then asks the master alone and runs no ssh; an ssh run
+// with it gets a ProxyCommand that fails at once).
 enum class Mux { none, client, client_only, master };
 
 // How long a master nobody uses lives on (ControlPersist): a backstop only, as cgspawn closes
