@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include "cgroup/hierarchy.hpp"
@@ -25,7 +26,15 @@ std::string cgroup_of(pid_t pid) {
   std::size_t at = text->rfind("0::");
   if (at == std::string::npos || (at != 0 && (*text)[at - 1] != '\n')) return "";
   std::size_t end = text->find('\n', at);
-  return text->substr(at + 3, end == std::string::npos ? std::string::npos : end - at - 3);
+  std::string cgroup = text->substr(at + 3, end == std::string::npos ? std::string::npos : end - at - 3);
+  // A process that died keeps naming its cgroup, with this suffix once the cgroup is removed
+  // (only the dead can be in a removed cgroup). It was in that cgroup: read with the suffix, an
+  // exec event handled after the task's destroy made it an escape from it.
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (cgroup.size() > kDeleted.size() &&
+      cgroup.compare(cgroup.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
+    cgroup.resize(cgroup.size() - kDeleted.size());
+  return cgroup;
 }
 
 std::string cgroup_relative(const std::string& absolute) {

@@ -81,7 +81,8 @@ extern const char* const kLostEventsNote;
 // `cgspawn backends`). Subscribes, as get() does.
 Capability lineage_capability();
 
-// The cgroup of `pid` as /proc/PID/cgroup names it on the cgroup2 line ("" when gone).
+// The cgroup of `pid` as /proc/PID/cgroup names it on the cgroup2 line ("" when gone; a dead
+// process's removed cgroup without the kernel's " (deleted)").
 std::string cgroup_of(pid_t pid);
 // An absolute cgroup2 path (/sys/fs/cgroup/...) as /proc/PID/cgroup names it.
 std::string cgroup_relative(const std::string& absolute);

@@ -6,6 +6,8 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -15,6 +17,7 @@
 
 #include "cli.hpp"
 #include "host.hpp"
+#include "lineage/lineage.hpp"
 #include "results.hpp"
 
 using namespace cgtest;
@@ -317,4 +320,27 @@ TEST_CASE("lineage: backends says whether processes are followed by descent") {
             std::string::npos);
     }
   }
+}
+
+TEST_CASE("lineage: a dead process whose cgroup was removed is still in that cgroup, not escaped from it") {
+  // The lineage server handles an exec event when it reads it, which may be after the process
+  // died and its task's cgroup was removed; /proc/PID/cgroup then says "<cgroup> (deleted)".
+  std::string cgroup = cgroup2_mount() + "/cgspawn-test-deleted-" + std::to_string(::getpid());
+  REQUIRE(::mkdir(cgroup.c_str(), 0755) == 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    std::ofstream(cgroup + "/cgroup.procs") << 0 << std::flush;
+    ::_exit(0);
+  }
+  REQUIRE(child > 0);
+  siginfo_t info{};
+  REQUIRE(::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT) == 0);  // a zombie, kept
+  bool removed = cgtest::eventually([&] { return ::rmdir(cgroup.c_str()) == 0; });
+  std::string named = cgspawn::cgroup_of(child);
+  ::waitpid(child, nullptr, 0);
+  if (!removed) ::rmdir(cgroup.c_str());
+  REQUIRE(removed);
+  std::string relative = cgspawn::cgroup_relative(cgroup);
+  CHECK(named == relative);
+  CHECK(cgspawn::inside(named, relative));
 }
