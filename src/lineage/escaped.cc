@@ -34,8 +34,8 @@ std::map<pid_t, Pinned> pin_escaped(const LineageWatch& lineage, const std::vect
   std::map<pid_t, Pinned> pinned;
   for (pid_t pid : live) {
     if (done.count(pid)) continue;
-    std::string cgroup = cgroup_of(pid);
-    if (!task_cgroup.empty() && inside(cgroup, task_cgroup)) continue;  // the boundary's own row
+    std::string cgroup = task_cgroup.empty() ? cgroup_of(pid) : escaped_to(pid, task_cgroup);
+    if (!task_cgroup.empty() && cgroup.empty()) continue;  // the boundary's own row, or gone
     UniqueFd fd = open_pidfd(pid);
     if (fd.valid() && wait_readable(fd.get(), Clock::now()) != WaitResult::ready)
       pinned[pid] = {std::move(fd), describe_process(pid), cgroup};

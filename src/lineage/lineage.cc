@@ -13,6 +13,7 @@
 #include "lineage/lineage_tracker.hpp"
 #include "lineage/shared_lineage.hpp"
 #include "util/file_io.hpp"
+#include "util/text_items.hpp"
 
 namespace cgspawn {
 
@@ -47,6 +48,35 @@ std::string cgroup_relative(const std::string& absolute) {
 bool inside(const std::string& cgroup, const std::string& task_cgroup) {
   if (cgroup.rfind(task_cgroup, 0) != 0) return false;
   return cgroup.size() == task_cgroup.size() || cgroup[task_cgroup.size()] == '/';
+}
+
+namespace {
+
+// Whether the root cgroup's cgroup.procs lists `pid` (true when it cannot be read: then the
+// process is taken at its word, as before this check).
+bool listed_in_root(pid_t pid) {
+  auto procs = read_file(discover_mounts().mount + "/cgroup.procs");
+  if (!procs) return true;
+  std::string line = std::to_string(pid);
+  for (std::string_view rest = *procs; !rest.empty();)
+    if (take_item(rest, '\n') == line) return true;
+  return false;
+}
+
+}  // namespace
+
+// The kernel sends a fork's event before it places the child in its parent's cgroup
+// (copy_process: proc_fork_connector, then cgroup_post_fork). Until then /proc/PID/cgroup
+// names the root cgroup, and no cgroup.procs lists the child. The lineage server may read the
+// event and the child's cgroup in between (under load it did: a task's `sh` forking its
+// `sleep &` was recorded as an escape to "/"), so a process named in the root is an escape
+// only if the root's cgroup.procs lists it. (A zombie is listed nowhere either; it is no
+// leftover.)
+std::string escaped_to(pid_t pid, const std::string& task_cgroup) {
+  std::string now = cgroup_of(pid);
+  if (now.empty() || inside(now, task_cgroup)) return "";
+  if (now == "/" && !listed_in_root(pid)) return "";
+  return now;
 }
 
 namespace {

@@ -88,5 +88,8 @@ std::string cgroup_of(pid_t pid);
 std::string cgroup_relative(const std::string& absolute);
 // Whether `cgroup` is `task_cgroup` or below it.
 bool inside(const std::string& cgroup, const std::string& task_cgroup);
+// The cgroup of `pid` when it is outside `task_cgroup`: an escape. "" when it is inside, gone,
+// or still being forked (not yet placed in any cgroup: see lineage.cc).
+std::string escaped_to(pid_t pid, const std::string& task_cgroup);
 
 }  // namespace cgspawn

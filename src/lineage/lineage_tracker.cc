@@ -94,8 +94,8 @@ bool LineageTracker::ended(pid_t pid) {
 
 void LineageTracker::check_escape(pid_t pid, Tree& tree) {
   if (!tree.claimed || tree.cgroup.empty() || tree.escaped.count(pid)) return;
-  std::string now = cgroup_of(pid);
-  if (now.empty() || inside(now, tree.cgroup)) return;
+  std::string now = escaped_to(pid, tree.cgroup);
+  if (now.empty()) return;
   tree.escaped.insert(pid);
   Escape escape{pid, process_start_time(pid).value_or(0), describe_process(pid).comm, now};
   if (tree.on_escape) tree.on_escape(escape);

@@ -344,3 +344,35 @@ TEST_CASE("lineage: a dead process whose cgroup was removed is still in that cgr
   CHECK(named == relative);
   CHECK(cgspawn::inside(named, relative));
 }
+
+TEST_CASE(
+    "lineage: a process named in the root cgroup is an escape only while the root's cgroup.procs lists it") {
+  // The kernel sends a fork's event before it places the child in a cgroup; until then the
+  // child reads as in the root cgroup and is listed in no cgroup.procs. A zombie in the root
+  // reads and is listed alike, and is what this test can hold still.
+  std::string task = "/cgspawn-test-root-" + std::to_string(::getpid());  // never made: all is outside
+  int go[2];
+  REQUIRE(::pipe(go) == 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::close(go[1]);
+    std::ofstream(cgroup2_mount() + "/cgroup.procs") << 0 << std::flush;  // already there on a hybrid host
+    char c;
+    ::_exit(::read(go[0], &c, 1) == 1 ? 0 : 1);
+  }
+  REQUIRE(child > 0);
+  ::close(go[0]);
+  bool in_root = cgtest::eventually([&] { return cgspawn::cgroup_of(child) == "/"; });
+  std::string while_alive = cgspawn::escaped_to(child, task);
+  REQUIRE(::write(go[1], "x", 1) == 1);
+  ::close(go[1]);
+  siginfo_t info{};
+  REQUIRE(::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT) == 0);  // a zombie, kept
+  std::string named = cgspawn::cgroup_of(child);
+  std::string as_zombie = cgspawn::escaped_to(child, task);
+  ::waitpid(child, nullptr, 0);
+  REQUIRE(in_root);
+  CHECK(while_alive == "/");  // listed in the root's cgroup.procs: there it is
+  CHECK(named == "/");        // still named there...
+  CHECK(as_zombie.empty());   // ...but listed nowhere: no escape
+}
