@@ -220,3 +220,51 @@ TEST_CASE("concurrency: a task removed by two at once (its owner, a destroy): ne
   CHECK(errors.empty());
   if (!errors.empty()) MESSAGE(errors.front());
 }
+
+// Each task's end removes its parent cgroup and its ledger's output directory once it is the
+// last below them. Twenty ends at once, from twenty supervisors (`destroy --label`) or from
+// one `reap`'s workers: whichever is last sees the others' gone, so nothing of them is left.
+TEST_CASE(
+    "concurrency: twenty tasks under a --parent cgspawn made, ended at once: the parent and output go with "
+    "the last") {
+  constexpr int kTasks = 20;
+  for (std::string verb : {"destroy --label", "reap"}) {
+    CAPTURE(verb);
+    TestParent parent;
+    StateDir state;
+    Cg cg(parent, state);
+    std::string shared = parent.path() + "/made-by-start";
+    std::string outputs = state.outside() + "/output";
+    for (int i = 0; i < kTasks; ++i) {
+      RunResult s = cg.run({"start", "--parent", shared, "--label", "set=twenty", "--id",
+                            "t" + std::to_string(i), "--", "sleep", "100"});
+      INFO(describe_run(s));
+      REQUIRE(s.exit_code == 0);
+    }
+    REQUIRE(std::distance(std::filesystem::directory_iterator(outputs), {}) == 1);  // this ledger's
+    RunResult end;
+    if (verb == "reap") {
+      json running = cg.list_json();  // named: a range-for over a temporary's member dangles
+      for (const auto& t : running.at("tasks"))
+        REQUIRE(::kill(t.at("owner").at("pid").get<int>(), SIGKILL) == 0);
+      REQUIRE(eventually([&] {
+        json now = cg.list_json();
+        for (const auto& t : now.at("tasks"))
+          if (t.at("owner").at("alive") == true) return false;
+        return true;
+      }));
+      reap_zombies();
+      end = cg.run({"reap", "--grace", "0"});
+    } else {
+      end = cg.run({"destroy", "--label", "set=twenty", "--grace", "0"});
+    }
+    INFO(describe_run(end));
+    CHECK(end.exit_code == 0);
+    CHECK(cg.list_json().at("tasks").empty());
+    CHECK_FALSE(exists(shared));  // made by cgspawn: removed by whichever task ended last
+    CHECK(std::filesystem::is_empty(outputs));
+    CHECK(parent.children().empty());
+    CHECK(processes_below(parent.relative()).empty());
+    CHECK(supervisors_gone());
+  }
+}
