@@ -59,7 +59,7 @@ void LineageTracker::add(pid_t pid, pid_t root) {
   if (tree_of_.count(pid)) return;
   Tree& tree = trees_[root];
   tree_of_[pid] = root;
-  ++tree.live;
+  tree.live.insert(pid);
   if (tree.ever.size() < kEverMax)
     tree.ever.push_back(pid);
   else
@@ -81,11 +81,13 @@ bool LineageTracker::ended(pid_t pid) {
   if (it == tree_of_.end()) return false;
   auto tree = trees_.find(it->second);
   tree_of_.erase(it);
-  if (--tree->second.live == 0 && !tree->second.claimed) {
+  tree->second.live.erase(pid);
+  if (tree->second.live.empty() && !tree->second.claimed) {
     ended_trees_.push_back(tree->first);
     if (ended_trees_.size() > kEndedTrees) {
       auto oldest = trees_.find(ended_trees_.front());
-      if (oldest != trees_.end() && !oldest->second.claimed && oldest->second.live == 0) trees_.erase(oldest);
+      if (oldest != trees_.end() && !oldest->second.claimed && oldest->second.live.empty())
+        trees_.erase(oldest);
       ended_trees_.pop_front();
     }
   }
@@ -113,8 +115,8 @@ void LineageTracker::watch(pid_t main, const std::string& cgroup,
   tree.claimed = true;
   tree.cgroup = cgroup;
   tree.on_escape = std::move(on_escape);
-  for (const auto& [pid, root] : tree_of_)  // moved before we watched: found now
-    if (root == main) check_escape(pid, tree);
+  for (pid_t pid : std::vector<pid_t>(tree.live.begin(), tree.live.end()))  // moved before we watched
+    check_escape(pid, tree);
 }
 
 void LineageTracker::unwatch(pid_t main) {
@@ -122,7 +124,7 @@ void LineageTracker::unwatch(pid_t main) {
   if (tree == trees_.end()) return;
   tree->second.claimed = false;
   tree->second.on_escape = nullptr;
-  if (tree->second.live == 0) {
+  if (tree->second.live.empty()) {
     trees_.erase(tree);
     return;
   }
@@ -130,10 +132,9 @@ void LineageTracker::unwatch(pid_t main) {
 }
 
 std::vector<pid_t> LineageTracker::live(pid_t main) const {
-  std::vector<pid_t> out;
-  for (const auto& [pid, root] : tree_of_)
-    if (root == main) out.push_back(pid);
-  return out;
+  auto tree = trees_.find(main);
+  return tree == trees_.end() ? std::vector<pid_t>{}
+                              : std::vector<pid_t>(tree->second.live.begin(), tree->second.live.end());
 }
 
 std::vector<pid_t> LineageTracker::ever(pid_t main) const {

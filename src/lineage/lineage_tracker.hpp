@@ -48,7 +48,10 @@ class LineageTracker {
  private:
   struct Tree {
     bool claimed = false;
-    std::size_t live = 0;
+    // Its live processes: live() at each destroy is then the tree's size, not the number of
+    // processes every task has (a destroy of a thousand tasks had asked the server a
+    // thousand times to go through all of them).
+    std::unordered_set<pid_t> live;
     std::string cgroup;
     std::function<void(const Escape&)> on_escape;
     std::unordered_set<pid_t> escaped;  // reported once each
