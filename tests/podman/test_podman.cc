@@ -218,8 +218,8 @@ TEST_CASE("start, then destroy by id") {
   std::string out_file = cgspawn::Ledger(state.path()).output_dir(id) + "/stdout";
   CHECK(eventually([&] { return read_text(out_file).value_or("").find("ready") != std::string::npos; }, 10s));
   // Beside the running container, no podman process: its output is read from the file conmon
-  // writes (not by `podman logs -f`), its end is watched on conmon's pidfd (not by a `podman
-  // wait` that polls podman's state).
+  // writes (not by `podman logs -f`), its end is watched in conmon's exit directory and on
+  // conmon's pidfd (not by a `podman wait` that polls podman's state).
   auto record = cgspawn::Ledger(state.path()).read(id);
   REQUIRE(record);
   std::vector<std::string> helpers = podman_children_of(record->owner.pid);
@@ -230,6 +230,33 @@ TEST_CASE("start, then destroy by id") {
   INFO(d.out << d.err);
   CHECK(d.exit_code == 0);
   check_all_gone(parent, id, procs, conmon);
+}
+
+// A task's end is seen in conmon's exit directory, where every container's end is written: the
+// ends of others (a task of ours, a container of podman's own) must not end it.
+TEST_CASE("other containers' ends leave a running task running; its own exit code is its") {
+  PodParent parent;
+  TempDir state;
+  std::string id = unique_id("others");
+  std::vector<std::string> env = {"CGSPAWN_STATE_DIR=" + state.path()};
+  RunResult s = start_task(parent, id, env, {"/bin/sh", "-c", "sleep 4; exit 6"});
+  DestroyedAtEnd guard{id, env};
+  REQUIRE_MESSAGE(s.exit_code == 0, s.err);
+  std::string other = unique_id("other");
+  RunResult r = Child(cli(run_args(parent, other, {}, {"/bin/sh", "-c", "exit 5"})), env).wait(60s);
+  CHECK_MESSAGE(r.exit_code == 5, r.err);
+  Shell plain =
+      sh("podman run --rm --pull=never --network=none --name cgspawn-" + unique_id("plain") +
+         " --cgroup-parent=" + parent.rel() + "/plain " + lab("CGSPAWN_PODMAN_IMAGE") + " /bin/true 2>&1");
+  CHECK_MESSAGE(plain.rc == 0, plain.out);
+  RunResult status = Child(cli({"status", id, "--json"}), env).wait(30s);
+  INFO(status.out << status.err);
+  CHECK(status.out.find("\"running\"") != std::string::npos);
+  CHECK(container_exists("cgspawn-" + id));
+  RunResult w = Child(cli({"wait", id}), env).wait(60s);
+  INFO(w.out << w.err);
+  CHECK(w.exit_code == 6);
+  CHECK_FALSE(container_exists("cgspawn-" + id));
 }
 
 // The supervisor opens the task's output files, starts the container, and closes its own

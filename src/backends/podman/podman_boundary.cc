@@ -3,7 +3,6 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,17 +46,6 @@ ResourceOutcome destroy_task_cgroup(const std::string& path, const DestroyOption
   }
 }
 
-// conmon exits once the container has ended and its exit code is written for podman: a pidfd on
-// it says when, where `podman wait` would poll podman's state 20 times a second for the
-// container's whole life (80 ms of CPU per 5 s, and 33 MiB, per task here). When conmon has
-// already gone, an fd that is readable at once.
-UniqueFd conmon_end(const ContainerRef& ref) {
-  if (UniqueFd fd = open_pinned_pidfd(ref.conmon_pid, ref.conmon_start); fd.valid()) return fd;
-  UniqueFd ended(::eventfd(1, EFD_CLOEXEC));
-  if (!ended.valid()) throw_sys("eventfd for the end of container " + ref.name, errno);
-  return ended;
-}
-
 }  // namespace
 
 PodmanBoundary::PodmanBoundary(ContainerRef ref, ParentPruning parents)
@@ -71,19 +59,25 @@ void PodmanBoundary::follow(std::optional<ContainerLogFile> log, int stdout_fd, 
     log_ = ContainerLog(std::move(log->fd()), stdout_fd, stderr_fd);
   else
     logs_ = start_podman({"logs", "-f", ref_.id}, stdout_fd, stderr_fd);
-  end_ = conmon_end(ref_);
+  end_ = std::make_unique<ConmonEnd>(ref_);
+}
+
+int PodmanBoundary::poll_fd() const {
+  return end_ ? end_->fd() : -1;
 }
 
 bool PodmanBoundary::container_ended() const {
-  if (!end_.valid()) return false;
-  pollfd p{end_.get(), POLLIN, 0};
+  if (!end_) return false;
+  pollfd p{end_->fd(), POLLIN, 0};
   return ::poll(&p, 1, 0) == 1;
 }
 
-// The container's own exit code, from podman's record of it. Unknown (left empty rather than
-// guessed) when podman has none: conmon was killed while the container ran, which loses it.
+// The container's own exit code, from conmon's exit file or else podman's record of it.
+// Unknown (left empty rather than guessed) when podman has none: conmon was killed while the
+// container ran, which loses it.
 ExitStatus PodmanBoundary::container_exit() const {
   ExitStatus status;
+  if ((status.code = end_->exit_code())) return status;
   try {
     PodmanOutput out =
         run_podman({"inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", ref_.target()});

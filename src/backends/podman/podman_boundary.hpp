@@ -2,15 +2,17 @@
 // The podman backend's boundary: one container, under a cgroup2 node of cgspawn's own. Its
 // output reaches the task's stdout/stderr through the log file conmon writes, followed by a
 // thread of ours (container_log.hpp); a kept container (--keep-container) keeps podman's own
-// log, which `podman logs -f` follows. The container's end is its conmon's exit: a pidfd on
-// conmon is the task's poll_fd(), so nothing polls while it runs, and `podman inspect` then
-// gives the exit code.
+// log, which `podman logs -f` follows. The container's end is what its conmon says (its exit
+// file, or its exit: conmon_end.hpp), which the task's poll_fd() waits for, so nothing polls
+// while it runs; where conmon left no exit code to see, `podman inspect` gives it.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "backends/podman/conmon_end.hpp"
 #include "backends/podman/container_log.hpp"
 #include "backends/podman/container_ref.hpp"
 #include "cgroup/parent.hpp"
@@ -34,7 +36,7 @@ class PodmanBoundary final : public Boundary {
   // container that failed to start is never kept.
   void follow(std::optional<ContainerLogFile> log, int stdout_fd, int stderr_fd, bool keep);
 
-  int poll_fd() const override { return end_.get(); }
+  int poll_fd() const override;
   std::optional<MainExit> peek_exit() override;
   std::optional<LineageRoot> lineage_root(std::string& why) const override {
     why.clear();  // not needed: the container's PID namespace bounds its processes
@@ -50,9 +52,9 @@ class PodmanBoundary final : public Boundary {
   ContainerRef ref_;
   ParentPruning parents_;
   bool container_may_exist_ = false;
-  ContainerLog log_;  // the container's output, followed here
-  Launched logs_;     // or `podman logs -f`, for a kept container
-  UniqueFd end_;      // readable once the container has ended: conmon's pidfd
+  ContainerLog log_;                // the container's output, followed here
+  Launched logs_;                   // or `podman logs -f`, for a kept container
+  std::unique_ptr<ConmonEnd> end_;  // from follow() on
   std::optional<ExitStatus> exit_;
 };
 
