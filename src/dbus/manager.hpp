@@ -32,8 +32,9 @@ class Manager {
   const BusTarget& target() const { return target_; }
 
   // Mode "fail": an existing unit of that name is an error (UnitExists), never replaced.
-  // Returns the start job. JobRemoved is matched from the connection on, so a job that
-  // completes before this returns is never missed (as systemd-run does).
+  // Returns the start job. JobRemoved is matched before the call (here and in stop_unit) until
+  // wait_job is over, so a job that completes before the call returns is never missed (as
+  // systemd-run does), and no other job's end is sent to this connection while it waits for none.
   std::string start_transient(const std::string& name, const UnitProperties& properties);
   void kill_unit(const std::string& name, const std::string& who, int signal);
   std::string stop_unit(const std::string& name);  // the stop job

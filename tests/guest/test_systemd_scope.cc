@@ -4,11 +4,15 @@
 // the escape scenarios, UnitExists recovery, daemon-reload, limits read back, OOM in the
 // Result, a bad property refused with systemd's own words, reap after the caller's SIGKILL.
 #include <doctest/doctest.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
@@ -46,6 +50,26 @@ void check_gone(const std::vector<cgtest::ProcessId>& processes, const std::stri
 
 std::string relative(const std::string& cgroup) {
   return cgroup.substr(std::string("/sys/fs/cgroup").size());
+}
+
+// Bytes waiting to be read on the sockets of process `pid` (its D-Bus connection among them):
+// each socket taken with pidfd_getfd, its queue asked with FIONREAD. -1 when it cannot be read.
+long long unread_socket_bytes(pid_t pid) {
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return -1;
+  long long total = 0;
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::string target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (ec || target.rfind("socket:", 0) != 0) continue;
+    int fd = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, std::stoi(e.path().filename().string()), 0));
+    int queued = 0;
+    if (fd >= 0 && ::ioctl(fd, FIONREAD, &queued) == 0) total += queued;
+    if (fd >= 0) ::close(fd);
+  }
+  ::close(pidfd);
+  return total;
 }
 
 }  // namespace
@@ -336,6 +360,41 @@ TEST_CASE(
   RunResult missing = run({"--id", "sv-missing", "--", "/nonexistent/program"});
   CHECK(missing.exit_code == 127);
   CHECK(unit_gone("cgspawn-sv-missing.service"));
+}
+
+// systemd broadcasts on the bus the end of every job a client of the bus asked for (JobRemoved):
+// a supervisor waiting for no job of its own must not be sent them, or N tasks move N x N
+// messages for their starts and stops (each queued in every idle supervisor's socket).
+TEST_CASE("systemd scope: a running task's supervisor is not sent the ends of other tasks' jobs") {
+  TempDir tmp;
+  std::vector<std::string> env = {"CGSPAWN_STATE_DIR=" + tmp.file("state")};
+  auto cgspawn = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), cgtest::built_program("CGSPAWN_BIN"));
+    return Child(args, env).wait(scaled(120s));
+  };
+  RunResult started =
+      cgspawn({"start", "--backend", "systemd", "--id", "own-jobs", "--", "/bin/sleep", "1000"});
+  CAPTURE(started.err);
+  REQUIRE(started.exit_code == 0);
+  struct DestroyedAtEnd {  // also when a check below fails
+    std::function<RunResult(std::vector<std::string>)> cgspawn;
+    ~DestroyedAtEnd() { cgspawn({"destroy", "own-jobs", "--grace", "0s"}); }
+  } guard{cgspawn};
+  auto record = Ledger(tmp.file("state")).read("own-jobs");
+  REQUIRE(record);
+  pid_t supervisor = record->owner.pid;
+  long long before = unread_socket_bytes(supervisor);
+  REQUIRE(before >= 0);
+  for (int i = 0; i < 3; ++i) {  // other tasks' start and stop jobs, asked over the bus
+    RunResult other = cgspawn({"run", "-q", "--backend", "systemd", "--", "/bin/true"});
+    CHECK_MESSAGE(other.exit_code == 0, other.err);
+  }
+  long long after = unread_socket_bytes(supervisor);
+  CHECK(after == before);
+  RunResult destroyed = cgspawn({"destroy", "own-jobs", "--grace", "0s"});
+  CAPTURE(destroyed.err);
+  CHECK(destroyed.exit_code == 0);  // its own stop job's end did reach it
+  CHECK(unit_gone("cgspawn-own-jobs.scope"));
 }
 
 TEST_CASE("systemd service: start, then wait gives the status systemd recorded; destroy collects it") {

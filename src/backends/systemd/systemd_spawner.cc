@@ -220,7 +220,7 @@ std::unique_ptr<Task> SystemdSpawner::spawn_scope(TaskSpec spec) {
   LaunchRequest request = launch_request_for(spec, resolve_program(spec.argv[0], task_path(spec)));
   refuse_hidden_cwd(request.isolation, spec.cwd);
   std::string name = dbus::unit_name(spec.id, "scope");
-  auto manager = Manager::connect(bus_);  // JobRemoved is matched from here on
+  auto manager = Manager::connect(bus_);
   SpawnTransaction txn(recording_of(options_, false), spec, "systemd", intended(ResourceKind::scope, name));
   attach_local_scratch(txn, spec);
   auto anchor = std::make_unique<Anchor>();
@@ -253,7 +253,7 @@ std::unique_ptr<Task> SystemdSpawner::spawn_service(TaskSpec spec) {
   refuse_unavailable_limits(spec.limits, bus_);
   refuse_hidden_cwd(request.isolation, absolute_dir(spec.cwd));  // systemd is given the caller's by path
   std::string name = dbus::unit_name(spec.id, "service");
-  auto manager = Manager::connect(bus_);  // JobRemoved is matched from here on
+  auto manager = Manager::connect(bus_);
   SpawnTransaction txn(recording_of(options_, false), spec, "systemd", intended(ResourceKind::service, name));
   attach_local_scratch(txn, spec);
   dbus::ServiceExec exec{request.program,

@@ -10,14 +10,15 @@
 
 namespace cgspawn::dbus {
 
-JobWatcher::JobWatcher(sdbus::IConnection& bus)
-    : bus_(bus), proxy_(sdbus::createProxy(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1")) {
-  proxy_->registerSignalHandler("org.freedesktop.systemd1.Manager", "JobRemoved",
-                                [this](sdbus::Signal& signal) { on_removed(signal); });
-  proxy_->finishRegistration();
+void JobWatcher::listen() {
+  if (match_) return;
+  match_ = bus_.addMatch(
+      "type='signal',sender='org.freedesktop.systemd1',path='/org/freedesktop/systemd1',"
+      "interface='org.freedesktop.systemd1.Manager',member='JobRemoved'",
+      [this](sdbus::Message& signal) { on_removed(signal); });
 }
 
-void JobWatcher::on_removed(sdbus::Signal& signal) {
+void JobWatcher::on_removed(sdbus::Message& signal) {
   std::uint32_t id = 0;
   sdbus::ObjectPath job;
   std::string unit, result;
@@ -38,12 +39,15 @@ void JobWatcher::pump(Clock::time_point deadline) {
 }
 
 std::string JobWatcher::wait(const std::string& job, Clock::time_point deadline) {
-  for (;;) {
-    if (auto it = removed_.find(job); it != removed_.end()) {
-      std::string result = it->second;
-      removed_.erase(it);
-      return result;
+  struct Unlisten {
+    JobWatcher& w;
+    ~Unlisten() {
+      w.match_.reset();
+      w.removed_.clear();  // other jobs' ends, seen meanwhile: nobody waits for them
     }
+  } unlisten{*this};
+  for (;;) {
+    if (auto it = removed_.find(job); it != removed_.end()) return it->second;
     if (Clock::now() >= deadline)
       throw Error(ErrorKind::system, "systemd job " + job + " did not finish in time");
     pump(deadline);

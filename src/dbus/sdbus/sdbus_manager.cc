@@ -29,6 +29,7 @@ class SdbusManager final : public ModuleCalls {
                               ModuleError& error) noexcept override {
     using Aux = std::vector<sdbus::Struct<std::string, std::vector<SdbusProperty>>>;
     return guarded(error, [&] {
+      jobs_.listen();
       auto reply = call("StartTransientUnit", [&](sdbus::MethodCall& c) {
         c << name << std::string("fail") << marshal(properties) << Aux{};
       });
@@ -45,6 +46,7 @@ class SdbusManager final : public ModuleCalls {
 
   std::string stop_unit(const std::string& name, ModuleError& error) noexcept override {
     return guarded(error, [&] {
+      jobs_.listen();
       return object_path(
           call("StopUnit", [&](sdbus::MethodCall& c) { c << name << std::string("replace"); }));
     });
@@ -118,7 +120,7 @@ class SdbusManager final : public ModuleCalls {
   }
 
   std::unique_ptr<sdbus::IConnection> bus_;
-  JobWatcher jobs_;  // subscribed before the first call
+  JobWatcher jobs_;  // JobRemoved matched from each job's call to the end of its wait
   std::unique_ptr<sdbus::IProxy> manager_;
 };
 
