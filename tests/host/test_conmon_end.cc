@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The end of a podman container as its conmon tells it (backends/podman/conmon_end.hpp): the
-// exit file conmon renames into its --exit-dir, or else conmon's exit. The "conmon" here is a
+// exit file conmon renames into its --exit-dir, looked for by the container log's thread, or
+// else conmon's exit. The "conmon" here is a
 // shell whose command line names an exit directory of the test's own, so each case can write
 // (or not write) the files conmon would; the podman tier runs the same code with real conmon.
 #include <doctest/doctest.h>
@@ -9,9 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "backends/podman/conmon_end.hpp"
+#include "backends/podman/container_log.hpp"
 #include "host.hpp"
 
 using namespace cgtest;
@@ -82,43 +86,64 @@ TEST_CASE("conmon's exit file ends the wait with its code; other containers' fil
   TempDir dir;
   FakeConmon conmon(dir.path());
   cgspawn::ConmonEnd end(conmon.ref("c0ffee"));
+  CHECK(end.exit_dir() == dir.path());
+  end.check();
   CHECK_FALSE(readable(end.fd(), 100));
   write_exit_file(dir.path(), "deadbeef", "1");  // another container's end
   write_text(dir.path() + "/unrelated", "x");
+  end.check();
   CHECK_FALSE(readable(end.fd(), 200));
   CHECK_FALSE(end.exit_code().has_value());
   write_exit_file(dir.path(), "c0ffee", "137");
-  REQUIRE(readable(end.fd(), 5000));
+  end.check();
+  REQUIRE(readable(end.fd(), 0));
   CHECK(end.exit_code() == 137);
   // podman's cleanup removes the file, then conmon exits: the code stays what was read.
   ::unlink((dir.path() + "/c0ffee").c_str());
   conmon.end();
+  end.check();
   CHECK(end.exit_code() == 137);
 }
 
-TEST_CASE("an exit file written before the watch is found; conmon gone without one gives no code") {
+TEST_CASE("conmon gone without an exit file: readable, no code; already gone: readable at once") {
   TempDir dir;
   {
     FakeConmon conmon(dir.path());
-    write_exit_file(dir.path(), "early", "0");
-    cgspawn::ConmonEnd end(conmon.ref("early"));
+    cgspawn::ConmonEnd end(conmon.ref("killed"));
+    CHECK_FALSE(readable(end.fd(), 100));
+    conmon.end();  // killed while "its container" ran: no exit file
     REQUIRE(readable(end.fd(), 5000));
-    CHECK(end.exit_code() == 0);
+    end.check();
+    CHECK_FALSE(end.exit_code().has_value());
   }
-  FakeConmon conmon(dir.path());
-  cgspawn::ConmonEnd end(conmon.ref("killed"));
-  CHECK_FALSE(readable(end.fd(), 100));
-  conmon.end();  // killed while "its container" ran: no exit file
-  REQUIRE(readable(end.fd(), 5000));
-  CHECK_FALSE(end.exit_code().has_value());
-}
-
-TEST_CASE("a conmon already gone: readable at once, no code") {
-  TempDir dir;
   FakeConmon conmon(dir.path());
   cgspawn::ContainerRef ref = conmon.ref("gone");
   conmon.end();
   cgspawn::ConmonEnd end(ref);
+  CHECK(end.exit_dir().empty());  // its command line is no longer there to say
   CHECK(readable(end.fd(), 0));
   CHECK_FALSE(end.exit_code().has_value());
+}
+
+// The wiring the podman backend uses: the container log's thread looks for the exit file on
+// each change in the exit directory, and once at its start (a file written before).
+TEST_CASE("the container log's thread finds the exit file: at its start, and when it appears") {
+  TempDir dir;
+  FakeConmon conmon(dir.path());
+  auto watched = [&](const std::string& id) {
+    auto end = std::make_shared<cgspawn::ConmonEnd>(conmon.ref(id));
+    cgspawn::ContainerLog log(std::move(cgspawn::ContainerLogFile::create().fd()), -1, -1,
+                              cgspawn::ContainerLog::DirWatch{end->exit_dir(), [end] { end->check(); }});
+    return std::make_pair(end, std::move(log));
+  };
+  write_exit_file(dir.path(), "early", "0");
+  auto [early, early_log] = watched("early");
+  REQUIRE(readable(early->fd(), 5000));
+  CHECK(early->exit_code() == 0);
+  auto [late, late_log] = watched("late");
+  write_exit_file(dir.path(), "other", "1");
+  CHECK_FALSE(readable(late->fd(), 300));
+  write_exit_file(dir.path(), "late", "42");
+  REQUIRE(readable(late->fd(), 5000));
+  CHECK(late->exit_code() == 42);
 }

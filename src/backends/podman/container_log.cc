@@ -75,8 +75,9 @@ struct ContainerLog::Follower {
   UniqueFd file;
   UniqueFd fds[2];  // stdout, stderr: our own copies, as a child process would have them
   bool broken[2] = {false, false};
-  UniqueFd changes;  // inotify: conmon wrote to the file
-  UniqueFd stop;     // eventfd: finish()
+  UniqueFd changes;                 // inotify: conmon wrote to the file (or changed the watched directory)
+  std::function<void()> on_change;  // DirWatch's
+  UniqueFd stop;                    // eventfd: finish()
   off_t offset = 0;
   off_t punched = 0;
   std::string pending;
@@ -119,6 +120,7 @@ struct ContainerLog::Follower {
     pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     for (;;) {
       pass_on();
+      if (on_change) on_change();
       pollfd p[2] = {{stop.get(), POLLIN, 0}, {changes.get(), POLLIN, 0}};
       // Without an inotify watch (none left to the user), every 50 ms rather than lose output.
       if (::poll(p, changes.valid() ? 2 : 1, changes.valid() ? -1 : 50) < 0) continue;
@@ -131,7 +133,7 @@ struct ContainerLog::Follower {
   }
 };
 
-ContainerLog::ContainerLog(UniqueFd file, int stdout_fd, int stderr_fd)
+ContainerLog::ContainerLog(UniqueFd file, int stdout_fd, int stderr_fd, std::optional<DirWatch> also)
     : follower_(std::make_shared<Follower>()) {
   Follower& f = *follower_;
   f.file = std::move(file);
@@ -148,6 +150,12 @@ ContainerLog::ContainerLog(UniqueFd file, int stdout_fd, int stderr_fd)
   std::string self = "/proc/self/fd/" + std::to_string(f.file.get());
   if (f.changes.valid() && ::inotify_add_watch(f.changes.get(), self.c_str(), IN_MODIFY) < 0)
     f.changes.reset();
+  if (also) {
+    // A directory that cannot be watched: on_change runs at the thread's other wakes only.
+    if (f.changes.valid())
+      ::inotify_add_watch(f.changes.get(), also->dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE);
+    f.on_change = std::move(also->on_change);
+  }
   thread_ = std::thread([follower = follower_] { follower->run(); });
 }
 

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -41,10 +42,18 @@ void decode_k8s_log(std::string& pending, std::string_view bytes,
 // Follows the file from its start on a thread of its own until finish().
 class ContainerLog {
  public:
+  // A directory the thread watches too (in the same inotify instance: one per task, where
+  // root has 128 by default for the whole host), and what it does there on its thread: at its
+  // start and after each wake (conmon_end.hpp: the container's exit file).
+  struct DirWatch {
+    std::string dir;
+    std::function<void()> on_change;
+  };
+
   ContainerLog() = default;
   // stdout_fd, stderr_fd: where the container's output goes (-1: this process's own); copied,
   // so the caller may close them.
-  ContainerLog(UniqueFd file, int stdout_fd, int stderr_fd);
+  ContainerLog(UniqueFd file, int stdout_fd, int stderr_fd, std::optional<DirWatch> also = std::nullopt);
   ContainerLog(ContainerLog&&) = default;
   ContainerLog& operator=(ContainerLog&& other) noexcept;  // finishes what it followed
   ~ContainerLog() { finish(); }

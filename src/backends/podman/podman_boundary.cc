@@ -55,11 +55,15 @@ PodmanBoundary::PodmanBoundary(ContainerRef ref, ParentPruning parents)
 
 void PodmanBoundary::follow(std::optional<ContainerLogFile> log, int stdout_fd, int stderr_fd, bool keep) {
   ref_.keep = keep;
-  if (log)
-    log_ = ContainerLog(std::move(log->fd()), stdout_fd, stderr_fd);
-  else
+  end_ = std::make_shared<ConmonEnd>(ref_);
+  if (log) {
+    std::optional<ContainerLog::DirWatch> exit_file;
+    if (!end_->exit_dir().empty())
+      exit_file = ContainerLog::DirWatch{end_->exit_dir(), [end = end_] { end->check(); }};
+    log_ = ContainerLog(std::move(log->fd()), stdout_fd, stderr_fd, std::move(exit_file));
+  } else {
     logs_ = start_podman({"logs", "-f", ref_.id}, stdout_fd, stderr_fd);
-  end_ = std::make_unique<ConmonEnd>(ref_);
+  }
 }
 
 int PodmanBoundary::poll_fd() const {

@@ -3,8 +3,9 @@
 // output reaches the task's stdout/stderr through the log file conmon writes, followed by a
 // thread of ours (container_log.hpp); a kept container (--keep-container) keeps podman's own
 // log, which `podman logs -f` follows. The container's end is what its conmon says (its exit
-// file, or its exit: conmon_end.hpp), which the task's poll_fd() waits for, so nothing polls
-// while it runs; where conmon left no exit code to see, `podman inspect` gives it.
+// file, looked for by the log's thread, or its exit: conmon_end.hpp), which the task's
+// poll_fd() waits for, so nothing polls while it runs; where no exit code was seen, `podman
+// inspect` gives it.
 #pragma once
 
 #include <memory>
@@ -54,7 +55,7 @@ class PodmanBoundary final : public Boundary {
   bool container_may_exist_ = false;
   ContainerLog log_;                // the container's output, followed here
   Launched logs_;                   // or `podman logs -f`, for a kept container
-  std::unique_ptr<ConmonEnd> end_;  // from follow() on
+  std::shared_ptr<ConmonEnd> end_;  // from follow() on; shared with the log's thread
   std::optional<ExitStatus> exit_;
 };
 
