@@ -122,6 +122,15 @@ std::vector<std::string> podman_children_of(pid_t pid) {
   return out;
 }
 
+// How many inotify instances a process holds (its descriptors that are one).
+int inotify_instances_of(pid_t pid) {
+  int n = 0;
+  std::error_code ec;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec))
+    if (std::filesystem::read_symlink(fd.path(), ec).string() == "anon_inode:inotify") ++n;
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("a messy container (daemon, TERM-ignorer, 100 sleepers) is destroyed and verified gone") {
@@ -229,6 +238,8 @@ TEST_CASE("start, then destroy by id") {
   std::vector<std::string> helpers = podman_children_of(record->owner.pid);
   INFO("the supervisor's podman children: " << json(helpers).dump());
   CHECK(helpers.empty());
+  // One inotify instance for the log and the exit directory: root has 128 for the whole host.
+  CHECK(inotify_instances_of(record->owner.pid) == 1);
   Child destroy(cli({"destroy", id, "--grace", "1s", "--json"}), env);
   RunResult d = destroy.wait(60s);
   INFO(d.out << d.err);
