@@ -113,6 +113,20 @@ void remove_lock_and_dir(const std::string& control_path) {
   ::rmdir(dir_of(control_path).c_str());
 }
 
+// The master's lock for a close, taken even where the control directory is gone (made again,
+// and removed with the lock): without it, a master another process started meanwhile, whose
+// socket was not there yet, looked like a stray and was stopped (its `run` failed: "cannot
+// connect"). Where the directory cannot be made (the ledger's own is gone), nobody can start a
+// master there either, and the close goes on without the lock.
+UniqueFd lock_for_close(const std::string& control_path) {
+  if (UniqueFd lock = lock_master(control_path, false); lock.valid()) return lock;
+  try {
+    return lock_master(control_path, true);
+  } catch (const Error&) {
+    return UniqueFd();
+  }
+}
+
 bool exited_ok(const SshOutput& r) {
   return r.status && WIFEXITED(*r.status) && WEXITSTATUS(*r.status) == 0;
 }
@@ -179,7 +193,8 @@ int ensure_master(const SshTarget& target, const std::string& control_path, Mast
     if (!r.status)
       why = "no answer within " + format_seconds(r.seconds) + (why.empty() ? "" : ": " + why);
     else if (why.empty())
-      why = "ssh exited with status " + std::to_string(WEXITSTATUS(*r.status));
+      why = WIFSIGNALED(*r.status) ? "ssh was killed by signal " + std::to_string(WTERMSIG(*r.status))
+                                   : "ssh exited with status " + std::to_string(WEXITSTATUS(*r.status));
     throw Error(ErrorKind::system, "cannot connect to " + target.display() + ": " + why);
   }
   if (auto pid = master_pid(target, control_path)) {
@@ -201,7 +216,7 @@ ResourceOutcome close_master(const SshTarget& target, const std::string& control
   Resource res{ResourceKind::ssh_master, control_path};
   ResourceOutcome row;
   std::optional<int> pid;
-  UniqueFd lock = lock_master(control_path, false);
+  UniqueFd lock = lock_for_close(control_path);
   std::string users_named;
   // Checked first: the common case under load costs no ssh call.
   if (master_held_by_others(control_path, users, users_named)) {
