@@ -115,7 +115,7 @@ void LineageTracker::watch(pid_t main, const std::string& cgroup,
   tree.claimed = true;
   tree.cgroup = cgroup;
   tree.on_escape = std::move(on_escape);
-  for (pid_t pid : std::vector<pid_t>(tree.live.begin(), tree.live.end()))  // moved before we watched
+  for (pid_t pid : live(main))  // moved before we watched (a copy: an escape callback may change the tree)
     check_escape(pid, tree);
 }
 
