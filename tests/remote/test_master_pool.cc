@@ -4,9 +4,13 @@
 // Needs a -Dcrash_points=true build (the suite's): the spawn is stopped there on purpose.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/syscall.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +49,37 @@ bool has_row(const nlohmann::json& report, const std::string& kind, const std::s
   if (report.is_structured())
     for (const auto& item : report)
       if (has_row(item, kind, outcome)) return true;
+  return false;
+}
+
+// A fault of `lab` for a scope: removed again (`undo`) however the scope is left.
+class FaultFor {
+ public:
+  FaultFor(const Lab& lab, const std::string& fault, std::string undo) : lab_(lab), undo_(std::move(undo)) {
+    lab_.fault(fault);
+  }
+  ~FaultFor() {
+    try {
+      lab_.fault(undo_);
+    } catch (const std::exception&) {
+      // the suite's lab-down removes what is left of it
+    }
+  }
+  FaultFor(const FaultFor&) = delete;
+  FaultFor& operator=(const FaultFor&) = delete;
+
+ private:
+  const Lab& lab_;
+  std::string undo_;
+};
+
+// Whether a thread of `pid` waits in flock(2) (/proc/PID/task/TID/syscall names the call it is in).
+bool waits_in_flock(pid_t pid) {
+  std::error_code ec;
+  for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::string call = cgtest::read_text(t.path().string() + "/syscall").value_or("");
+    if (std::atol(call.c_str()) == SYS_flock) return true;
+  }
   return false;
 }
 
@@ -172,5 +207,56 @@ TEST_CASE("master pool: destroys on a full master share a destroy master, closed
   CHECK(all.exit_code == 0);
   // One when they hold it together; a second only if one came after all the others had closed it.
   CHECK(sshd_log_lines(lab, "Accepted publickey") - connections <= 2);
+  check_nothing_left(lab, state);
+}
+
+// The race a18abe4 closed: a close whose control directory another close had removed went on
+// without the master's lock, found no socket, and stopped as a stray the ssh of a master that
+// another cgspawn was starting under that lock (its `run` failed: "cannot connect"). Here the
+// closer is stopped twice: before its lock, while the test closes the master and removes the
+// directory as the other close did; and after it, while another run starts a master against a
+// frozen remote (so its socket cannot appear before the closer goes on).
+TEST_CASE(
+    "master pool: a close that finds the control directory gone takes the lock anyway, so a master "
+    "another run is starting meanwhile is not stopped as a stray") {
+  const Lab& lab = rtest::bash_lab();
+  TempDir dir;
+  std::string state = state_dir(dir);
+  std::vector<std::string> env = rtest::cgspawn_env(state);
+  env.push_back("CGSPAWN_CRASH_AT=stop:remote-master-close,stop:remote-master-close-locked");
+  cgtest::Child closer(rtest::cgspawn_argv(rtest::remote_args("run", lab, state, {"-q"}, {"true"})), env);
+  REQUIRE_MESSAGE(stopped_within(closer.pid(), 30s),
+                  "the run did not stop at remote-master-close: a build without -Dcrash_points=true?");
+  auto sockets = control_sockets(state);
+  REQUIRE(sockets.size() == 1);
+  {
+    RunResult exit = cgtest::Child({"/usr/bin/ssh", "-S", sockets[0], "-O", "exit", "placeholder"}).wait(10s);
+    INFO(all_of(exit));
+    REQUIRE(exit.exit_code == 0);
+  }
+  REQUIRE(rtest::wait_until([&] { return rtest::local_ssh_processes(state).empty(); }, 10s));
+  std::filesystem::remove_all(state + "/.ssh-mux");  // as the close that closed it does
+
+  closer.signal(SIGCONT);
+  REQUIRE_MESSAGE(stopped_within(closer.pid(), 30s), "the run did not stop at remote-master-close-locked");
+  std::optional<FaultFor> frozen;
+  frozen.emplace(lab, "freeze", "thaw");
+  cgtest::Child starter(rtest::cgspawn_argv(rtest::remote_args("run", lab, state, {"-q"}, {"true"})),
+                        rtest::cgspawn_env(state));
+  // The starter waits for the closer's lock, or (without it) has its master's ssh running.
+  REQUIRE(rtest::wait_until(
+      [&] { return waits_in_flock(starter.pid()) || !rtest::local_ssh_processes(state).empty(); }, 30s));
+  CHECK(rtest::local_ssh_processes(state).empty());
+
+  closer.signal(SIGCONT);
+  RunResult closed = closer.wait(30s);
+  frozen.reset();
+  RunResult started = starter.wait(60s);
+  {
+    INFO("the closer: " << all_of(closed));
+    CHECK(closed.exit_code == 0);
+  }
+  INFO("the starter: " << all_of(started));
+  CHECK(started.exit_code == 0);
   check_nothing_left(lab, state);
 }

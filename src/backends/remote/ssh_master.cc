@@ -19,6 +19,7 @@
 #include "cgspawn/error.hpp"
 #include "cgspawn/parse.hpp"
 #include "report/rows.hpp"
+#include "util/crash_point.hpp"
 #include "util/unique_fd.hpp"
 
 namespace cgspawn::remote {
@@ -216,7 +217,9 @@ ResourceOutcome close_master(const SshTarget& target, const std::string& control
   Resource res{ResourceKind::ssh_master, control_path};
   ResourceOutcome row;
   std::optional<int> pid;
+  crash_point("remote-master-close");
   UniqueFd lock = lock_for_close(control_path);
+  crash_point("remote-master-close-locked");
   std::string users_named;
   // Checked first: the common case under load costs no ssh call.
   if (master_held_by_others(control_path, users, users_named)) {
