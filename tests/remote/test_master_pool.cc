@@ -36,9 +36,12 @@ bool stopped_within(pid_t pid, std::chrono::milliseconds timeout) {
       timeout);
 }
 
-std::vector<std::string> with_stop_at(const std::string& state, const std::string& point) {
+// The environment of a cgspawn on `state` that stops at each of `points` in turn.
+std::vector<std::string> with_stops_at(const std::string& state, const std::vector<std::string>& points) {
   std::vector<std::string> env = rtest::cgspawn_env(state);
-  env.push_back("CGSPAWN_CRASH_AT=stop:" + point);
+  std::string at;
+  for (const auto& point : points) at += (at.empty() ? "stop:" : ",stop:") + point;
+  env.push_back("CGSPAWN_CRASH_AT=" + at);
   return env;
 }
 
@@ -107,7 +110,7 @@ TEST_CASE(
   // The run stops at the master it takes up, before its record names that master: the least
   // loaded one, task a's (the first is full).
   cgtest::Child run(rtest::cgspawn_argv(rtest::remote_args("run", lab, state, {"-q"}, {"true"})),
-                    with_stop_at(state, "remote-master-taken"));
+                    with_stops_at(state, {"remote-master-taken"}));
   REQUIRE_MESSAGE(stopped_within(run.pid(), 30s),
                   "the run did not stop at remote-master-taken: a build without -Dcrash_points=true?");
 
@@ -222,9 +225,8 @@ TEST_CASE(
   const Lab& lab = rtest::bash_lab();
   TempDir dir;
   std::string state = state_dir(dir);
-  std::vector<std::string> env = rtest::cgspawn_env(state);
-  env.push_back("CGSPAWN_CRASH_AT=stop:remote-master-close,stop:remote-master-close-locked");
-  cgtest::Child closer(rtest::cgspawn_argv(rtest::remote_args("run", lab, state, {"-q"}, {"true"})), env);
+  cgtest::Child closer(rtest::cgspawn_argv(rtest::remote_args("run", lab, state, {"-q"}, {"true"})),
+                       with_stops_at(state, {"remote-master-close", "remote-master-close-locked"}));
   REQUIRE_MESSAGE(stopped_within(closer.pid(), 30s),
                   "the run did not stop at remote-master-close: a build without -Dcrash_points=true?");
   auto sockets = control_sockets(state);
