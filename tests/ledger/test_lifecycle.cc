@@ -7,10 +7,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -28,6 +30,13 @@ bool holds_pidfd(pid_t pid) {
   for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec))
     if (std::filesystem::read_symlink(e.path(), ec) == "anon_inode:[pidfd]") return true;
   return false;
+}
+
+// Moves process `pid` into `cgroup` (its cgroup.procs).
+bool move_into(const std::string& cgroup, pid_t pid) {
+  std::ofstream procs(cgroup + "/cgroup.procs");
+  procs << pid << std::flush;
+  return static_cast<bool>(procs);
 }
 
 // "a1 c3": the ids of a listing's (or reap report's) tasks, sorted.
@@ -295,6 +304,45 @@ TEST_CASE("corrupt record: destroy --label names the file it cannot read and des
   CHECK(exists(file));  // never removed behind the user's back
   CHECK(parent.children().empty());
   CHECK(supervisors_gone());
+}
+
+TEST_CASE(
+    "orphans: a cgspawn-* cgroup without a mark is listed and left alone by reap --orphans, one with another "
+    "ledger's mark is neither listed nor touched; their processes live on") {
+  TestParent parent;
+  StateDir state;
+  Cg cg(parent, state);
+  REQUIRE(cg.run(cg.start_args("kept", {"/bin/sleep", "100"})).exit_code == 0);  // the ledger uses the parent
+  std::string unmarked = parent.path() + "/cgspawn-unmarked";
+  std::string other = parent.path() + "/cgspawn-other-ledger";
+  REQUIRE(::mkdir(unmarked.c_str(), 0755) == 0);
+  REQUIRE(::mkdir(other.c_str(), 0755) == 0);
+  std::string mark = "/var/lib/another-ledger";
+  REQUIRE(::setxattr(other.c_str(), "user.cgspawn.ledger", mark.data(), mark.size(), 0) == 0);
+  cgtest::Child in_unmarked({"/bin/sleep", "600"}), in_other({"/bin/sleep", "600"});
+  REQUIRE(move_into(unmarked, in_unmarked.pid()));
+  REQUIRE(move_into(other, in_other.pid()));
+  auto processes = identify({in_unmarked.pid(), in_other.pid()});
+
+  json l = cg.list_json();
+  REQUIRE(l.at("orphans").size() == 1);
+  CHECK(l.at("orphans")[0].at("id") == unmarked);
+  CHECK(l.at("orphans")[0].at("ours") == false);
+
+  RunResult orphans = cg.run({"reap", "--orphans", "--grace", "0s", "--json"});
+  INFO(describe_run(orphans));
+  CHECK(orphans.exit_code == 1);  // what it found it did not destroy, and says so
+  json r = json::parse(orphans.out);
+  REQUIRE(r.at("orphans").at("resources").size() == 1);
+  const json& row = r.at("orphans").at("resources")[0];
+  CHECK(row.at("id") == unmarked);
+  CHECK(row.at("outcome") == "not-guaranteed");
+  CHECK(row.at("detail").get<std::string>().find("left alone") != std::string::npos);
+  CHECK(exists(unmarked));
+  CHECK(exists(other));
+  CHECK(still_alive(processes, std::chrono::milliseconds(0)).size() == 2);
+  CHECK(cg.status_json("kept").at("task").at("state") == "running");
+  CHECK(cg.run({"destroy", "kept", "--grace", "0s"}).exit_code == 0);
 }
 
 TEST_CASE(
@@ -572,7 +620,7 @@ TEST_CASE("destroy exits 1 while a process survives, the record naming it; once 
   freezer.add(processes[1].pid);  // the background sleep
   freezer.freeze();
 
-  // The supervisor and then destroy itself each wait out the verify timeout (10 s).
+  // The supervisor waits out the verify timeout (10 s); destroy does not wait it a second time.
   RunResult d = cg.run({"destroy", "frozen", "--grace", "200ms", "--json"}, {}, std::chrono::seconds(90));
   INFO(describe_run(d));
   CHECK(d.exit_code == 1);
