@@ -2,14 +2,20 @@
 // Tasks that outlive `start`: listed, status, wait, destroy; corrupt records;
 // orphan cgroups whose record was lost; a supervisor whose `start` died before the report;
 // --label filters, start --timeout, start's refusals, an incomplete destroy, an owner that
-// died under `wait`.
+// died under `wait`, an owner whose pid another process has taken.
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -38,6 +44,39 @@ bool move_into(const std::string& cgroup, pid_t pid) {
   procs << pid << std::flush;
   return static_cast<bool>(procs);
 }
+
+// A `sleep 600` of the test's own that is given pid `pid` (clone3's set_tid, as CRIU restores
+// a process): a reused pid, made deterministically. Killed and reaped when it goes.
+class PidTaker {
+ public:
+  explicit PidTaker(pid_t pid) {
+    pid_t tid[1] = {pid};
+    clone_args args{};
+    args.exit_signal = SIGCHLD;
+    args.set_tid = reinterpret_cast<std::uint64_t>(tid);
+    args.set_tid_size = 1;
+    long got = ::syscall(SYS_clone3, &args, sizeof args);
+    error_ = got < 0 ? std::strerror(errno) : "";
+    if (got == 0) {
+      ::execl("/bin/sleep", "sleep", "600", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    pid_ = static_cast<pid_t>(got);
+  }
+  ~PidTaker() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  PidTaker(const PidTaker&) = delete;
+  PidTaker& operator=(const PidTaker&) = delete;
+  pid_t pid() const { return pid_; }
+  const std::string& error() const { return error_; }  // why clone3 failed
+
+ private:
+  pid_t pid_ = -1;
+  std::string error_;
+};
 
 // "a1 c3": the ids of a listing's (or reap report's) tasks, sorted.
 std::string task_ids(const json& listing) {
@@ -304,6 +343,38 @@ TEST_CASE("corrupt record: destroy --label names the file it cannot read and des
   CHECK(exists(file));  // never removed behind the user's back
   CHECK(parent.children().empty());
   CHECK(supervisors_gone());
+}
+
+TEST_CASE(
+    "reap: an owner whose pid another process has taken (another start time) is gone; that process is left "
+    "alone") {
+  TestParent parent;
+  StateDir state;
+  Cg cg(parent, state);
+  // The task leaves its supervisor's session: else that session's id would keep the pid in use.
+  REQUIRE(cg.run(cg.start_args("reused", {"/usr/bin/setsid", "/bin/sleep", "600"})).exit_code == 0);
+  std::string procs = parent.task_path("reused") + "/cgroup.procs";
+  REQUIRE(eventually([&] {
+    auto pids = read_pids(procs);
+    return pids.size() == 1 && wait_for_comm(pids[0], "sleep", std::chrono::milliseconds(0));
+  }));
+  auto processes = identify(read_pids(procs));
+  pid_t owner = cg.status_json("reused").at("task").at("owner").at("pid").get<pid_t>();
+  REQUIRE(::kill(owner, SIGKILL) == 0);
+  REQUIRE(::waitpid(owner, nullptr, 0) == owner);  // this process is the subreaper: the pid is free
+
+  PidTaker taker(owner);
+  REQUIRE_MESSAGE(taker.pid() == owner, "clone3 could not take pid " << owner << ": " << taker.error());
+  REQUIRE(wait_for_comm(owner, "sleep"));
+  CHECK(cg.status_json("reused").at("task").at("owner").at("alive") == false);
+
+  RunResult reap = cg.run({"reap", "--grace", "0s"});
+  INFO(describe_run(reap));
+  CHECK(reap.exit_code == 0);
+  CHECK(cg.status_json("reused").is_null());
+  CHECK(still_alive(processes).empty());
+  CHECK_FALSE(exists(parent.task_path("reused")));
+  CHECK(cgtest::process_state(owner) == "S");  // the process now at that pid: never signalled
 }
 
 TEST_CASE(
