@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
 // Lineage (docs/backends.md): processes that leave the task cgroup are found by descent, killed
-// and named; SysV IPC the task made is removed; --on-leftovers; reap after the caller's SIGKILL.
+// and named; SysV IPC the task made is removed, and what cannot be tied to it is left;
+// --on-leftovers; reap after the caller's SIGKILL.
 // The processes escape into a cgroup of the test's own beside the task's (as into the root
 // cgroup, but touching nothing the test did not make).
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,6 +102,31 @@ json destroyed(const std::string& state, const std::string& id) {
   CAPTURE(d.err);
   CHECK(d.exit_code == 0);
   return json::parse(d.out);
+}
+
+// SysV objects of the test's own, removed when it goes (an attached segment detached first).
+struct OwnIpc {
+  int msg = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+  int sem = ::semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+  int shm = ::shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+  void* attached = nullptr;  // a segment of the task's, attached here
+  ~OwnIpc() {
+    if (attached) ::shmdt(attached);
+    ::msgctl(msg, IPC_RMID, nullptr);
+    ::semctl(sem, 0, IPC_RMID);
+    ::shmctl(shm, IPC_RMID, nullptr);
+  }
+};
+
+// Whether SysV object `kind` ("shm", "sem", "msg") `id` exists (/proc/sysvipc/KIND).
+bool ipc_exists(const std::string& kind, int id) {
+  for (const auto& line : split_lines(read_text("/proc/sysvipc/" + kind).value_or(""))) {
+    std::istringstream fields(line);
+    std::string key, ipc_id;
+    fields >> key >> ipc_id;
+    if (ipc_id == std::to_string(id)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -241,6 +271,54 @@ TEST_CASE(
     }
     CHECK_MESSAGE(!listed, line << " still exists");
   }
+}
+
+// docs/backends.md, SysV IPC: what cannot be tied to the task is never removed.
+TEST_CASE(
+    "lineage: SysV IPC not tied to the task is left (another process's queue and unused semaphore set as "
+    "suspected notes, its segment untouched); the task's segment attached outside it is not-guaranteed") {
+  TestParent parent;
+  TempDir tmp;
+  std::string state = tmp.file("state"), made = tmp.file("ipc");
+  ::mkdir(state.c_str(), 0700);
+  RunResult r = run_cgspawn({"start", "--parent", parent.path(), "--state-dir", state, "--id", "ipc", "--",
+                             "sh", "-c", helper_bin() + " ipc 2 " + made + "; exec sleep 1000"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  REQUIRE(eventually([&] { return split_lines(read_text(made).value_or("")).size() == 6; }, 30s));
+  OwnIpc own;
+  REQUIRE(own.msg >= 0);
+  REQUIRE(own.sem >= 0);
+  REQUIRE(own.shm >= 0);
+  struct {
+    long type = 1;
+    char text[1] = {'x'};
+  } message;
+  REQUIRE(::msgsnd(own.msg, &message, sizeof message.text, 0) == 0);  // its last sender: this process
+  std::string attached;
+  for (const auto& line : split_lines(read_text(made).value_or("")))
+    if (line.rfind("shm ", 0) == 0 && attached.empty()) attached = line;
+  own.attached = ::shmat(std::stoi(attached.substr(4)), nullptr, SHM_RDONLY);
+  REQUIRE(own.attached != reinterpret_cast<void*>(-1));
+
+  RunResult d = run_cgspawn({"destroy", "ipc", "--state-dir", state, "--grace", "0", "--json"});
+  INFO(d.out << d.err);
+  CHECK(d.exit_code == 1);
+  json j = json::parse(d.out);
+  CHECK(j.at("cleanup").at("complete") == false);
+  auto rows = rows_of(j, "ipc");
+  CHECK(rows.size() == 6);
+  for (const auto& row : rows)
+    CHECK(row.at("outcome") == (row.at("id") == attached ? "not-guaranteed" : "destroyed"));
+  std::string notes = j.at("cleanup").at("notes").dump();
+  CHECK(notes.find("SysV msg " + std::to_string(own.msg) + " ") != std::string::npos);
+  CHECK(notes.find("SysV sem " + std::to_string(own.sem) + " ") != std::string::npos);
+  CHECK(notes.find("SysV shm " + std::to_string(own.shm)) == std::string::npos);  // its creator is known
+  CHECK(ipc_exists("msg", own.msg));
+  CHECK(ipc_exists("sem", own.sem));
+  CHECK(ipc_exists("shm", own.shm));
+  ::shmdt(own.attached);  // the last attachment gone, the kernel removes the marked segment
+  own.attached = nullptr;
+  CHECK_FALSE(ipc_exists("shm", std::stoi(attached.substr(4))));
 }
 
 // docs/backends.md, "one subscription per ledger": supervisors do not subscribe each; they ask
