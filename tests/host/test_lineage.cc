@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -128,6 +129,20 @@ bool ipc_exists(const std::string& kind, int id) {
   }
   return false;
 }
+
+// Removes, when it goes, the SysV objects listed in `file` ("shm ID" lines, as the helper's
+// `ipc` mode writes them): those a test left on purpose.
+struct RemoveListed {
+  std::string file;
+  ~RemoveListed() {
+    for (const auto& line : split_lines(read_text(file).value_or(""))) {
+      int id = std::atoi(line.c_str() + 4);
+      if (line.rfind("shm ", 0) == 0) ::shmctl(id, IPC_RMID, nullptr);
+      if (line.rfind("sem ", 0) == 0) ::semctl(id, 0, IPC_RMID);
+      if (line.rfind("msg ", 0) == 0) ::msgctl(id, IPC_RMID, nullptr);
+    }
+  }
+};
 
 }  // namespace
 
@@ -271,6 +286,23 @@ TEST_CASE(
     }
     CHECK_MESSAGE(!listed, line << " still exists");
   }
+}
+
+TEST_CASE(
+    "lineage: --on-leftovers report removes no SysV IPC: the task's objects are rows `kept` and remain") {
+  TestParent parent;
+  TempDir tmp;
+  std::string made = tmp.file("ipc");
+  RemoveListed left{made};
+  json j = run_json(
+      {"--parent", parent.path(), "--on-leftovers", "report", "--", helper_bin(), "ipc", "2", made}, tmp, 0);
+  auto lines = split_lines(read_text(made).value_or(""));
+  REQUIRE(lines.size() == 6);
+  auto rows = rows_of(j, "ipc");
+  CHECK(rows.size() == 6);
+  for (const auto& row : rows) CHECK(row.at("outcome") == "kept");
+  for (const auto& line : lines)
+    CHECK_MESSAGE(ipc_exists(line.substr(0, 3), std::stoi(line.substr(4))), line);
 }
 
 // docs/backends.md, SysV IPC: what cannot be tied to the task is never removed.
