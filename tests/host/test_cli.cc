@@ -316,6 +316,19 @@ TEST_CASE("every bad option: one stderr line naming it, exit 125, nothing left b
   CHECK(std::filesystem::is_empty(tmp.path()));
 }
 
+TEST_CASE("--unit-type other than scope or service: one stderr line naming it, exit 125") {
+  for (const std::string& type : {"timer", "Scope", ""}) {
+    RunResult r = run_cgspawn({"run", "--backend", "systemd", "--unit-type", type, "--", "true"});
+    CAPTURE(type);
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 125);
+    auto lines = r.err_lines();
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("unknown --unit-type \"" + type + "\": use scope or service") != std::string::npos);
+    CHECK(r.out.empty());
+  }
+}
+
 TEST_CASE("no command, or a word that is none: one stderr line naming it and the commands, exit 125") {
   struct Case {
     std::vector<std::string> args;
