@@ -521,26 +521,35 @@ TEST_CASE("SIGKILL of cgspawn run mid-task, then reap destroys the container") {
   check_all_gone(parent, id, procs, conmon);
 }
 
-TEST_CASE("missing image, bad image name, podman not in PATH: exit 125, nothing left") {
+TEST_CASE(
+    "missing image, bad image name, podman not in PATH, neither or both of --image and --rootfs: exit 125, "
+    "nothing left") {
   PodParent parent;
   TempDir state;
   struct Case {
-    std::string image, path, expect;
+    std::vector<std::string> source;  // --image IMAGE, --rootfs DIR, both or neither
+    std::string path, expect;
   };
+  const std::string image = lab("CGSPAWN_PODMAN_IMAGE");
   const Case cases[] = {
-      {"localhost/cgspawn-no-such-image:latest", "", "image not known"},
-      {"Bad Image Name!!", "", "podman could not start container"},
-      {lab("CGSPAWN_PODMAN_IMAGE"), "PATH=/nonexistent", "podman is not installed or not in PATH"},
+      {{"--image", "localhost/cgspawn-no-such-image:latest"}, "", "image not known"},
+      {{"--image", "Bad Image Name!!"}, "", "podman could not start container"},
+      {{"--image", image}, "PATH=/nonexistent", "podman is not installed or not in PATH"},
+      {{}, "", "the podman backend needs exactly one of --image IMAGE or --rootfs DIR"},
+      {{"--image", image, "--rootfs", state.path()},
+       "",
+       "needs exactly one of --image IMAGE or --rootfs DIR"},
   };
   for (const auto& c : cases) {
     std::string id = unique_id("bad");
     std::vector<std::string> env = {"CGSPAWN_STATE_DIR=" + state.path()};
     if (!c.path.empty()) env.push_back(c.path);
-    Child run(cli({"run", "--backend", "podman", "--image", c.image, "--parent", parent.path(), "--id", id,
-                   "--", "/bin/true"}),
-              env);
+    std::vector<std::string> args = {"run", "--backend", "podman"};
+    args.insert(args.end(), c.source.begin(), c.source.end());
+    args.insert(args.end(), {"--parent", parent.path(), "--id", id, "--", "/bin/true"});
+    Child run(cli(args), env);
     RunResult r = run.wait(60s);
-    INFO(c.image << ": " << r.err);
+    INFO((c.source.empty() ? "no image or rootfs" : c.source.back()) << ": " << r.err);
     CHECK(r.exit_code == 125);
     CHECK(r.err.find(c.expect) != std::string::npos);
     CHECK_FALSE(container_exists("cgspawn-" + id));
