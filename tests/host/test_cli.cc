@@ -2,6 +2,7 @@
 // `cgspawn run` and `cgspawn backends` as whole processes: exit statuses, one-line errors for
 // every bad option (exit 125, nothing left behind), the --result JSON, backends --json.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -430,6 +431,33 @@ TEST_CASE("--env, --chdir and stdio pass through") {
   CHECK(r.exit_code == 0);
   CHECK(r.out == "x y|2|" + tmp.path() + "\n");
   CHECK(r.err == "to-stderr\n");  // -q: nothing of cgspawn's own
+  CHECK(parent.children().empty());
+}
+
+// docs/cli.md: `run` passes its stdin to the task; a started task's stdin is /dev/null (start
+// returns at once, and a task that read the caller's terminal would steal its input).
+TEST_CASE("stdin: run passes it to the task; a started task reads /dev/null") {
+  TestParent parent;
+  TempDir tmp;
+  std::string state = tmp.file("state"), out = tmp.file("out");
+  ::mkdir(state.c_str(), 0700);
+  const std::string cg = "'" + cgspawn_bin() + "'";
+  RunResult run =
+      Child({"/bin/sh", "-c", "echo hello | " + cg + " run -q --parent " + parent.path() + " -- cat"}).wait();
+  CAPTURE(run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(run.out == "hello\n");
+
+  RunResult start =
+      Child({"/bin/sh", "-c",
+             "echo hello | " + cg + " start --parent " + parent.path() + " --state-dir " + state +
+                 " --id in --stdout " + out + " -- sh -c 'readlink /proc/self/fd/0; cat'"})
+          .wait();
+  CAPTURE(start.err);
+  REQUIRE(start.exit_code == 0);
+  RunResult waited = run_cgspawn({"wait", "in", "--state-dir", state});
+  CHECK(waited.exit_code == 0);
+  CHECK(read_text(out).value_or("") == "/dev/null\n");  // and cat read nothing from it
   CHECK(parent.children().empty());
 }
 
