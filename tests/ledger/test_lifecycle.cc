@@ -198,6 +198,7 @@ TEST_CASE("long-lived: a started task is listed, waited for and destroyed by lat
   RunResult d = cg.run({"destroy", "long", "--grace", "200ms", "--json"});
   INFO(describe_run(d));
   CHECK(d.exit_code == 0);
+  CHECK(d.err.empty());  // on success nothing on stderr (docs/cli.md), so scripts can use it in bulk
   json report = json::parse(d.out);
   CHECK(report.at("schema") == 1);
   CHECK(report.at("cleanup").at("complete") == true);
@@ -253,7 +254,9 @@ TEST_CASE("long-lived: wait gives the exit status as run does; the record stays 
   INFO(describe_run(d));
   CHECK(d.exit_code == 0);
   CHECK(json::parse(d.out).at("result").at("exit").at("code") == 7);
-  CHECK(cg.run({"destroy", "killed"}).exit_code == 0);
+  RunResult text = cg.run({"destroy", "killed"});
+  CHECK(text.exit_code == 0);
+  CHECK(text.err.empty());  // the report in text goes to stdout too
   CHECK(cg.list_json().at("tasks").empty());
   CHECK(cg.run({"wait", "seven"}).exit_code == 125);
   CHECK(parent.children().empty());
