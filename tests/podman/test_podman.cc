@@ -432,6 +432,11 @@ TEST_CASE("an unkillable process: failed with the survivor listed; reap complete
     CHECK_FALSE(s.at("wchan").get<std::string>().empty());
   }
   CHECK_MESSAGE(listed, cg->dump());
+  const json* container = row(rows, "container");
+  REQUIRE(container);
+  INFO(container->dump());
+  // Never a second `rm -f` while a process survives: podman would forget a container that runs.
+  CHECK(container_exists("cgspawn-" + id));
   freezer.thaw();
   Child reap(cli({"reap", "--grace", "0s", "--json"}), env);
   RunResult rp = reap.wait(120s);
