@@ -4,6 +4,7 @@
 #include "backends/backend_rows.hpp"
 #include "cgspawn/error.hpp"
 #include "lineage/escaped.hpp"
+#include "lineage/sysv_ipc.hpp"
 
 namespace cgspawn {
 namespace {
@@ -23,6 +24,7 @@ const DestroyerEntry kDestroyers[] = {
     {ResourceKind::container, destroy_recorded_container},
     {ResourceKind::conmon, destroy_recorded_conmon},
     {ResourceKind::escaped_process, destroy_recorded_escape},
+    {ResourceKind::ipc, destroy_recorded_ipc},
     {ResourceKind::directory, destroy_recorded_directory},
 };
 

@@ -28,6 +28,7 @@ struct IpcObject {
   uid_t cuid = 0;
   long long ctime = 0;
   unsigned long attached = 0;  // shm: nattch
+  bool marked = false;         // shm: removed (IPC_RMID), kept by the kernel until the last detach
 };
 
 const char* name_of(IpcKind kind) {
@@ -65,7 +66,7 @@ long long number(const std::map<std::string, std::string>& row, const std::strin
 }
 
 IpcObject object_of(IpcKind kind, const std::map<std::string, std::string>& row) {
-  IpcObject o{kind, row.count("key") ? row.at("key") : "", 0, {}, false, 0, 0, 0};
+  IpcObject o{kind, row.count("key") ? row.at("key") : "", 0, {}, false, 0, 0, 0, false};
   o.cuid = static_cast<uid_t>(number(row, "cuid"));
   o.ctime = number(row, "ctime");
   if (kind == IpcKind::shm) {
@@ -73,6 +74,7 @@ IpcObject object_of(IpcKind kind, const std::map<std::string, std::string>& row)
     o.pids = {static_cast<pid_t>(number(row, "cpid"))};
     o.creator_known = true;
     o.attached = static_cast<unsigned long>(number(row, "nattch"));
+    o.marked = (std::stoll(row.count("perms") ? row.at("perms") : "0", nullptr, 8) & SHM_DEST) != 0;
   } else if (kind == IpcKind::msg) {
     o.id = static_cast<int>(number(row, "msqid"));
     o.pids = {static_cast<pid_t>(number(row, "lspid")), static_cast<pid_t>(number(row, "lrpid"))};
@@ -139,6 +141,26 @@ IpcCleanup destroy_sysv_ipc(const std::vector<pid_t>& ever, double since_unix, u
                               "), made by this user during the task: the kernel keeps no creator; kept");
   }
   return out;
+}
+
+ResourceOutcome destroy_recorded_ipc(const ResourceRecord& res, const DestroyOptions&) {
+  std::istringstream in(res.resource.id);
+  std::string kind;
+  int id = -1;
+  in >> kind >> id;
+  const IpcObject* found = nullptr;
+  std::vector<IpcObject> now = objects();
+  for (const auto& o : now)
+    if (name_of(o.kind) == kind && o.id == id) found = &o;
+  if (!found) return make_row(res.resource, Outcome::already_gone, "no longer exists");
+  if (found->marked)
+    return make_row(res.resource, Outcome::not_guaranteed,
+                    "marked for removal, still attached by " + std::to_string(found->attached) +
+                        " process(es); the kernel removes it with the last detach");
+  // Ids come back only after many others, but they do: without proof it is the task's, it stays.
+  return make_row(res.resource, Outcome::not_guaranteed,
+                  "an object of this id exists, not marked for removal: the record cannot show it is the "
+                  "task's; left");
 }
 
 }  // namespace cgspawn

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "cgspawn/cleanup_report.hpp"
+#include "cgspawn/ledger.hpp"
+#include "cgspawn/spawner.hpp"
 
 namespace cgspawn {
 
@@ -23,5 +25,11 @@ struct IpcCleanup {
 // `ever`: every process the task had; `since_unix`: when it started (objects older than that
 // are never its own); `uid`: its user. `remove`: remove and verify; otherwise keep and report.
 IpcCleanup destroy_sysv_ipc(const std::vector<pid_t>& ever, double since_unix, uid_t uid, bool remove);
+
+// `reap`'s way, from the record (which keeps only the id): gone, or a segment the destroy
+// marked for removal that a process outside the task still has attached (not-guaranteed until
+// it detaches). Nothing is removed here: an id the kernel has given to a new object is not the
+// task's, and the record cannot tell the two apart.
+ResourceOutcome destroy_recorded_ipc(const ResourceRecord& resource, const DestroyOptions& options);
 
 }  // namespace cgspawn

@@ -24,6 +24,7 @@
 #include "cli.hpp"
 #include "host.hpp"
 #include "lineage/lineage.hpp"
+#include "lineage/sysv_ipc.hpp"
 #include "results.hpp"
 
 using namespace cgtest;
@@ -308,13 +309,17 @@ TEST_CASE(
 // docs/backends.md, SysV IPC: what cannot be tied to the task is never removed.
 TEST_CASE(
     "lineage: SysV IPC not tied to the task is left (another process's queue and unused semaphore set as "
-    "suspected notes, its segment untouched); the task's segment attached outside it is not-guaranteed") {
+    "suspected notes, its segment untouched); the task's segment attached outside it is not-guaranteed, "
+    "and reap completes once it is detached") {
   TestParent parent;
   TempDir tmp;
   std::string state = tmp.file("state"), made = tmp.file("ipc");
   ::mkdir(state.c_str(), 0700);
-  RunResult r = run_cgspawn({"start", "--parent", parent.path(), "--state-dir", state, "--id", "ipc", "--",
-                             "sh", "-c", helper_bin() + " ipc 2 " + made + "; exec sleep 1000"});
+  // Its output beside the state: the destroy below is incomplete on purpose, and keeps the record.
+  RunResult r = Child({cgspawn_bin(), "start", "--parent", parent.path(), "--state-dir", state, "--id", "ipc",
+                       "--", "sh", "-c", helper_bin() + " ipc 2 " + made + "; exec sleep 1000"},
+                      {"CGSPAWN_OUTPUT_ROOT=" + tmp.file("output")})
+                    .wait();
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   REQUIRE(eventually([&] { return split_lines(read_text(made).value_or("")).size() == 6; }, 30s));
   OwnIpc own;
@@ -348,9 +353,37 @@ TEST_CASE(
   CHECK(ipc_exists("msg", own.msg));
   CHECK(ipc_exists("sem", own.sem));
   CHECK(ipc_exists("shm", own.shm));
+  // The record keeps it: `reap` says it is still attached, and removes nothing.
+  RunResult early = run_cgspawn({"reap", "--state-dir", state, "--json"});
+  INFO(early.out << early.err);
+  CHECK(early.exit_code == 1);
+  std::string still = "\"" + attached + "\"";
+  CHECK(early.out.find(still) != std::string::npos);
+  CHECK(early.out.find("still attached by 1 process(es)") != std::string::npos);
+  CHECK(ipc_exists("shm", std::stoi(attached.substr(4))));
+  CHECK(exists(state + "/ipc"));
   ::shmdt(own.attached);  // the last attachment gone, the kernel removes the marked segment
   own.attached = nullptr;
   CHECK_FALSE(ipc_exists("shm", std::stoi(attached.substr(4))));
+  RunResult reap = run_cgspawn({"reap", "--state-dir", state});  // every recorded row gone now
+  CHECK_MESSAGE(reap.exit_code == 0, reap.out << reap.err);
+  CHECK_FALSE(exists(state + "/ipc"));
+}
+
+TEST_CASE(
+    "lineage: reap's recorded SysV row: a live object of that id not marked for removal is left (the id may "
+    "be "
+    "another's now); one that is gone is already-gone") {
+  OwnIpc own;
+  REQUIRE(own.msg >= 0);
+  cgspawn::ResourceRecord recorded{
+      {cgspawn::ResourceKind::ipc, "msg " + std::to_string(own.msg)}, cgspawn::ResourceState::failed, {}};
+  cgspawn::ResourceOutcome row = cgspawn::destroy_recorded_ipc(recorded, {});
+  CHECK(row.outcome == cgspawn::Outcome::not_guaranteed);
+  CHECK(row.detail.find("cannot show it is the task's") != std::string::npos);
+  CHECK(ipc_exists("msg", own.msg));
+  REQUIRE(::msgctl(own.msg, IPC_RMID, nullptr) == 0);
+  CHECK(cgspawn::destroy_recorded_ipc(recorded, {}).outcome == cgspawn::Outcome::already_gone);
 }
 
 // docs/backends.md, "one subscription per ledger": supervisors do not subscribe each; they ask
