@@ -448,16 +448,18 @@ TEST_CASE("stdin: run passes it to the task; a started task reads /dev/null") {
   CHECK(run.exit_code == 0);
   CHECK(run.out == "hello\n");
 
-  RunResult start =
-      Child({"/bin/sh", "-c",
-             "echo hello | " + cg + " start --parent " + parent.path() + " --state-dir " + state +
-                 " --id in --stdout " + out + " -- sh -c 'readlink /proc/self/fd/0; cat'"})
-          .wait();
+  RunResult start = Child({"/bin/sh", "-c",
+                           "echo hello | CGSPAWN_OUTPUT_ROOT=" + tmp.file("output") + " " + cg +
+                               " start --parent " + parent.path() + " --state-dir " + state +
+                               " --id in --stdout " + out + " -- sh -c 'readlink /proc/self/fd/0; cat'"})
+                        .wait();
   CAPTURE(start.err);
   REQUIRE(start.exit_code == 0);
   RunResult waited = run_cgspawn({"wait", "in", "--state-dir", state});
   CHECK(waited.exit_code == 0);
-  CHECK(read_text(out).value_or("") == "/dev/null\n");  // and cat read nothing from it
+  CHECK(read_text(out).value_or("") == "/dev/null\n");                         // and cat read nothing from it
+  CHECK(run_cgspawn({"destroy", "in", "--state-dir", state}).exit_code == 0);  // its record and output go
+  CHECK_FALSE(exists(state + "/in"));
   CHECK(parent.children().empty());
 }
 
