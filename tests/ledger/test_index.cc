@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The ledger's index (DIR/.index): Ledger::summaries(), which `list` shows, says
 // exactly what the records say (what list() reads from every record), through every kind of
-// change, a writer killed between a record and its index line, records written without the
-// index, a damaged index, compactions racing with writers in other processes.
+// change, a writer killed between a record and its index line, a closing line that cannot be
+// appended, records written without the index, a damaged index, compactions racing with writers
+// in other processes.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +25,7 @@
 #include "ledger/index_lines.hpp"
 #include "ledger/record_index.hpp"
 #include "ledger_support.hpp"
+#include "util/syscalls.hpp"
 
 using namespace ltest;
 using cgspawn::Ledger;
@@ -113,6 +116,32 @@ bool flock_waiter_on(ino_t ino) {
   return false;
 }
 
+// While it lives, each record replacement (Ledger::update) is made, and then the index is taken
+// away (a directory stands at its path): that change's closing line cannot be appended.
+class IndexGoneAfterRecord {
+ public:
+  explicit IndexGoneAfterRecord(std::string index) : saved_(cgspawn::sys::syscalls()) {
+    index_ = std::move(index);
+    cgspawn::sys::syscalls().rename_record = [](const char* from, const char* to) {
+      int rc = cgspawn::sys::real_syscalls().rename_record(from, to);
+      if (rc == 0 && std::rename(index_.c_str(), (index_ + ".away").c_str()) == 0)
+        ::mkdir(index_.c_str(), 0700);
+      return rc;
+    };
+  }
+  ~IndexGoneAfterRecord() {
+    cgspawn::sys::syscalls() = saved_;
+    ::rmdir(index_.c_str());
+    std::rename((index_ + ".away").c_str(), index_.c_str());
+  }
+  IndexGoneAfterRecord(const IndexGoneAfterRecord&) = delete;
+  IndexGoneAfterRecord& operator=(const IndexGoneAfterRecord&) = delete;
+
+ private:
+  static inline std::string index_;
+  cgspawn::sys::Syscalls saved_;
+};
+
 }  // namespace
 
 TEST_CASE("index: summaries() equal the records through create, update, found, remove") {
@@ -152,6 +181,26 @@ TEST_CASE("index: summaries() equal the records through create, update, found, r
   REQUIRE(t8 != stale.end());
   CHECK(t8->id == "t8");
   CHECK(t8->state == TaskState::running);  // from the index; the record now says t3, exited
+}
+
+TEST_CASE("index: a closing line that cannot be appended leaves the change open; the update stands") {
+  StateDir state;
+  Ledger ledger(state.path());
+  ledger.create(record("t1"));
+  std::size_t before = index_lines_count(state);
+  TaskRecord ended = record("t1");
+  ended.state = TaskState::exited;
+  ended.resources[0].state = ResourceState::destroyed;
+  {
+    IndexGoneAfterRecord gone(state.file(".index"));
+    CHECK_NOTHROW(ledger.update(ended));  // the record's change was made: it does not fail
+  }
+  REQUIRE(ledger.read("t1"));
+  CHECK(ledger.read("t1")->state == TaskState::exited);
+  CHECK(index_lines_count(state) == before + 1);  // its open line only
+  check_exact(ledger);                            // an open change: the task is read from its record
+  ledger.update(record("t1"));                    // a later change closes normally
+  check_exact(ledger);
 }
 
 TEST_CASE("index: a creation time reads back exactly, whatever its digits; a malformed one is refused") {
