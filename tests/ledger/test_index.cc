@@ -203,6 +203,22 @@ TEST_CASE("index: a closing line that cannot be appended leaves the change open;
   check_exact(ledger);
 }
 
+TEST_CASE("index: an append after a line cut short (its writer killed mid-write) ends that line first") {
+  StateDir state;
+  Ledger ledger(state.path());
+  ledger.create(record("t1"));
+  std::string cut = cgspawn::index_lines::written_line(cgspawn::summary_of(record("t1")));
+  {
+    std::ofstream index(state.file(".index"), std::ios::app);
+    index << cut.substr(0, cut.size() / 2);  // half a line, no newline
+  }
+  ledger.create(record("t2"));
+  std::string open_t2 = cgspawn::index_lines::step_line(cgspawn::index_lines::Step::open, "t2");
+  open_t2.pop_back();
+  CHECK(lines_equal_to(state.file(".index"), open_t2) == 1);  // on a line of its own
+  check_exact(ledger);
+}
+
 TEST_CASE("index: a creation time reads back exactly, whatever its digits; a malformed one is refused") {
   cgspawn::TaskSummary s = cgspawn::summary_of(record("t1"));
   for (double created : {1765000000.123456, 1765035601.1234567, 1765035601.0, 0.1, 1e-7, 1e21, -2.5, 0.0,
