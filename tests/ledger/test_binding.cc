@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tasks bound to a process die with it (the library's bound_to, `start --bind-pid`), and its
-// watcher leaves no ledger behind that was removed meanwhile; and what
+// watcher leaves no ledger behind that was removed meanwhile (and `reap` destroys them where it
+// was killed); and what
 // runners running tasks in parallel need of the CLI: a parent two starts share goes with the
 // last, `start --json`, `destroy --label`, "nothing to destroy" told from a failure, output on
 // disk, no file left by a killed `wait --result`, no zombie left by a double-forked daemon.
@@ -116,6 +117,34 @@ TEST_CASE("a task the library binds to its caller is destroyed when the caller i
   REQUIRE(wait_for_lines(pids, 2));
   ::kill(caller, SIGKILL);
   ::waitpid(caller, nullptr, 0);
+  CHECK(gone_within(cg, pids, 5s));
+  check_nothing_left(cg, pids, false);
+}
+
+TEST_CASE("reap destroys a task whose bound process is gone where its watcher was killed before it") {
+  TestParent parent;
+  StateDir state;
+  Cg cg(parent, state);
+  TempDir work;
+  Sleeper owner;
+  std::string pids = work.file("pids");
+  auto args = cg.start_args("unwatched", workload(pids, "wait"));
+  args.insert(args.begin() + 1, {"--bind-pid", std::to_string(owner.pid)});
+  REQUIRE(cg.run(args).exit_code == 0);
+  REQUIRE(wait_for_lines(pids, 2));
+  auto watcher = identify(watchers_of(state.path()));
+  REQUIRE(watcher.size() == 1);
+  REQUIRE(::kill(watcher[0].pid, SIGKILL) == 0);
+  REQUIRE(still_alive(watcher, 5s).empty());
+  owner.kill();
+  std::this_thread::sleep_for(500ms);  // nobody watches: the task runs on, its supervisor alive
+  json task = cg.status_json("unwatched").at("task");
+  CHECK(task.at("state") == "running");
+  CHECK(task.at("owner").at("alive") == true);
+
+  RunResult reap = cg.run({"reap", "--grace", "0s"});
+  INFO(describe_run(reap));
+  CHECK(reap.exit_code == 0);
   CHECK(gone_within(cg, pids, 5s));
   check_nothing_left(cg, pids, false);
 }
