@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "host.hpp"
@@ -172,6 +173,17 @@ void check_exit_status(const Lab& lab) {
     INFO(all_of(r));
     CHECK(r.exit_code == code);
   }
+  // A status above 128 is a signal (the shell folds them so): the Result says which.
+  std::string result = dir.file("result.json");
+  RunResult r = rtest::cgspawn_in(state_dir(dir),
+                                  rtest::remote_args("run", lab, state_dir(dir), {"-q", "--result", result},
+                                                     {"sh", "-c", "kill -TERM $$"}));
+  INFO(all_of(r));
+  CHECK(r.exit_code == 128 + SIGTERM);
+  auto exit = nlohmann::json::parse(cgtest::read_text(result).value_or("{}")).at("exit");
+  CHECK(exit.at("reason") == "signaled");
+  CHECK(exit.at("signal") == SIGTERM);
+  CHECK(exit.at("code").is_null());
   check_nothing_left(lab, state_dir(dir));
 }
 

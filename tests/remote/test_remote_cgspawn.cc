@@ -46,7 +46,7 @@ TEST_CASE("installed cgspawn: Capabilities name it, its version, and what its pr
 TEST_CASE("installed cgspawn: hostile argv arrives byte-exact") {
   check_argv_byte_exact(rtest::cgspawn_lab());
 }
-TEST_CASE("installed cgspawn: the task's exit status travels in-band (0, 7, and 255)") {
+TEST_CASE("installed cgspawn: the task's exit status travels in-band (0, 7, 255, and a signal)") {
   check_exit_status(rtest::cgspawn_lab());
 }
 
