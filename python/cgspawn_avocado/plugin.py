@@ -149,6 +149,14 @@ class CgspawnSpawner(ProcessSpawner):
         if not caps["usable"]["available"]:
             LOG_UI.error("cgspawn: the %s backend cannot run here: %s", backend, caps["usable"]["reason"])
             return False
+        # A limit that cannot be enforced refuses the job, not each test (Avocado would skip them
+        # one by one, and the job would pass without having run any).
+        for key in ("memory_max", "pids_max", "cpu_max"):
+            limit = caps["limits"].get(key, {"available": False, "reason": "unknown to this library"})
+            if str(self.setting(key)).strip() and not limit["available"]:
+                LOG_UI.error("cgspawn: %s is set, and the %s backend cannot enforce it here: %s", key, backend,
+                             limit["reason"])
+                return False
         return True
 
     def _job_id(self):

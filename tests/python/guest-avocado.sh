@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # guest-avocado.sh: in the guest (real systemd), Avocado with --spawner cgspawn and
-# `backend = systemd`: each task in a transient scope of the system manager. Run as a test of
+# `backend = systemd`: each task in a transient scope of the system manager, and `pids_max`
+# read back from it (test_avocado.py's "guest" and "limits"). Run as a test of
 # the suite 'guest' (tests/guest/run-guest-suite.sh), with this build's library in
 # $CGSPAWN_LIBRARY and supervisor in $CGSPAWN_SUPERVISOR. Avocado is the image's
 # (/opt/avocado, installed with it from the unchanged source); the cgspawn package is installed
@@ -19,4 +20,4 @@ cp -r "$here/../../python/." "$src/"
 # outlive it, and the test that ends by itself must end before it).
 export CGSPAWN_VENV=$venv CGSPAWN_CASE_TIMEOUT=900 CGSPAWN_CASE_TIMEOUT_SCALE=10
 cd "$here"
-"$venv/bin/python" test_avocado.py --backend systemd --only guest
+"$venv/bin/python" test_avocado.py --backend systemd --only guest,limits

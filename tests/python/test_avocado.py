@@ -3,6 +3,8 @@
 have, run by `avocado run`, and afterwards no process of theirs alive, the Avocado result as
 the process spawner gives it, the job.log line, each test's cgspawn-result.json, and an empty
 ledger. The same bodies under `--spawner process` are the control: what it leaks is printed.
+Also: a backend the plugin does not support, and a limit the host cannot enforce, refuse the
+job before any test runs; where it can, the limit is read back from the task's cgroup.
 
     python test_avocado.py [--backend process|systemd] [--only NAME,...] [--control]
 
@@ -121,7 +123,7 @@ class Job:
         """`name` in each test's result directory that has one, read by `read` (a file object)."""
         found = {}
         root = os.path.join(self.job_dir(), "test-results")
-        for entry in os.listdir(root):
+        for entry in os.listdir(root) if os.path.isdir(root) else []:  # none where no test started
             path = os.path.join(root, entry, name)
             if os.path.exists(path):
                 with open(path) as f:
@@ -298,6 +300,57 @@ def incomplete_cleanup(failures):
             os.unlink(pidfile)
 
 
+def refused_backend(failures):
+    """A backend the plugin cannot run tasks in yet (docs/avocado.md): refused with that reason,
+    and nothing started or recorded."""
+    case = Case("refused", {"refused": "exit 0"}, {}, {})
+    job = Job(case, "cgspawn", "podman").run()
+    try:
+        print(f"--- refused (podman): exit {job.proc.returncode}")
+        failures.check("cgspawn: the podman backend is not supported by the Avocado plugin yet" in job.output,
+                       f"refused: no refusal on the console:\n{job.output[-2000:]}")
+        failures.check(job.proc.returncode != 0, f"refused: avocado exit {job.proc.returncode}")
+        failures.check(job.result_files() == {}, f"refused: results {sorted(job.result_files())}")
+        failures.check(job.records() == [], f"refused: ledger not empty: {job.records()}")
+    finally:
+        job.cleanup()
+
+
+def cgroup2_controllers():
+    with open("/proc/self/mounts") as f:
+        mount = next(line.split()[1] for line in f if line.split()[2] == "cgroup2")
+    with open(os.path.join(mount, "cgroup.controllers")) as f:
+        return f.read().split()
+
+
+def limits_setting(backend, failures):
+    """`pids_max` reaches each task's cgroup where cgroup2 has the pids controller; where it has
+    none (a hybrid host), the job is refused naming the limit: no test runs without it."""
+    # The limit may sit on an ancestor of the task's own leaf: any will do. A systemd unit's is
+    # one more, for the process cgspawn holds in it (docs/backends.md: 10 reads back as 11).
+    want = 65 if backend == "systemd" else 64
+    body = ('m=$(awk \'$3 == "cgroup2" { print $2; exit }\' /proc/self/mounts); '
+            'd=$m$(sed -n \'s/^0:://p\' /proc/self/cgroup); '
+            f'while [ "$d" != "$m" ]; do [ "$(cat "$d/pids.max" 2>/dev/null)" = {want} ] && exit 0; d=${{d%/*}}; done; '
+            'exit 1')
+    enforced = "pids" in cgroup2_controllers()
+    case = Case("limits", {"limits": body}, {"limits": "PASS"} if enforced else {}, {})
+    job = Job(case, "cgspawn", backend, extra_config="pids_max = 64\n").run()
+    try:
+        print(f"--- limits ({backend}, pids controller {'present' if enforced else 'absent'}): "
+              f"exit {job.proc.returncode}")
+        if enforced:
+            failures.check(job.statuses() == case.statuses, f"limits: statuses {job.statuses()}")
+        else:
+            failures.check(f"cgspawn: pids_max is set, and the {backend} backend cannot enforce it here: the pids "
+                           "controller" in job.output, f"limits: no refusal naming pids:\n{job.output[-2000:]}")
+            failures.check(job.proc.returncode != 0, f"limits: avocado exit {job.proc.returncode}")
+            failures.check(job.result_files() == {}, f"limits: results {sorted(job.result_files())}")
+        failures.check(eventually(lambda: job.records() == [], 5.0), f"limits: ledger not empty: {job.records()}")
+    finally:
+        job.cleanup()
+
+
 def avocado_workdirs():
     """What Avocado's runner leaves in /var/tmp when $TMPDIR is not the job's own."""
     return {e for e in os.listdir("/var/tmp") if e.startswith(".avocado-workdir-")}
@@ -318,7 +371,9 @@ def main():
                                          failures)),
               ("sigkill", lambda: sigkill_mid_run(args.backend, failures)),
               ("job-timeout", lambda: job_timeout(args.backend, failures)),
-              ("incomplete", lambda: incomplete_cleanup(failures))]
+              ("incomplete", lambda: incomplete_cleanup(failures)),
+              ("refused", lambda: refused_backend(failures)),
+              ("limits", lambda: limits_setting(args.backend, failures))]
     ran = []
     for name, step in steps:
         if (only and name not in only) or (not only and name == "guest"):
