@@ -65,6 +65,17 @@ long long number(const std::map<std::string, std::string>& row, const std::strin
   }
 }
 
+// The mode bits (`perms`, printed in octal); 0 where the column is missing or unreadable.
+unsigned long mode_of(const std::map<std::string, std::string>& row) {
+  auto it = row.find("perms");
+  if (it == row.end()) return 0;
+  try {
+    return std::stoul(it->second, nullptr, 8);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 IpcObject object_of(IpcKind kind, const std::map<std::string, std::string>& row) {
   IpcObject o{kind, row.count("key") ? row.at("key") : "", 0, {}, false, 0, 0, 0, false};
   o.cuid = static_cast<uid_t>(number(row, "cuid"));
@@ -74,7 +85,7 @@ IpcObject object_of(IpcKind kind, const std::map<std::string, std::string>& row)
     o.pids = {static_cast<pid_t>(number(row, "cpid"))};
     o.creator_known = true;
     o.attached = static_cast<unsigned long>(number(row, "nattch"));
-    o.marked = (std::stoll(row.count("perms") ? row.at("perms") : "0", nullptr, 8) & SHM_DEST) != 0;
+    o.marked = (mode_of(row) & SHM_DEST) != 0;
   } else if (kind == IpcKind::msg) {
     o.id = static_cast<int>(number(row, "msqid"));
     o.pids = {static_cast<pid_t>(number(row, "lspid")), static_cast<pid_t>(number(row, "lrpid"))};
