@@ -222,6 +222,33 @@ TEST_CASE(
   CHECK(j.at("cleanup").at("leftovers") == 0);
 }
 
+// docs/backends.md: up to 20 suspected files are named, then a count of the others.
+TEST_CASE("storage: of more than 20 suspected files, 20 are named and the others counted") {
+  TestParent parent;
+  TempDir tmp;
+  std::string prefix = "/dev/shm/cgspawn-test-many-" + std::to_string(::getpid()) + "-";
+  struct RemovedAll {
+    std::string prefix;
+    ~RemovedAll() {
+      for (int i = 0; i < 25; ++i) ::unlink((prefix + std::to_string(i)).c_str());
+    }
+  } removed{prefix};
+  json j = run_json({"--parent", parent.path(), "--", "sh", "-c",
+                     "for i in $(seq 0 24); do echo x > " + prefix + "$i; done"},
+                    tmp, 0);
+  std::size_t named = 0;
+  long more = -1;
+  for (const auto& note : j.at("cleanup").at("notes")) {
+    std::string text = note.get<std::string>();
+    if (text.rfind("suspected: /", 0) == 0) ++named;
+    if (text.rfind("suspected: ", 0) == 0 && text.find(" more such files") != std::string::npos)
+      more = std::stol(text.substr(11));
+  }
+  CHECK(named == 20);
+  CHECK(more >= 5);  // 25 of the task's, and whatever else this user made meanwhile
+  for (int i = 0; i < 25; ++i) CHECK(exists(prefix + std::to_string(i)));  // never removed
+}
+
 // The task's start is compared with times the filesystem wrote, which lag the clock by up to a
 // tick (a second only where the filesystem keeps whole seconds; /dev/shm keeps nanoseconds): a
 // file made 300 ms before the start is the host's, not the task's.
