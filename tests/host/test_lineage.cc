@@ -402,6 +402,10 @@ TEST_CASE("lineage: started tasks of one ledger share one subscription; each one
   auto servers = lineage_servers(state);
   REQUIRE(servers.size() == 1);
   CHECK(connector_sockets(servers[0]) == 1);
+  struct stat sock {};
+  REQUIRE(::stat((state + "/.lineage.sock").c_str(), &sock) == 0);
+  CHECK(S_ISSOCK(sock.st_mode));
+  CHECK((sock.st_mode & 07777) == 0600);  // its user's alone (docs/backends.md)
   json list = json::parse(run_cgspawn({"list", "--json", "--state-dir", state}).out);
   REQUIRE(list.at("tasks").size() == ids.size());
   for (const auto& task : list.at("tasks")) {
