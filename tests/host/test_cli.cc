@@ -318,7 +318,7 @@ TEST_CASE("every bad option: one stderr line naming it, exit 125, nothing left b
 }
 
 TEST_CASE("--unit-type other than scope or service: one stderr line naming it, exit 125") {
-  for (const std::string& type : {"timer", "Scope", ""}) {
+  for (const std::string type : {"timer", "Scope", ""}) {
     RunResult r = run_cgspawn({"run", "--backend", "systemd", "--unit-type", type, "--", "true"});
     CAPTURE(type);
     CAPTURE(r.err);
