@@ -80,11 +80,7 @@ std::size_t connector_sockets(pid_t pid) {
     if (fields >> inode && protocol == "11") inodes.insert("socket:[" + inode + "]");
   }
   std::size_t n = 0;
-  std::string fds = "/proc/" + std::to_string(pid) + "/fd";
-  for (const auto& fd : std::filesystem::directory_iterator(fds)) {
-    std::error_code ec;
-    n += inodes.count(std::filesystem::read_symlink(fd.path(), ec).string());
-  }
+  for (const auto& target : fd_targets(pid)) n += inodes.count(target);
   return n;
 }
 

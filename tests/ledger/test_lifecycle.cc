@@ -13,6 +13,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -32,10 +33,8 @@ namespace {
 
 // Whether PID holds a pidfd (an fd whose link reads anon_inode:[pidfd]).
 bool holds_pidfd(pid_t pid) {
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec))
-    if (std::filesystem::read_symlink(e.path(), ec) == "anon_inode:[pidfd]") return true;
-  return false;
+  auto targets = fd_targets(pid);
+  return std::count(targets.begin(), targets.end(), "anon_inode:[pidfd]") > 0;
 }
 
 // Moves process `pid` into `cgroup` (its cgroup.procs).

@@ -123,12 +123,9 @@ std::vector<std::string> podman_children_of(pid_t pid) {
 }
 
 // How many inotify instances a process holds (its descriptors that are one).
-int inotify_instances_of(pid_t pid) {
-  int n = 0;
-  std::error_code ec;
-  for (const auto& fd : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec))
-    if (std::filesystem::read_symlink(fd.path(), ec).string() == "anon_inode:inotify") ++n;
-  return n;
+long inotify_instances_of(pid_t pid) {
+  auto targets = fd_targets(pid);
+  return std::count(targets.begin(), targets.end(), "anon_inode:inotify");
 }
 
 }  // namespace

@@ -333,6 +333,16 @@ std::string process_state(pid_t pid) {
   return s ? s->state : "";
 }
 
+std::vector<std::string> fd_targets(pid_t pid) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    std::string target = fs::read_symlink(fd.path(), ec).string();
+    if (!ec) out.push_back(std::move(target));
+  }
+  return out;
+}
+
 pid_t session_of(pid_t pid) {
   auto s = read_stat(pid);
   return s ? s->session : -1;

@@ -119,6 +119,9 @@ std::vector<pid_t> alive_below(const std::vector<pid_t>& pids, const std::string
 
 // The one-letter state of PID ("" when it does not exist).
 std::string process_state(pid_t pid);
+// What each open descriptor of `pid` points at, as /proc/PID/fd shows it
+// ("anon_inode:inotify", "socket:[123]", a path); empty when the process is gone.
+std::vector<std::string> fd_targets(pid_t pid);
 // The session id of PID (field 6 of /proc/PID/stat), -1 when it does not exist.
 pid_t session_of(pid_t pid);
 // Waits up to `timeout` until PID runs `comm` (/proc/PID/comm): `sleep 1000 & echo $!` names the
