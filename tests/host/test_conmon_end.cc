@@ -16,6 +16,7 @@
 
 #include "backends/podman/conmon_end.hpp"
 #include "backends/podman/container_log.hpp"
+#include "backends/podman/container_verify.hpp"
 #include "host.hpp"
 
 using namespace cgtest;
@@ -26,6 +27,15 @@ namespace {
 bool readable(int fd, int timeout_ms) {
   pollfd p{fd, POLLIN, 0};
   return ::poll(&p, 1, timeout_ms) == 1;
+}
+
+// How `pid`, a child of ours, ended: the signal that killed it, 0 if it exited, -1 if it runs.
+int killed_by(pid_t pid) {
+  int status = 0;
+  pid_t got = ::waitpid(pid, &status, WNOHANG);
+  if (got == 0) return -1;
+  REQUIRE(got == pid);
+  return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
 // A process standing in for conmon: `sh -c 'read x' sh --exit-dir DIR`, its stdin a pipe
@@ -146,4 +156,57 @@ TEST_CASE("the container log's thread finds the exit file: at its start, and whe
   write_exit_file(dir.path(), "late", "42");
   REQUIRE(readable(late->fd(), 5000));
   CHECK(late->exit_code() == 42);
+}
+
+// docs/backends.md, podman, destroy step 3: conmon (pid + start time) must have exited; one
+// that outlives its emptied container only holds podman's state and is killed, but never
+// while its container still has processes (it is what watches them).
+TEST_CASE(
+    "destroy: a conmon that outlives its emptied container is killed and named; never while it has "
+    "processes") {
+  TempDir dir;
+  cgspawn::DestroyOptions options;
+  options.verify_timeout = 200ms;  // how long a conmon is given to leave by itself
+  SUBCASE("the container is verified empty: killed") {
+    FakeConmon conmon(dir.path());
+    cgspawn::ContainerRef ref = conmon.ref("lingers");
+    cgspawn::ResourceOutcome row = cgspawn::finish_conmon(ref.conmon_pid, ref.conmon_start, options, true);
+    CAPTURE(row.detail);
+    CHECK(row.outcome == cgspawn::Outcome::destroyed);
+    CHECK(row.detail == "conmon outlived its container: killed");
+    CHECK(row.killed_total == 1);
+    REQUIRE(row.killed.size() == 1);
+    CHECK(row.killed[0].pid == conmon.pid);
+    CHECK(row.survivors.empty());
+    int how = killed_by(conmon.pid);
+    CHECK(how == SIGKILL);
+    if (how != -1) conmon.pid = 0;  // reaped here; else FakeConmon kills it
+  }
+  SUBCASE("its container still has processes: left to watch them, and the row says so") {
+    FakeConmon conmon(dir.path());
+    cgspawn::ContainerRef ref = conmon.ref("watches");
+    cgspawn::ResourceOutcome row = cgspawn::finish_conmon(ref.conmon_pid, ref.conmon_start, options, false);
+    CAPTURE(row.detail);
+    CHECK(row.outcome == cgspawn::Outcome::failed);
+    CHECK(row.detail.find("its container still has processes, so it was left to watch them") !=
+          std::string::npos);
+    CHECK(row.killed_total == 0);
+    REQUIRE(row.survivors.size() == 1);
+    CHECK(row.survivors[0].pid == conmon.pid);
+    CHECK(killed_by(conmon.pid) == -1);  // still runs
+  }
+  SUBCASE("a conmon that leaves by itself is not signalled") {
+    FakeConmon conmon(dir.path());
+    cgspawn::ContainerRef ref = conmon.ref("leaves");
+    REQUIRE(::write(conmon.quiet[1], "\n", 1) == 1);  // its `read` returns: it exits 0
+    cgspawn::ResourceOutcome row = cgspawn::finish_conmon(ref.conmon_pid, ref.conmon_start, options, true);
+    CAPTURE(row.detail);
+    CHECK(row.outcome == cgspawn::Outcome::destroyed);
+    CHECK(row.detail.empty());
+    CHECK(row.killed_total == 0);
+    int how = -1;
+    CHECK(eventually([&] { return (how = killed_by(conmon.pid)) != -1; }));
+    CHECK(how == 0);
+    if (how != -1) conmon.pid = 0;
+  }
 }
