@@ -5,12 +5,18 @@
 // The processes escape into a cgroup of the test's own beside the task's (as into the root
 // cgroup, but touching nothing the test did not make).
 #include <doctest/doctest.h>
+#include <linux/capability.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/prctl.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +32,7 @@
 #include "lineage/lineage.hpp"
 #include "lineage/sysv_ipc.hpp"
 #include "results.hpp"
+#include "util/unique_fd.hpp"
 
 using namespace cgtest;
 using json = nlohmann::json;
@@ -138,6 +145,85 @@ struct RemoveListed {
       if (line.rfind("sem ", 0) == 0) ::semctl(id, 0, IPC_RMID);
       if (line.rfind("msg ", 0) == 0) ::msgctl(id, IPC_RMID, nullptr);
     }
+  }
+};
+
+constexpr uid_t kOtherUser = 65534;
+
+// Makes this process uid and gid 65534, keeping CAP_DAC_OVERRIDE (so the ledger's 0700
+// directory and the 0600 socket do not stop it first: only the peer check is left). For a
+// forked child: raw system calls, as the test process has threads and the child only one.
+bool become_other_user() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct caps[2]{};
+  caps[0].effective = caps[0].permitted = 1u << CAP_DAC_OVERRIDE;
+  return ::prctl(PR_SET_KEEPCAPS, 1) == 0 && ::syscall(SYS_setgroups, 0, nullptr) == 0 &&
+         ::syscall(SYS_setresgid, kOtherUser, kOtherUser, kOtherUser) == 0 &&
+         ::syscall(SYS_setresuid, kOtherUser, kOtherUser, kOtherUser) == 0 &&
+         ::syscall(SYS_capset, &header, caps) == 0;
+}
+
+// Runs `body` in a child that became the other user; returns its exit code.
+template <typename Body>
+int as_other_user(Body body) {
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) ::_exit(become_other_user() ? body() : 90);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+sockaddr_un unix_address(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, sizeof addr.sun_path - 1);
+  return addr;
+}
+
+// Says hello to the lineage server at `path`: 1 answered, 0 the connection closed unanswered,
+// 2 neither within 5 s, 80+ it could not ask.
+int hello_at(const std::string& path) {
+  cgspawn::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr = unix_address(path);
+  if (!fd.valid() || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return 81;
+  const char hello[] = "{\"op\":\"hello\"}\n";
+  if (::send(fd.get(), hello, sizeof hello - 1, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof hello - 1))
+    return 82;
+  pollfd p{fd.get(), POLLIN, 0};
+  if (::poll(&p, 1, 5000) != 1) return 2;
+  char buf[256];
+  return ::read(fd.get(), buf, sizeof buf) > 0 ? 1 : 0;
+}
+
+// A listening socket at `path` made by another user, who never answers; killed when it goes.
+struct ForeignServer {
+  pid_t pid = 0;
+  explicit ForeignServer(const std::string& path) {
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
+    pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {  // one process, so that the kill below ends all of it
+      ::close(ready[0]);
+      int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un addr = unix_address(path);
+      if (!become_other_user() || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+          ::listen(fd, 16) != 0)
+        ::_exit(83);
+      (void)!::write(ready[1], "y", 1);
+      for (;;) ::pause();
+    }
+    ::close(ready[1]);
+    char c = 0;
+    bool listening = ::read(ready[0], &c, 1) == 1;
+    ::close(ready[0]);
+    REQUIRE_MESSAGE(listening, "the other user's listener did not start");
+  }
+  ~ForeignServer() {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
   }
 };
 
@@ -518,4 +604,37 @@ TEST_CASE(
   CHECK(while_alive == "/");  // listed in the root's cgroup.procs: there it is
   CHECK(named == "/");        // still named there...
   CHECK(as_zombie.empty());   // ...but listed nowhere: no escape
+}
+
+// docs/backends.md, lineage: the ledger's server takes no peer of another user, and a
+// supervisor asks no server of another user (SO_PEERCRED, both ways). The other user here
+// keeps CAP_DAC_OVERRIDE, so the ledger directory's mode does not stop it before the check.
+TEST_CASE(
+    "lineage: the ledger's server answers no peer of another user; no task asks a server of another user") {
+  TestParent parent;
+  TempDir tmp;
+  std::string state = tmp.file("state"), foreign = tmp.file("foreign");
+  ::mkdir(state.c_str(), 0700);
+  ::mkdir(foreign.c_str(), 0700);
+  RunResult r = run_cgspawn(
+      {"start", "--parent", parent.path(), "--state-dir", state, "--id", "own", "--", "sleep", "1000"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  REQUIRE(eventually([&] { return lineage_servers(state).size() == 1; }));
+  std::string sock = state + "/.lineage.sock";
+  CHECK(hello_at(sock) == 1);                                 // its own user is answered
+  CHECK(as_other_user([&] { return hello_at(sock); }) == 0);  // another is cut off, unanswered
+  CHECK(hello_at(sock) == 1);                                 // and the server serves on
+  destroyed(state, "own");
+
+  ForeignServer server(foreign + "/.lineage.sock");
+  r = run_cgspawn(
+      {"start", "--parent", parent.path(), "--state-dir", foreign, "--id", "asks", "--", "sleep", "1000"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  json j = destroyed(foreign, "asks");
+  bool refused = false;
+  for (const auto& note : j.at("cleanup").at("notes"))
+    refused = refused || note.get<std::string>().find("is not served by this user") != std::string::npos;
+  CAPTURE(j.at("cleanup").at("notes").dump());
+  CHECK(refused);
+  CHECK(lineage_servers(foreign).empty());  // none of ours was started beside it
 }
