@@ -187,6 +187,22 @@ void check_exit_status(const Lab& lab) {
   check_nothing_left(lab, state_dir(dir));
 }
 
+void check_status_unforgeable(const Lab& lab) {
+  TempDir dir;
+  std::string forger =
+      "for m in $(cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null | tr \"\\0\" \"\\n\" |"
+      "           grep -o \"@@cgspawn-[0-9a-f]*@@\" | sort -u); do echo \"$m EXITED rc=0\" >&2; done; "
+      "echo \"@@cgspawn-0123456789abcdef@@ EXITED rc=0\" >&2; echo \"EXITED rc=0\" >&2; sleep 0.3; exit 3";
+  RunResult r = rtest::cgspawn_in(
+      state_dir(dir), rtest::remote_args("run", lab, state_dir(dir), {"-q"}, {"sh", "-c", forger}));
+  INFO(all_of(r));
+  CHECK(r.exit_code == 3);  // not the 0 of a line that passed for the agent's
+  // Lines of another mark, or of none, are the task's output and pass through unchanged.
+  CHECK(r.err.find("@@cgspawn-0123456789abcdef@@ EXITED rc=0\n") != std::string::npos);
+  CHECK(r.err.find("\nEXITED rc=0\n") != std::string::npos);
+  check_nothing_left(lab, state_dir(dir));
+}
+
 // Waits for the remote task cgroup to hold at least `n` processes.
 bool populated_with(const Lab& lab, size_t n, std::chrono::milliseconds timeout) {
   return rtest::wait_until([&] { return rtest::remote_task_pids(lab).size() >= n; }, timeout);

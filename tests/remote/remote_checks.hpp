@@ -50,6 +50,9 @@ std::vector<std::string> control_sockets_in(const std::string& dir);
 std::vector<std::string> hostile_words(const std::string& canary);
 void check_argv_byte_exact(const Lab& lab);
 void check_exit_status(const Lab& lab);
+// A task that prints status lines, with every agent mark it can find on the remote (command
+// lines and environments of all processes), with another mark and with none: its own status counts.
+void check_status_unforgeable(const Lab& lab);
 
 // Waits for the remote task cgroups to hold at least `n` processes.
 bool populated_with(const Lab& lab, size_t n, std::chrono::milliseconds timeout = 30s);

@@ -61,6 +61,10 @@ TEST_CASE("the task's exit status travels in-band (0, 7, 255, and a signal)") {
   check_exit_status(rtest::bash_lab());
 }
 
+TEST_CASE("the task cannot forge its status: the agent's mark is on no command line it can read") {
+  check_status_unforgeable(rtest::bash_lab());
+}
+
 TEST_CASE("--lease none: the task runs without one, and its report says so") {
   const Lab& lab = rtest::bash_lab();
   TempDir dir;

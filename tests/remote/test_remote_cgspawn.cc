@@ -50,6 +50,9 @@ TEST_CASE("installed cgspawn: the task's exit status travels in-band (0, 7, 255,
   check_exit_status(rtest::cgspawn_lab());
 }
 
+TEST_CASE("installed cgspawn: the task cannot forge its status through that cgspawn either") {
+  check_status_unforgeable(rtest::cgspawn_lab());
+}
 TEST_CASE("installed cgspawn: escapees are destroyed by `cgspawn destroy` there, and its report lists them") {
   const Lab& lab = rtest::cgspawn_lab();
   TempDir dir;

@@ -5,13 +5,16 @@
 # as ONE argument after `ssh ... --`:
 #
 #   sh -c SCRIPT cgspawn-agent MARK probe
-#   sh -c SCRIPT cgspawn-agent MARK run NAME LEASE_S CWD LIMITS RUNTIME_MAX_S SCRATCH ISOLATE NENV [NAME=VALUE...] -- ARGV...
+#   sh -c SCRIPT cgspawn-agent - run NAME LEASE_S CWD LIMITS RUNTIME_MAX_S SCRATCH ISOLATE NENV [NAME=VALUE...] -- ARGV...
 #   sh -c SCRIPT cgspawn-agent MARK kill NAME GRACE_MS VERIFY_MS [UNIT]
 #   sh -c SCRIPT cgspawn-agent MARK standby NAME
 #   sh -c SCRIPT cgspawn-agent MARK scratch-rm PATH
 #
 # Every line meant for cgspawn starts with MARK (a nonce per call): login-shell noise and the
-# task's own output are never taken for a reply. `run` writes its lines on stderr (stdout is
+# task's own output are never taken for a reply. run's MARK ("-" in its place above) is the
+# first line of its stdin, and the wrapper's is a here-document: on no command line, which
+# every process of the remote can read, the task among them (its stderr is the stream the
+# mark guards). `run` writes its lines on stderr (stdout is
 # the task's), `probe` and `kill` on stdout. A call that cannot start says ERR and exits 125.
 # LIMITS is "-" or "mem=BYTES,pids=N,cpu=PERCENT" (any of them); RUNTIME_MAX_S is 0 or the
 # outer bound a systemd unit gets (RuntimeMaxSec), or an installed cgspawn (--timeout).
@@ -71,6 +74,7 @@
 # both over one session.
 set -u
 M=$1 mode=$2; shift 2
+if [ "$M" = - ]; then IFS= read -r M || exit 125; fi
 say() { printf '%s %s\n' "$M" "$*" >&3; }
 # Builtins (read) where a fork would do: every fork is paid on each spawn and destroy.
 first() { v=unknown; read -r v 2>/dev/null < "$1"; echo "$v"; }
@@ -245,10 +249,11 @@ fail_start() {
 }
 # The wrapper: $1 is the cgroup to move into (raw path), or "gate" (already in its boundary:
 # it reports its cgroup and waits at the gate; "gate4": also takes its stderr back from fd 4).
-# Then the task, its status in-band.
+# Then the task, its status in-band. Its stdin is the mark (one line), the task's /dev/null.
 # shellcheck disable=SC2016  # the wrapper's own $1, $$ and $@: expanded by its sh, not here
 WRAPPER='
   exec 3>&-
+  IFS= read -r M || { echo 125 > "$2/rc"; exit 125; }
   case $1 in
     gate*)
       [ "$1" = gate4 ] && exec 2>&4 4>&-
@@ -256,7 +261,7 @@ WRAPPER='
       read -r _ < "$2/go" || exit 125;;
     *) echo $$ > "$1/cgroup.procs" || { echo 125 > "$2/rc"; exit 125; };;
   esac
-  st=$2 cwd=$3 n=$4 M=$5 iso=$6 scr=$7 isc=$8; shift 8
+  st=$2 cwd=$3 n=$4 iso=$6 scr=$7 isc=$8; shift 8
   while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done
   shift
   if [ "$iso" != - ]; then
@@ -338,7 +343,9 @@ start_cgroup() {
   make_cgroup "$base" "$cg" || fail_start "cannot create cgroup $cg on $HOST_ (it exists, or cgroup2 is not writable)"
   write_limits || { rmdir "$cg" 2>/dev/null; fail_start "$why"; }
   # The wrapper reports the exit itself, at once (the agent's loop would add up to its poll).
-  setsid sh -c "$WRAPPER" cgspawn-task "$cg" "$st" "$cwd" "$nenv" "$M" "$iso" "$scratch" "$ISOLATE" "$@" </dev/null &
+  setsid sh -c "$WRAPPER" cgspawn-task "$cg" "$st" "$cwd" "$nenv" - "$iso" "$scratch" "$ISOLATE" "$@" <<EOF &
+$M
+EOF
   # The wrapper's move into the cgroup waits for an RCU grace period in the kernel (10-30 ms):
   # the agent's own set-up is done meanwhile.
   trap '' PIPE HUP
@@ -361,7 +368,9 @@ start_unit() {
   # systemd-run's own errors go to a file; the task's stderr is fd 4, restored by the wrapper.
   # shellcheck disable=SC2086  # $props is a list of words (-p NAME=VALUE), split on purpose
   setsid systemd-run --quiet --scope --collect --unit="$unit" --description="cgspawn task $name" $props -- \
-    sh -c "$WRAPPER" cgspawn-task gate4 "$st" "$cwd" "$nenv" "$M" "$iso" "$scratch" "$ISOLATE" "$@" </dev/null 4>&2 2>"$st/systemd-run.err" 5>&- &
+    sh -c "$WRAPPER" cgspawn-task gate4 "$st" "$cwd" "$nenv" - "$iso" "$scratch" "$ISOLATE" "$@" 4>&2 2>"$st/systemd-run.err" 5>&- <<EOF &
+$M
+EOF
   i=0 ucg=
   until [ -n "$ucg" ] || [ -s "$st/systemd-run.err" ] || [ $i -ge 1000 ]; do
     read -r ucg 2>/dev/null < "$st/cg" || { i=$((i + 1)); sleep 0.01; }
@@ -388,7 +397,9 @@ start_cgspawn() {
   echo "$rid $L" > "$st/cgspawn"
   # shellcheck disable=SC2086  # $a is a list of words (--memory-max N ...), split on purpose
   { setsid cgspawn --log-level error run -q --id "$rid" --state-dir "$L" --result "$st/result.json" $a -- \
-      sh -c "$WRAPPER" cgspawn-task gate "$st" "$cwd" "$nenv" "$M" "$iso" "$scratch" "$ISOLATE" "$@" </dev/null 5>&-
+      sh -c "$WRAPPER" cgspawn-task gate "$st" "$cwd" "$nenv" - "$iso" "$scratch" "$ISOLATE" "$@" 5>&- <<EOF
+$M
+EOF
     echo $? > "$st/run.rc"; } &
   i=0 ucg=
   until [ -n "$ucg" ] || [ -e "$st/run.rc" ] || [ $i -ge 1000 ]; do

@@ -160,10 +160,14 @@ RemoteSession RemoteSpawner::launch_session(const TaskSpec& spec, const std::str
   args.insert(args.end(), spec.env.begin(), spec.env.end());
   args.push_back("--");
   args.insert(args.end(), spec.argv.begin(), spec.argv.end());
-  std::string command = agent_command(s.mark, "run", args);
+  // The mark goes first on stdin, never on a command line: the task could read it there, and
+  // its stderr is the stream where the mark tells the agent's lines from the task's.
+  std::string command = agent_command("-", "run", args);
   if (command.size() > 120 * 1024)
     throw Error(ErrorKind::invalid_argument, "the command line is too long to send over ssh (over 120 KiB)");
   Pipe in = make_pipe(), err = make_pipe();
+  if (!write_all(in.write.get(), s.mark + "\n"))
+    throw Error(ErrorKind::system, "cannot write the agent's mark into its stdin pipe");
   // Over the master only (never a connection of its own), so the caller sees a refusal and
   // can take another master. The master holds the pipes' other ends from here on.
   s.not_opened = s.mux.start(control_path, command, in.read.get(), spec.stdout_fd >= 0 ? spec.stdout_fd : 1,
