@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "host.hpp"
 
@@ -331,6 +332,28 @@ void check_partition(const Lab& lab) {
   RunResult reap = reap_completes(state);
   INFO(all_of(reap));
   CHECK(reap.out.find("lease-expired") != std::string::npos);
+  check_nothing_left(lab, state);
+}
+
+void check_partition_without_lease(const Lab& lab) {
+  BackgroundRun run(lab, {"--lease", "none", "--grace", "0s"});
+  REQUIRE(populated_with(lab, 2));
+  std::string state = state_dir(run.dir);
+  {
+    FaultFor partition(lab, "drop", "undrop");
+    run.child->signal(SIGTERM);
+    RunResult r = run.child->wait(60s);
+    INFO(all_of(r));
+    CHECK(r.exit_code == 125);
+    CHECK(r.err.find("not-guaranteed") != std::string::npos);
+    CHECK(r.err.find("no lease (--lease none): the task may keep running in ") != std::string::npos);
+    CHECK(r.err.find("until `cgspawn reap` reaches the host") != std::string::npos);
+    // What a lease would have ended by now (check_partition) still runs: nothing there kills it.
+    std::this_thread::sleep_for(3 * kLease);
+    CHECK(rtest::remote_task_pids(lab).size() >= 2);
+  }
+  RunResult reap = reap_completes(state);
+  INFO(all_of(reap));
   check_nothing_left(lab, state);
 }
 

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli.hpp"
@@ -18,6 +20,27 @@ using namespace std::chrono_literals;
 // The bound of a destroy that gets no answer (ConnectTimeout 5 s + 3 s), and the lease used.
 inline constexpr auto kDestroyBound = 8s;
 inline constexpr auto kLease = 3s;
+
+// A fault of `lab` for a scope: removed again (`undo`) however the scope is left.
+class FaultFor {
+ public:
+  FaultFor(const Lab& lab, const std::string& fault, std::string undo) : lab_(lab), undo_(std::move(undo)) {
+    lab_.fault(fault);
+  }
+  ~FaultFor() {
+    try {
+      lab_.fault(undo_);
+    } catch (const std::exception&) {
+      // the suite's lab-down removes what is left of it
+    }
+  }
+  FaultFor(const FaultFor&) = delete;
+  FaultFor& operator=(const FaultFor&) = delete;
+
+ private:
+  const Lab& lab_;
+  std::string undo_;
+};
 
 std::string state_dir(const cgtest::TempDir& dir);
 std::string all_of(const cgtest::RunResult& r);
@@ -50,6 +73,9 @@ std::vector<std::string> control_sockets_in(const std::string& dir);
 std::vector<std::string> hostile_words(const std::string& canary);
 void check_argv_byte_exact(const Lab& lab);
 void check_exit_status(const Lab& lab);
+// --lease none over a partition: the destroy says the task may run on until a reap reaches
+// the host, nothing there kills it meanwhile, and the reap after the partition completes.
+void check_partition_without_lease(const Lab& lab);
 // A task that prints status lines, with every agent mark it can find on the remote (command
 // lines and environments of all processes), with another mark and with none: its own status counts.
 void check_status_unforgeable(const Lab& lab);

@@ -55,27 +55,6 @@ bool has_row(const nlohmann::json& report, const std::string& kind, const std::s
   return false;
 }
 
-// A fault of `lab` for a scope: removed again (`undo`) however the scope is left.
-class FaultFor {
- public:
-  FaultFor(const Lab& lab, const std::string& fault, std::string undo) : lab_(lab), undo_(std::move(undo)) {
-    lab_.fault(fault);
-  }
-  ~FaultFor() {
-    try {
-      lab_.fault(undo_);
-    } catch (const std::exception&) {
-      // the suite's lab-down removes what is left of it
-    }
-  }
-  FaultFor(const FaultFor&) = delete;
-  FaultFor& operator=(const FaultFor&) = delete;
-
- private:
-  const Lab& lab_;
-  std::string undo_;
-};
-
 // Whether a thread of `pid` waits in flock(2) (/proc/PID/task/TID/syscall names the call it is in).
 bool waits_in_flock(pid_t pid) {
   std::error_code ec;

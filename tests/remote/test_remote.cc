@@ -156,6 +156,10 @@ TEST_CASE("a PID namespace on the remote: its PIDs differ from ours and confuse 
   check_nothing_left(lab, state);
 }
 
+TEST_CASE("partition with --lease none: the task runs on there, as the report says, until reap reaches it") {
+  check_partition_without_lease(rtest::bash_lab());
+}
+
 TEST_CASE("partition: destroy is not-guaranteed in bounded time, the lease kills the task, reap completes") {
   check_partition(rtest::bash_lab());
 }
