@@ -4,6 +4,7 @@
 // `cgspawn run` exits 125. Afterwards it is thawed, dies of the pending SIGKILL, and the
 // freezer and task cgroups are removed (by RAII guards, also when the test fails).
 #include <doctest/doctest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -185,5 +186,49 @@ TEST_CASE(
   CHECK(done.exit_code == 0);
   CHECK(still_alive(ids).empty());
   CHECK_FALSE(exists(parent.task_path("dstate")));
+  CHECK(run_cgspawn({"list", "--state-dir", state}).out.empty());
+}
+
+// SpawnTransaction::unwind: what a failed spawn made goes, verified, and its record goes only
+// if all of it did. Here the spawn stops once its cgroup exists (a crash point), a process of
+// the test's own that no SIGKILL ends is moved into that cgroup, and then the exec fails
+// (a file that is executable but no program): the rollback cannot empty the cgroup, so it
+// says what it left and keeps the record, which `reap` finishes after the thaw.
+TEST_CASE("cgspawn run: a failed spawn whose rollback cannot verify keeps its record for reap and names it") {
+  TestParent parent;
+  Child held({"/bin/sleep", "1000"});  // before the freezer: killed after it has thawed
+  V1Freezer freezer;
+  if (!freezer_available(freezer)) return;
+  TempDir tmp;
+  std::string state = tmp.file("state"), program = tmp.file("not-a-program");
+  write_text(program, std::string("\x01\x02 not an executable format\n"), 0755);
+  REQUIRE(wait_for_comm(held.pid(), "sleep"));
+  auto ids = identify({held.pid()});
+  freezer.add(held.pid());
+  freezer.freeze();
+  Child run({cgspawn_bin(), "run", "--parent", parent.path(), "--state-dir", state, "--id", "unwound", "--",
+             program},
+            {"CGSPAWN_CRASH_AT=stop:spawn-after-cgroup"});
+  REQUIRE(eventually([&] { return process_state(run.pid()) == "T"; }));
+  write_text(parent.task_path("unwound") + "/cgroup.procs", std::to_string(held.pid()));
+  run.signal(SIGCONT);
+  RunResult r = run.wait(std::chrono::seconds(90));  // the rollback waits out its verify timeout
+  CAPTURE(r.err);
+  CHECK_FALSE(r.hung);
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find(program) != std::string::npos);  // the spawn's own error names the program
+  CHECK(r.err.find("a failed spawn left cgroup " + parent.task_path("unwound")) != std::string::npos);
+  CHECK(exists(parent.task_path("unwound")));
+  auto listed = nlohmann::json::parse(run_cgspawn({"list", "--json", "--state-dir", state}).out);
+  REQUIRE(listed.at("tasks").size() == 1);
+  CHECK(listed.at("tasks")[0].at("id") == "unwound");
+
+  freezer.thaw();
+  RunResult reap = run_cgspawn({"reap", "--state-dir", state});
+  CAPTURE(reap.out);
+  CAPTURE(reap.err);
+  CHECK(reap.exit_code == 0);
+  CHECK(still_alive(ids).empty());
+  CHECK_FALSE(exists(parent.task_path("unwound")));
   CHECK(run_cgspawn({"list", "--state-dir", state}).out.empty());
 }
