@@ -575,10 +575,14 @@ namespace {
 void check_remote_hang(const Lab& lab) {
   TempDir dir;
   std::string result = dir.file("result.json"), id = "hang" + std::to_string(lab.n);
-  RunResult r = rtest::cgspawn_in(state_dir(dir), rtest::remote_args("run", lab, state_dir(dir),
-                                                                     {"--id", id, "--timeout", "2s",
-                                                                      "--grace", "200ms", "--result", result},
-                                                                     {"sh", "-c", "sleep 1000 | cat"}));
+  // The task works in a directory whose name holds a newline: the report's line for it stays one.
+  std::string cwd = dir.file("line\nbreak");
+  REQUIRE(std::filesystem::create_directory(cwd));
+  RunResult r = rtest::cgspawn_in(
+      state_dir(dir),
+      rtest::remote_args("run", lab, state_dir(dir),
+                         {"--id", id, "--timeout", "2s", "--grace", "200ms", "--result", result},
+                         {"sh", "-c", "cd \"$1\" && sleep 1000 | cat", "sh", cwd}));
   INFO(all_of(r));
   CHECK(r.exit_code == 124);
   nlohmann::json j = nlohmann::json::parse(cgtest::read_text(result).value_or("{}"));
@@ -592,6 +596,7 @@ void check_remote_hang(const Lab& lab) {
     cat = true;
     CHECK(p.at("state") == "S");
     CHECK(p.at("comm") == "cat");
+    CHECK(p.at("cwd") == dir.file("line break"));
     CHECK(p.at("threads")[0].at("wchan").get<std::string>().find("pipe_read") != std::string::npos);
     CHECK(p.at("open_files")[0].get<std::string>().rfind("0 pipe:[", 0) == 0);
     CHECK(p.at("age_seconds").get<double>() > 1.0);

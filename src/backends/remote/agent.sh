@@ -76,6 +76,8 @@ set -u
 M=$1 mode=$2; shift 2
 if [ "$M" = - ]; then IFS= read -r M || exit 125; fi
 say() { printf '%s %s\n' "$M" "$*" >&3; }
+NL='
+'
 # Builtins (read) where a fork would do: every fork is paid on each spawn and destroy.
 first() { v=unknown; read -r v 2>/dev/null < "$1"; echo "$v"; }
 HOST_=unknown BOOT_=unknown UID_=
@@ -532,7 +534,11 @@ hang_proc() {
   n=0; for f in /proc/"$1"/fd/*; do [ -e "$f" ] || [ -L "$f" ] && n=$((n + 1)); done
   case " $seen " in *" $1 "*) a=0;; *) a=1;; esac
   say "HANG-PROC pid=$1 ppid=$3 state=$2 age_cs=$((up - ${21} * 100 / tck)) rss=$((r * page)) fds=$n after=$a comm=[$c]"
-  say "HANG-CWD pid=$1 $(readlink "/proc/$1/cwd" 2>/dev/null)"
+  # A directory's name may hold a newline, and the task chose it: a line of its own after it
+  # would pass for the agent's. tr (a fork) only where there is one.
+  w=$(readlink "/proc/$1/cwd" 2>/dev/null)
+  case $w in *"$NL"*) w=$(printf '%s' "$w" | tr '\n' ' ');; esac
+  say "HANG-CWD pid=$1 $w"
   say "HANG-CMD pid=$1 $(tr '\0\n' '  ' < "/proc/$1/cmdline" 2>/dev/null | cut -c1-1024)"
   say "HANG-FILES pid=$1 $(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%f=%l\n' 2>/dev/null | sort -n | head -n 16 | tr '\n' ' ')"
 }
