@@ -167,10 +167,14 @@ TEST_CASE(
   TempDir dir;
   cgspawn::DestroyOptions options;
   options.verify_timeout = 200ms;  // how long a conmon is given to leave by itself
+  // conmon's row after its container's destroy (`empty`: the container was verified empty).
+  auto finish = [&options](const FakeConmon& conmon, bool empty) {
+    cgspawn::ContainerRef ref = conmon.ref("c");
+    return cgspawn::finish_conmon(ref.conmon_pid, ref.conmon_start, options, empty);
+  };
   SUBCASE("the container is verified empty: killed") {
     FakeConmon conmon(dir.path());
-    cgspawn::ContainerRef ref = conmon.ref("lingers");
-    cgspawn::ResourceOutcome row = cgspawn::finish_conmon(ref.conmon_pid, ref.conmon_start, options, true);
+    cgspawn::ResourceOutcome row = finish(conmon, true);
     CAPTURE(row.detail);
     CHECK(row.outcome == cgspawn::Outcome::destroyed);
     CHECK(row.detail == "conmon outlived its container: killed");
@@ -184,8 +188,7 @@ TEST_CASE(
   }
   SUBCASE("its container still has processes: left to watch them, and the row says so") {
     FakeConmon conmon(dir.path());
-    cgspawn::ContainerRef ref = conmon.ref("watches");
-    cgspawn::ResourceOutcome row = cgspawn::finish_conmon(ref.conmon_pid, ref.conmon_start, options, false);
+    cgspawn::ResourceOutcome row = finish(conmon, false);
     CAPTURE(row.detail);
     CHECK(row.outcome == cgspawn::Outcome::failed);
     CHECK(row.detail.find("its container still has processes, so it was left to watch them") !=
@@ -197,9 +200,8 @@ TEST_CASE(
   }
   SUBCASE("a conmon that leaves by itself is not signalled") {
     FakeConmon conmon(dir.path());
-    cgspawn::ContainerRef ref = conmon.ref("leaves");
     REQUIRE(::write(conmon.quiet[1], "\n", 1) == 1);  // its `read` returns: it exits 0
-    cgspawn::ResourceOutcome row = cgspawn::finish_conmon(ref.conmon_pid, ref.conmon_start, options, true);
+    cgspawn::ResourceOutcome row = finish(conmon, true);
     CAPTURE(row.detail);
     CHECK(row.outcome == cgspawn::Outcome::destroyed);
     CHECK(row.detail.empty());
