@@ -251,17 +251,19 @@ fail_start() {
 }
 # The wrapper: $1 is the cgroup to move into (raw path), or "gate" (already in its boundary:
 # it reports its cgroup and waits at the gate; "gate4": also takes its stderr back from fd 4).
-# Then the task, its status in-band. Its stdin is the mark (one line), the task's /dev/null.
+# Then the task, its status in-band. The mark comes through the gate (a FIFO) on the gate paths,
+# else as its stdin (a here-document: a file, not a pipe, in bash before 5.1), which it then
+# gives up; the task's stdin is /dev/null.
 # shellcheck disable=SC2016  # the wrapper's own $1, $$ and $@: expanded by its sh, not here
 WRAPPER='
   exec 3>&-
-  IFS= read -r M || { echo 125 > "$2/rc"; exit 125; }
   case $1 in
     gate*)
       [ "$1" = gate4 ] && exec 2>&4 4>&-
       while IFS= read -r l; do case $l in 0::*) echo "${l#0::}" > "$2/cg";; esac; done < /proc/self/cgroup
-      read -r _ < "$2/go" || exit 125;;
-    *) echo $$ > "$1/cgroup.procs" || { echo 125 > "$2/rc"; exit 125; };;
+      IFS= read -r M < "$2/go" || exit 125;;
+    *) IFS= read -r M && exec </dev/null || { echo 125 > "$2/rc"; exit 125; }
+       echo $$ > "$1/cgroup.procs" || { echo 125 > "$2/rc"; exit 125; };;
   esac
   st=$2 cwd=$3 n=$4 iso=$6 scr=$7 isc=$8; shift 8
   while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done
@@ -370,9 +372,7 @@ start_unit() {
   # systemd-run's own errors go to a file; the task's stderr is fd 4, restored by the wrapper.
   # shellcheck disable=SC2086  # $props is a list of words (-p NAME=VALUE), split on purpose
   setsid systemd-run --quiet --scope --collect --unit="$unit" --description="cgspawn task $name" $props -- \
-    sh -c "$WRAPPER" cgspawn-task gate4 "$st" "$cwd" "$nenv" - "$iso" "$scratch" "$ISOLATE" "$@" 4>&2 2>"$st/systemd-run.err" 5>&- <<EOF &
-$M
-EOF
+    sh -c "$WRAPPER" cgspawn-task gate4 "$st" "$cwd" "$nenv" - "$iso" "$scratch" "$ISOLATE" "$@" </dev/null 4>&2 2>"$st/systemd-run.err" 5>&- &
   i=0 ucg=
   until [ -n "$ucg" ] || [ -s "$st/systemd-run.err" ] || [ $i -ge 1000 ]; do
     read -r ucg 2>/dev/null < "$st/cg" || { i=$((i + 1)); sleep 0.01; }
@@ -383,7 +383,7 @@ EOF
   fi
   cg=$root$ucg
   check_limits || { kill_tree "$cg" 0 5000 keep; fail_start "$why"; }
-  echo go >&5
+  printf '%s\n' "$M" >&5  # the gate opens with the mark
 }
 # The installed cgspawn's path. Its own errors are one line on stderr ("cgspawn: ..."), which
 # is also the task's: before the gate nothing of the task has run, so a line there is its.
@@ -399,9 +399,7 @@ start_cgspawn() {
   echo "$rid $L" > "$st/cgspawn"
   # shellcheck disable=SC2086  # $a is a list of words (--memory-max N ...), split on purpose
   { setsid cgspawn --log-level error run -q --id "$rid" --state-dir "$L" --result "$st/result.json" $a -- \
-      sh -c "$WRAPPER" cgspawn-task gate "$st" "$cwd" "$nenv" - "$iso" "$scratch" "$ISOLATE" "$@" 5>&- <<EOF
-$M
-EOF
+      sh -c "$WRAPPER" cgspawn-task gate "$st" "$cwd" "$nenv" - "$iso" "$scratch" "$ISOLATE" "$@" </dev/null 5>&-
     echo $? > "$st/run.rc"; } &
   i=0 ucg=
   until [ -n "$ucg" ] || [ -e "$st/run.rc" ] || [ $i -ge 1000 ]; do
@@ -409,7 +407,7 @@ EOF
   done
   [ -n "$ucg" ] || fail_start "cgspawn on $HOST_ did not start the task (exit $(first "$st/run.rc"))"
   cg=$root$ucg
-  echo go >&5
+  printf '%s\n' "$M" >&5  # the gate opens with the mark
 }
 run() {
   exec 3>&2
@@ -533,7 +531,7 @@ hang_proc() {
   r=0; read -r _ r _ 2>/dev/null < "/proc/$1/statm"
   n=0; for f in /proc/"$1"/fd/*; do [ -e "$f" ] || [ -L "$f" ] && n=$((n + 1)); done
   case " $seen " in *" $1 "*) a=0;; *) a=1;; esac
-  say "HANG-PROC pid=$1 ppid=$3 state=$2 age_cs=$((up - ${21} * 100 / tck)) rss=$((r * page)) fds=$n after=$a comm=[$c]"
+  say "HANG-PROC pid=$1 ppid=$3 state=$2 age_cs=$((up - ${21:-0} * 100 / tck)) rss=$((r * page)) fds=$n after=$a comm=[$c]"
   # A directory's name may hold a newline, and the task chose it: a line of its own after it
   # would pass for the agent's. tr (a fork) only where there is one.
   w=$(readlink "/proc/$1/cwd" 2>/dev/null)
