@@ -70,6 +70,12 @@ remove_network() {
   return 0
 }
 
+# what the remote's non-root login left in the /tmp it shares with this host (its agent's state)
+remove_user_files() {
+  rm -rf -- "$LAB_USER_AGENT_DIR"
+  return 0
+}
+
 remove_lab_dir() {
   if [ -f "$D/.cgspawn-testlab" ]; then
     rm -rf -- "$D"
@@ -93,6 +99,7 @@ leftovers() {
     grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null || echo "process $p"
   done
   [ -e "$D" ] && echo "dir $D"
+  [ -e "$LAB_USER_AGENT_DIR" ] && echo "dir $LAB_USER_AGENT_DIR"
   return 0
 }
 
@@ -100,6 +107,7 @@ stop_clients
 stop_remote
 remove_cgroup
 remove_network
+remove_user_files
 remove_lab_dir
 left=$(leftovers)
 [ -z "$left" ] || { log "remote $N: left behind: $(echo "$left" | tr '\n' ' ')"; exit 1; }

@@ -9,7 +9,8 @@
 #   PORT                 sshd port (default 2222)
 #   REMOTE_CGNS=1|0      give the remote a cgroup namespace + its own cgroup2 mount (default 1)
 #   REMOTE_PIDNS=0|1     give the remote a PID namespace, sshd is its PID 1 (default 0)
-#   REMOTE_SHELL=PATH    root's login shell on the remote (private copy of /etc/passwd)
+#   REMOTE_SHELL=PATH    root's login shell on the remote (its private copy of /etc/passwd, which
+#                        also has a non-root login, cglab, uid 2700+N, home $CGSPAWN_LAB/rN/home)
 #   REMOTE_BASHRC=empty|host|PATH   the remote's /root/.bashrc (default empty: hides the host's rc)
 #   REMOTE_PRIVATE_DIRS="DIR ..."   existing dirs that get an empty private tmpfs on the remote
 #   REMOTE_CGSPAWN=PATH  a cgspawn binary "installed" on the remote as /usr/local/bin/cgspawn
@@ -34,6 +35,7 @@ preflight() {
     [ -x "$REMOTE_CGSPAWN" ] || die "REMOTE_CGSPAWN $REMOTE_CGSPAWN is not executable"
   fi
   if [ -n "${REMOTE_SHELL:-}" ]; then [ -x "$REMOTE_SHELL" ] || die "REMOTE_SHELL $REMOTE_SHELL is not executable"; fi
+  ! getent passwd "$LAB_UID" >/dev/null || die "uid $LAB_UID (the remote's non-root login) is in use on this host"
   local dir
   for dir in ${REMOTE_PRIVATE_DIRS:-}; do
     case $dir in /?*) ;; *) die "REMOTE_PRIVATE_DIRS: '$dir' is not absolute";; esac
@@ -163,10 +165,12 @@ bashrc_overlay() {
   esac
 }
 
-# prints the passwd overlay path ("" = keep the host's)
+# prints the passwd overlay path: the host's, root's shell REMOTE_SHELL if given, and the
+# non-root login (no password: key only, the same authorized_keys as root's)
 passwd_overlay() {
-  [ -n "${REMOTE_SHELL:-}" ] || { echo; return; }
-  awk -F: -v OFS=: -v sh="$REMOTE_SHELL" '$1 == "root" { $7 = sh } { print }' /etc/passwd > "$D/passwd"
+  awk -F: -v OFS=: -v sh="${REMOTE_SHELL:-}" '$1 == "root" && sh != "" { $7 = sh } { print }' /etc/passwd > "$D/passwd"
+  echo "$LAB_USER:*:$LAB_UID:$LAB_UID:cgspawn test login:$D/home:/bin/sh" >> "$D/passwd"
+  install -d -m 0755 -o "$LAB_UID" -g "$LAB_UID" "$D/home"
   echo "$D/passwd"
 }
 
@@ -238,7 +242,9 @@ main() {
   install_deps
   mkdir -p "$LAB"
   chmod 755 "$LAB"
-  mkdir -m 700 "$D" || die "cannot claim $D (another lab-up $N running?)"
+  # 711: the non-root login's sshd session reads authorized_keys and its home by name; the
+  # client key stays 0600.
+  mkdir -m 711 "$D" || die "cannot claim $D (another lab-up $N running?)"
   trap 'on_exit' EXIT                # from here on, a failure tears down what was made
   : > "$D/.cgspawn-testlab"          # marker: lab-down removes only dirs that carry it
   make_network

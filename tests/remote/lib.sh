@@ -34,6 +34,11 @@ lab_names() {
   D=$LAB/r$N
   CG2=$(cgroup2_root)
   CG=$CG2/$NAME_PREFIX-r$N
+  # The remote's non-root login, in its private /etc/passwd only: a uid per remote, unused here
+  # (lab-up.sh checks), so that what one remote's user leaves in the shared /tmp is told apart.
+  LAB_USER=cglab
+  LAB_UID=$((2700 + N))
+  LAB_USER_AGENT_DIR=/tmp/cgspawn-agent-$LAB_UID
 }
 
 # cgroup2_root: mount point of the cgroup2 hierarchy (/sys/fs/cgroup/unified on this hybrid host).
