@@ -17,6 +17,10 @@ struct Lab {
   bool dash_pidns = false;  // REMOTE_SHELL=/bin/dash REMOTE_PIDNS=1
   bool cgspawn = false;     // REMOTE_CGSPAWN: this build's cgspawn is installed there
   std::string alias() const { return "r" + std::to_string(n); }
+  // Its non-root login (lab-up.sh: cglab, uid 2700 + N, key only) and that login's agent directory.
+  unsigned user_uid() const { return 2700u + static_cast<unsigned>(n); }
+  std::string user_host() const { return "cglab@" + alias(); }
+  std::string user_agent_dir() const { return "/tmp/cgspawn-agent-" + std::to_string(user_uid()); }
   std::string config() const;
   std::string sshd_log() const;     // its sshd's log (LogLevel VERBOSE: a line per session)
   std::string host_cgroup() const;  // the remote's cgroup subtree, seen from this host

@@ -118,12 +118,26 @@ valid() { case $1 in ''|.*|*[!A-Za-z0-9._-]*) return 1;; esac; }
 has_systemd() { [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; }
 # The agent's state directories, one per task (AGENT_DIR/NAME).
 if [ "$UID_" = 0 ]; then AGENT_DIR=/run/cgspawn-agent; else AGENT_DIR=${TMPDIR:-/tmp}/cgspawn-agent-$UID_; fi
+# Their files name what a kill ends (cg, unit, agent) and how a task ended (rc): a directory
+# another user can write to, as one made in a shared /tmp before the agent's first run can be,
+# would let that user choose both. So it must be this user's own and not a link. A run makes it
+# 0700 ("make") or refuses to start; a kill or a hang report reads nothing from one that is not
+# (its st goes under /dev/null, where no file can be), and goes by the task's name alone.
+trusted_agent_dir() {
+  if [ ! -e "$AGENT_DIR" ] && [ ! -L "$AGENT_DIR" ]; then
+    [ "${1:-}" = make ] || return 0
+    # shellcheck disable=SC2174  # only AGENT_DIR itself holds state: its parents keep their modes
+    mkdir -p -m 0700 "$AGENT_DIR" 2>/dev/null
+  fi
+  [ -d "$AGENT_DIR" ] && [ ! -L "$AGENT_DIR" ] && [ -O "$AGENT_DIR" ]
+}
 # The installed cgspawn's ledger L (its default one where there is a default) and task id: NAME
 # without "cgspawn-" (its cgroup is then cgspawn-<id> = NAME), at most 64 characters.
 cs_ledger() {
   if [ "$UID_" = 0 ]; then L=/run/cgspawn
   elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then L=$XDG_RUNTIME_DIR/cgspawn
-  else L=$AGENT_DIR/.ledger; fi
+  elif trusted_agent_dir; then L=$AGENT_DIR/.ledger
+  else L=/dev/null/untrusted; fi
 }
 cs_id() {
   rid=${1#cgspawn-}
@@ -344,7 +358,11 @@ start_reader() {
 }
 start_cgroup() {
   base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
-  make_cgroup "$base" "$cg" || fail_start "cannot create cgroup $cg on $HOST_ (it exists, or cgroup2 is not writable)"
+  if ! make_cgroup "$base" "$cg"; then
+    [ -d "$cg" ] && fail_start "cannot create cgroup $cg on $HOST_: it exists"
+    [ -w "$base" ] || [ -w "$root" ] || fail_start "cannot create cgroup $cg on $HOST_: uid $UID_ may not write there, and there is neither systemd-run for root nor an installed cgspawn (a cgroup2 subtree delegated to uid $UID_ would do)"
+    fail_start "cannot create cgroup $cg on $HOST_"
+  fi
   write_limits || { rmdir "$cg" 2>/dev/null; fail_start "$why"; }
   # The wrapper reports the exit itself, at once (the agent's loop would add up to its poll).
   setsid sh -c "$WRAPPER" cgspawn-task "$cg" "$st" "$cwd" "$nenv" - "$iso" "$scratch" "$ISOLATE" "$@" <<EOF &
@@ -366,7 +384,7 @@ start_unit() {
   [ -n "$pids" ] && props="$props -p TasksMax=$pids"
   [ -n "$cpu" ] && props="$props -p CPUQuota=$cpu%"
   [ "$rtmax" -gt 0 ] && props="$props -p RuntimeMaxSec=$rtmax"
-  mkfifo "$st/go" || fail_start "cannot create $st/go on $HOST_"
+  mkfifo -m 0600 "$st/go" || fail_start "cannot create $st/go on $HOST_"
   exec 5<>"$st/go"   # held open: the wrapper's open never blocks, and its read waits for "go"
   echo "$unit" > "$st/unit"
   # systemd-run's own errors go to a file; the task's stderr is fd 4, restored by the wrapper.
@@ -394,7 +412,7 @@ start_cgspawn() {
   [ -n "$pids" ] && a="$a --pids-max $pids"
   [ -n "$cpu" ] && a="$a --cpu-max $cpu"
   [ "$rtmax" -gt 0 ] && a="$a --timeout $rtmax"
-  mkfifo "$st/go" || fail_start "cannot create $st/go on $HOST_"
+  mkfifo -m 0600 "$st/go" || fail_start "cannot create $st/go on $HOST_"
   exec 5<>"$st/go"
   echo "$rid $L" > "$st/cgspawn"
   # shellcheck disable=SC2086  # $a is a list of words (--memory-max N ...), split on purpose
@@ -417,6 +435,8 @@ run() {
   cg2
   [ -n "$root" ] || { say "ERR no cgroup2 is mounted on $HOST_"; exit 125; }
   { command -v dd && command -v sleep; } >/dev/null 2>&1 || { say "ERR $HOST_ has no dd(1) or sleep(1): the agent cannot keep a lease"; exit 125; }
+  trusted_agent_dir make ||
+    { say "ERR $AGENT_DIR on $HOST_ is not a directory of uid $UID_'s own: cgspawn keeps no task's state there"; exit 125; }
   st=$AGENT_DIR/$name
   if [ -d "$st" ]; then rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err" "$st/cgspawn" "$st/run.rc" "$st/result.json" "$st/lease-destroy.json" "$st/ending" "$st/beats" "$st/agent"
   else mkdir -p "$st" 2>/dev/null || { say "ERR cannot create $st on $HOST_"; exit 125; }; fi
@@ -506,6 +526,7 @@ kill_cgspawn() {
 # hang_task_cgroup NAME: sets h to the task's cgroup (a unit's, an installed cgspawn's, or ours).
 hang_task_cgroup() {
   st=$AGENT_DIR/$1 u='' ucg=
+  trusted_agent_dir || st=/dev/null/untrusted
   [ -r "$st/unit" ] && read -r u < "$st/unit"
   if [ -n "$u" ]; then unit_state "$u"; h=${ucg:+$root$ucg}; return; fi
   if [ -r "$st/cg" ]; then read -r ucg < "$st/cg"; h=${ucg:+$root$ucg}; return; fi
@@ -567,6 +588,7 @@ killmode() {
   valid "$name" || { say "ERR bad task name"; exit 125; }
   say "HELLO host=$HOST_ boot_id=$BOOT_"
   cg2; st=$AGENT_DIR/$1
+  trusted_agent_dir || st=/dev/null/untrusted
   base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
   ag='' ags=''; read -r ag ags 2>/dev/null < "$st/agent"
   trap wake EXIT  # whatever this session found, the task's agent looks again now

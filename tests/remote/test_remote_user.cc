@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+// The remote backend for a non-root login (docs/backends.md, "A non-root user"): the fake
+// remotes' cglab (lab-up.sh). On the bash lab, with neither systemd nor an installed cgspawn,
+// its one possible boundary is a cgroup2 subtree delegated to that login; on the cgspawn lab,
+// that cgspawn decides.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+
+#include "remote_checks.hpp"
+
+using namespace std::chrono_literals;
+using cgtest::RunResult;
+using cgtest::TempDir;
+using rtest::Lab;
+using namespace rtest::checks;
+
+namespace {
+
+// The remote's cgroup2 subtree delegated to its non-root login as systemd delegates one
+// (Delegate=yes: the directory and its cgroup.procs, cgroup.threads and cgroup.subtree_control
+// chowned; the processes of the login's sessions are in it), given back to root when it goes.
+class DelegatedTo {
+ public:
+  explicit DelegatedTo(const Lab& lab) : root_(lab.host_cgroup()) { REQUIRE(own(lab.user_uid())); }
+  ~DelegatedTo() { own(0); }
+  DelegatedTo(const DelegatedTo&) = delete;
+  DelegatedTo& operator=(const DelegatedTo&) = delete;
+
+ private:
+  bool own(uid_t uid) const {
+    bool all = true;
+    for (const char* file : {"", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control"})
+      all = ::chown((root_ + file).c_str(), uid, uid) == 0 && all;
+    return all;
+  }
+  std::string root_;
+};
+
+// What the login's agent leaves in the shared /tmp (and what a test planted there) is removed
+// when the test is done, so that the next case starts without it.
+struct AgentDirRemoved {
+  const Lab& lab;
+  ~AgentDirRemoved() {
+    std::error_code ec;
+    std::filesystem::remove_all(lab.user_agent_dir(), ec);
+    std::filesystem::remove_all(lab.user_agent_dir() + ".target", ec);
+  }
+};
+
+// A started task destroyed when the test ends, also when a check stopped it first.
+struct DestroyedAtEnd {
+  std::string state, id;
+  ~DestroyedAtEnd() {
+    if (!id.empty()) rtest::cgspawn_in(state, {"destroy", id, "--state-dir", state, "--grace", "0s"});
+  }
+};
+
+std::vector<std::string> user_args(const std::string& verb, const Lab& lab, const std::string& state,
+                                   const std::vector<std::string>& extra,
+                                   const std::vector<std::string>& argv) {
+  std::vector<std::string> args = rtest::remote_args(verb, lab, state, extra, argv);
+  args[4] = lab.user_host();  // {verb, --backend, remote, --host, HOST, ...}
+  return args;
+}
+
+long uid_of(int pid) {
+  std::istringstream status(cgtest::read_text("/proc/" + std::to_string(pid) + "/status").value_or(""));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("Uid:", 0) == 0) return std::stol(line.substr(4));
+  return -1;
+}
+
+size_t lines_of(const std::string& text) {
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// The agent's cgroups are made by this login, not by an earlier root task's: none is left there.
+void no_task_parent(const Lab& lab) {
+  REQUIRE_MESSAGE(rtest::wait_until([&] { return !cgtest::exists(lab.task_parent()); }, 5s),
+                  lab.task_parent() << " is left by an earlier test");
+}
+
+// `run` of the login on `lab` is refused before the task starts: exit 125, one line on stderr
+// that has `reason`, and nothing left of it here or there.
+void check_refused(const Lab& lab, const std::string& reason) {
+  TempDir dir;
+  std::string state = state_dir(dir);
+  RunResult r = rtest::cgspawn_in(state, user_args("run", lab, state, {}, {"sh", "-c", "echo the task ran"}));
+  INFO(all_of(r));
+  CHECK(r.exit_code == 125);
+  CHECK(r.out.find("the task ran") == std::string::npos);
+  CHECK(lines_of(r.err) == 1);
+  CHECK(r.err.find("cannot start the task on " + lab.user_host() + ": ") != std::string::npos);
+  CHECK(r.err.find(reason) != std::string::npos);
+  check_nothing_left(lab, state);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "non-root login, no cgroup2 it may write and no cgspawn installed: refused before anything starts") {
+  const Lab& lab = rtest::bash_lab();
+  no_task_parent(lab);
+  AgentDirRemoved removed{lab};
+  check_refused(lab, "uid " + std::to_string(lab.user_uid()) + " may not write there");
+  std::error_code ec;  // the login's agent directory stays (as root's does), with no task's state in it
+  CHECK(std::filesystem::is_empty(lab.user_agent_dir(), ec));
+}
+
+TEST_CASE(
+    "non-root login with a delegated cgroup2 subtree: its task runs as that user in a cgroup of its own; "
+    "destroy ends all of it") {
+  const Lab& lab = rtest::bash_lab();
+  no_task_parent(lab);
+  DelegatedTo delegated(lab);
+  AgentDirRemoved removed{lab};
+  TempDir dir;
+  std::string state = state_dir(dir);
+  DestroyedAtEnd task{state, ""};
+  std::string script = "setsid sh -c 'sleep 900 & exit' </dev/null >/dev/null 2>&1; exec sleep 902";
+  RunResult start =
+      rtest::cgspawn_in(state, user_args("start", lab, state, {"--grace", "1s"}, {"sh", "-c", script}));
+  INFO(all_of(start));
+  REQUIRE(start.exit_code == 0);
+  task.id = start.out.substr(0, start.out.find('\n'));
+  REQUIRE(populated_with(lab, 2));  // the double-forked daemon and the task's own sleep
+  std::vector<int> pids = rtest::remote_task_pids(lab);
+  for (int pid : pids) CHECK_MESSAGE(uid_of(pid) == lab.user_uid(), "process " << pid);
+
+  struct stat st {};  // the agent's state: a directory of this login's alone
+  REQUIRE(::lstat(lab.user_agent_dir().c_str(), &st) == 0);
+  CHECK(S_ISDIR(st.st_mode));
+  CHECK(st.st_uid == lab.user_uid());
+  CHECK((st.st_mode & 07777) == 0700);
+
+  RunResult destroy = rtest::cgspawn_in(state, {"destroy", task.id, "--state-dir", state});
+  INFO(all_of(destroy));
+  CHECK(destroy.exit_code == 0);
+  CHECK(rtest::wait_until([&] { return alive_count(pids) == 0; }, 5s));
+  check_nothing_left(lab, state);
+}
+
+// Its files name what a kill ends and how a task ended: another user who could write there
+// could choose both (docs/backends.md, "The agent's state").
+TEST_CASE("non-root login whose agent directory is not its own: refused before the task starts") {
+  const Lab& lab = rtest::bash_lab();
+  no_task_parent(lab);
+  DelegatedTo delegated(lab);  // so that only the directory's check can stop the task
+  AgentDirRemoved removed{lab};
+  std::string planted = lab.user_agent_dir();
+  SUBCASE("a directory another user made first, writable by all") {
+    REQUIRE(::mkdir(planted.c_str(), 0700) == 0);
+    REQUIRE(::chmod(planted.c_str(), 01777) == 0);
+    REQUIRE(::chown(planted.c_str(), 65534, 65534) == 0);
+  }
+  SUBCASE("a link, even to a directory of that login's own") {
+    std::string target = planted + ".target";
+    REQUIRE(::mkdir(target.c_str(), 0700) == 0);
+    REQUIRE(::chown(target.c_str(), lab.user_uid(), lab.user_uid()) == 0);
+    REQUIRE(::symlink(target.c_str(), planted.c_str()) == 0);
+  }
+  check_refused(lab, planted + " on remote" + std::to_string(lab.n) + " is not a directory of uid " +
+                         std::to_string(lab.user_uid()) + "'s own");
+}
+
+// The installed cgspawn decides for the login (its process backend); without a subtree of its
+// own that cgspawn refuses, and the start fails with its reason.
+TEST_CASE("non-root login where cgspawn is installed: that cgspawn's refusal is the start's error") {
+  const Lab& lab = rtest::cgspawn_lab();
+  AgentDirRemoved removed{lab};
+  check_refused(lab, "a user needs a delegated subtree of its own");  // that cgspawn's words
+  std::error_code ec;  // that cgspawn's ledger for the login (in its agent directory) keeps no record
+  CHECK(std::filesystem::is_empty(lab.user_agent_dir() + "/.ledger", ec));
+  CHECK(!ec);
+}
