@@ -4,7 +4,8 @@
 # any number of times, also after a half-failed lab-up. Exits 1 if something could not be removed.
 #   mux master and other ssh clients using $CGSPAWN_LAB/rN/ssh_config, every process of the remote,
 #   its cgroup subtree, netns (with its nft fault table), veth pair, root-netns nft guard table,
-#   guard route, lab dir rN (and the lab dir itself once empty).
+#   guard route, lab dir rN (and the lab dir itself once empty), and the state the remote's
+#   non-root login's agent keeps in the shared /tmp (/tmp/cgspawn-agent-<2700+N>, if its own).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -70,9 +71,10 @@ remove_network() {
   return 0
 }
 
-# what the remote's non-root login left in the /tmp it shares with this host (its agent's state)
+# what the remote's non-root login left in the /tmp it shares with this host (its agent's
+# state): only a directory of that login's own (what else has the name is reported, not removed)
 remove_user_files() {
-  rm -rf -- "$LAB_USER_AGENT_DIR"
+  [ -n "$(find "$LAB_USER_AGENT_DIR" -prune -type d -user "$LAB_UID" 2>/dev/null)" ] && rm -rf -- "$LAB_USER_AGENT_DIR"
   return 0
 }
 

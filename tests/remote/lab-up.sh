@@ -42,7 +42,7 @@ preflight() {
     [ -d "$dir" ] || die "REMOTE_PRIVATE_DIRS: $dir is not an existing dir"
     case $dir in /|/proc*|/sys*|/dev*|/usr*|/etc|/bin|/sbin|/lib*) die "REMOTE_PRIVATE_DIRS: refusing $dir";; esac
   done
-  if [ -e "/run/netns/$NS" ] || [ -e "$CG" ] || [ -e "$D" ] ||
+  if [ -e "/run/netns/$NS" ] || [ -e "$CG" ] || [ -e "$D" ] || [ -e "$LAB_USER_AGENT_DIR" ] ||
      ip link show "$VETH_H" >/dev/null 2>&1 || ip link show "$VETH_R" >/dev/null 2>&1 ||
      nft list table inet "$GUARD_TABLE" >/dev/null 2>&1; then
     die "leftovers of remote $N exist; run lab-down.sh $N first"
@@ -91,6 +91,7 @@ make_keys() {
   ssh-keygen -q -t ed25519 -N '' -C "cgspawn-testlab-r$N-host" -f "$D/ssh_host_ed25519_key"
   ssh-keygen -q -t ed25519 -N '' -C "cgspawn-testlab-r$N-client" -f "$D/id_ed25519"
   cp "$D/id_ed25519.pub" "$D/authorized_keys"
+  chmod 644 "$D/authorized_keys"  # sshd reads it as the login: the non-root one too
   printf '[%s]:%s %s\n' "$REM_IP" "$PORT" "$(cut -d' ' -f1,2 "$D/ssh_host_ed25519_key.pub")" > "$D/known_hosts"
 }
 
@@ -165,20 +166,21 @@ bashrc_overlay() {
   esac
 }
 
-# prints the passwd overlay path: the host's, root's shell REMOTE_SHELL if given, and the
-# non-root login (no password: key only, the same authorized_keys as root's)
-passwd_overlay() {
+# the passwd overlay $D/passwd: the host's, root's shell REMOTE_SHELL if given, and the
+# non-root login (no password: key only, the same authorized_keys as root's) with its home
+write_passwd() {
   awk -F: -v OFS=: -v sh="${REMOTE_SHELL:-}" '$1 == "root" && sh != "" { $7 = sh } { print }' /etc/passwd > "$D/passwd"
   echo "$LAB_USER:*:$LAB_UID:$LAB_UID:cgspawn test login:$D/home:/bin/sh" >> "$D/passwd"
   install -d -m 0755 -o "$LAB_UID" -g "$LAB_UID" "$D/home"
-  echo "$D/passwd"
+  setpriv --reuid "$LAB_UID" --regid "$LAB_UID" --clear-groups test -r "$D/authorized_keys" ||
+    die "the non-root login (uid $LAB_UID) cannot read $D/authorized_keys: is a directory above $LAB closed?"
 }
 
 # ---- start the sshd in its namespaces ----------------------------------------------------------
 start_sshd() {
-  local bashrc passwd pidflags=() cgflag=()
+  local bashrc pidflags=() cgflag=()
   bashrc=$(bashrc_overlay)
-  passwd=$(passwd_overlay)
+  write_passwd
   [ "$CGNS" = 1 ] && cgflag=(--cgroup)
   [ "$PIDNS" = 1 ] && pidflags=(--pid --fork --kill-child --mount-proc)
   mkdir "$CG" "$CG/sshd"
@@ -189,7 +191,7 @@ start_sshd() {
   setsid sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' launch "$CG" \
     nsenter --net="/run/netns/$NS" -- \
     unshare --mount --uts "${cgflag[@]}" "${pidflags[@]}" --propagation private -- \
-    /bin/sh "$HERE/remote-init.sh" "$N" "$D" "$CG" "$CG2" "$CGNS" "$bashrc" "$passwd" "${REMOTE_PRIVATE_DIRS:-}" \
+    /bin/sh "$HERE/remote-init.sh" "$N" "$D" "$CG" "$CG2" "$CGNS" "$bashrc" "$D/passwd" "${REMOTE_PRIVATE_DIRS:-}" \
     "${REMOTE_CGSPAWN:-}" </dev/null >>"$D/sshd.log" 2>&1 &
   echo $! > "$D/launch.pid"
 }

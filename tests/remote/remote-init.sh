@@ -25,16 +25,23 @@ for dir in $PRIVATE_DIRS; do
 done
 
 # /usr/local/bin: the host's (where a cgspawn may be installed) is not the remote's. A remote
-# with cgspawn "installed" gets the given binary there.
+# with cgspawn "installed" gets the given binary there, its directory (with the supervisor
+# beside it) bound at /usr/local/bin/.cgspawn: the non-root login reaches it there even where
+# the checkout's own path is closed to it (a checkout in a mktemp -d, 0700).
 mount -t tmpfs -o mode=0755,size=1m cgspawn-testlab-bin /usr/local/bin
-[ -z "$CGSPAWN" ] || ln -s "$CGSPAWN" /usr/local/bin/cgspawn
+if [ -n "$CGSPAWN" ]; then
+  mkdir /usr/local/bin/.cgspawn
+  mount --bind "${CGSPAWN%/*}" /usr/local/bin/.cgspawn
+  ln -s ".cgspawn/${CGSPAWN##*/}" /usr/local/bin/cgspawn
+fi
 
 # Put the lab dir back at its own path (through the kept fd, not by name: by name it is hidden).
 mkdir -p "$D"
 mount --no-canonicalize --bind /proc/self/fd/9 "$D"
 exec 9<&-
 
-# Optional overlays: an empty (or custom) ~/.bashrc, a passwd whose root shell is REMOTE_SHELL.
+# Overlays: an empty (or custom) ~/.bashrc (optional), a passwd with the non-root login (and
+# root's shell REMOTE_SHELL).
 [ -z "$BASHRC" ] || mount --bind "$BASHRC" /root/.bashrc
 [ -z "$PASSWD" ] || mount --bind "$PASSWD" /etc/passwd
 
