@@ -5,10 +5,14 @@
 // that cgspawn decides.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "remote_checks.hpp"
@@ -26,7 +30,11 @@ namespace {
 // chowned; the processes of the login's sessions are in it), given back to root when it goes.
 class DelegatedTo {
  public:
-  explicit DelegatedTo(const Lab& lab) : root_(lab.host_cgroup()) { REQUIRE(own(lab.user_uid())); }
+  explicit DelegatedTo(const Lab& lab) : root_(lab.host_cgroup()) {
+    if (own(lab.user_uid())) return;
+    own(0);  // what was chowned before a failure is given back
+    FAIL("cannot delegate " << root_ << " to uid " << lab.user_uid());
+  }
   ~DelegatedTo() { own(0); }
   DelegatedTo(const DelegatedTo&) = delete;
   DelegatedTo& operator=(const DelegatedTo&) = delete;
@@ -43,13 +51,20 @@ class DelegatedTo {
 
 // What the login's agent leaves in the shared /tmp (and what a test planted there) is removed
 // when the test is done, so that the next case starts without it.
-struct AgentDirRemoved {
-  const Lab& lab;
-  ~AgentDirRemoved() {
+class AgentDirRemoved {
+ public:
+  explicit AgentDirRemoved(const Lab& lab) : lab_(lab) { remove(); }  // a killed earlier run's too
+  ~AgentDirRemoved() { remove(); }
+  AgentDirRemoved(const AgentDirRemoved&) = delete;
+  AgentDirRemoved& operator=(const AgentDirRemoved&) = delete;
+
+ private:
+  void remove() const {
     std::error_code ec;
-    std::filesystem::remove_all(lab.user_agent_dir(), ec);
-    std::filesystem::remove_all(lab.user_agent_dir() + ".target", ec);
+    std::filesystem::remove_all(lab_.user_agent_dir(), ec);
+    std::filesystem::remove_all(lab_.user_agent_dir() + ".target", ec);
   }
+  const Lab& lab_;
 };
 
 // A started task destroyed when the test ends, also when a check stopped it first.
@@ -66,6 +81,25 @@ std::vector<std::string> user_args(const std::string& verb, const Lab& lab, cons
   std::vector<std::string> args = rtest::remote_args(verb, lab, state, extra, argv);
   args[4] = lab.user_host();  // {verb, --backend, remote, --host, HOST, ...}
   return args;
+}
+
+std::string comm_of(int pid) {
+  return cgtest::read_text("/proc/" + std::to_string(pid) + "/comm").value_or("");
+}
+
+// The task's processes there once its `sleep`s run (`sleeps` of them): the short-lived ones
+// before them (setsid, a shell that forks and exits) may still be going, so each is asked about
+// only while it is there.
+std::vector<int> task_pids_with_sleeps(const Lab& lab, long sleeps) {
+  std::vector<int> pids;
+  REQUIRE(rtest::wait_until(
+      [&] {
+        pids = rtest::remote_task_pids(lab);
+        return std::count_if(pids.begin(), pids.end(), [](int p) { return comm_of(p) == "sleep\n"; }) ==
+               sleeps;
+      },
+      30s));
+  return pids;
 }
 
 long uid_of(int pid) {
@@ -106,8 +140,9 @@ TEST_CASE(
     "non-root login, no cgroup2 it may write and no cgspawn installed: refused before anything starts") {
   const Lab& lab = rtest::bash_lab();
   no_task_parent(lab);
-  AgentDirRemoved removed{lab};
-  check_refused(lab, "uid " + std::to_string(lab.user_uid()) + " may not write there");
+  AgentDirRemoved removed(lab);
+  check_refused(lab,
+                "uid " + std::to_string(lab.user_uid()) + " may not write " + cgtest::cgroup2_mount() + ",");
   std::error_code ec;  // the login's agent directory stays (as root's does), with no task's state in it
   CHECK(std::filesystem::is_empty(lab.user_agent_dir(), ec));
 }
@@ -118,7 +153,7 @@ TEST_CASE(
   const Lab& lab = rtest::bash_lab();
   no_task_parent(lab);
   DelegatedTo delegated(lab);
-  AgentDirRemoved removed{lab};
+  AgentDirRemoved removed(lab);
   TempDir dir;
   std::string state = state_dir(dir);
   DestroyedAtEnd task{state, ""};
@@ -128,9 +163,15 @@ TEST_CASE(
   INFO(all_of(start));
   REQUIRE(start.exit_code == 0);
   task.id = start.out.substr(0, start.out.find('\n'));
-  REQUIRE(populated_with(lab, 2));  // the double-forked daemon and the task's own sleep
-  std::vector<int> pids = rtest::remote_task_pids(lab);
-  for (int pid : pids) CHECK_MESSAGE(uid_of(pid) == lab.user_uid(), "process " << pid);
+  std::vector<int> pids = task_pids_with_sleeps(lab, 2);  // the double-forked daemon's and the task's
+  size_t asked = 0;
+  for (int pid : pids) {
+    long uid = uid_of(pid);
+    if (uid == -1) continue;  // a short-lived one, gone meanwhile
+    ++asked;
+    CHECK_MESSAGE(uid == lab.user_uid(), "process " << pid);
+  }
+  CHECK(asked >= 2);
 
   struct stat st {};  // the agent's state: a directory of this login's alone
   REQUIRE(::lstat(lab.user_agent_dir().c_str(), &st) == 0);
@@ -151,12 +192,17 @@ TEST_CASE("non-root login whose agent directory is not its own: refused before t
   const Lab& lab = rtest::bash_lab();
   no_task_parent(lab);
   DelegatedTo delegated(lab);  // so that only the directory's check can stop the task
-  AgentDirRemoved removed{lab};
+  AgentDirRemoved removed(lab);
   std::string planted = lab.user_agent_dir();
   SUBCASE("a directory another user made first, writable by all") {
     REQUIRE(::mkdir(planted.c_str(), 0700) == 0);
     REQUIRE(::chmod(planted.c_str(), 01777) == 0);
     REQUIRE(::chown(planted.c_str(), 65534, 65534) == 0);
+  }
+  SUBCASE("a directory of that login's own that others may write (an older agent's, made under umask 0)") {
+    REQUIRE(::mkdir(planted.c_str(), 0700) == 0);
+    REQUIRE(::chmod(planted.c_str(), 0777) == 0);
+    REQUIRE(::chown(planted.c_str(), lab.user_uid(), lab.user_uid()) == 0);
   }
   SUBCASE("a link, even to a directory of that login's own") {
     std::string target = planted + ".target";
@@ -172,9 +218,71 @@ TEST_CASE("non-root login whose agent directory is not its own: refused before t
 // own that cgspawn refuses, and the start fails with its reason.
 TEST_CASE("non-root login where cgspawn is installed: that cgspawn's refusal is the start's error") {
   const Lab& lab = rtest::cgspawn_lab();
-  AgentDirRemoved removed{lab};
+  AgentDirRemoved removed(lab);
   check_refused(lab, "a user needs a delegated subtree of its own");  // that cgspawn's words
   std::error_code ec;  // that cgspawn's ledger for the login (in its agent directory) keeps no record
   CHECK(std::filesystem::is_empty(lab.user_agent_dir() + "/.ledger", ec));
   CHECK(!ec);
+}
+
+// A kill reads nothing from a directory that is no longer the login's own (docs/backends.md,
+// "The agent's state"): after the task's start, another user owns it and has planted what the
+// kill session would read there. Its `agent` file names a canary of the login's, which the kill's
+// wake (SIGUSR1) would end; its `cg`, the canary's cgroup, which the hang report would freeze
+// and describe. Both must be left alone, and the task itself destroyed by its name.
+TEST_CASE(
+    "non-root login: a kill and its hang report read nothing from an agent directory no longer its own") {
+  const Lab& lab = rtest::bash_lab();
+  no_task_parent(lab);
+  DelegatedTo delegated(lab);
+  AgentDirRemoved removed(lab);
+  std::string canary_cgroup = lab.host_cgroup() + "/canary";
+  REQUIRE(::mkdir(canary_cgroup.c_str(), 0755) == 0);
+  struct CgroupRemoved {
+    std::string path;
+    ~CgroupRemoved() { cgtest::kill_and_remove(path); }
+  } canary_cgroup_removed{canary_cgroup};
+  TempDir dir;
+  std::string state = state_dir(dir);
+  DestroyedAtEnd task{state, ""};
+  RunResult start = rtest::cgspawn_in(state, user_args("start", lab, state, {}, {"sleep", "900"}));
+  INFO(all_of(start));
+  REQUIRE(start.exit_code == 0);
+  task.id = start.out.substr(0, start.out.find('\n'));
+  std::vector<int> task_pids = task_pids_with_sleeps(lab, 1);
+
+  std::string uid = std::to_string(lab.user_uid());
+  cgtest::Child canary(
+      {"/usr/bin/setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "/bin/sleep", "600"});
+  REQUIRE(cgtest::wait_for_comm(canary.pid(), "sleep"));
+  cgtest::write_text(canary_cgroup + "/cgroup.procs", std::to_string(canary.pid()));
+  std::string stat = cgtest::read_text("/proc/" + std::to_string(canary.pid()) + "/stat").value_or("");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // field 3 on: state ppid ...
+  std::string start_time;
+  for (int field = 3; field <= 22; ++field) fields >> start_time;
+
+  std::vector<std::string> names;  // the task's state directory: the one there
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(lab.user_agent_dir(), ec))
+    if (e.is_directory()) names.push_back(e.path().string());
+  REQUIRE(names.size() == 1);
+  cgtest::write_text(names[0] + "/agent", std::to_string(canary.pid()) + " " + start_time + "\n");
+  cgtest::write_text(names[0] + "/cg", "/canary\n");
+  REQUIRE(::chown(lab.user_agent_dir().c_str(), 65534, 65534) == 0);
+  REQUIRE(::chmod(lab.user_agent_dir().c_str(), 0755) == 0);  // its new owner lets the login read it
+
+  RunResult destroy = rtest::cgspawn_in(state, {"destroy", task.id, "--state-dir", state, "--json"});
+  INFO(all_of(destroy));
+  CHECK(destroy.exit_code == 0);
+  task.id.clear();
+  CHECK(rtest::wait_until([&] { return alive_count(task_pids) == 0; }, 5s));
+  CHECK(pid_alive(canary.pid()));  // no wake reached it
+  nlohmann::json j = nlohmann::json::parse(destroy.out, nullptr, false);
+  REQUIRE(j.contains("result"));
+  REQUIRE(j.at("result").contains("hang"));
+  std::set<int> described;
+  for (const auto& p : j.at("result").at("hang").at("processes")) described.insert(p.at("pid").get<int>());
+  CHECK(described.count(canary.pid()) == 0);  // not the planted cgroup's
+  for (int pid : task_pids) CHECK_MESSAGE(described.count(pid) == 1, "the task's process " << pid);
+  check_nothing_left(lab, state);
 }

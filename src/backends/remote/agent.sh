@@ -120,23 +120,34 @@ has_systemd() { [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 
 if [ "$UID_" = 0 ]; then AGENT_DIR=/run/cgspawn-agent; else AGENT_DIR=${TMPDIR:-/tmp}/cgspawn-agent-$UID_; fi
 # Their files name what a kill ends (cg, unit, agent) and how a task ended (rc): a directory
 # another user can write to, as one made in a shared /tmp before the agent's first run can be,
-# would let that user choose both. So it must be this user's own and not a link. A run makes it
-# 0700 ("make") or refuses to start; a kill or a hang report reads nothing from one that is not
-# (its st goes under /dev/null, where no file can be), and goes by the task's name alone.
-trusted_agent_dir() {
-  if [ ! -e "$AGENT_DIR" ] && [ ! -L "$AGENT_DIR" ]; then
-    [ "${1:-}" = make ] || return 0
+# would let that user choose both. agent_state NAME [make] sets st to the task's directory in
+# it only where AGENT_DIR is a directory of this uid's own, not a link, written by it alone
+# (trusted=1); else st goes under /dev/null, where no file can be, and a kill or a hang report
+# goes by the task's name alone. "make" (run) makes AGENT_DIR 0700 first; missing, it is not
+# trusted otherwise. Root's is in /run, where no other user makes names: the builtin tests
+# suffice. Another user's is in a shared, sticky directory, where the owner of the name could
+# swap what it is between two tests: one lstat (find -prune) gives type, owner and mode at once,
+# and once that is this user's directory, the sticky bit keeps anyone else from renaming it.
+trusted=0
+agent_state() {
+  if [ "${2:-}" = make ] && [ ! -e "$AGENT_DIR" ] && [ ! -L "$AGENT_DIR" ]; then
     # shellcheck disable=SC2174  # only AGENT_DIR itself holds state: its parents keep their modes
     mkdir -p -m 0700 "$AGENT_DIR" 2>/dev/null
   fi
-  [ -d "$AGENT_DIR" ] && [ ! -L "$AGENT_DIR" ] && [ -O "$AGENT_DIR" ]
+  trusted=0
+  if [ "$UID_" = 0 ]; then
+    [ -d "$AGENT_DIR" ] && [ ! -L "$AGENT_DIR" ] && [ -O "$AGENT_DIR" ] && trusted=1
+  elif [ -n "$(find "$AGENT_DIR" -prune -type d -user "$UID_" ! -perm -020 ! -perm -002 -print 2>/dev/null)" ]; then
+    trusted=1
+  fi
+  if [ $trusted = 1 ]; then st=$AGENT_DIR/$1; else st=/dev/null/untrusted; fi
 }
 # The installed cgspawn's ledger L (its default one where there is a default) and task id: NAME
 # without "cgspawn-" (its cgroup is then cgspawn-<id> = NAME), at most 64 characters.
 cs_ledger() {
   if [ "$UID_" = 0 ]; then L=/run/cgspawn
   elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then L=$XDG_RUNTIME_DIR/cgspawn
-  elif trusted_agent_dir; then L=$AGENT_DIR/.ledger
+  elif [ "$trusted" = 1 ]; then L=$AGENT_DIR/.ledger
   else L=/dev/null/untrusted; fi
 }
 cs_id() {
@@ -360,7 +371,9 @@ start_cgroup() {
   base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
   if ! make_cgroup "$base" "$cg"; then
     [ -d "$cg" ] && fail_start "cannot create cgroup $cg on $HOST_: it exists"
-    [ -w "$base" ] || [ -w "$root" ] || fail_start "cannot create cgroup $cg on $HOST_: uid $UID_ may not write there, and there is neither systemd-run for root nor an installed cgspawn (a cgroup2 subtree delegated to uid $UID_ would do)"
+    p=$root; [ -d "$base" ] && p=$base
+    [ -w "$p" ] || [ "$UID_" = 0 ] || fail_start "cannot create cgroup $cg on $HOST_: uid $UID_ may not write $p, and there is neither systemd-run for root nor an installed cgspawn (a cgroup2 subtree delegated to uid $UID_ would do)"
+    [ -w "$p" ] || fail_start "cannot create cgroup $cg on $HOST_: $p is not writable (a read-only cgroup2 mount?)"
     fail_start "cannot create cgroup $cg on $HOST_"
   fi
   write_limits || { rmdir "$cg" 2>/dev/null; fail_start "$why"; }
@@ -435,9 +448,8 @@ run() {
   cg2
   [ -n "$root" ] || { say "ERR no cgroup2 is mounted on $HOST_"; exit 125; }
   { command -v dd && command -v sleep; } >/dev/null 2>&1 || { say "ERR $HOST_ has no dd(1) or sleep(1): the agent cannot keep a lease"; exit 125; }
-  trusted_agent_dir make ||
-    { say "ERR $AGENT_DIR on $HOST_ is not a directory of uid $UID_'s own: cgspawn keeps no task's state there"; exit 125; }
-  st=$AGENT_DIR/$name
+  agent_state "$name" make
+  [ $trusted = 1 ] || { say "ERR $AGENT_DIR on $HOST_ is not a directory of uid $UID_'s own that only it may write: cgspawn keeps no task's state there"; exit 125; }
   if [ -d "$st" ]; then rm -f "$st/rc" "$st/ended" "$st/cg" "$st/go" "$st/unit" "$st/systemd-run.err" "$st/cgspawn" "$st/run.rc" "$st/result.json" "$st/lease-destroy.json" "$st/ending" "$st/beats" "$st/agent"
   else mkdir -p "$st" 2>/dev/null || { say "ERR cannot create $st on $HOST_"; exit 125; }; fi
   parse_limits "$limits"
@@ -525,8 +537,7 @@ kill_cgspawn() {
 }
 # hang_task_cgroup NAME: sets h to the task's cgroup (a unit's, an installed cgspawn's, or ours).
 hang_task_cgroup() {
-  st=$AGENT_DIR/$1 u='' ucg=
-  trusted_agent_dir || st=/dev/null/untrusted
+  agent_state "$1"; u='' ucg=
   [ -r "$st/unit" ] && read -r u < "$st/unit"
   if [ -n "$u" ]; then unit_state "$u"; h=${ucg:+$root$ucg}; return; fi
   if [ -r "$st/cg" ]; then read -r ucg < "$st/cg"; h=${ucg:+$root$ucg}; return; fi
@@ -587,8 +598,7 @@ killmode() {
   name=$1 grace=$2 verify=$3 unit=${4:-}
   valid "$name" || { say "ERR bad task name"; exit 125; }
   say "HELLO host=$HOST_ boot_id=$BOOT_"
-  cg2; st=$AGENT_DIR/$1
-  trusted_agent_dir || st=/dev/null/untrusted
+  cg2; agent_state "$1"
   base=$root/cgspawn-remote cg=$root/cgspawn-remote/$name
   ag='' ags=''; read -r ag ags 2>/dev/null < "$st/agent"
   trap wake EXIT  # whatever this session found, the task's agent looks again now
