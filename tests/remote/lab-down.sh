@@ -74,7 +74,10 @@ remove_network() {
 # what the remote's non-root login left in the /tmp it shares with this host (its agent's
 # state): only a directory of that login's own (what else has the name is reported, not removed)
 remove_user_files() {
-  [ -n "$(find "$LAB_USER_AGENT_DIR" -prune -type d -user "$LAB_UID" 2>/dev/null)" ] && rm -rf -- "$LAB_USER_AGENT_DIR"
+  local dir
+  for dir in "$LAB_USER_AGENT_DIR" "$LAB_USER_AGENT_DIR.target"; do  # .target: a test's link's
+    [ -n "$(find "$dir" -prune -type d -user "$LAB_UID" 2>/dev/null)" ] && rm -rf -- "$dir"
+  done
   return 0
 }
 
@@ -101,7 +104,9 @@ leftovers() {
     grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null || echo "process $p"
   done
   [ -e "$D" ] && echo "dir $D"
-  [ -e "$LAB_USER_AGENT_DIR" ] && echo "dir $LAB_USER_AGENT_DIR"
+  for p in "$LAB_USER_AGENT_DIR" "$LAB_USER_AGENT_DIR.target"; do
+    [ -e "$p" ] || [ -L "$p" ] && echo "$p (not the remote's login's: rm -rf $p)"
+  done
   return 0
 }
 

@@ -42,7 +42,7 @@ preflight() {
     [ -d "$dir" ] || die "REMOTE_PRIVATE_DIRS: $dir is not an existing dir"
     case $dir in /|/proc*|/sys*|/dev*|/usr*|/etc|/bin|/sbin|/lib*) die "REMOTE_PRIVATE_DIRS: refusing $dir";; esac
   done
-  if [ -e "/run/netns/$NS" ] || [ -e "$CG" ] || [ -e "$D" ] || [ -e "$LAB_USER_AGENT_DIR" ] ||
+  if [ -e "/run/netns/$NS" ] || [ -e "$CG" ] || [ -e "$D" ] || [ -e "$LAB_USER_AGENT_DIR" ] || [ -L "$LAB_USER_AGENT_DIR" ] || [ -e "$LAB_USER_AGENT_DIR.target" ] ||
      ip link show "$VETH_H" >/dev/null 2>&1 || ip link show "$VETH_R" >/dev/null 2>&1 ||
      nft list table inet "$GUARD_TABLE" >/dev/null 2>&1; then
     die "leftovers of remote $N exist; run lab-down.sh $N first"

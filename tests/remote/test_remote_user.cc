@@ -233,10 +233,12 @@ TEST_CASE("non-root login where cgspawn is installed: that cgspawn's refusal is 
 TEST_CASE(
     "non-root login: a kill and its hang report read nothing from an agent directory no longer its own") {
   const Lab& lab = rtest::bash_lab();
+  REQUIRE_FALSE(lab.dash_pidns);  // the agent must see the canary by the pid this test gives it
   no_task_parent(lab);
   DelegatedTo delegated(lab);
   AgentDirRemoved removed(lab);
   std::string canary_cgroup = lab.host_cgroup() + "/canary";
+  cgtest::kill_and_remove(canary_cgroup);  // a killed earlier run's
   REQUIRE(::mkdir(canary_cgroup.c_str(), 0755) == 0);
   struct CgroupRemoved {
     std::string path;
@@ -256,17 +258,15 @@ TEST_CASE(
       {"/usr/bin/setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "/bin/sleep", "600"});
   REQUIRE(cgtest::wait_for_comm(canary.pid(), "sleep"));
   cgtest::write_text(canary_cgroup + "/cgroup.procs", std::to_string(canary.pid()));
-  std::string stat = cgtest::read_text("/proc/" + std::to_string(canary.pid()) + "/stat").value_or("");
-  std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // field 3 on: state ppid ...
-  std::string start_time;
-  for (int field = 3; field <= 22; ++field) fields >> start_time;
-
+  auto canary_id = cgtest::identify({canary.pid()});
+  REQUIRE(canary_id.at(0).start != 0);
   std::vector<std::string> names;  // the task's state directory: the one there
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(lab.user_agent_dir(), ec))
     if (e.is_directory()) names.push_back(e.path().string());
   REQUIRE(names.size() == 1);
-  cgtest::write_text(names[0] + "/agent", std::to_string(canary.pid()) + " " + start_time + "\n");
+  cgtest::write_text(names[0] + "/agent",
+                     std::to_string(canary.pid()) + " " + std::to_string(canary_id[0].start) + "\n");
   cgtest::write_text(names[0] + "/cg", "/canary\n");
   REQUIRE(::chown(lab.user_agent_dir().c_str(), 65534, 65534) == 0);
   REQUIRE(::chmod(lab.user_agent_dir().c_str(), 0755) == 0);  // its new owner lets the login read it
@@ -284,5 +284,28 @@ TEST_CASE(
   for (const auto& p : j.at("result").at("hang").at("processes")) described.insert(p.at("pid").get<int>());
   CHECK(described.count(canary.pid()) == 0);  // not the planted cgroup's
   for (int pid : task_pids) CHECK_MESSAGE(described.count(pid) == 1, "the task's process " << pid);
+  check_nothing_left(lab, state);
+}
+
+// An older agent made the directory with the login's umask (0755): it is the login's own and
+// no one else may write it, so it is used as it is, mode kept.
+TEST_CASE("non-root login: an older agent's 0755 directory of its own is used as it is") {
+  const Lab& lab = rtest::bash_lab();
+  no_task_parent(lab);
+  DelegatedTo delegated(lab);
+  AgentDirRemoved removed(lab);
+  std::string older = lab.user_agent_dir();
+  REQUIRE(::mkdir(older.c_str(), 0700) == 0);
+  REQUIRE(::chmod(older.c_str(), 0755) == 0);
+  REQUIRE(::chown(older.c_str(), lab.user_uid(), lab.user_uid()) == 0);
+  TempDir dir;
+  std::string state = state_dir(dir);
+  RunResult r = rtest::cgspawn_in(state, user_args("run", lab, state, {}, {"sh", "-c", "echo the task ran"}));
+  INFO(all_of(r));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("the task ran") != std::string::npos);
+  struct stat st {};
+  REQUIRE(::lstat(older.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0755);
   check_nothing_left(lab, state);
 }

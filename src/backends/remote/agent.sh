@@ -117,7 +117,10 @@ wake() {
 valid() { case $1 in ''|.*|*[!A-Za-z0-9._-]*) return 1;; esac; }
 has_systemd() { [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; }
 # The agent's state directories, one per task (AGENT_DIR/NAME).
-if [ "$UID_" = 0 ]; then AGENT_DIR=/run/cgspawn-agent; else AGENT_DIR=${TMPDIR:-/tmp}/cgspawn-agent-$UID_; fi
+# (TMPDIR only as an absolute path: a relative one is the session's, and one with a leading
+# dash would be an option to mkdir and find.)
+if [ "$UID_" = 0 ]; then AGENT_DIR=/run/cgspawn-agent
+else case ${TMPDIR:-} in /*) AGENT_DIR=$TMPDIR/cgspawn-agent-$UID_;; *) AGENT_DIR=/tmp/cgspawn-agent-$UID_;; esac; fi
 # Their files name what a kill ends (cg, unit, agent) and how a task ended (rc): a directory
 # another user can write to, as one made in a shared /tmp before the agent's first run can be,
 # would let that user choose both. agent_state NAME [make] sets st to the task's directory in
